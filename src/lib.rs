@@ -1,0 +1,22 @@
+//! augur: an AI language server.
+//!
+//! The crate is split into a core that knows nothing of the Language Server Protocol and one thin
+//! protocol layer, [`lsp`]. The core works in byte offsets and its own types:
+//!
+//! - [`documents`]: open documents as ropes, edits, and position encodings;
+//! - [`config`]: the typed configuration and how its layers merge;
+//! - [`llm`]: the client for language-model backends;
+//! - [`syntax`] and [`index`]: tree-sitter languages and the on-disk workspace index.
+//!
+//! See `ARCHITECTURE.md` for the invariants every module keeps.
+
+pub mod cli;
+pub mod config;
+pub mod documents;
+pub mod index;
+pub mod llm;
+pub mod logging;
+pub mod lsp;
+pub mod syntax;
+#[doc(hidden)]
+pub mod test_support;
