@@ -20,3 +20,4 @@ pub mod lsp;
 pub mod syntax;
 #[doc(hidden)]
 pub mod test_support;
+pub mod workspace;

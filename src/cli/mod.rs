@@ -1,1 +1,104 @@
-//! Placeholder.
+//! The command line: `augur [serve]`, `augur check-config [PATH]`.
+//!
+//! ```text
+//! augur                       # serve the language server over stdio (what editors run)
+//! augur serve --stdio         # the same; `--stdio` is accepted because many clients add it
+//! augur check-config          # validate ~/.config/augur/config.toml + ./augur.toml, print the result
+//! augur check-config my.toml  # validate another file on top of the user file
+//! ```
+
+mod check_config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::logging::{self, LogOptions};
+use crate::lsp::state::ServerOptions;
+
+/// augur: an AI language server.
+#[derive(Debug, Parser)]
+#[command(name = "augur", version, about, long_about = None)]
+pub struct Cli {
+    /// Log filter (`info`, `debug`, `augur=trace`, ...); `AUGUR_LOG` wins over it.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+    /// Also write the log to this file.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// What to do; without a command, augur serves over stdio.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the language server over stdin/stdout (the default).
+    Serve {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Validate a configuration file and print the merged configuration.
+    CheckConfig {
+        /// The file to check on top of the user file (default: `augur.toml` or `.augur.toml` in
+        /// the current directory).
+        path: Option<PathBuf>,
+    },
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let user_log = user_log_options();
+    let options = LogOptions {
+        level: cli.log_level.clone().or(user_log.level),
+        file: cli.log_file.clone().or(user_log.file),
+    };
+    let _guard = logging::init(&options);
+    match cli.command.unwrap_or(Command::Serve { stdio: true }) {
+        Command::Serve { .. } => serve(),
+        Command::CheckConfig { path } => check_config::run(path.as_deref()),
+    }
+}
+
+/// The `[log]` section of the user file, if it parses; errors there are reported later, by the
+/// server, with the rest of the configuration.
+fn user_log_options() -> LogOptions {
+    let (layers, _) = crate::config::file_layers(&[]);
+    let (config, _) = crate::config::resolve(&layers);
+    LogOptions {
+        level: Some(config.log.level),
+        file: config.log.file,
+    }
+}
+
+fn serve() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("augur: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = ServerOptions {
+        debug_requests: std::env::var("AUGUR_DEBUG_REQUESTS").is_ok_and(|v| v == "1"),
+    };
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "augur serving over stdio"
+    );
+    let clean = runtime.block_on(crate::lsp::serve_stdio(options));
+    // Background tasks (such as a pending read of stdin) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    if clean {
+        ExitCode::SUCCESS
+    } else {
+        tracing::warn!("exit without shutdown");
+        ExitCode::FAILURE
+    }
+}

@@ -1,18 +1,401 @@
-//! The typed configuration.
+//! The typed configuration, and how its layers merge.
+//!
+//! A configuration is built from layers, each a JSON-like value, merged in this order (later wins):
+//!
+//! 1. the built-in defaults ([`Config::default`]);
+//! 2. the user file, `~/.config/augur/config.toml` (`$XDG_CONFIG_HOME` is honoured, and
+//!    `AUGUR_CONFIG` names another file);
+//! 3. a workspace file, `augur.toml` or `.augur.toml` at each workspace root;
+//! 4. the client's `initializationOptions`;
+//! 5. the client's settings from `workspace/didChangeConfiguration` (hot reload).
+//!
+//! Each layer is checked on its own: a layer with an error is left out, and the error names the
+//! layer, the field and the fix, so the server keeps running on the last good configuration.
+//!
+//! Secrets are never part of the configuration: a model names the environment variable that holds
+//! its key (`api_key_env = "OPENAI_API_KEY"`).
+//!
+//! ```
+//! use augur::config::{ConfigLayer, ConfigSource, resolve};
+//! let user = ConfigLayer::from_toml(ConfigSource::UserFile("config.toml".into()),
+//!     "[models.default]\nmodel = \"qwen2.5-coder\"\n").unwrap();
+//! let (config, errors) = resolve(&[user]);
+//! assert!(errors.is_empty());
+//! assert_eq!(config.models["default"].model, "qwen2.5-coder");
+//! ```
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::index::config::IndexConfig;
 use crate::llm::config::ModelConfig;
 
+/// The names of the workspace configuration files, looked for at each workspace root.
+pub const WORKSPACE_FILES: [&str; 2] = ["augur.toml", ".augur.toml"];
+
 /// The whole configuration of augur.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// Logging.
+    pub log: LogConfig,
     /// Named models; features use `default` unless told otherwise.
     pub models: BTreeMap<String, ModelConfig>,
     /// The workspace index.
     pub index: IndexConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            log: LogConfig::default(),
+            models: BTreeMap::from([("default".to_owned(), ModelConfig::default())]),
+            index: IndexConfig::default(),
+        }
+    }
+}
+
+/// Logging settings (`[log]`). Logs go to stderr, never to stdout, which carries the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter such as `info` or `augur=debug`; the `AUGUR_LOG` variable wins over it.
+    pub level: String,
+    /// A file that receives the log as well as stderr.
+    pub file: Option<PathBuf>,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            file: None,
+        }
+    }
+}
+
+/// Where a layer of configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// The user's own file.
+    UserFile(PathBuf),
+    /// A file at a workspace root.
+    WorkspaceFile(PathBuf),
+    /// The client's `initializationOptions`.
+    InitializationOptions,
+    /// The client's settings (`workspace/didChangeConfiguration` or `workspace/configuration`).
+    ClientSettings,
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigSource::UserFile(path) | ConfigSource::WorkspaceFile(path) => {
+                write!(f, "{}", path.display())
+            }
+            ConfigSource::InitializationOptions => {
+                f.write_str("the client's initializationOptions")
+            }
+            ConfigSource::ClientSettings => f.write_str("the client's settings"),
+        }
+    }
+}
+
+/// A configuration error: where, which field, what is wrong, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The layer with the error.
+    pub source: ConfigSource,
+    /// The dotted path of the offending field (empty when the whole layer is unreadable).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid augur configuration in {}", self.source)?;
+        if !self.field.is_empty() {
+            write!(f, " at `{}`", self.field)?;
+        }
+        write!(f, ": {}. {}", self.message, self.hint)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One layer of configuration, as a JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigLayer {
+    /// Where it came from.
+    pub source: ConfigSource,
+    /// Its content: an object with the same shape as [`Config`], every field optional.
+    pub value: Value,
+}
+
+impl ConfigLayer {
+    /// A layer from TOML text.
+    pub fn from_toml(source: ConfigSource, text: &str) -> Result<Self, ConfigError> {
+        match toml::from_str::<toml::Table>(text) {
+            Ok(table) => {
+                let value = serde_json::to_value(table).map_err(|e| ConfigError {
+                    source: source.clone(),
+                    field: String::new(),
+                    message: e.to_string(),
+                    hint: "Use plain TOML values (strings, numbers, booleans, arrays, tables)."
+                        .into(),
+                })?;
+                Ok(Self { source, value })
+            }
+            Err(e) => Err(ConfigError {
+                source,
+                field: String::new(),
+                message: format!("it is not valid TOML: {}", e.message()),
+                hint: toml_location_hint(text, e.span()),
+            }),
+        }
+    }
+
+    /// A layer from a TOML file; a missing file gives `Ok(None)`.
+    pub fn from_file(source: ConfigSource, path: &Path) -> Result<Option<Self>, ConfigError> {
+        match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Self::from_toml(source, &text).map(Some),
+                Err(_) => Err(ConfigError {
+                    source,
+                    field: String::new(),
+                    message: "the file is not valid UTF-8".into(),
+                    hint: "Save the file as UTF-8.".into(),
+                }),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ConfigError {
+                source,
+                field: String::new(),
+                message: format!("it cannot be read: {e}"),
+                hint: "Check the file's permissions.".into(),
+            }),
+        }
+    }
+
+    /// A layer from a client's JSON (`initializationOptions` or settings). Settings may be wrapped
+    /// in an `"augur"` key, as editors that share one settings object do; `null` is an empty layer.
+    pub fn from_client_json(source: ConfigSource, value: Value) -> Self {
+        let value = match value {
+            Value::Object(mut map) if map.len() == 1 && map.contains_key("augur") => {
+                map.remove("augur").unwrap_or(Value::Null)
+            }
+            other => other,
+        };
+        Self { source, value }
+    }
+}
+
+fn toml_location_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("Fix the TOML syntax on line {line}.")
+        }
+        None => "Fix the TOML syntax.".into(),
+    }
+}
+
+/// Merges `layer` into `base`: objects merge key by key, anything else replaces, `null` is ignored.
+fn merge(base: &mut Value, layer: &Value) {
+    match (base, layer) {
+        (_, Value::Null) => {}
+        (Value::Object(base), Value::Object(layer)) => {
+            for (key, value) in layer {
+                match base.get_mut(key) {
+                    Some(slot) => merge(slot, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, layer) => *base = layer.clone(),
+    }
+}
+
+fn parse(value: &Value) -> Result<Config, (String, String)> {
+    serde_path_to_error::deserialize::<_, Config>(value).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { String::new() } else { field };
+        (field, e.into_inner().to_string())
+    })
+}
+
+fn hint_for(field: &str, message: &str) -> String {
+    if field.ends_with("api_key") || message.contains("`api_key`") {
+        return "Keys are never stored in the configuration: set `api_key_env` to the name of the \
+                environment variable that holds the key."
+            .into();
+    }
+    if message.starts_with("unknown field") {
+        return "Remove the field or correct its name; `augur check-config` prints every valid field \
+                with its current value."
+            .into();
+    }
+    if message.starts_with("invalid type") {
+        return "Give the field a value of the expected type.".into();
+    }
+    "Correct the value; `augur check-config` shows the merged configuration.".into()
+}
+
+/// Merges layers over the defaults. A layer with an error is left out, and its error is returned.
+pub fn resolve(layers: &[ConfigLayer]) -> (Config, Vec<ConfigError>) {
+    let defaults = Config::default();
+    let mut merged = serde_json::to_value(&defaults).unwrap_or(Value::Null);
+    let mut config = defaults;
+    let mut errors = Vec::new();
+    for layer in layers {
+        let mut candidate = merged.clone();
+        merge(&mut candidate, &layer.value);
+        match parse(&candidate) {
+            Ok(parsed) => {
+                merged = candidate;
+                config = parsed;
+            }
+            Err((field, message)) => {
+                // Report the error as it shows in the layer alone, if that pins it down better.
+                let hint = hint_for(&field, &message);
+                errors.push(ConfigError {
+                    source: layer.source.clone(),
+                    field,
+                    message,
+                    hint,
+                });
+            }
+        }
+    }
+    (config, errors)
+}
+
+/// The user's configuration file: `$AUGUR_CONFIG`, else `$XDG_CONFIG_HOME/augur/config.toml`, else
+/// `~/.config/augur/config.toml`.
+pub fn user_config_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("AUGUR_CONFIG") {
+        return Some(PathBuf::from(path));
+    }
+    let base = match std::env::var_os("XDG_CONFIG_HOME") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => directories::BaseDirs::new()?.home_dir().join(".config"),
+    };
+    Some(base.join("augur").join("config.toml"))
+}
+
+/// The file layers: the user file, then the first workspace file found at each root.
+pub fn file_layers(roots: &[PathBuf]) -> (Vec<ConfigLayer>, Vec<ConfigError>) {
+    let mut layers = Vec::new();
+    let mut errors = Vec::new();
+    let mut push = |result: Result<Option<ConfigLayer>, ConfigError>| match result {
+        Ok(Some(layer)) => layers.push(layer),
+        Ok(None) => {}
+        Err(e) => errors.push(e),
+    };
+    if let Some(path) = user_config_path() {
+        push(ConfigLayer::from_file(
+            ConfigSource::UserFile(path.clone()),
+            &path,
+        ));
+    }
+    for root in roots {
+        if let Some(path) = WORKSPACE_FILES
+            .iter()
+            .map(|name| root.join(name))
+            .find(|p| p.is_file())
+        {
+            push(ConfigLayer::from_file(
+                ConfigSource::WorkspaceFile(path.clone()),
+                &path,
+            ));
+        }
+    }
+    (layers, errors)
+}
+
+/// Renders a configuration as TOML, as `augur check-config` prints it.
+pub fn to_toml(config: &Config) -> String {
+    toml::to_string_pretty(config).unwrap_or_else(|e| format!("# cannot render as TOML: {e}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ws(text: &str) -> ConfigLayer {
+        ConfigLayer::from_toml(ConfigSource::WorkspaceFile("/w/augur.toml".into()), text).unwrap()
+    }
+
+    #[test]
+    fn later_layers_win_and_objects_merge() {
+        let user = ws("[models.default]\nmodel = \"a\"\nurl = \"http://u\"\n");
+        let init = ConfigLayer::from_client_json(
+            ConfigSource::InitializationOptions,
+            json!({"models": {"default": {"model": "b"}}, "log": {"level": "debug"}}),
+        );
+        let (config, errors) = resolve(&[user, init]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(config.models["default"].model, "b");
+        assert_eq!(config.models["default"].url, "http://u");
+        assert_eq!(config.log.level, "debug");
+    }
+
+    #[test]
+    fn a_bad_layer_is_skipped_and_named() {
+        let good = ws("[log]\nlevel = \"warn\"\n");
+        let bad = ConfigLayer::from_client_json(
+            ConfigSource::ClientSettings,
+            json!({"augur": {"log": {"level": 3}}}),
+        );
+        let (config, errors) = resolve(&[good, bad]);
+        assert_eq!(config.log.level, "warn");
+        assert_eq!(errors.len(), 1);
+        let text = errors[0].to_string();
+        assert!(text.contains("the client's settings"), "{text}");
+        assert!(text.contains("`log.level`"), "{text}");
+        assert!(text.contains("invalid type"), "{text}");
+    }
+
+    #[test]
+    fn unknown_fields_and_stored_keys_are_refused_with_a_fix() {
+        let (_, errors) = resolve(&[ws("[models.default]\napi_key = \"sk-123\"\n")]);
+        let text = errors[0].to_string();
+        assert!(text.contains("models.default.api_key"), "{text}");
+        assert!(text.contains("api_key_env"), "{text}");
+        assert!(
+            !text.contains("sk-123"),
+            "the key must not be echoed: {text}"
+        );
+        let (_, errors) = resolve(&[ws("[lgo]\nlevel = \"x\"\n")]);
+        assert!(errors[0].to_string().contains("unknown field `lgo`"));
+    }
+
+    #[test]
+    fn toml_syntax_errors_name_the_line() {
+        let err = ConfigLayer::from_toml(ConfigSource::UserFile("/u.toml".into()), "a = 1\nb = \n")
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("/u.toml") && text.contains("line 2"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn defaults_render_and_reparse() {
+        let text = to_toml(&Config::default());
+        let (config, errors) = resolve(&[ws(&text)]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(config, Config::default());
+    }
 }

@@ -16,6 +16,10 @@ pub struct IndexConfig {
 
 impl Default for IndexConfig {
     fn default() -> Self {
-        Self { enabled: true, max_file_bytes: 1024 * 1024, exclude: Vec::new() }
+        Self {
+            enabled: true,
+            max_file_bytes: 1024 * 1024,
+            exclude: Vec::new(),
+        }
     }
 }

@@ -1,1 +1,50 @@
-//! Placeholder.
+//! The protocol layer: the only part of augur that knows LSP types.
+//!
+//! - [`server`]: the `LanguageServer` impl, a few lines per method;
+//! - [`handlers`]: one module per feature;
+//! - [`from_proto`] and [`to_proto`]: the only places positions are converted;
+//! - [`capabilities`]: client capabilities read once, and what the server offers;
+//! - [`state`]: the shared state (one writer, snapshot readers);
+//! - [`middleware`]: spans and panic isolation around every message.
+
+pub mod capabilities;
+pub mod from_proto;
+pub mod handlers;
+pub mod middleware;
+pub mod server;
+pub mod state;
+pub mod to_proto;
+
+use std::sync::Arc;
+
+use tower_lsp_server::{ClientSocket, LspService};
+
+use self::middleware::Guarded;
+use self::server::Server;
+use self::state::{ServerOptions, ServerState};
+
+/// The full service, ready to serve over any transport, plus the socket for messages the server
+/// sends to the client and the state (to read after the service has stopped).
+pub fn build(
+    options: ServerOptions,
+) -> (Guarded<LspService<Server>>, ClientSocket, Arc<ServerState>) {
+    let state = Arc::new(ServerState::new(options));
+    let shared = state.clone();
+    let (service, socket) = LspService::build(move |client| Server::new(shared, client))
+        .custom_method("augur/status", Server::status)
+        .custom_method("augur/debug/document", Server::debug_document)
+        .custom_method("augur/debug/sleep", Server::debug_sleep)
+        .custom_method("augur/debug/panic", Server::debug_panic)
+        .finish();
+    (Guarded::new(service), socket, state)
+}
+
+/// Serves over stdin/stdout until `exit`. Returns whether `shutdown` came first, which decides
+/// the exit code (0 if it did, 1 if not), as the specification says.
+pub async fn serve_stdio(options: ServerOptions) -> bool {
+    let (service, socket, state) = build(options);
+    tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        .serve(service)
+        .await;
+    state.shutdown_requested()
+}

@@ -1,0 +1,200 @@
+//! One open document: its text as a rope, its version and its language.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use ropey::Rope;
+
+/// A replacement of the bytes in `range` by `new_text`: the core's one edit type.
+///
+/// Ranges are byte offsets into the text the edit applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TextEdit {
+    /// The bytes replaced.
+    pub range: Range<usize>,
+    /// The text put in their place.
+    pub new_text: String,
+}
+
+impl TextEdit {
+    /// An edit that inserts `text` at `offset`.
+    pub fn insert(offset: usize, text: impl Into<String>) -> Self {
+        Self {
+            range: offset..offset,
+            new_text: text.into(),
+        }
+    }
+
+    /// An edit that replaces `range` with `text`.
+    pub fn replace(range: Range<usize>, text: impl Into<String>) -> Self {
+        Self {
+            range,
+            new_text: text.into(),
+        }
+    }
+}
+
+/// Why an edit could not be applied. The document is left as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The range ends before it starts.
+    #[error("edit range {start}..{end} ends before it starts")]
+    Reversed {
+        /// The start offset.
+        start: usize,
+        /// The end offset.
+        end: usize,
+    },
+    /// The range reaches past the end of the document.
+    #[error("edit range {start}..{end} is outside the document of {len} bytes")]
+    OutOfBounds {
+        /// The start offset.
+        start: usize,
+        /// The end offset.
+        end: usize,
+        /// The document length in bytes.
+        len: usize,
+    },
+    /// An end of the range falls inside a multi-byte character.
+    #[error("edit range {start}..{end} splits a character")]
+    NotCharBoundary {
+        /// The start offset.
+        start: usize,
+        /// The end offset.
+        end: usize,
+    },
+}
+
+/// An open document. Cloning is cheap (the rope shares its nodes), so request handlers take
+/// clones as snapshots and never hold the store's lock while they work.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The full text.
+    pub text: Rope,
+    /// The version the client gave with the last change.
+    pub version: i32,
+    /// The client's language id (`rust`, `python`, ...).
+    pub language_id: Arc<str>,
+}
+
+impl Document {
+    /// A document with the given text, version and language id.
+    pub fn new(text: &str, version: i32, language_id: &str) -> Self {
+        Self {
+            text: Rope::from_str(text),
+            version,
+            language_id: language_id.into(),
+        }
+    }
+
+    /// Checks that `edit` can be applied to the current text.
+    pub fn check(&self, edit: &TextEdit) -> Result<(), EditError> {
+        let Range { start, end } = edit.range;
+        let len = self.text.len_bytes();
+        if start > end {
+            return Err(EditError::Reversed { start, end });
+        }
+        if end > len {
+            return Err(EditError::OutOfBounds { start, end, len });
+        }
+        let on_boundary = |offset: usize| {
+            offset == len || self.text.char_to_byte(self.text.byte_to_char(offset)) == offset
+        };
+        if !on_boundary(start) || !on_boundary(end) {
+            return Err(EditError::NotCharBoundary { start, end });
+        }
+        Ok(())
+    }
+
+    /// Applies one edit, or leaves the text untouched and says why not.
+    ///
+    /// The cost is O(log n + edit size), except for an edit that replaces the whole text, which
+    /// builds a new rope.
+    pub fn apply(&mut self, edit: &TextEdit) -> Result<(), EditError> {
+        self.check(edit)?;
+        let Range { start, end } = edit.range;
+        if start == 0 && end == self.text.len_bytes() {
+            self.text = Rope::from_str(&edit.new_text);
+            return Ok(());
+        }
+        let start_char = self.text.byte_to_char(start);
+        if end > start {
+            let end_char = self.text.byte_to_char(end);
+            self.text.remove(start_char..end_char);
+        }
+        if !edit.new_text.is_empty() {
+            self.text.insert(start_char, &edit.new_text);
+        }
+        Ok(())
+    }
+
+    /// Applies edits whose ranges all refer to the current text (as a code action's edits do):
+    /// all of them or, if any is invalid or two overlap, none.
+    pub fn apply_all(&mut self, edits: &[TextEdit]) -> Result<(), EditError> {
+        let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+        sorted.sort_by_key(|e| (e.range.start, e.range.end));
+        for pair in sorted.windows(2) {
+            if pair[0].range.end > pair[1].range.start {
+                let (start, end) = (pair[1].range.start, pair[0].range.end);
+                return Err(EditError::Reversed {
+                    start: end,
+                    end: start,
+                });
+            }
+        }
+        for edit in &sorted {
+            self.check(edit)?;
+        }
+        // Applying from the back keeps earlier offsets valid.
+        for edit in sorted.into_iter().rev() {
+            self.apply(edit)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_delete_replace() {
+        let mut doc = Document::new("hello world", 1, "plaintext");
+        doc.apply(&TextEdit::replace(0..5, "goodbye")).unwrap();
+        doc.apply(&TextEdit::insert(doc.text.len_bytes(), "!"))
+            .unwrap();
+        doc.apply(&TextEdit::replace(7..8, "")).unwrap();
+        assert_eq!(doc.text.to_string(), "goodbyeworld!");
+    }
+
+    #[test]
+    fn invalid_edits_leave_the_text_alone() {
+        let mut doc = Document::new("a😀b", 1, "plaintext");
+        assert!(matches!(
+            doc.apply(&TextEdit::replace(3..1, "x")),
+            Err(EditError::Reversed { .. })
+        ));
+        assert!(matches!(
+            doc.apply(&TextEdit::insert(99, "x")),
+            Err(EditError::OutOfBounds { .. })
+        ));
+        assert!(matches!(
+            doc.apply(&TextEdit::insert(2, "x")),
+            Err(EditError::NotCharBoundary { .. })
+        ));
+        assert_eq!(doc.text.to_string(), "a😀b");
+    }
+
+    #[test]
+    fn apply_all_is_all_or_nothing() {
+        let mut doc = Document::new("one two three", 1, "plaintext");
+        let ok = [TextEdit::replace(0..3, "1"), TextEdit::replace(8..13, "3")];
+        doc.apply_all(&ok).unwrap();
+        assert_eq!(doc.text.to_string(), "1 two 3");
+        let overlapping = [TextEdit::replace(0..3, "x"), TextEdit::replace(2..4, "y")];
+        assert!(doc.apply_all(&overlapping).is_err());
+        let one_bad = [TextEdit::replace(0..1, "x"), TextEdit::insert(99, "y")];
+        assert!(doc.apply_all(&one_bad).is_err());
+        assert_eq!(doc.text.to_string(), "1 two 3");
+    }
+}

@@ -1,0 +1,133 @@
+//! What the client can do, read once at `initialize` into plain booleans, and what augur offers.
+//!
+//! Handlers consult [`ClientCaps`] instead of walking the client's nested optional capability
+//! tree, so every "does the client support X" question has one answer in one place.
+
+use tower_lsp_server::ls_types::{
+    ClientCapabilities, PositionEncodingKind, SaveOptions, ServerCapabilities,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
+};
+
+use crate::documents::PositionEncoding;
+use crate::lsp::to_proto;
+
+/// The client capabilities augur cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientCaps {
+    /// `window.workDoneProgress`: the client shows `$/progress` for server-created tokens.
+    pub work_done_progress: bool,
+    /// `window.showDocument`: the client can open a document the server names.
+    pub show_document: bool,
+    /// `textDocument.inlineCompletion`: LSP 3.18 inline completion (ghost text).
+    pub inline_completion: bool,
+    /// `textDocument.completion.completionItem.snippetSupport`.
+    pub snippet_support: bool,
+    /// `textDocument.codeAction.resolveSupport`: code actions can be resolved lazily.
+    pub code_action_resolve: bool,
+    /// `textDocument.codeAction.dataSupport`: code actions keep their `data` field.
+    pub code_action_data: bool,
+    /// `workspace.workspaceEdit.documentChanges`: versioned edits.
+    pub document_changes: bool,
+    /// `workspace.workspaceEdit.resourceOperations` includes `create`.
+    pub create_files: bool,
+    /// `workspace.applyEdit`: the server may ask the client to apply an edit.
+    pub apply_edit: bool,
+    /// `workspace.configuration`: the server may pull settings.
+    pub configuration: bool,
+    /// `workspace.workspaceFolders`: multi-root workspaces.
+    pub workspace_folders: bool,
+    /// `workspace.didChangeWatchedFiles.dynamicRegistration`: the client watches files for us.
+    pub watched_files_dynamic: bool,
+    /// `workspace.didChangeConfiguration.dynamicRegistration`.
+    pub configuration_dynamic: bool,
+}
+
+impl ClientCaps {
+    /// Reads the capabilities once.
+    pub fn from_client(caps: &ClientCapabilities) -> Self {
+        let text = caps.text_document.as_ref();
+        let workspace = caps.workspace.as_ref();
+        let window = caps.window.as_ref();
+        let code_action = text.and_then(|t| t.code_action.as_ref());
+        let edit = workspace.and_then(|w| w.workspace_edit.as_ref());
+        Self {
+            work_done_progress: window.and_then(|w| w.work_done_progress).unwrap_or(false),
+            show_document: window
+                .and_then(|w| w.show_document.as_ref())
+                .is_some_and(|s| s.support),
+            inline_completion: text.and_then(|t| t.inline_completion.as_ref()).is_some(),
+            snippet_support: text
+                .and_then(|t| t.completion.as_ref())
+                .and_then(|c| c.completion_item.as_ref())
+                .and_then(|i| i.snippet_support)
+                .unwrap_or(false),
+            code_action_resolve: code_action
+                .and_then(|c| c.resolve_support.as_ref())
+                .is_some(),
+            code_action_data: code_action.and_then(|c| c.data_support).unwrap_or(false),
+            document_changes: edit.and_then(|e| e.document_changes).unwrap_or(false),
+            create_files: edit
+                .and_then(|e| e.resource_operations.as_ref())
+                .is_some_and(|ops| {
+                    ops.iter().any(|op| {
+                        matches!(
+                            op,
+                            tower_lsp_server::ls_types::ResourceOperationKind::Create
+                        )
+                    })
+                }),
+            apply_edit: workspace.and_then(|w| w.apply_edit).unwrap_or(false),
+            configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
+            workspace_folders: workspace.and_then(|w| w.workspace_folders).unwrap_or(false),
+            watched_files_dynamic: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+            configuration_dynamic: workspace
+                .and_then(|w| w.did_change_configuration.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// The position encoding to use: negotiated from `general.positionEncodings` (or the older
+/// `offsetEncoding` extension), preferring UTF-8.
+pub fn negotiate_encoding(caps: &ClientCapabilities) -> PositionEncoding {
+    let offered: Vec<String> = caps
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref())
+        .map(|kinds| kinds.iter().map(|k| k.as_str().to_owned()).collect())
+        .or_else(|| caps.offset_encoding.clone())
+        .unwrap_or_default();
+    PositionEncoding::negotiate(offered.iter().map(String::as_str))
+}
+
+/// What augur offers.
+pub fn server_capabilities(encoding: PositionEncoding) -> ServerCapabilities {
+    let encoding: PositionEncodingKind = to_proto::encoding(encoding);
+    ServerCapabilities {
+        position_encoding: Some(encoding),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                will_save: None,
+                will_save_wait_until: None,
+                save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                    include_text: Some(false),
+                })),
+            },
+        )),
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(tower_lsp_server::ls_types::OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
+        ..ServerCapabilities::default()
+    }
+}

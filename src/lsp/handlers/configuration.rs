@@ -1,0 +1,72 @@
+//! `workspace/didChangeConfiguration` and pulling `workspace/configuration`: hot reload.
+//!
+//! Settings may come as `{"augur": {...}}` or as the bare table. A notification with no settings
+//! (the pull model) makes the server ask for section `augur`. Invalid settings are shown to the
+//! user with the field and the fix, and the server keeps the last good configuration.
+//!
+//! Example: `{"settings": {"augur": {"models": {"default": {"model": "qwen2.5-coder"}}}}}` makes
+//! the next request use that model.
+
+use serde_json::Value;
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{ConfigurationItem, DidChangeConfigurationParams, MessageType};
+
+use crate::config::{ConfigLayer, ConfigSource};
+use crate::lsp::state::ServerState;
+
+/// Handles `workspace/didChangeConfiguration`. The state changes before the first `.await`.
+pub async fn did_change(
+    state: &ServerState,
+    client: &Client,
+    params: DidChangeConfigurationParams,
+) {
+    let is_empty = match &params.settings {
+        Value::Null => true,
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    };
+    if is_empty {
+        if state.caps().configuration {
+            pull(state, client).await;
+        }
+        return;
+    }
+    let errors = apply(state, params.settings);
+    report(client, errors).await;
+}
+
+fn apply(state: &ServerState, settings: Value) -> Vec<String> {
+    let layer = ConfigLayer::from_client_json(ConfigSource::ClientSettings, settings);
+    let errors = state.set_client_layer(layer);
+    for error in &errors {
+        tracing::warn!(%error, "configuration error; keeping the last good configuration");
+    }
+    if errors.is_empty() {
+        tracing::info!("configuration reloaded");
+    }
+    errors.iter().map(ToString::to_string).collect()
+}
+
+async fn report(client: &Client, errors: Vec<String>) {
+    for error in errors {
+        client.show_message(MessageType::ERROR, error).await;
+    }
+}
+
+/// Asks the client for section `augur` and applies it.
+pub async fn pull(state: &ServerState, client: &Client) {
+    let item = ConfigurationItem {
+        scope_uri: None,
+        section: Some("augur".into()),
+    };
+    match client.configuration(vec![item]).await {
+        Ok(mut values) => match values.pop() {
+            Some(Value::Null) | None => {}
+            Some(value) => {
+                let errors = apply(state, value);
+                report(client, errors).await;
+            }
+        },
+        Err(error) => tracing::debug!(%error, "the client did not answer workspace/configuration"),
+    }
+}

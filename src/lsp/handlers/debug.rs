@@ -1,0 +1,79 @@
+//! `augur/debug/*` requests, served only when the server was started with
+//! `AUGUR_DEBUG_REQUESTS=1`: they let the test harnesses see a document exactly as the server
+//! holds it, hold a request open (to test cancellation) and make a handler panic (to test that the
+//! server survives).
+//!
+//! Example: `augur/debug/document {"uri": "file:///a.rs"}` →
+//! `{"version": 3, "languageId": "rust", "text": "fn main() {}\n"}`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+
+use crate::lsp::handlers::invalid_params;
+use crate::lsp::state::ServerState;
+
+/// Parameters of `augur/debug/document`.
+#[derive(Debug, Deserialize)]
+pub struct DocumentParams {
+    /// The document's URI.
+    pub uri: String,
+}
+
+/// A document as the server holds it.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentState {
+    /// The version of the last change.
+    pub version: i32,
+    /// The language id.
+    pub language_id: String,
+    /// The full text.
+    pub text: String,
+}
+
+/// Parameters of `augur/debug/sleep`.
+#[derive(Debug, Deserialize)]
+pub struct SleepParams {
+    /// How long to sleep.
+    pub ms: u64,
+}
+
+fn check_enabled(state: &ServerState) -> Result<()> {
+    if state.options.debug_requests {
+        Ok(())
+    } else {
+        Err(Error {
+            code: ErrorCode::MethodNotFound,
+            message: "augur/debug requests are off; start augur with AUGUR_DEBUG_REQUESTS=1".into(),
+            data: None,
+        })
+    }
+}
+
+/// Handles `augur/debug/document`.
+pub fn document(state: &ServerState, params: DocumentParams) -> Result<DocumentState> {
+    check_enabled(state)?;
+    let doc = state
+        .document(&params.uri)
+        .ok_or_else(|| invalid_params(format!("document {} is not open", params.uri)))?;
+    Ok(DocumentState {
+        version: doc.version,
+        language_id: doc.language_id.to_string(),
+        text: doc.text.to_string(),
+    })
+}
+
+/// Handles `augur/debug/sleep`: answers after `ms` milliseconds, unless cancelled first.
+pub async fn sleep(state: &ServerState, params: SleepParams) -> Result<u64> {
+    check_enabled(state)?;
+    tokio::time::sleep(Duration::from_millis(params.ms.min(60_000))).await;
+    Ok(params.ms)
+}
+
+/// Handles `augur/debug/panic`.
+pub fn panic(state: &ServerState) -> Result<()> {
+    check_enabled(state)?;
+    panic!("augur/debug/panic was requested");
+}

@@ -1,0 +1,20 @@
+//! One module per protocol feature. Each handler takes the shared state (and the client, when it
+//! must talk back), does its work through the core, and converts only in `from_proto`/`to_proto`.
+
+pub mod configuration;
+pub mod debug;
+pub mod lifecycle;
+pub mod status;
+pub mod text_sync;
+pub mod workspace_folders;
+
+use tower_lsp_server::jsonrpc::{Error, ErrorCode};
+
+/// An `InvalidParams` error with a message.
+pub(crate) fn invalid_params(message: impl Into<String>) -> Error {
+    Error {
+        code: ErrorCode::InvalidParams,
+        message: message.into().into(),
+        data: None,
+    }
+}

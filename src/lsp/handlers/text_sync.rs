@@ -1,0 +1,88 @@
+//! `textDocument/didOpen`, `didChange`, `didClose` and `didSave`.
+//!
+//! These are the only writers of the document store. Each one does all of its change
+//! synchronously, before any `.await`, because the protocol library runs handlers concurrently:
+//! that way edits are applied in the order the client sent them.
+//!
+//! A `didChange` is all or nothing: its content changes are applied in order to a copy of the
+//! document, and the copy replaces it only if every change was valid.
+//!
+//! Example: with UTF-16 positions, the change `{range: (0,2)-(0,2), text: "!"}` on `"😀"`
+//! inserts after the emoji (two UTF-16 code units), giving `"😀!"`.
+
+use tower_lsp_server::ls_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams,
+};
+
+use crate::documents::{EditError, StoreError};
+use crate::lsp::from_proto::{self, ChangeError};
+use crate::lsp::state::ServerState;
+
+/// Why a `didChange` was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DidChangeError {
+    /// The document is not open.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A change could not be located in the document.
+    #[error(transparent)]
+    Change(#[from] ChangeError),
+    /// A change had an invalid range.
+    #[error(transparent)]
+    Edit(#[from] EditError),
+}
+
+/// Handles `didOpen`.
+pub fn did_open(state: &ServerState, params: DidOpenTextDocumentParams) {
+    let doc = params.text_document;
+    let key = from_proto::doc_key(&doc.uri);
+    tracing::debug!(uri = %key, version = doc.version, bytes = doc.text.len(), "open");
+    state
+        .documents_mut()
+        .open(&key, &doc.language_id, doc.version, &doc.text);
+}
+
+/// Applies a `didChange`: all of its changes or none. Exposed for benchmarks and tests.
+pub fn apply_did_change(
+    state: &ServerState,
+    params: &DidChangeTextDocumentParams,
+) -> Result<(), DidChangeError> {
+    let key = from_proto::doc_key(&params.text_document.uri);
+    let encoding = state.encoding();
+    state
+        .documents_mut()
+        .edit(&key, params.text_document.version, |doc| {
+            for change in &params.content_changes {
+                let edit = from_proto::content_change(&doc.text, change, encoding)?;
+                doc.apply(&edit)?;
+            }
+            Ok(())
+        })
+}
+
+/// Handles `didChange`; a refused change is logged and leaves the document as it was.
+pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
+    if let Err(error) = apply_did_change(state, &params) {
+        tracing::warn!(
+            uri = params.text_document.uri.as_str(),
+            version = params.text_document.version,
+            %error,
+            "didChange refused; the document is unchanged"
+        );
+    }
+}
+
+/// Handles `didClose`.
+pub fn did_close(state: &ServerState, params: DidCloseTextDocumentParams) {
+    let key = from_proto::doc_key(&params.text_document.uri);
+    if !state.documents_mut().close(&key) {
+        tracing::warn!(uri = %key, "didClose for a document that is not open");
+    }
+}
+
+/// Handles `didSave`.
+pub fn did_save(state: &ServerState, params: DidSaveTextDocumentParams) {
+    let key = from_proto::doc_key(&params.text_document.uri);
+    tracing::debug!(uri = %key, open = state.documents().contains(&key), "save");
+}

@@ -1,0 +1,198 @@
+//! The server's state: one writer (the `did_*` handlers), many snapshot readers.
+//!
+//! Every lock here is a plain `std` lock held for a few statements and never across an `.await`
+//! (clippy's `await_holding_lock` checks it). Readers take `Arc` or cheap clones and let go.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tokio::sync::watch;
+
+use crate::config::{self, Config, ConfigError, ConfigLayer};
+use crate::documents::{Document, DocumentStore, PositionEncoding};
+use crate::lsp::capabilities::ClientCaps;
+use crate::workspace::{WorkspaceRoot, root_paths};
+
+/// Options fixed when the server starts.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Whether the `augur/debug/*` requests (sleep, panic) are served: for tests only.
+    pub debug_requests: bool,
+}
+
+/// What `initialize` settled: fixed for the session.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Session {
+    /// The negotiated position encoding.
+    pub encoding: PositionEncoding,
+    /// What the client supports.
+    pub caps: ClientCaps,
+}
+
+/// The layers of configuration the server merges, and the result.
+#[derive(Debug, Default)]
+struct ConfigLayers {
+    files: Vec<ConfigLayer>,
+    init: Option<ConfigLayer>,
+    client: Option<ConfigLayer>,
+}
+
+impl ConfigLayers {
+    fn all(&self) -> Vec<ConfigLayer> {
+        let mut all = self.files.clone();
+        all.extend(self.init.clone());
+        all.extend(self.client.clone());
+        all
+    }
+}
+
+/// The shared state of one server.
+#[derive(Debug)]
+pub struct ServerState {
+    /// Options fixed at start.
+    pub options: ServerOptions,
+    documents: RwLock<DocumentStore>,
+    session: OnceLock<Session>,
+    roots: RwLock<Vec<WorkspaceRoot>>,
+    layers: Mutex<ConfigLayers>,
+    config: watch::Sender<Arc<Config>>,
+    shutdown_requested: AtomicBool,
+    deferred_messages: Mutex<Vec<String>>,
+}
+
+impl ServerState {
+    /// A fresh state with the built-in default configuration.
+    pub fn new(options: ServerOptions) -> Self {
+        let (config, _) = watch::channel(Arc::new(Config::default()));
+        Self {
+            options,
+            documents: RwLock::default(),
+            session: OnceLock::new(),
+            roots: RwLock::default(),
+            layers: Mutex::default(),
+            config,
+            shutdown_requested: AtomicBool::new(false),
+            deferred_messages: Mutex::default(),
+        }
+    }
+
+    /// Settles the session; only the first call has an effect.
+    pub fn set_session(&self, session: Session) {
+        let _ = self.session.set(session);
+    }
+
+    /// The session (the defaults before `initialize`).
+    pub fn session(&self) -> Session {
+        self.session.get().copied().unwrap_or_default()
+    }
+
+    /// The negotiated position encoding.
+    pub fn encoding(&self) -> PositionEncoding {
+        self.session().encoding
+    }
+
+    /// The client's capabilities.
+    pub fn caps(&self) -> ClientCaps {
+        self.session().caps
+    }
+
+    /// Read access to the documents, for a few statements.
+    pub fn documents(&self) -> RwLockReadGuard<'_, DocumentStore> {
+        self.documents.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access to the documents, for the `did_*` handlers only.
+    pub fn documents_mut(&self) -> RwLockWriteGuard<'_, DocumentStore> {
+        self.documents.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A snapshot of one document.
+    pub fn document(&self, uri: &str) -> Option<Document> {
+        self.documents().get(uri)
+    }
+
+    /// The workspace roots.
+    pub fn roots(&self) -> Vec<WorkspaceRoot> {
+        self.roots.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the workspace roots.
+    pub fn set_roots(&self, roots: Vec<WorkspaceRoot>) {
+        *self.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.borrow().clone()
+    }
+
+    /// A receiver that sees every new configuration, for subsystems that react to hot reloads.
+    pub fn subscribe_config(&self) -> watch::Receiver<Arc<Config>> {
+        self.config.subscribe()
+    }
+
+    /// Re-reads the configuration files for the current roots and merges every layer. Returns the
+    /// errors found; layers with errors are left out.
+    pub fn reload_files(&self) -> Vec<ConfigError> {
+        let (files, mut errors) = config::file_layers(&root_paths(&self.roots()));
+        let mut layers = self.layers.lock().unwrap_or_else(|e| e.into_inner());
+        layers.files = files;
+        errors.extend(self.publish(&layers));
+        errors
+    }
+
+    /// Sets the `initializationOptions` layer.
+    pub fn set_init_layer(&self, layer: ConfigLayer) -> Vec<ConfigError> {
+        let mut layers = self.layers.lock().unwrap_or_else(|e| e.into_inner());
+        layers.init = Some(layer);
+        self.publish(&layers)
+    }
+
+    /// Sets the client-settings layer. If the new layer has errors it is not kept, so the server
+    /// goes on with the last good configuration, and the errors are returned.
+    pub fn set_client_layer(&self, layer: ConfigLayer) -> Vec<ConfigError> {
+        let mut layers = self.layers.lock().unwrap_or_else(|e| e.into_inner());
+        let (_, errors) = config::resolve(std::slice::from_ref(&layer));
+        if !errors.is_empty() {
+            return errors;
+        }
+        layers.client = Some(layer);
+        self.publish(&layers)
+    }
+
+    fn publish(&self, layers: &ConfigLayers) -> Vec<ConfigError> {
+        let (config, errors) = config::resolve(&layers.all());
+        if *self.config.borrow().as_ref() != config {
+            self.config.send_replace(Arc::new(config));
+        }
+        errors
+    }
+
+    /// Keeps error messages to show the user once the client can take them (after `initialize`).
+    pub fn defer_messages(&self, messages: impl IntoIterator<Item = String>) {
+        self.deferred_messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(messages);
+    }
+
+    /// The messages kept by [`Self::defer_messages`], emptying the list.
+    pub fn take_deferred_messages(&self) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .deferred_messages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// Records that `shutdown` was received.
+    pub fn request_shutdown(&self) {
+        self.shutdown_requested.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether `shutdown` was received: the process exits with 0 after `exit` only then.
+    pub fn shutdown_requested(&self) -> bool {
+        self.shutdown_requested.load(Ordering::SeqCst)
+    }
+}
