@@ -5,7 +5,8 @@
 //! - [`from_proto`] and [`to_proto`]: the only places positions are converted;
 //! - [`capabilities`]: client capabilities read once, and what the server offers;
 //! - [`state`]: the shared state (one writer, snapshot readers);
-//! - [`middleware`]: spans and panic isolation around every message.
+//! - [`middleware`]: spans and panic isolation around every message;
+//! - [`transport`]: framing over stdio that survives malformed input.
 
 pub mod capabilities;
 pub mod from_proto;
@@ -14,6 +15,7 @@ pub mod middleware;
 pub mod server;
 pub mod state;
 pub mod to_proto;
+pub mod transport;
 
 use std::sync::Arc;
 
@@ -43,8 +45,6 @@ pub fn build(
 /// the exit code (0 if it did, 1 if not), as the specification says.
 pub async fn serve_stdio(options: ServerOptions) -> bool {
     let (service, socket, state) = build(options);
-    tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-        .serve(service)
-        .await;
+    transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
     state.shutdown_requested()
 }

@@ -1,0 +1,290 @@
+//! A JSON-RPC client that spawns the real `augur` binary and talks to it over stdio, as an
+//! editor does.
+//!
+//! Server-to-client requests are answered automatically (`workspace/configuration` with the
+//! settings given in [`SpawnOptions`], everything else with `null`) and recorded, as are
+//! notifications, so tests can assert on `window/showMessage`, `$/progress` and the like.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How to start the server.
+#[derive(Debug, Clone, Default)]
+pub struct SpawnOptions {
+    /// Extra arguments after the binary.
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// The working directory.
+    pub cwd: Option<PathBuf>,
+    /// What to answer `workspace/configuration` with (one value per item).
+    pub settings: Value,
+}
+
+/// Writes one message with its `Content-Length` header.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// Reads one framed message; `None` at end of stream.
+pub fn read_frame(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length:") {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+/// A running server and the client's side of the conversation.
+pub struct StdioClient {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: Receiver<Value>,
+    next_id: i64,
+    /// Notifications received and not yet taken, in order.
+    pub notifications: VecDeque<Value>,
+    /// Requests the server sent to the client, in order.
+    pub server_requests: Vec<Value>,
+    responses: Vec<Value>,
+    settings: Value,
+    /// How long to wait for any one answer.
+    pub timeout: Duration,
+}
+
+impl StdioClient {
+    /// Spawns `binary` with `AUGUR_DEBUG_REQUESTS=1` and an empty user configuration.
+    pub fn spawn(binary: &Path, options: SpawnOptions) -> std::io::Result<Self> {
+        let mut command = Command::new(binary);
+        command
+            .args(&options.args)
+            .env("AUGUR_DEBUG_REQUESTS", "1")
+            .env("AUGUR_CONFIG", "/nonexistent/augur-test-config.toml")
+            .env("AUGUR_LOG", "augur=debug")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (key, value) in &options.env {
+            command.env(key, value);
+        }
+        if let Some(cwd) = &options.cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = command.spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, incoming) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(body) = read_frame(&mut reader) {
+                let value = serde_json::from_slice(&body)
+                    .unwrap_or_else(|e| json!({"unparseable": e.to_string()}));
+                if tx.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Self {
+            child,
+            stdin,
+            incoming,
+            next_id: 0,
+            notifications: VecDeque::new(),
+            server_requests: Vec::new(),
+            responses: Vec::new(),
+            settings: options.settings,
+            timeout: Duration::from_secs(30),
+        })
+    }
+
+    /// Writes raw bytes to the server's stdin.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        if let Some(stdin) = self.stdin.as_mut() {
+            let _ = stdin.write_all(bytes).and_then(|_| stdin.flush());
+        }
+    }
+
+    /// Sends one message.
+    pub fn send(&mut self, message: &Value) {
+        let body = serde_json::to_vec(message).expect("a JSON value serializes");
+        self.send_raw(&frame(&body));
+    }
+
+    /// Sends a request and returns its id without waiting.
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// Sends a notification.
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and waits for its answer: `Ok(result)` or `Err(error object)`.
+    pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = self.send_request(method, params);
+        self.response(id)
+    }
+
+    /// Waits for the answer to request `id`.
+    pub fn response(&mut self, id: i64) -> Result<Value, Value> {
+        let response = self.wait_for(|c| c.take_response(&json!(id)));
+        let response = response.unwrap_or_else(|| panic!("no answer to request {id}"));
+        match response.get("error") {
+            Some(error) => Err(error.clone()),
+            None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
+        }
+    }
+
+    /// Waits for a response with the given id (any JSON value, `null` included).
+    pub fn raw_response(&mut self, id: Value) -> Option<Value> {
+        self.wait_for(|c| c.take_response(&id))
+    }
+
+    fn take_response(&mut self, id: &Value) -> Option<Value> {
+        let at = self
+            .responses
+            .iter()
+            .position(|r| r.get("id") == Some(id))?;
+        Some(self.responses.remove(at))
+    }
+
+    /// Waits for the next notification with `method` and takes it.
+    pub fn notification(&mut self, method: &str) -> Option<Value> {
+        self.wait_for(|c| {
+            let at = c.notifications.iter().position(|n| n["method"] == method)?;
+            c.notifications.remove(at)
+        })
+    }
+
+    /// Waits until `take` finds what it looks for, pumping incoming messages, or the timeout ends.
+    pub fn wait_for<T>(&mut self, mut take: impl FnMut(&mut Self) -> Option<T>) -> Option<T> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if let Some(found) = take(self) {
+                return Some(found);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.incoming.recv_timeout(left) {
+                Ok(message) => self.dispatch(message),
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
+                    return take(self);
+                }
+            }
+        }
+    }
+
+    /// Takes whatever arrives within `duration`.
+    pub fn drain_for(&mut self, duration: Duration) {
+        let deadline = Instant::now() + duration;
+        while let Ok(message) = self
+            .incoming
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.dispatch(message);
+        }
+    }
+
+    fn dispatch(&mut self, message: Value) {
+        let has_id = message.get("id").is_some();
+        let has_method = message.get("method").is_some();
+        match (has_id, has_method) {
+            (true, true) => {
+                let reply = match message["method"].as_str() {
+                    Some("workspace/configuration") => {
+                        let items = message["params"]["items"].as_array().map_or(0, Vec::len);
+                        Value::Array(vec![self.settings.clone(); items])
+                    }
+                    _ => Value::Null,
+                };
+                let id = message["id"].clone();
+                self.server_requests.push(message);
+                self.send(&json!({"jsonrpc": "2.0", "id": id, "result": reply}));
+            }
+            (false, true) => self.notifications.push_back(message),
+            _ => self.responses.push(message),
+        }
+    }
+
+    /// `initialize` with the given capabilities and extra params, then `initialized`.
+    pub fn initialize(&mut self, capabilities: Value, extra: Value) -> Value {
+        let mut params = json!({"processId": null, "rootUri": null, "capabilities": capabilities});
+        if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+            params.extend(extra.clone());
+        }
+        let result = self
+            .request("initialize", params)
+            .expect("initialize succeeds");
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    /// `textDocument/didOpen`.
+    pub fn open(&mut self, uri: &str, language_id: &str, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language_id, "version": version, "text": text}}),
+        );
+    }
+
+    /// The document as the server holds it (`augur/debug/document`).
+    pub fn document(&mut self, uri: &str) -> Result<Value, Value> {
+        self.request("augur/debug/document", json!({"uri": uri}))
+    }
+
+    /// Closes stdin (the end of the conversation) and waits for the process to exit.
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    /// `shutdown` then `exit`; returns the exit status.
+    pub fn shutdown_and_exit(mut self) -> ExitStatus {
+        let _ = self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        self.wait()
+    }
+
+    /// Waits for the process to end (killing it after the timeout).
+    pub fn wait(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return self.child.wait().expect("the child can be waited for");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for StdioClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
