@@ -106,6 +106,19 @@ impl InProcess {
         result
     }
 
+    /// Waits (up to five seconds) until at least `count` messages with `method` were sent, and
+    /// returns them.
+    pub async fn wait_sent(&self, method: &str, count: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let sent = self.sent(method);
+            if sent.len() >= count || tokio::time::Instant::now() > deadline {
+                return sent;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// The notifications with `method` sent so far.
     pub fn sent(&self, method: &str) -> Vec<Value> {
         let outgoing = self.outgoing.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,0 +1,89 @@
+//! The same service driven in-process through its tower interface: fast, no process, and the
+//! state is open to inspection.
+
+use augur::test_support::capabilities;
+use augur::test_support::in_process::InProcess;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn documents_sync_and_status_in_process() {
+    let mut server = InProcess::new(Value::Null);
+    let init = server
+        .initialize(capabilities(&["utf-32", "utf-16"]), json!({}))
+        .await;
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-32");
+    server
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": "file:///a.py", "languageId": "python", "version": 1, "text": "def f():\n    pass\n"}}),
+        )
+        .await;
+    server
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": "file:///a.py", "version": 2}, "contentChanges": [
+                {"range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 8}}, "text": "return 1"}
+            ]}),
+        )
+        .await;
+    let doc = server.state.document("file:///a.py").expect("open");
+    assert_eq!(doc.text.to_string(), "def f():\n    return 1\n");
+    assert_eq!(doc.version, 2);
+    let status = server.request("augur/status", Value::Null).await.unwrap();
+    assert_eq!(status["documents"], 1);
+    assert_eq!(status["positionEncoding"], "utf-32");
+}
+
+#[tokio::test]
+async fn configuration_changes_reach_subscribers() {
+    let mut server = InProcess::new(Value::Null);
+    server
+        .initialize(capabilities(&["utf-16"]), json!({}))
+        .await;
+    let mut changes = server.state.subscribe_config();
+    server
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": {"models": {"default": {"model": "hot-reloaded"}}}}),
+        )
+        .await;
+    assert!(changes.has_changed().unwrap());
+    assert_eq!(
+        changes.borrow_and_update().models["default"].model,
+        "hot-reloaded"
+    );
+    // An invalid change is refused and shown; subscribers see nothing new.
+    server
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": {"models": {"default": {"url": 3}}}}),
+        )
+        .await;
+    assert!(!changes.has_changed().unwrap());
+    assert_eq!(
+        server.state.config().models["default"].model,
+        "hot-reloaded"
+    );
+    let shown = server.wait_sent("window/showMessage", 1).await;
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0]["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("models.default.url")
+    );
+}
+
+#[tokio::test]
+async fn a_panic_is_an_internal_error_in_process_too() {
+    let mut server = InProcess::new(Value::Null);
+    server
+        .initialize(capabilities(&["utf-16"]), json!({}))
+        .await;
+    let err = server
+        .request("augur/debug/panic", Value::Null)
+        .await
+        .unwrap_err();
+    assert_eq!(err["code"], -32603);
+    assert!(server.request("augur/status", Value::Null).await.is_ok());
+}
