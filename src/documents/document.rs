@@ -55,6 +55,14 @@ pub enum EditError {
         /// The document length in bytes.
         len: usize,
     },
+    /// Two edits of one batch touch the same bytes.
+    #[error("edits at {first}.. and {second}.. overlap")]
+    Overlapping {
+        /// The start of the first edit.
+        first: usize,
+        /// The start of the second edit.
+        second: usize,
+    },
     /// An end of the range falls inside a multi-byte character.
     #[error("edit range {start}..{end} splits a character")]
     NotCharBoundary {
@@ -171,7 +179,7 @@ mod tests {
     fn invalid_edits_leave_the_text_alone() {
         let mut doc = Document::new("a😀b", 1, "plaintext");
         assert!(matches!(
-            doc.apply(&TextEdit::replace(3..1, "x")),
+            doc.apply(&TextEdit { range: std::ops::Range { start: 3, end: 1 }, new_text: "x".into() }),
             Err(EditError::Reversed { .. })
         ));
         assert!(matches!(
@@ -192,7 +200,7 @@ mod tests {
         doc.apply_all(&ok).unwrap();
         assert_eq!(doc.text.to_string(), "1 two 3");
         let overlapping = [TextEdit::replace(0..3, "x"), TextEdit::replace(2..4, "y")];
-        assert!(doc.apply_all(&overlapping).is_err());
+        assert!(matches!(doc.apply_all(&overlapping), Err(EditError::Overlapping { .. })));
         let one_bad = [TextEdit::replace(0..1, "x"), TextEdit::insert(99, "y")];
         assert!(doc.apply_all(&one_bad).is_err());
         assert_eq!(doc.text.to_string(), "1 two 3");

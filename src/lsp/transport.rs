@@ -68,15 +68,11 @@ async fn read_frame<R: AsyncRead + Unpin>(
             continue; // Stray blank lines between frames are tolerated.
         }
         saw_header = true;
-        if let Some((name, value)) = line.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                length = Some(
-                    value
-                        .trim()
-                        .parse::<usize>()
-                        .map_err(|_| format!("bad Content-Length {value:?}")),
-                );
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("content-length")
+        {
+            let parsed = value.trim().parse::<usize>();
+            length = Some(parsed.map_err(|_| format!("bad Content-Length {value:?}")));
         }
     }
     let length = match length {

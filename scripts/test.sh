@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: every Rust test (unit, integration, doc, the 10,000-case edit property test,
+# the in-process and over-stdio protocol suites), then the third-party client tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/test-deps.sh
+cargo test --locked
+AUGUR_BIN="$PWD/target/debug/augur" .venv-test/bin/python -m pytest -q tests/python
