@@ -143,11 +143,8 @@ impl Document {
         sorted.sort_by_key(|e| (e.range.start, e.range.end));
         for pair in sorted.windows(2) {
             if pair[0].range.end > pair[1].range.start {
-                let (start, end) = (pair[1].range.start, pair[0].range.end);
-                return Err(EditError::Reversed {
-                    start: end,
-                    end: start,
-                });
+                let (first, second) = (pair[0].range.start, pair[1].range.start);
+                return Err(EditError::Overlapping { first, second });
             }
         }
         for edit in &sorted {
@@ -179,7 +176,10 @@ mod tests {
     fn invalid_edits_leave_the_text_alone() {
         let mut doc = Document::new("a😀b", 1, "plaintext");
         assert!(matches!(
-            doc.apply(&TextEdit { range: std::ops::Range { start: 3, end: 1 }, new_text: "x".into() }),
+            doc.apply(&TextEdit {
+                range: std::ops::Range { start: 3, end: 1 },
+                new_text: "x".into()
+            }),
             Err(EditError::Reversed { .. })
         ));
         assert!(matches!(
@@ -200,7 +200,10 @@ mod tests {
         doc.apply_all(&ok).unwrap();
         assert_eq!(doc.text.to_string(), "1 two 3");
         let overlapping = [TextEdit::replace(0..3, "x"), TextEdit::replace(2..4, "y")];
-        assert!(matches!(doc.apply_all(&overlapping), Err(EditError::Overlapping { .. })));
+        assert!(matches!(
+            doc.apply_all(&overlapping),
+            Err(EditError::Overlapping { .. })
+        ));
         let one_bad = [TextEdit::replace(0..1, "x"), TextEdit::insert(99, "y")];
         assert!(doc.apply_all(&one_bad).is_err());
         assert_eq!(doc.text.to_string(), "1 two 3");
