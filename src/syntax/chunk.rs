@@ -70,12 +70,26 @@ pub fn chunks_in(
     let mut spans: Vec<Span> = Vec::new();
     let mut current: Option<Span> = None;
     let mut cursor = root.walk();
+    // The start bytes of the oversized nodes being split, outermost first.
+    let mut splitting: Vec<usize> = Vec::new();
     if cursor.goto_first_child() {
         // An iterative walk: deeply nested input must not overflow the stack.
         'walk: loop {
             let node = cursor.node();
             let size = node.end_byte() - node.start_byte();
             if size > max && node.child_count() > 0 && cursor.goto_first_child() {
+                // A big item starts a chunk of its own, unless the chunk being grown already
+                // started inside the item being split (its header joins its first statements).
+                let started_before = current.as_ref().is_some_and(|span| {
+                    span.bytes.start < node.start_byte()
+                        && splitting
+                            .last()
+                            .is_none_or(|&outer| span.bytes.start < outer)
+                });
+                if started_before {
+                    spans.extend(current.take());
+                }
+                splitting.push(node.start_byte());
                 continue;
             }
             let start = node.start_position();
@@ -105,6 +119,7 @@ pub fn chunks_in(
                 if !cursor.goto_parent() || cursor.depth() == 0 {
                     break 'walk;
                 }
+                splitting.pop();
             }
         }
     } else if root.end_byte() > root.start_byte() {
