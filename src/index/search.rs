@@ -143,16 +143,22 @@ impl WorkspaceIndex {
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(fetch).order_by_score(),
         )?;
+        let exact = query.text.trim();
         let mut hits = Vec::with_capacity(limit);
         for (score, address) in top {
-            let hit = self.hit(&searcher, address, score, &tokens)?;
+            let mut hit = self.hit(&searcher, address, score, &tokens)?;
             if paths.matches(&hit.rel_path) {
+                // The exact spelling ranks above other case styles of the same words.
+                if hit.kind.is_some() && hit.name == exact {
+                    hit.score *= 1.5;
+                }
                 hits.push(hit);
                 if hits.len() == limit {
                     break;
                 }
             }
         }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(hits)
     }
 
