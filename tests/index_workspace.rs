@@ -470,11 +470,8 @@ fn ignore_rules_secrets_and_unindexable_files_are_skipped() {
         "big.rs",
         format!("// {}\nfn too_big_function() {{}}\n", "x".repeat(3000)),
     );
-    ws.write("blob.rs", b"fn binary_function() {}\0\x01\x02".to_vec());
-    ws.write(
-        "latin1.py",
-        b"def not_utf8():\n    return '\xe9'\n".to_vec(),
-    );
+    ws.write("blob.rs", b"fn binary_function() {}\0\x01\x02");
+    ws.write("latin1.py", b"def not_utf8():\n    return '\xe9'\n");
     let config = IndexConfig {
         max_file_bytes: 2500,
         exclude: vec!["docs/**".into()],

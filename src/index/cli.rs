@@ -75,7 +75,7 @@ impl IndexProgress for Bar {
 
     fn file_done(&self, done: usize, _total: usize, path: &Path) {
         self.0.set_position(done as u64);
-        if done % 64 == 0 {
+        if done.is_multiple_of(64) {
             self.0.set_message(path.display().to_string());
         }
     }

@@ -649,10 +649,10 @@ impl WorkspaceIndex {
 
 impl Drop for WorkspaceIndex {
     fn drop(&mut self) {
-        if self.has_pending() {
-            if let Err(error) = self.commit() {
-                tracing::warn!(%error, "cannot commit the workspace index on close");
-            }
+        if self.has_pending()
+            && let Err(error) = self.commit()
+        {
+            tracing::warn!(%error, "cannot commit the workspace index on close");
         }
     }
 }

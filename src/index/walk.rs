@@ -129,10 +129,10 @@ impl Exclusions {
     /// Whether a file must never be indexed nor sent to a model: its name or path matches a
     /// secret pattern or a configured `exclude` glob. Works on absolute and relative paths.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        if let Some(name) = path.file_name() {
-            if self.set.is_match(name) {
-                return true;
-            }
+        if let Some(name) = path.file_name()
+            && self.set.is_match(name)
+        {
+            return true;
         }
         self.set.is_match(path)
     }

@@ -382,10 +382,10 @@ const BETWEEN_DOC_AND_ITEM: &[&str] = &[
 
 /// The doc comment of a definition: a Python docstring, or the comments right above it.
 fn doc_of(language: Language, node: Node<'_>, text: &str) -> Option<String> {
-    if language == Language::Python {
-        if let Some(doc) = python_docstring(node, text) {
-            return Some(doc);
-        }
+    if language == Language::Python
+        && let Some(doc) = python_docstring(node, text)
+    {
+        return Some(doc);
     }
     let mut item = node;
     while let Some(parent) = item.parent() {

@@ -61,10 +61,10 @@ mod tests {
     #[test]
     fn every_query_compiles() {
         for language in Language::ALL {
-            if let Some(source) = source(language) {
-                if let Err(error) = Query::new(&language.grammar(), source) {
-                    panic!("{language}: {error}");
-                }
+            if let Some(source) = source(language)
+                && let Err(error) = Query::new(&language.grammar(), source)
+            {
+                panic!("{language}: {error}");
             }
         }
     }
