@@ -1,0 +1,448 @@
+//! Queries of the index: ranked search, workspace symbols, definitions by name and similar chunks.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
+
+use super::schema::{CHUNK, SYMBOL};
+use super::store::{IndexError, WorkspaceIndex};
+use super::tokenizer::{name_key, words};
+use crate::syntax::{Language, SymbolKind};
+
+/// A search of the index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Free text: identifiers in any case style, words of signatures, docs and code.
+    pub text: String,
+    /// The most hits returned (0 means 20).
+    pub limit: usize,
+    /// Only symbols of these kinds (empty: symbols and chunks of any kind).
+    pub kinds: Vec<SymbolKind>,
+    /// Only files under these paths (relative to the root, `/`-separated; a pattern with `*`, `?`
+    /// or `[` is a glob). Empty: everywhere.
+    pub paths: Vec<String>,
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// The absolute path of the file.
+    pub path: PathBuf,
+    /// The path relative to the workspace root, `/`-separated.
+    pub rel_path: String,
+    /// The file's language.
+    pub language: Option<Language>,
+    /// The symbol's kind; `None` for a chunk of code.
+    pub kind: Option<SymbolKind>,
+    /// The symbol's name; for a chunk, the enclosing symbol's name or an empty string.
+    pub name: String,
+    /// The enclosing symbol of a symbol.
+    pub container: Option<String>,
+    /// The bytes of the symbol or chunk.
+    pub byte_range: Range<usize>,
+    /// The first line, 0-based.
+    pub start_line: usize,
+    /// The last line, 0-based and inclusive.
+    pub end_line: usize,
+    /// The byte column on `start_line` (of the name, for a symbol).
+    pub start_column: usize,
+    /// The signature of a symbol.
+    pub signature: Option<String>,
+    /// The doc comment of a symbol.
+    pub doc: Option<String>,
+    /// A few lines to show: the signature of a symbol, the best lines of a chunk.
+    pub snippet: String,
+    /// The whole text of a chunk.
+    pub text: Option<String>,
+    /// The relevance score (higher is better; comparable within one query only).
+    pub score: f32,
+}
+
+/// Most terms taken from a text for a similarity search.
+const MAX_SIMILARITY_TERMS: usize = 64;
+
+impl WorkspaceIndex {
+    fn term(&self, field: Field, text: &str) -> Term {
+        Term::from_field_text(field, text)
+    }
+
+    fn term_query(&self, field: Field, text: &str, boost: f32) -> Box<dyn Query> {
+        let query: Box<dyn Query> = Box::new(TermQuery::new(
+            self.term(field, text),
+            IndexRecordOption::WithFreqs,
+        ));
+        if boost == 1.0 {
+            query
+        } else {
+            Box::new(BoostQuery::new(query, boost))
+        }
+    }
+
+    fn doc_type_is(&self, doc_type: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            self.term(self.fields.doc_type, doc_type),
+            IndexRecordOption::Basic,
+        ))
+    }
+
+    fn kinds_filter(&self, kinds: &[SymbolKind]) -> Box<dyn Query> {
+        let clauses = kinds
+            .iter()
+            .map(|k| -> (Occur, Box<dyn Query>) {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        self.term(self.fields.kind, k.as_str()),
+                        IndexRecordOption::Basic,
+                    )),
+                )
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Ranked search over symbol names, signatures, docs and code chunks.
+    pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>, IndexError> {
+        let limit = if query.limit == 0 { 20 } else { query.limit };
+        let mut tokens = words(&query.text);
+        dedup(&mut tokens);
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let f = &self.fields;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for token in &tokens {
+            should.push((Occur::Should, self.term_query(f.name_words, token, 4.0)));
+            should.push((Occur::Should, self.term_query(f.signature, token, 1.5)));
+            should.push((Occur::Should, self.term_query(f.doc, token, 1.0)));
+            should.push((Occur::Should, self.term_query(f.text, token, 1.0)));
+        }
+        let key = name_key(&query.text);
+        if !key.is_empty() {
+            should.push((Occur::Should, self.term_query(f.name_key, &key, 12.0)));
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        if !query.kinds.is_empty() {
+            clauses.push((Occur::Must, self.kinds_filter(&query.kinds)));
+        }
+        let paths = PathFilter::new(&query.paths);
+        let fetch = if paths.is_empty() {
+            limit
+        } else {
+            limit * 10 + 50
+        };
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(fetch).order_by_score(),
+        )?;
+        let exact = query.text.trim();
+        let mut hits = Vec::with_capacity(limit);
+        for (score, address) in top {
+            let mut hit = self.hit(&searcher, address, score, &tokens)?;
+            if paths.matches(&hit.rel_path) {
+                // The exact spelling ranks above other case styles of the same words.
+                if hit.kind.is_some() && hit.name == exact {
+                    hit.score *= 1.5;
+                }
+                hits.push(hit);
+                if hits.len() == limit {
+                    break;
+                }
+            }
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(hits)
+    }
+
+    /// Symbols whose names match `query` fuzzily (`workspace/symbol`): whole words, prefixes of
+    /// words and of the whole name, one typo in longer words. An empty query lists symbols.
+    pub fn workspace_symbols(&self, query: &str, limit: usize) -> Result<Vec<Hit>, IndexError> {
+        let limit = limit.max(1);
+        let f = &self.fields;
+        let mut tokens = words(query);
+        dedup(&mut tokens);
+        let searcher = self.reader.searcher();
+        let symbols_only = self.doc_type_is(SYMBOL);
+        let query_box: Box<dyn Query> = if tokens.is_empty() {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, symbols_only),
+                (Occur::Must, Box::new(AllQuery)),
+            ]))
+        } else {
+            let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for token in &tokens {
+                should.push((Occur::Should, self.term_query(f.name_words, token, 3.0)));
+                let distance = if token.chars().count() >= 5 { 1 } else { 0 };
+                let fuzzy =
+                    FuzzyTermQuery::new_prefix(self.term(f.name_words, token), distance, true);
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(fuzzy), 1.0)),
+                ));
+            }
+            let key = name_key(query);
+            if !key.is_empty() {
+                should.push((Occur::Should, self.term_query(f.name_key, &key, 10.0)));
+                let prefix = FuzzyTermQuery::new_prefix(self.term(f.name_key, &key), 0, true);
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(prefix), 4.0)),
+                ));
+            }
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, symbols_only),
+                (Occur::Must, Box::new(BooleanQuery::new(should))),
+            ]))
+        };
+        let top = searcher.search(&query_box, &TopDocs::with_limit(limit * 3).order_by_score())?;
+        let key = name_key(query);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let mut hit = self.hit(&searcher, address, score, &tokens)?;
+            // Names that contain the query's letters in order rank above mere fuzzy matches.
+            if is_subsequence(&key, &name_key(&hit.name)) {
+                hit.score *= 2.0;
+            }
+            hits.push(hit);
+        }
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.name.len().cmp(&b.name.len()))
+        });
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    /// Definitions of these identifiers anywhere in the workspace (by name, any case style),
+    /// best first: context for completions that use names defined in other files.
+    pub fn definitions(&self, names: &[&str], limit: usize) -> Result<Vec<Hit>, IndexError> {
+        let f = &self.fields;
+        let mut keys: Vec<String> = names
+            .iter()
+            .map(|n| name_key(n))
+            .filter(|k| !k.is_empty())
+            .collect();
+        dedup(&mut keys);
+        if keys.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let should = keys
+            .iter()
+            .map(|k| (Occur::Should, self.term_query(f.name_key, k, 1.0)))
+            .collect();
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, self.doc_type_is(SYMBOL)),
+            (Occur::Must, Box::new(BooleanQuery::new(should))),
+        ]);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        top.into_iter()
+            .map(|(score, address)| self.hit(&searcher, address, score, &[]))
+            .collect()
+    }
+
+    /// The chunks most similar to `text` by BM25 over code words, excluding a file (usually the
+    /// one being edited): context for completions.
+    pub fn similar_chunks(
+        &self,
+        text: &str,
+        exclude_path: Option<&std::path::Path>,
+        limit: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
+        let f = &self.fields;
+        let mut tokens: Vec<String> = words(text)
+            .into_iter()
+            .filter(|t| t.chars().count() >= 3)
+            .collect();
+        dedup(&mut tokens);
+        if tokens.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        // The last words are nearest the cursor: keep those when there are too many.
+        if tokens.len() > MAX_SIMILARITY_TERMS {
+            tokens.drain(..tokens.len() - MAX_SIMILARITY_TERMS);
+        }
+        let should = tokens
+            .iter()
+            .map(|t| (Occur::Should, self.term_query(f.text, t, 1.0)))
+            .collect();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, self.doc_type_is(CHUNK)),
+            (Occur::Must, Box::new(BooleanQuery::new(should))),
+        ];
+        if let Some(rel) = exclude_path.and_then(|p| super::walk::relative_path(&self.root, p)) {
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    self.term(f.path, &rel),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        top.into_iter()
+            .map(|(score, address)| self.hit(&searcher, address, score, &tokens))
+            .collect()
+    }
+
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        score: Score,
+        tokens: &[String],
+    ) -> Result<Hit, IndexError> {
+        let f = &self.fields;
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+        let rel_path = text(f.path).unwrap_or_default();
+        let kind = text(f.kind).and_then(|k| SymbolKind::parse(&k));
+        let chunk_text = if kind.is_none() { text(f.text) } else { None };
+        let signature = text(f.signature).filter(|s| !s.is_empty());
+        let snippet = match (&signature, &chunk_text) {
+            (Some(signature), _) => signature.clone(),
+            (None, Some(chunk)) => best_lines(chunk, tokens, 3),
+            (None, None) => String::new(),
+        };
+        Ok(Hit {
+            path: self.root.join(&rel_path),
+            language: text(f.language).and_then(|l| Language::from_name(&l)),
+            kind,
+            name: text(f.name)
+                .or_else(|| text(f.container))
+                .unwrap_or_default(),
+            container: if kind.is_some() {
+                text(f.container)
+            } else {
+                None
+            },
+            byte_range: number(f.start_byte)..number(f.end_byte),
+            start_line: number(f.start_line),
+            end_line: number(f.end_line),
+            start_column: number(f.start_column),
+            signature,
+            doc: text(f.doc),
+            snippet,
+            text: chunk_text,
+            score,
+            rel_path,
+        })
+    }
+}
+
+fn dedup(tokens: &mut Vec<String>) {
+    let mut seen = HashSet::new();
+    tokens.retain(|t| seen.insert(t.clone()));
+}
+
+fn is_subsequence(needle: &str, haystack: &str) -> bool {
+    let mut rest = haystack.chars();
+    needle.chars().all(|c| rest.any(|h| h == c))
+}
+
+/// Up to `count` lines of a chunk starting at the first line that contains a query word.
+fn best_lines(text: &str, tokens: &[String], count: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|line| {
+            let lower = line.to_lowercase();
+            tokens.iter().any(|t| lower.contains(t.as_str()))
+        })
+        .unwrap_or(0);
+    let picked: Vec<&str> = lines
+        .iter()
+        .skip(start)
+        .filter(|l| !l.trim().is_empty())
+        .take(count)
+        .map(|l| l.trim_end())
+        .collect();
+    let mut snippet = picked.join("\n");
+    if snippet.len() > 400 {
+        let mut cut = 400;
+        while !snippet.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        snippet.truncate(cut);
+    }
+    snippet
+}
+
+/// Path filters of a search: prefixes and globs.
+struct PathFilter {
+    prefixes: Vec<String>,
+    globs: Option<globset::GlobSet>,
+}
+
+impl PathFilter {
+    fn new(paths: &[String]) -> PathFilter {
+        let mut prefixes = Vec::new();
+        let mut builder = globset::GlobSetBuilder::new();
+        let mut any_glob = false;
+        for path in paths {
+            let path = path.trim_start_matches("./");
+            if path.contains(['*', '?', '[']) {
+                if let Ok(glob) = globset::Glob::new(path) {
+                    builder.add(glob);
+                    any_glob = true;
+                }
+            } else {
+                prefixes.push(path.trim_end_matches('/').to_string());
+            }
+        }
+        let globs = if any_glob { builder.build().ok() } else { None };
+        PathFilter { prefixes, globs }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.prefixes.is_empty() && self.globs.is_none()
+    }
+
+    fn matches(&self, rel: &str) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        self.prefixes
+            .iter()
+            .any(|p| p.is_empty() || rel == p || rel.starts_with(&format!("{p}/")))
+            || self.globs.as_ref().is_some_and(|g| g.is_match(rel))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_filters() {
+        let filter = PathFilter::new(&["src/".into(), "**/*.py".into()]);
+        assert!(filter.matches("src/a.rs"));
+        assert!(filter.matches("lib/x/y.py"));
+        assert!(!filter.matches("srcx/a.rs"));
+        assert!(PathFilter::new(&[]).matches("anything"));
+    }
+
+    #[test]
+    fn subsequences() {
+        assert!(is_subsequence("phr", "parsehttprequest"));
+        assert!(!is_subsequence("rp", "pr"));
+    }
+}

@@ -1,0 +1,766 @@
+//! The on-disk index of one workspace root: opening (with versioning, corruption recovery and the
+//! writer lock), full and incremental indexing, and batched commits.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use tantivy::collector::DocSetCollector;
+use tantivy::directory::error::LockError;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tokio_util::sync::CancellationToken;
+
+use super::config::IndexConfig;
+use super::progress::{IndexProgress, IndexSummary};
+use super::schema::{FILE, Fields, FileRecord, SCHEMA_VERSION};
+use super::tokenizer::{CODE_TOKENIZER, CodeTokenizer};
+use super::walk::{
+    Candidate, Exclusions, SkipReason, is_ignored, mtime_of, read_text, relative_path, walk,
+};
+use crate::syntax::{ChunkOptions, Language, outline};
+
+/// The file in an index directory that records the schema version.
+const VERSION_FILE: &str = "augur-index.json";
+
+/// The environment variable that overrides where indexes are kept.
+pub const CACHE_DIR_ENV: &str = "AUGUR_CACHE_DIR";
+
+/// During a full indexing, a commit every this many files keeps work done if the process dies.
+const FILES_PER_BUILD_COMMIT: usize = 5000;
+
+/// Errors of the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed.
+    #[error("index: {0}")]
+    Tantivy(#[from] TantivyError),
+    /// The file system failed.
+    #[error("index I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// A path outside the workspace root.
+    #[error("{0} is outside the workspace root")]
+    OutsideRoot(PathBuf),
+}
+
+/// What an incremental update did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    /// The file's documents were replaced (searchable after the next commit).
+    Updated,
+    /// The file's documents were removed.
+    Removed,
+    /// Nothing to do: same content as indexed.
+    Unchanged,
+    /// An older version than one already applied; ignored (the newest wins).
+    Stale,
+    /// The file is not indexed (excluded, too large, binary, unsupported language).
+    Skipped(SkipReason),
+    /// Another process holds the index writer; this one only reads.
+    ReadOnly,
+}
+
+/// Commits not yet made.
+#[derive(Debug, Default)]
+struct Batch {
+    pending: usize,
+    since: Option<Instant>,
+}
+
+/// The index of one workspace root.
+pub struct WorkspaceIndex {
+    pub(crate) root: PathBuf,
+    dir: PathBuf,
+    pub(crate) config: IndexConfig,
+    pub(crate) fields: Fields,
+    pub(crate) reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    exclusions: Exclusions,
+    chunk_options: ChunkOptions,
+    files: Mutex<HashMap<String, FileRecord>>,
+    versions: Mutex<HashMap<String, i64>>,
+    batch: Mutex<Batch>,
+}
+
+impl std::fmt::Debug for WorkspaceIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkspaceIndex")
+            .field("root", &self.root)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks a mutex, recovering the data if a thread panicked while holding it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The directory that holds the indexes: `AUGUR_CACHE_DIR`, else `config.cache_dir`, else the user
+/// cache directory, else the system temporary directory.
+pub fn cache_dir(config: &IndexConfig) -> PathBuf {
+    if let Some(dir) = std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = &config.cache_dir {
+        return dir.clone();
+    }
+    directories::ProjectDirs::from("", "", "augur")
+        .map(|dirs| dirs.cache_dir().to_path_buf())
+        .unwrap_or_else(|| std::env::temp_dir().join("augur"))
+}
+
+/// The index directory of a workspace root: `<cache>/indexes/<root name>-<hash of the path>`.
+pub fn index_dir_for(root: &Path, config: &IndexConfig) -> PathBuf {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let hash = blake3::hash(root.to_string_lossy().as_bytes()).to_hex();
+    let name: String = root
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| "root".to_string());
+    cache_dir(config)
+        .join("indexes")
+        .join(format!("{name}-{}", &hash.as_str()[..16]))
+}
+
+impl WorkspaceIndex {
+    /// Opens (or creates) the index of `root` in the cache directory.
+    pub fn open(root: &Path, config: &IndexConfig) -> Result<WorkspaceIndex, IndexError> {
+        WorkspaceIndex::open_in(root, &index_dir_for(root, config), config)
+    }
+
+    /// Opens (or creates) the index of `root` in `dir`. An index of another schema version or one
+    /// that cannot be read is deleted and rebuilt (logged). If another process holds the writer
+    /// lock, the index is opened read-only: searches work and see that process's commits, updates
+    /// return [`UpdateOutcome::ReadOnly`].
+    pub fn open_in(
+        root: &Path,
+        dir: &Path,
+        config: &IndexConfig,
+    ) -> Result<WorkspaceIndex, IndexError> {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        std::fs::create_dir_all(dir)?;
+        let fields = Fields::new();
+        let (index, reader, files) = match open_existing(dir, &fields) {
+            Ok(Some(opened)) => opened,
+            Ok(None) => create(dir, &fields)?,
+            Err(reason) => {
+                tracing::warn!(dir = %dir.display(), %reason, "rebuilding the workspace index");
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                create(dir, &fields)?
+            }
+        };
+        let threads = config.effective_threads().clamp(1, 4);
+        let budget = (config.writer_memory_mb.max(15 * threads)) * 1024 * 1024;
+        let writer = match index.writer_with_num_threads(threads, budget) {
+            Ok(writer) => Some(writer),
+            Err(TantivyError::LockFailure(LockError::LockBusy, _)) => {
+                tracing::info!(dir = %dir.display(), "another augur holds the index writer; opening it read-only");
+                None
+            }
+            Err(error) => return Err(error.into()),
+        };
+        Ok(WorkspaceIndex {
+            root,
+            dir: dir.to_path_buf(),
+            exclusions: Exclusions::new(config),
+            chunk_options: ChunkOptions {
+                max_bytes: config.chunk_max_bytes.max(64),
+                ..ChunkOptions::default()
+            },
+            config: config.clone(),
+            fields,
+            reader,
+            writer: Mutex::new(writer),
+            files: Mutex::new(files),
+            versions: Mutex::new(HashMap::new()),
+            batch: Mutex::new(Batch::default()),
+        })
+    }
+
+    /// The workspace root (canonicalised).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory of the index.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether another process holds the writer, so this one only reads.
+    pub fn is_read_only(&self) -> bool {
+        lock(&self.writer).is_none()
+    }
+
+    /// Whether a file must never be indexed nor sent to a model (secret patterns and the config's
+    /// `exclude` globs). Use it to refuse completions in such files too.
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        let rel = relative_path(&self.root, path);
+        self.exclusions
+            .is_excluded(rel.as_deref().map(Path::new).unwrap_or(path))
+    }
+
+    /// The number of files in the index.
+    pub fn file_count(&self) -> usize {
+        lock(&self.files).len()
+    }
+
+    /// Whether a file (relative path, `/`-separated) is in the index.
+    pub fn contains_file(&self, rel: &str) -> bool {
+        lock(&self.files).contains_key(rel)
+    }
+
+    /// Walks the workspace and brings the index up to date: new and changed files (by mtime and
+    /// size, then content hash) are parsed in parallel on `config.threads` threads, files gone are
+    /// removed. Cancelling keeps what was done; the rest is indexed next time.
+    pub fn build(
+        &self,
+        progress: &dyn IndexProgress,
+        cancel: &CancellationToken,
+    ) -> Result<IndexSummary, IndexError> {
+        let started = Instant::now();
+        let (candidates, skipped) = walk(&self.root, &self.config, &self.exclusions);
+        let mut summary = IndexSummary {
+            files: candidates.len(),
+            skipped,
+            ..IndexSummary::default()
+        };
+        if self.is_read_only() {
+            summary.read_only = true;
+            summary.files_unchanged = candidates.len();
+            progress.begin(0);
+            summary.seconds = started.elapsed().as_secs_f64();
+            progress.end(&summary);
+            return Ok(summary);
+        }
+        let known = lock(&self.files).clone();
+        let present: HashSet<&str> = candidates.iter().map(|c| c.rel.as_str()).collect();
+        let gone: Vec<String> = known
+            .keys()
+            .filter(|rel| !present.contains(String::as_str(rel)))
+            .cloned()
+            .collect();
+        let mut changes = 0usize;
+        for rel in &gone {
+            self.delete_docs(rel);
+            lock(&self.files).remove(rel);
+            summary.files_removed += 1;
+            changes += 1;
+        }
+        let to_process: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|c| {
+                known
+                    .get(&c.rel)
+                    .is_none_or(|r| r.mtime != c.mtime || r.size != c.size)
+            })
+            .collect();
+        summary.files_unchanged = candidates.len() - to_process.len();
+        let total = to_process.len();
+        progress.begin(total);
+
+        let next = AtomicUsize::new(0);
+        let threads = self.config.effective_threads().min(total.max(1));
+        let (sender, receiver) = sync_channel::<(usize, Prepared)>(64);
+        let mut result: Result<(), IndexError> = Ok(());
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let sender = sender.clone();
+                let (next, to_process, known) = (&next, &to_process, &known);
+                scope.spawn(move || {
+                    loop {
+                        if cancel.is_cancelled() {
+                            break;
+                        }
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(candidate) = to_process.get(i) else {
+                            break;
+                        };
+                        let prepared = self.prepare(candidate, known.get(&candidate.rel));
+                        if sender.send((i, prepared)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            let mut done = 0;
+            for (i, prepared) in receiver.iter() {
+                let candidate = to_process[i];
+                let was_known = known.contains_key(&candidate.rel);
+                match prepared {
+                    Prepared::Documents {
+                        record,
+                        docs,
+                        symbols,
+                        chunks,
+                        bytes,
+                        lines,
+                    } => {
+                        if let Err(error) = self.replace_docs(&candidate.rel, was_known, docs) {
+                            result = Err(error);
+                            break;
+                        }
+                        lock(&self.files).insert(candidate.rel.clone(), record);
+                        summary.files_indexed += 1;
+                        summary.symbols += symbols;
+                        summary.chunks += chunks;
+                        summary.bytes += bytes;
+                        summary.lines += lines;
+                        changes += 1;
+                    }
+                    Prepared::Unchanged(record) => {
+                        lock(&self.files).insert(candidate.rel.clone(), record);
+                        summary.files_unchanged += 1;
+                    }
+                    Prepared::Skipped(reason) => {
+                        if was_known {
+                            self.delete_docs(&candidate.rel);
+                            lock(&self.files).remove(&candidate.rel);
+                            changes += 1;
+                        }
+                        summary.files = summary.files.saturating_sub(1);
+                        *summary.skipped.entry(reason).or_default() += 1;
+                    }
+                }
+                done += 1;
+                progress.file_done(done, total, &candidate.path);
+                if changes >= FILES_PER_BUILD_COMMIT {
+                    if let Err(error) = self.commit() {
+                        result = Err(error);
+                        break;
+                    }
+                    changes = 0;
+                }
+                if cancel.is_cancelled() {
+                    break;
+                }
+            }
+            // Workers blocked on a full channel stop once the receiver is gone.
+            drop(receiver);
+        });
+        summary.cancelled = cancel.is_cancelled();
+        let committed = self.commit();
+        result?;
+        committed?;
+        summary.seconds = started.elapsed().as_secs_f64();
+        progress.end(&summary);
+        Ok(summary)
+    }
+
+    /// Reads, hashes and parses one file for a full indexing.
+    fn prepare(&self, candidate: &Candidate, known: Option<&FileRecord>) -> Prepared {
+        let text = match read_text(&candidate.path, self.config.max_file_bytes) {
+            Ok(text) => text,
+            Err(reason) => return Prepared::Skipped(reason),
+        };
+        let record = FileRecord {
+            rel: candidate.rel.clone(),
+            hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
+            mtime: candidate.mtime,
+            size: candidate.size,
+        };
+        if known.is_some_and(|k| k.hash == record.hash) {
+            return Prepared::Unchanged(record);
+        }
+        self.documents(record, candidate.language, &text)
+    }
+
+    fn documents(&self, record: FileRecord, language: Language, text: &str) -> Prepared {
+        let outline = outline(language, text, &self.chunk_options);
+        let docs = self.fields.documents(&record, language, text, &outline);
+        Prepared::Documents {
+            record,
+            docs,
+            symbols: outline.symbols.len(),
+            chunks: outline.chunks.len(),
+            bytes: text.len() as u64,
+            lines: text.lines().count() as u64,
+        }
+    }
+
+    fn path_term(&self, rel: &str) -> Term {
+        Term::from_field_text(self.fields.path, rel)
+    }
+
+    fn delete_docs(&self, rel: &str) {
+        if let Some(writer) = lock(&self.writer).as_ref() {
+            writer.delete_term(self.path_term(rel));
+        }
+    }
+
+    fn replace_docs(
+        &self,
+        rel: &str,
+        delete_old: bool,
+        docs: Vec<TantivyDocument>,
+    ) -> Result<(), IndexError> {
+        let guard = lock(&self.writer);
+        let Some(writer) = guard.as_ref() else {
+            return Ok(());
+        };
+        if delete_old {
+            writer.delete_term(self.path_term(rel));
+        }
+        for doc in docs {
+            writer.add_document(doc)?;
+        }
+        Ok(())
+    }
+
+    /// Re-indexes a file from text the editor holds (a debounced `didChange`). `version` is the
+    /// document version: an update older than one already applied to this path is ignored, so the
+    /// newest wins whatever order updates arrive in. The change is committed with the next batch
+    /// (see [`commit_if_due`](Self::commit_if_due)).
+    pub fn update_text(
+        &self,
+        path: &Path,
+        text: &str,
+        version: Option<i64>,
+    ) -> Result<UpdateOutcome, IndexError> {
+        let rel = relative_path(&self.root, path)
+            .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        if let Some(version) = version {
+            let mut versions = lock(&self.versions);
+            let last = versions.entry(rel.clone()).or_insert(version);
+            if version < *last {
+                return Ok(UpdateOutcome::Stale);
+            }
+            *last = version;
+        }
+        let mtime = std::fs::metadata(path).map(|m| mtime_of(&m)).unwrap_or(0);
+        self.update_with(&rel, path, text, mtime)
+    }
+
+    fn update_with(
+        &self,
+        rel: &str,
+        path: &Path,
+        text: &str,
+        mtime: u64,
+    ) -> Result<UpdateOutcome, IndexError> {
+        if self.is_read_only() {
+            return Ok(UpdateOutcome::ReadOnly);
+        }
+        let skip = if self.exclusions.is_excluded(Path::new(rel)) {
+            Some(SkipReason::Secret)
+        } else if text.len() as u64 > self.config.max_file_bytes {
+            Some(SkipReason::TooLarge)
+        } else if Language::from_path(path).is_none() {
+            Some(SkipReason::Unsupported)
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            if lock(&self.files).remove(rel).is_some() {
+                self.delete_docs(rel);
+                self.note_change()?;
+            }
+            return Ok(UpdateOutcome::Skipped(reason));
+        }
+        let Some(language) = Language::from_path(path) else {
+            return Ok(UpdateOutcome::Skipped(SkipReason::Unsupported));
+        };
+        let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
+        let known = lock(&self.files).get(rel).cloned();
+        if known.as_ref().is_some_and(|k| k.hash == hash) {
+            return Ok(UpdateOutcome::Unchanged);
+        }
+        let record = FileRecord {
+            rel: rel.to_string(),
+            hash,
+            mtime,
+            size: text.len() as u64,
+        };
+        if let Prepared::Documents { record, docs, .. } = self.documents(record, language, text) {
+            self.replace_docs(rel, known.is_some(), docs)?;
+            lock(&self.files).insert(rel.to_string(), record);
+            self.note_change()?;
+        }
+        Ok(UpdateOutcome::Updated)
+    }
+
+    /// Re-indexes a file from disk (`didSave`, a watched-file change or creation). A file that is
+    /// gone is removed; a directory is walked.
+    pub fn update_path(&self, path: &Path) -> Result<UpdateOutcome, IndexError> {
+        let rel = relative_path(&self.root, path)
+            .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        let metadata = match std::fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(_) => return self.remove_path(path),
+        };
+        if metadata.is_dir() {
+            let mut outcome = UpdateOutcome::Unchanged;
+            let (candidates, _) = walk(path, &self.config, &self.exclusions);
+            for candidate in candidates {
+                if self.update_path(&candidate.path)? == UpdateOutcome::Updated {
+                    outcome = UpdateOutcome::Updated;
+                }
+            }
+            return Ok(outcome);
+        }
+        if self.exclusions.is_excluded(Path::new(&rel)) {
+            return self.update_with(&rel, path, "", 0);
+        }
+        if !self.contains_file(&rel) && is_ignored(&self.root, path, &self.config) {
+            return Ok(UpdateOutcome::Skipped(SkipReason::Ignored));
+        }
+        match read_text(path, self.config.max_file_bytes) {
+            Ok(text) => {
+                // The disk is now the newest version: forget editor versions of this path.
+                lock(&self.versions).remove(&rel);
+                self.update_with(&rel, path, &text, mtime_of(&metadata))
+            }
+            Err(reason) => {
+                if lock(&self.files).remove(&rel).is_some() {
+                    self.delete_docs(&rel);
+                    self.note_change()?;
+                }
+                Ok(UpdateOutcome::Skipped(reason))
+            }
+        }
+    }
+
+    /// Removes a file, or every file under a directory, from the index (a deletion, or the old
+    /// side of a rename).
+    pub fn remove_path(&self, path: &Path) -> Result<UpdateOutcome, IndexError> {
+        if self.is_read_only() {
+            return Ok(UpdateOutcome::ReadOnly);
+        }
+        let rel = relative_path(&self.root, path)
+            .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        let prefix = format!("{rel}/");
+        let removed: Vec<String> = {
+            let mut files = lock(&self.files);
+            let matching: Vec<String> = files
+                .keys()
+                .filter(|k| **k == rel || k.starts_with(&prefix))
+                .cloned()
+                .collect();
+            for key in &matching {
+                files.remove(key);
+            }
+            matching
+        };
+        lock(&self.versions).retain(|k, _| *k != rel && !k.starts_with(&prefix));
+        if removed.is_empty() {
+            return Ok(UpdateOutcome::Unchanged);
+        }
+        for key in &removed {
+            self.delete_docs(key);
+        }
+        self.note_change()?;
+        Ok(UpdateOutcome::Removed)
+    }
+
+    /// A rename: removes `from` and indexes `to` from disk.
+    pub fn rename_path(&self, from: &Path, to: &Path) -> Result<UpdateOutcome, IndexError> {
+        self.remove_path(from)?;
+        self.update_path(to)
+    }
+
+    /// Records an uncommitted change and commits if the batch is due.
+    fn note_change(&self) -> Result<(), IndexError> {
+        {
+            let mut batch = lock(&self.batch);
+            batch.pending += 1;
+            batch.since.get_or_insert_with(Instant::now);
+        }
+        self.commit_if_due().map(|_| ())
+    }
+
+    /// Whether changes wait for a commit.
+    pub fn has_pending(&self) -> bool {
+        lock(&self.batch).pending > 0
+    }
+
+    /// Commits if `commit_batch_files` changes wait or the oldest waits for `commit_interval_ms`;
+    /// returns whether it committed. Call it on a timer (or use
+    /// [`spawn_committer`](Self::spawn_committer)).
+    pub fn commit_if_due(&self) -> Result<bool, IndexError> {
+        let due = {
+            let batch = lock(&self.batch);
+            batch.pending > 0
+                && (batch.pending >= self.config.commit_batch_files.max(1)
+                    || batch.since.is_some_and(|s| {
+                        s.elapsed() >= Duration::from_millis(self.config.commit_interval_ms)
+                    }))
+        };
+        if due {
+            self.commit()?;
+        }
+        Ok(due)
+    }
+
+    /// Commits every change now and makes it searchable.
+    pub fn commit(&self) -> Result<(), IndexError> {
+        {
+            let mut guard = lock(&self.writer);
+            let Some(writer) = guard.as_mut() else {
+                return Ok(());
+            };
+            writer.commit()?;
+            *lock(&self.batch) = Batch::default();
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Starts a thread that commits due batches every `commit_interval_ms` (at most every 50 ms)
+    /// until `cancel` is cancelled or the index is dropped.
+    pub fn spawn_committer(
+        self: &Arc<Self>,
+        cancel: CancellationToken,
+    ) -> std::thread::JoinHandle<()> {
+        let weak: Weak<WorkspaceIndex> = Arc::downgrade(self);
+        let tick = Duration::from_millis(self.config.commit_interval_ms.clamp(50, 1000));
+        std::thread::spawn(move || {
+            while !cancel.is_cancelled() {
+                std::thread::sleep(tick);
+                let Some(index) = weak.upgrade() else {
+                    break;
+                };
+                if let Err(error) = index.commit_if_due() {
+                    tracing::warn!(%error, "cannot commit the workspace index");
+                }
+            }
+        })
+    }
+}
+
+impl Drop for WorkspaceIndex {
+    fn drop(&mut self) {
+        if self.has_pending()
+            && let Err(error) = self.commit()
+        {
+            tracing::warn!(%error, "cannot commit the workspace index on close");
+        }
+    }
+}
+
+/// The outcome of reading and parsing one file.
+enum Prepared {
+    Documents {
+        record: FileRecord,
+        docs: Vec<TantivyDocument>,
+        symbols: usize,
+        chunks: usize,
+        bytes: u64,
+        lines: u64,
+    },
+    Unchanged(FileRecord),
+    Skipped(SkipReason),
+}
+
+type Opened = (Index, IndexReader, HashMap<String, FileRecord>);
+
+fn register_tokenizer(index: &Index) {
+    index
+        .tokenizers()
+        .register(CODE_TOKENIZER, CodeTokenizer::default());
+}
+
+fn open_reader(index: &Index) -> tantivy::Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::OnCommitWithDelay)
+        .try_into()
+}
+
+/// Opens an existing index; `Ok(None)` if there is none, `Err(reason)` if it must be rebuilt.
+fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> {
+    let marker = dir.join(VERSION_FILE);
+    let has_meta = dir.join("meta.json").exists();
+    if !marker.exists() {
+        return if has_meta {
+            Err("no schema version marker".into())
+        } else {
+            Ok(None)
+        };
+    }
+    let version = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|value| value.get("schema_version").and_then(|v| v.as_u64()));
+    if version != Some(u64::from(SCHEMA_VERSION)) {
+        return Err(format!(
+            "schema version {version:?}, expected {SCHEMA_VERSION}"
+        ));
+    }
+    if !has_meta {
+        return Ok(None);
+    }
+    let index = Index::open_in_dir(dir).map_err(|e| format!("cannot open: {e}"))?;
+    if index.schema() != fields.schema {
+        return Err("the schema differs".into());
+    }
+    register_tokenizer(&index);
+    let reader = open_reader(&index).map_err(|e| format!("cannot read: {e}"))?;
+    let files = load_files(&reader, fields).map_err(|e| format!("cannot read files: {e}"))?;
+    Ok(Some((index, reader, files)))
+}
+
+/// Creates a new empty index in `dir` and writes the version marker.
+fn create(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
+    let index = Index::create_in_dir(dir, fields.schema.clone())?;
+    register_tokenizer(&index);
+    std::fs::write(
+        dir.join(VERSION_FILE),
+        format!("{{\"schema_version\": {SCHEMA_VERSION}}}\n"),
+    )?;
+    let reader = open_reader(&index)?;
+    Ok((index, reader, HashMap::new()))
+}
+
+/// Reads the file records of the index.
+fn load_files(
+    reader: &IndexReader,
+    fields: &Fields,
+) -> tantivy::Result<HashMap<String, FileRecord>> {
+    let searcher = reader.searcher();
+    let query = TermQuery::new(
+        Term::from_field_text(fields.doc_type, FILE),
+        IndexRecordOption::Basic,
+    );
+    let mut files = HashMap::new();
+    for address in searcher.search(&query, &DocSetCollector)? {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+        if let (Some(rel), Some(hash)) = (text(fields.path), text(fields.hash)) {
+            files.insert(
+                rel.clone(),
+                FileRecord {
+                    rel,
+                    hash,
+                    mtime: number(fields.mtime),
+                    size: number(fields.size),
+                },
+            );
+        }
+    }
+    Ok(files)
+}

@@ -1,0 +1,341 @@
+//! Walking a workspace: ignore rules, secret files, size caps and binary files.
+//!
+//! ```
+//! use augur::index::{config::IndexConfig, walk::Exclusions};
+//! use std::path::Path;
+//!
+//! let exclusions = Exclusions::new(&IndexConfig::default());
+//! assert!(exclusions.is_excluded(Path::new("/work/app/.env.local")));
+//! assert!(exclusions.is_excluded(Path::new("deploy/server.pem")));
+//! assert!(!exclusions.is_excluded(Path::new("src/main.rs")));
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use super::config::IndexConfig;
+use crate::syntax::Language;
+
+/// The name of augur's own ignore file, read like `.gitignore` in every directory.
+pub const AUGUR_IGNORE: &str = ".augurignore";
+
+/// File-name patterns of secrets, never indexed nor sent to a model.
+pub const SECRET_GLOBS: &[&str] = &[
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.kdbx",
+    "*.gpg",
+    "*.asc",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    "credentials.json",
+    "secrets.yml",
+    "secrets.yaml",
+    "secrets.json",
+    "*.tfvars",
+    "*.tfstate",
+    "**/.ssh/**",
+    "**/.aws/credentials",
+    "**/.docker/config.json",
+];
+
+/// Why a file was not indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Larger than `max_file_bytes`.
+    TooLarge,
+    /// Contains NUL bytes.
+    Binary,
+    /// Not valid UTF-8.
+    NotUtf8,
+    /// Matches a secret pattern or a configured `exclude` glob.
+    Secret,
+    /// No grammar for its extension.
+    Unsupported,
+    /// Could not be read.
+    Unreadable,
+    /// Ignored by `.gitignore`, `.ignore`, `.augurignore` or for being hidden (single-file updates;
+    /// the walk does not count ignored files).
+    Ignored,
+}
+
+impl SkipReason {
+    /// A short human description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::TooLarge => "too large",
+            SkipReason::Binary => "binary",
+            SkipReason::NotUtf8 => "not UTF-8",
+            SkipReason::Secret => "secret or excluded",
+            SkipReason::Unsupported => "unsupported language",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Ignored => "ignored",
+        }
+    }
+}
+
+/// Counts of skipped files by reason.
+pub type SkipCounts = BTreeMap<SkipReason, usize>;
+
+/// The secret and configured exclusion patterns.
+#[derive(Debug, Clone)]
+pub struct Exclusions {
+    set: GlobSet,
+}
+
+impl Exclusions {
+    /// The built-in secret patterns plus the config's `exclude` globs (an invalid glob is logged
+    /// and ignored).
+    pub fn new(config: &IndexConfig) -> Exclusions {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in SECRET_GLOBS
+            .iter()
+            .copied()
+            .chain(config.exclude.iter().map(String::as_str))
+        {
+            match Glob::new(pattern) {
+                Ok(glob) => {
+                    builder.add(glob);
+                }
+                Err(error) => tracing::warn!(pattern, %error, "ignoring an invalid exclude glob"),
+            }
+        }
+        let set = builder.build().unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot build the exclude globs; only defaults are used");
+            GlobSet::empty()
+        });
+        Exclusions { set }
+    }
+
+    /// Whether a file must never be indexed nor sent to a model: its name or path matches a
+    /// secret pattern or a configured `exclude` glob. Works on absolute and relative paths.
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        if let Some(name) = path.file_name()
+            && self.set.is_match(name)
+        {
+            return true;
+        }
+        self.set.is_match(path)
+    }
+}
+
+/// Whether `path` must never be indexed nor sent to a model, under `config`. Builds the patterns
+/// each call; keep an [`Exclusions`] to check many paths.
+pub fn is_excluded(config: &IndexConfig, path: &Path) -> bool {
+    Exclusions::new(config).is_excluded(path)
+}
+
+/// A file the walk found, not yet read.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The absolute path.
+    pub path: PathBuf,
+    /// The path relative to the root, with `/` separators.
+    pub rel: String,
+    /// Its language.
+    pub language: Language,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its modification time in nanoseconds since the epoch (0 if unknown).
+    pub mtime: u64,
+}
+
+/// The modification time of a file in nanoseconds since the epoch (0 if unknown).
+pub fn mtime_of(metadata: &std::fs::Metadata) -> u64 {
+    metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos().min(u64::MAX as u128) as u64)
+        .unwrap_or(0)
+}
+
+/// The path of `path` relative to `root` with `/` separators, if it is under `root`.
+pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut out = String::new();
+    for component in rel.components() {
+        let std::path::Component::Normal(part) = component else {
+            return None;
+        };
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(part.to_str()?);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Walks `root` with `.gitignore`, `.ignore` and `.augurignore` rules (also outside git
+/// repositories), and sorts files into candidates and skipped files.
+pub fn walk(
+    root: &Path,
+    config: &IndexConfig,
+    exclusions: &Exclusions,
+) -> (Vec<Candidate>, SkipCounts) {
+    let mut candidates = Vec::new();
+    let mut skipped = SkipCounts::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(!config.include_hidden)
+        .require_git(false)
+        .add_custom_ignore_filename(AUGUR_IGNORE)
+        .follow_links(false)
+        .build();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                tracing::debug!(%error, "skipping an unreadable entry");
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.path();
+        let Some(rel) = relative_path(root, path) else {
+            continue;
+        };
+        if exclusions.is_excluded(Path::new(&rel)) {
+            *skipped.entry(SkipReason::Secret).or_default() += 1;
+            continue;
+        }
+        let Some(language) = Language::from_path(path) else {
+            *skipped.entry(SkipReason::Unsupported).or_default() += 1;
+            continue;
+        };
+        let Ok(metadata) = entry.metadata() else {
+            *skipped.entry(SkipReason::Unreadable).or_default() += 1;
+            continue;
+        };
+        if metadata.len() > config.max_file_bytes {
+            *skipped.entry(SkipReason::TooLarge).or_default() += 1;
+            continue;
+        }
+        candidates.push(Candidate {
+            path: path.to_path_buf(),
+            rel,
+            language,
+            size: metadata.len(),
+            mtime: mtime_of(&metadata),
+        });
+    }
+    candidates.sort_by(|a, b| a.rel.cmp(&b.rel));
+    (candidates, skipped)
+}
+
+/// Whether a single path under `root` is left out by the ignore files (`.gitignore`, `.ignore`,
+/// `.augurignore` in its directory and every parent up to `root`) or for being hidden, as the
+/// walk would leave it out. Used for file events, which do not come from a walk.
+pub fn is_ignored(root: &Path, path: &Path, config: &IndexConfig) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return true;
+    };
+    let components: Vec<_> = rel.components().collect();
+    if !config.include_hidden
+        && components.iter().any(|c| {
+            c.as_os_str()
+                .to_str()
+                .is_some_and(|s| s.starts_with('.') && s.len() > 1)
+        })
+    {
+        return true;
+    }
+    if components.iter().any(|c| c.as_os_str() == ".git") {
+        return true;
+    }
+    let is_dir = path.is_dir();
+    let mut ignored = false;
+    let mut dir = root.to_path_buf();
+    // Every directory from the root to the file's parent, deeper rules overriding shallower ones.
+    for depth in 0..components.len() {
+        if depth > 0 {
+            dir.push(components[depth - 1]);
+        }
+        for name in [".gitignore", ".ignore", AUGUR_IGNORE] {
+            let file = dir.join(name);
+            if !file.is_file() {
+                continue;
+            }
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(&dir);
+            builder.add(&file);
+            if let Ok(matcher) = builder.build() {
+                match matcher.matched_path_or_any_parents(path, is_dir) {
+                    ignore::Match::Ignore(_) => ignored = true,
+                    ignore::Match::Whitelist(_) => ignored = false,
+                    ignore::Match::None => {}
+                }
+            }
+        }
+    }
+    ignored
+}
+
+/// Reads a file to index: `Err` with the reason when it must be skipped.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, SkipReason> {
+    let bytes = std::fs::read(path).map_err(|_| SkipReason::Unreadable)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(SkipReason::TooLarge);
+    }
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return Err(SkipReason::Binary);
+    }
+    String::from_utf8(bytes).map_err(|_| SkipReason::NotUtf8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_config_globs() {
+        let config = IndexConfig {
+            exclude: vec!["generated/**".into(), "*.min.js".into()],
+            ..Default::default()
+        };
+        let exclusions = Exclusions::new(&config);
+        for path in [
+            ".env",
+            "a/.env.production",
+            "k/id_rsa.pub",
+            "x/.ssh/config",
+            "generated/a.rs",
+            "b/app.min.js",
+            "tls.key",
+        ] {
+            assert!(exclusions.is_excluded(Path::new(path)), "{path}");
+        }
+        for path in ["src/env.rs", "environment.py", "keys.rs", "src/app.js"] {
+            assert!(!exclusions.is_excluded(Path::new(path)), "{path}");
+        }
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path(Path::new("/a"), Path::new("/a/b/c.rs")).as_deref(),
+            Some("b/c.rs")
+        );
+        assert_eq!(relative_path(Path::new("/a"), Path::new("/x/c.rs")), None);
+        assert_eq!(relative_path(Path::new("/a"), Path::new("/a")), None);
+    }
+}

@@ -1,0 +1,214 @@
+//! Syntax-aware chunks for retrieval.
+//!
+//! A chunk is a run of sibling syntax nodes (a function, a class body, a block of top-level items)
+//! whose text stays under a size cap. A node larger than the cap is split among its children, so
+//! chunks always start and end at node boundaries and never cut a token; a single token larger
+//! than the cap (a huge string literal) becomes a chunk of its own.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use tree_sitter::Tree;
+
+use super::outline::{Symbol, inclusive_end_row, slice};
+
+/// How files are cut into chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkOptions {
+    /// The size cap of a chunk in bytes (exceeded only by a single token larger than it).
+    pub max_bytes: usize,
+    /// A chunk smaller than this is merged into the chunk before it, if any.
+    pub min_bytes: usize,
+}
+
+impl Default for ChunkOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: 1536,
+            min_bytes: 48,
+        }
+    }
+}
+
+/// A piece of a file for retrieval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Its bytes in the file.
+    pub byte_range: Range<usize>,
+    /// Its first line, 0-based.
+    pub start_line: usize,
+    /// Its last line, 0-based and inclusive.
+    pub end_line: usize,
+    /// The name of the innermost symbol that contains the whole chunk, if any.
+    pub symbol: Option<String>,
+}
+
+impl Chunk {
+    /// The chunk's text in the file it was cut from (empty if `text` is another file).
+    pub fn text<'a>(&self, text: &'a str) -> &'a str {
+        slice(text, self.byte_range.clone())
+    }
+}
+
+/// A chunk being grown: bytes and rows.
+struct Span {
+    bytes: Range<usize>,
+    start_row: usize,
+    end_row: usize,
+    end_column: usize,
+}
+
+/// Cuts a parsed file into chunks; `symbols` (from the same tree) name the chunks.
+pub fn chunks_in(
+    tree: &Tree,
+    text: &str,
+    symbols: &[Symbol],
+    options: &ChunkOptions,
+) -> Vec<Chunk> {
+    let max = options.max_bytes.max(1);
+    let root = tree.root_node();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut current: Option<Span> = None;
+    let mut cursor = root.walk();
+    // The start bytes of the oversized nodes being split, outermost first.
+    let mut splitting: Vec<usize> = Vec::new();
+    if cursor.goto_first_child() {
+        // An iterative walk: deeply nested input must not overflow the stack.
+        'walk: loop {
+            let node = cursor.node();
+            let size = node.end_byte() - node.start_byte();
+            if size > max && node.child_count() > 0 && cursor.goto_first_child() {
+                // A big item starts a chunk of its own, unless the chunk being grown already
+                // started inside the item being split (its header joins its first statements).
+                let started_before = current.as_ref().is_some_and(|span| {
+                    span.bytes.start < node.start_byte()
+                        && splitting
+                            .last()
+                            .is_none_or(|&outer| span.bytes.start < outer)
+                });
+                if started_before {
+                    spans.extend(current.take());
+                }
+                splitting.push(node.start_byte());
+                continue;
+            }
+            let start = node.start_position();
+            let end = node.end_position();
+            match current.as_mut() {
+                Some(span) if node.end_byte().saturating_sub(span.bytes.start) <= max => {
+                    span.bytes.end = span.bytes.end.max(node.end_byte());
+                    span.end_row = end.row;
+                    span.end_column = end.column;
+                }
+                _ => {
+                    if let Some(done) = current.take() {
+                        spans.push(done);
+                    }
+                    current = Some(Span {
+                        bytes: node.byte_range(),
+                        start_row: start.row,
+                        end_row: end.row,
+                        end_column: end.column,
+                    });
+                }
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    continue 'walk;
+                }
+                if !cursor.goto_parent() || cursor.depth() == 0 {
+                    break 'walk;
+                }
+                splitting.pop();
+            }
+        }
+    } else if root.end_byte() > root.start_byte() {
+        let end = root.end_position();
+        current = Some(Span {
+            bytes: root.byte_range(),
+            start_row: root.start_position().row,
+            end_row: end.row,
+            end_column: end.column,
+        });
+    }
+    spans.extend(current);
+
+    // Merge slivers (a lone closing brace) into the chunk before them.
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        if slice(text, span.bytes.clone()).trim().is_empty() {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(last) if span.bytes.len() < options.min_bytes => {
+                last.bytes.end = span.bytes.end;
+                last.end_row = span.end_row;
+                last.end_column = span.end_column;
+            }
+            _ => merged.push(span),
+        }
+    }
+
+    merged
+        .into_iter()
+        .map(|span| {
+            let symbol = symbols
+                .iter()
+                .filter(|s| {
+                    s.byte_range.start <= span.bytes.start && span.bytes.end <= s.byte_range.end
+                })
+                .min_by_key(|s| s.byte_range.len())
+                .map(|s| s.name.clone());
+            Chunk {
+                start_line: span.start_row,
+                end_line: inclusive_end_row(span.start_row, span.end_row, span.end_column),
+                byte_range: span.bytes,
+                symbol,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Language, outline};
+    use super::*;
+
+    #[test]
+    fn big_functions_are_split_at_statements() {
+        let body: String = (0..200)
+            .map(|i| format!("    let value_{i} = compute({i});\n"))
+            .collect();
+        let text = format!("fn big() {{\n{body}}}\n\nfn small() {{}}\n");
+        let options = ChunkOptions {
+            max_bytes: 512,
+            min_bytes: 48,
+        };
+        let out = outline(Language::Rust, &text, &options);
+        assert!(out.chunks.len() > 10);
+        for chunk in &out.chunks {
+            let piece = chunk.text(&text);
+            assert!(piece.len() <= 512 + 48, "{}", piece.len());
+            // Every chunk starts at a token: never in the middle of an identifier.
+            let before = text[..chunk.byte_range.start].chars().last();
+            assert!(before.is_none_or(|c| !c.is_alphanumeric()), "{piece}");
+        }
+        assert_eq!(out.chunks[1].symbol.as_deref(), Some("big"));
+        let covered: usize = out.chunks.iter().map(|c| c.byte_range.len()).sum();
+        assert!(covered > text.len() * 9 / 10);
+    }
+
+    #[test]
+    fn empty_text_has_no_chunks() {
+        assert!(
+            outline(Language::Rust, "", &ChunkOptions::default())
+                .chunks
+                .is_empty()
+        );
+        assert!(
+            outline(Language::Json, "  \n", &ChunkOptions::default())
+                .chunks
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,517 @@
+//! Symbols and imports of a file, extracted with the per-language queries.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
+
+use super::chunk::{Chunk, ChunkOptions, chunks_in};
+use super::parse::{error_count_in, parse};
+use super::{Language, queries};
+
+/// The kind of a symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SymbolKind {
+    Function,
+    Method,
+    Class,
+    Struct,
+    Enum,
+    Interface,
+    Trait,
+    Type,
+    Constant,
+    Module,
+}
+
+impl SymbolKind {
+    /// Every kind.
+    pub const ALL: [SymbolKind; 10] = [
+        SymbolKind::Function,
+        SymbolKind::Method,
+        SymbolKind::Class,
+        SymbolKind::Struct,
+        SymbolKind::Enum,
+        SymbolKind::Interface,
+        SymbolKind::Trait,
+        SymbolKind::Type,
+        SymbolKind::Constant,
+        SymbolKind::Module,
+    ];
+
+    /// The lower-case name (`function`, `class`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolKind::Function => "function",
+            SymbolKind::Method => "method",
+            SymbolKind::Class => "class",
+            SymbolKind::Struct => "struct",
+            SymbolKind::Enum => "enum",
+            SymbolKind::Interface => "interface",
+            SymbolKind::Trait => "trait",
+            SymbolKind::Type => "type",
+            SymbolKind::Constant => "constant",
+            SymbolKind::Module => "module",
+        }
+    }
+
+    /// The kind of a lower-case name; a few aliases (`fn`, `const`, `mod`) are accepted.
+    pub fn parse(name: &str) -> Option<SymbolKind> {
+        let lower = name.to_ascii_lowercase();
+        let kind = match lower.as_str() {
+            "fn" | "func" | "def" => SymbolKind::Function,
+            "const" => SymbolKind::Constant,
+            "mod" | "namespace" | "package" => SymbolKind::Module,
+            other => return SymbolKind::ALL.into_iter().find(|k| k.as_str() == other),
+        };
+        Some(kind)
+    }
+
+    /// Whether symbols of this kind contain methods.
+    fn holds_methods(self) -> bool {
+        matches!(
+            self,
+            SymbolKind::Class
+                | SymbolKind::Struct
+                | SymbolKind::Enum
+                | SymbolKind::Interface
+                | SymbolKind::Trait
+        )
+    }
+}
+
+impl std::fmt::Display for SymbolKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A symbol defined in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Symbol {
+    /// The name as written (`parseHttpRequest`).
+    pub name: String,
+    /// What it is.
+    pub kind: SymbolKind,
+    /// The bytes of the whole definition.
+    pub byte_range: Range<usize>,
+    /// The bytes of the name.
+    pub name_range: Range<usize>,
+    /// The first line of the definition, 0-based.
+    pub start_line: usize,
+    /// The last line of the definition, 0-based and inclusive.
+    pub end_line: usize,
+    /// The byte column of the definition's start on `start_line`.
+    pub start_column: usize,
+    /// The line of the name, 0-based.
+    pub name_line: usize,
+    /// The byte column of the name on `name_line`.
+    pub name_column: usize,
+    /// The signature: the definition up to its body, whitespace collapsed to single spaces.
+    pub signature: String,
+    /// The doc comment or docstring, markers stripped.
+    pub doc: Option<String>,
+    /// The name of the enclosing symbol (a class, an `impl` block's type, a module), if any.
+    pub container: Option<String>,
+    /// The index in the same list of the enclosing symbol, if it is one (for a symbol tree).
+    pub parent: Option<usize>,
+}
+
+/// An import (a `use`, `import`, `#include`, `require`, ...) of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Import {
+    /// The statement, whitespace collapsed.
+    pub text: String,
+    /// Its bytes.
+    pub byte_range: Range<usize>,
+    /// Its first line, 0-based.
+    pub line: usize,
+}
+
+/// Everything extracted from one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outline {
+    /// Symbols in document order (by start, outer before inner).
+    pub symbols: Vec<Symbol>,
+    /// Imports in document order.
+    pub imports: Vec<Import>,
+    /// Retrieval chunks in document order.
+    pub chunks: Vec<Chunk>,
+    /// The number of syntax errors (`ERROR` and `MISSING` nodes).
+    pub syntax_errors: usize,
+}
+
+/// Parses `text` and extracts its symbols, imports and chunks.
+pub fn outline(language: Language, text: &str, options: &ChunkOptions) -> Outline {
+    let Some(tree) = parse(language, text) else {
+        return Outline::default();
+    };
+    let (symbols, imports) = symbols_in(language, &tree, text);
+    let chunks = chunks_in(&tree, text, &symbols, options);
+    Outline {
+        symbols,
+        imports,
+        chunks,
+        syntax_errors: error_count_in(tree.root_node()),
+    }
+}
+
+/// The symbols of a document, straight from tree-sitter (for `textDocument/documentSymbol`).
+pub fn document_symbols(language: Language, text: &str) -> Vec<Symbol> {
+    parse(language, text)
+        .map(|tree| symbols_in(language, &tree, text).0)
+        .unwrap_or_default()
+}
+
+/// A definition found by the query, before kinds are settled and containers resolved.
+struct RawDef<'t> {
+    node: Node<'t>,
+    name: Node<'t>,
+    /// `None` for a container that is not itself a symbol (a Rust `impl` block).
+    kind: Option<SymbolKind>,
+    pattern: usize,
+}
+
+/// The most matches one file may produce; a guard against pathological input.
+const MATCH_LIMIT: u32 = 1 << 16;
+
+/// Extracts symbols and imports from a parsed file.
+pub(crate) fn symbols_in(
+    language: Language,
+    tree: &Tree,
+    text: &str,
+) -> (Vec<Symbol>, Vec<Import>) {
+    let Some(query) = queries::query(language) else {
+        return (Vec::new(), Vec::new());
+    };
+    let names = query.capture_names();
+    let mut defs: Vec<RawDef<'_>> = Vec::new();
+    let mut imports = Vec::new();
+    let mut cursor = QueryCursor::new();
+    cursor.set_match_limit(MATCH_LIMIT);
+    let mut matches = cursor.matches(query, tree.root_node(), text.as_bytes());
+    while let Some(m) = matches.next() {
+        let mut def: Option<(Node<'_>, Option<SymbolKind>)> = None;
+        let mut name = None;
+        for capture in m.captures() {
+            let capture_name = names[capture.index as usize];
+            if capture_name == "name" {
+                name = Some(capture.node);
+            } else if capture_name == "import" {
+                let range = capture.node.byte_range();
+                imports.push(Import {
+                    text: collapse_whitespace(slice(text, range.clone()), 300),
+                    byte_range: range,
+                    line: capture.node.start_position().row,
+                });
+            } else if let Some(kind) = capture_name.strip_prefix("definition.") {
+                def = Some((capture.node, SymbolKind::parse(kind)));
+            }
+        }
+        if let (Some((node, kind)), Some(name)) = (def, name) {
+            defs.push(RawDef {
+                node,
+                name,
+                kind,
+                pattern: m.pattern_index,
+            });
+        }
+    }
+    imports.sort_by_key(|i| i.byte_range.start);
+    imports.dedup_by_key(|i| i.byte_range.clone());
+
+    // Outer definitions first; among captures of one node by several patterns the first wins.
+    defs.sort_by(|a, b| {
+        (
+            a.node.start_byte(),
+            std::cmp::Reverse(a.node.end_byte()),
+            a.name.start_byte(),
+            a.pattern,
+        )
+            .cmp(&(
+                b.node.start_byte(),
+                std::cmp::Reverse(b.node.end_byte()),
+                b.name.start_byte(),
+                b.pattern,
+            ))
+    });
+    defs.dedup_by(|b, a| {
+        a.node.byte_range() == b.node.byte_range() && a.name.byte_range() == b.name.byte_range()
+    });
+
+    let mut symbols = Vec::with_capacity(defs.len());
+    // A stack of (definition index, symbol index) of the definitions enclosing the current one.
+    let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut def_names: Vec<String> = Vec::with_capacity(defs.len());
+    for (i, def) in defs.iter().enumerate() {
+        let range = def.node.byte_range();
+        while let Some(&(top, _)) = stack.last() {
+            let outer = defs[top].node.byte_range();
+            if outer.start <= range.start && range.end <= outer.end {
+                break;
+            }
+            stack.pop();
+        }
+        let mut name = collapse_whitespace(slice(text, def.name.byte_range()), 200);
+        if def.kind.is_none() {
+            // An `impl Foo<T>` names its members' container `Foo`.
+            if let Some(generic) = name.find('<') {
+                name.truncate(generic);
+            }
+        }
+        def_names.push(name.clone());
+        let enclosing = stack.last().copied();
+        let container = enclosing.map(|(d, _)| def_names[d].clone());
+        let parent = enclosing.and_then(|(_, s)| s);
+        let Some(mut kind) = def.kind else {
+            stack.push((i, None));
+            continue;
+        };
+        let in_type =
+            enclosing.is_some_and(|(d, _)| defs[d].kind.is_none_or(SymbolKind::holds_methods));
+        if kind == SymbolKind::Function && in_type {
+            kind = SymbolKind::Method;
+        } else if kind == SymbolKind::Method && language == Language::Ruby && !in_type {
+            kind = SymbolKind::Function;
+        }
+        let start = def.node.start_position();
+        let end = def.node.end_position();
+        let name_start = def.name.start_position();
+        symbols.push(Symbol {
+            name,
+            kind,
+            byte_range: range,
+            name_range: def.name.byte_range(),
+            start_line: start.row,
+            end_line: inclusive_end_row(start.row, end.row, end.column),
+            start_column: start.column,
+            name_line: name_start.row,
+            name_column: name_start.column,
+            signature: signature(language, def.node, text),
+            doc: doc_of(language, def.node, text),
+            container,
+            parent,
+        });
+        stack.push((i, Some(symbols.len() - 1)));
+    }
+    (symbols, imports)
+}
+
+/// The last row of a range, not counting a row the range only reaches at column 0.
+pub(crate) fn inclusive_end_row(start_row: usize, end_row: usize, end_column: usize) -> usize {
+    if end_column == 0 && end_row > start_row {
+        end_row - 1
+    } else {
+        end_row
+    }
+}
+
+/// A slice of `text` that never panics: an empty string for a range that is out of bounds or not on
+/// character boundaries.
+pub(crate) fn slice(text: &str, range: Range<usize>) -> &str {
+    text.get(range).unwrap_or("")
+}
+
+/// Collapses runs of whitespace to one space, trims, and caps the length at `max` bytes (on a
+/// character boundary).
+fn collapse_whitespace(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max));
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() >= max {
+            break;
+        }
+    }
+    truncate_on_char_boundary(&mut out, max);
+    out
+}
+
+fn truncate_on_char_boundary(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+}
+
+/// The signature of a definition: its text up to the body, or its first line.
+fn signature(language: Language, node: Node<'_>, text: &str) -> String {
+    let start = node.start_byte();
+    let end = match node.child_by_field_name("body") {
+        Some(body) if body.start_byte() > start => body.start_byte(),
+        _ => {
+            let whole = slice(text, node.byte_range());
+            start + whole.find('\n').unwrap_or(whole.len())
+        }
+    };
+    let mut signature = collapse_whitespace(slice(text, start..end), 300);
+    let trailing: &[char] = if language == Language::Python {
+        &[' ', '{']
+    } else {
+        &[' ', '{', ':']
+    };
+    let trimmed = signature.trim_end_matches(trailing).len();
+    signature.truncate(trimmed);
+    signature
+}
+
+/// Node kinds that wrap a definition (the doc comment precedes the wrapper).
+fn wrappers(language: Language) -> &'static [&'static str] {
+    match language {
+        Language::JavaScript | Language::TypeScript | Language::Tsx => &["export_statement"],
+        Language::Python => &["decorated_definition"],
+        Language::Cpp => &["template_declaration"],
+        _ => &[],
+    }
+}
+
+/// Node kinds allowed between a doc comment and its definition (attributes, decorators).
+const BETWEEN_DOC_AND_ITEM: &[&str] = &[
+    "attribute_item",
+    "decorator",
+    "annotation",
+    "marker_annotation",
+    "attribute_list",
+];
+
+/// The doc comment of a definition: a Python docstring, or the comments right above it.
+fn doc_of(language: Language, node: Node<'_>, text: &str) -> Option<String> {
+    if language == Language::Python
+        && let Some(doc) = python_docstring(node, text)
+    {
+        return Some(doc);
+    }
+    let mut item = node;
+    while let Some(parent) = item.parent() {
+        if wrappers(language).contains(&parent.kind()) {
+            item = parent;
+        } else {
+            break;
+        }
+    }
+    let mut comments = Vec::new();
+    let mut next_row = item.start_position().row;
+    let mut current = item;
+    while let Some(previous) = current.prev_named_sibling() {
+        let kind = previous.kind();
+        if kind.contains("comment") {
+            let starts_line = text
+                .get(..previous.start_byte())
+                .map(|before| before.rsplit('\n').next().unwrap_or("").trim().is_empty())
+                .unwrap_or(false);
+            if previous.end_position().row + 1 < next_row || !starts_line {
+                break;
+            }
+            comments.push(previous);
+        } else if !BETWEEN_DOC_AND_ITEM.contains(&kind) {
+            break;
+        }
+        next_row = previous.start_position().row;
+        current = previous;
+    }
+    if comments.is_empty() {
+        return None;
+    }
+    let mut doc = String::new();
+    for comment in comments.iter().rev() {
+        for line in slice(text, comment.byte_range()).lines() {
+            let cleaned = clean_comment_line(line);
+            if !doc.is_empty() {
+                doc.push('\n');
+            }
+            doc.push_str(cleaned);
+        }
+    }
+    let mut doc = doc.trim().to_string();
+    truncate_on_char_boundary(&mut doc, 2000);
+    (!doc.is_empty()).then_some(doc)
+}
+
+/// A comment line without its markers (`///`, `//`, `/**`, `*/`, `*`, `#`, `--`).
+fn clean_comment_line(line: &str) -> &str {
+    let mut line = line.trim();
+    for suffix in ["*/", "]]"] {
+        line = line.strip_suffix(suffix).unwrap_or(line).trim_end();
+    }
+    for prefix in [
+        "///", "//!", "//", "/**", "/*!", "/*", "*", "#", "--[[", "--", ";",
+    ] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            line = rest;
+            break;
+        }
+    }
+    line.strip_prefix(' ').unwrap_or(line).trim_end()
+}
+
+/// The docstring of a Python function or class: the string that opens its body.
+fn python_docstring(node: Node<'_>, text: &str) -> Option<String> {
+    let body = node.child_by_field_name("body")?;
+    let first = body.named_child(0)?;
+    if first.kind() != "expression_statement" {
+        return None;
+    }
+    let string = first.named_child(0)?;
+    if string.kind() != "string" {
+        return None;
+    }
+    let raw = slice(text, string.byte_range());
+    let raw = raw.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let inner = ["\"\"\"", "'''", "\"", "'"]
+        .iter()
+        .find_map(|q| raw.strip_prefix(q).and_then(|r| r.strip_suffix(q)))
+        .unwrap_or(raw);
+    let lines: Vec<&str> = inner.lines().map(str::trim).collect();
+    let mut doc = lines.join("\n").trim().to_string();
+    truncate_on_char_boundary(&mut doc, 2000);
+    (!doc.is_empty()).then_some(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse() {
+        for kind in SymbolKind::ALL {
+            assert_eq!(SymbolKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(SymbolKind::parse("fn"), Some(SymbolKind::Function));
+        assert_eq!(SymbolKind::parse("nope"), None);
+    }
+
+    #[test]
+    fn rust_methods_get_their_impl_as_container() {
+        let text = "struct Foo;\nimpl<T> Foo<T> {\n    /// Makes one.\n    #[inline]\n    pub fn new() -> Self { Foo }\n}\n";
+        let symbols = document_symbols(Language::Rust, text);
+        let new = symbols.iter().find(|s| s.name == "new").unwrap();
+        assert_eq!(new.kind, SymbolKind::Method);
+        assert_eq!(new.container.as_deref(), Some("Foo"));
+        assert_eq!(new.doc.as_deref(), Some("Makes one."));
+        assert_eq!(new.signature, "pub fn new() -> Self");
+        assert_eq!((new.start_line, new.end_line), (4, 4));
+    }
+
+    #[test]
+    fn python_docstrings_and_methods() {
+        let text = "class A:\n    \"\"\"An A.\"\"\"\n    def go(self, x):\n        '''Goes.'''\n        return x\n";
+        let symbols = document_symbols(Language::Python, text);
+        assert_eq!(symbols[0].doc.as_deref(), Some("An A."));
+        assert_eq!(symbols[1].kind, SymbolKind::Method);
+        assert_eq!(symbols[1].signature, "def go(self, x):");
+        assert_eq!(symbols[1].parent, Some(0));
+    }
+
+    #[test]
+    fn trailing_comments_are_not_docs() {
+        let text = "let x = 1; // not a doc\nfunction f() {}\n";
+        let symbols = document_symbols(Language::JavaScript, text);
+        assert_eq!(symbols[0].doc, None);
+    }
+}

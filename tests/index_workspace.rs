@@ -1,0 +1,719 @@
+//! End-to-end tests of the workspace index over a copy of the fixture workspace: indexing, search
+//! in every case style, incremental updates, ignore and secret rules, corruption recovery,
+//! cancellation, progress and a second process.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use augur::index::progress::IndexSummary;
+use augur::index::{
+    Hit, IndexConfig, IndexProgress, NoProgress, SearchQuery, SkipReason, SymbolKind,
+    UpdateOutcome, WorkspaceIndex,
+};
+use tokio_util::sync::CancellationToken;
+
+/// A copy of the fixture workspace and a separate index directory, both temporary.
+struct Workspace {
+    root: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let root = tempfile::tempdir().unwrap();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/index/workspace"),
+            root.path(),
+        );
+        Workspace {
+            root,
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    fn write(&self, rel: &str, text: impl AsRef<[u8]>) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn index_dir(&self) -> PathBuf {
+        self.cache.path().join("index")
+    }
+
+    fn open(&self, config: &IndexConfig) -> WorkspaceIndex {
+        WorkspaceIndex::open_in(self.root.path(), &self.index_dir(), config).unwrap()
+    }
+
+    fn built(&self) -> (WorkspaceIndex, IndexSummary) {
+        let index = self.open(&IndexConfig::default());
+        let summary = index.build(&NoProgress, &CancellationToken::new()).unwrap();
+        (index, summary)
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn search(index: &WorkspaceIndex, text: &str) -> Vec<Hit> {
+    index
+        .search(&SearchQuery {
+            text: text.into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+}
+
+/// Whether a symbol of exactly this name is found.
+fn has_symbol(index: &WorkspaceIndex, name: &str) -> bool {
+    symbol_names(&search(index, name)).iter().any(|n| n == name)
+}
+
+fn symbol_names(hits: &[Hit]) -> Vec<String> {
+    hits.iter()
+        .filter(|h| h.kind.is_some())
+        .map(|h| h.name.clone())
+        .collect()
+}
+
+#[test]
+fn indexes_the_fixture_workspace() {
+    let ws = Workspace::new();
+    let (index, summary) = ws.built();
+    assert_eq!(summary.files, 19, "{summary:?}");
+    assert_eq!(summary.files_indexed, 19);
+    assert!(summary.symbols > 80, "{summary:?}");
+    assert!(summary.chunks >= 20, "{summary:?}");
+    assert!(summary.bytes > 5000);
+    assert!(!summary.cancelled && !summary.read_only);
+    assert_eq!(index.file_count(), 19);
+    assert!(index.contains_file("src/http.rs"));
+}
+
+#[test]
+fn finds_symbols_in_every_case_style() {
+    let ws = Workspace::new();
+    let (index, _) = ws.built();
+    for query in [
+        "parse http request",
+        "parseHttpRequest",
+        "parse_http_request",
+        "ParseHTTPRequest",
+    ] {
+        let names = symbol_names(&search(&index, query));
+        for expected in ["parse_http_request", "parseHttpRequest", "ParseHTTPRequest"] {
+            assert!(
+                names[..3.min(names.len())].contains(&expected.to_string())
+                    || names.contains(&expected.to_string()),
+                "{query}: {names:?}"
+            );
+        }
+        // The exact spelling ranks first.
+        if query != "parse http request" {
+            assert_eq!(names[0], query, "{query}: {names:?}");
+        }
+    }
+    let hit = search(&index, "parse_http_request")
+        .into_iter()
+        .next()
+        .unwrap();
+    assert_eq!(hit.rel_path, "src/http.rs");
+    assert_eq!(
+        hit.path,
+        ws.root.path().canonicalize().unwrap().join("src/http.rs")
+    );
+    assert_eq!(hit.kind, Some(SymbolKind::Function));
+    assert_eq!(
+        (hit.start_line, hit.end_line, hit.start_column),
+        (47, 64, 7)
+    );
+    assert_eq!(
+        hit.snippet,
+        "pub fn parse_http_request(text: &str) -> Option<HttpRequest>"
+    );
+    assert_eq!(
+        hit.doc.as_deref(),
+        Some("Parses the request line and headers of an HTTP request.")
+    );
+    let source = std::fs::read_to_string(ws.path("src/http.rs")).unwrap();
+    assert!(source[hit.byte_range.clone()].starts_with("pub fn parse_http_request"));
+}
+
+#[test]
+fn filters_by_kind_and_path() {
+    let ws = Workspace::new();
+    let (index, _) = ws.built();
+    let hits = index
+        .search(&SearchQuery {
+            text: "user".into(),
+            limit: 20,
+            kinds: vec![SymbolKind::Class],
+            paths: vec![],
+        })
+        .unwrap();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter().all(|h| h.kind == Some(SymbolKind::Class)),
+        "{hits:?}"
+    );
+    assert!(hits.iter().any(|h| h.name == "UserStore"));
+
+    let hits = index
+        .search(&SearchQuery {
+            text: "parse request".into(),
+            limit: 20,
+            kinds: vec![],
+            paths: vec!["py".into()],
+        })
+        .unwrap();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter().all(|h| h.rel_path.starts_with("py/")),
+        "{hits:?}"
+    );
+    let hits = index
+        .search(&SearchQuery {
+            text: "request".into(),
+            limit: 20,
+            kinds: vec![],
+            paths: vec!["**/*.ts".into()],
+        })
+        .unwrap();
+    assert!(
+        !hits.is_empty() && hits.iter().all(|h| h.rel_path == "web/app.ts"),
+        "{hits:?}"
+    );
+}
+
+#[test]
+fn code_chunks_and_docs_are_searchable() {
+    let ws = Workspace::new();
+    let (index, _) = ws.built();
+    // Words only in a function body.
+    let hits = search(&index, "split_whitespace");
+    let chunk = hits.iter().find(|h| h.kind.is_none()).expect("a chunk hit");
+    assert_eq!(chunk.rel_path, "src/http.rs");
+    assert!(chunk.text.as_deref().unwrap().contains("split_whitespace"));
+    assert!(
+        chunk.snippet.contains("split_whitespace"),
+        "{}",
+        chunk.snippet
+    );
+    // Words only in a doc comment.
+    let names = symbol_names(&search(&index, "sessions"));
+    assert!(names.contains(&"Store".to_string()), "{names:?}");
+}
+
+#[test]
+fn workspace_symbols_are_fuzzy() {
+    let ws = Workspace::new();
+    let (index, _) = ws.built();
+    assert_eq!(
+        index.workspace_symbols("userstor", 5).unwrap()[0].name,
+        "UserStore"
+    );
+    assert_eq!(
+        index.workspace_symbols("daily report", 5).unwrap()[0].name,
+        "DailyReport"
+    );
+    assert_eq!(
+        index.workspace_symbols("DailyReport", 5).unwrap()[0].name,
+        "DailyReport"
+    );
+    let typo = index.workspace_symbols("Inventroy", 5).unwrap();
+    assert!(typo.iter().any(|h| h.name == "Inventory"), "{typo:?}");
+    assert_eq!(index.workspace_symbols("", 7).unwrap().len(), 7);
+    assert!(index.workspace_symbols("zzzzqqqq", 5).unwrap().is_empty());
+}
+
+#[test]
+fn definitions_and_similar_chunks() {
+    let ws = Workspace::new();
+    let (index, _) = ws.built();
+    let hits = index
+        .definitions(&["HttpRequest", "greet", "nothing_like_this"], 10)
+        .unwrap();
+    let names = symbol_names(&hits);
+    assert!(
+        names.contains(&"HttpRequest".to_string()) && names.contains(&"greet".to_string()),
+        "{names:?}"
+    );
+    let struct_hit = hits.iter().find(|h| h.name == "HttpRequest").unwrap();
+    assert_eq!(struct_hit.kind, Some(SymbolKind::Struct));
+    assert_eq!(struct_hit.doc.as_deref(), Some("A parsed request."));
+
+    let context = "let mut request = HttpRequest::new(path);\nrequest.headers.insert(name, value);";
+    let similar = index.similar_chunks(context, None, 3).unwrap();
+    assert_eq!(similar[0].rel_path, "src/http.rs");
+    assert!(similar[0].text.is_some());
+    let elsewhere = index
+        .similar_chunks(context, Some(&ws.path("src/http.rs")), 3)
+        .unwrap();
+    assert!(
+        elsewhere.iter().all(|h| h.rel_path != "src/http.rs"),
+        "{elsewhere:?}"
+    );
+}
+
+#[test]
+fn incremental_edit_save_delete_rename() {
+    let ws = Workspace::new();
+    let (index, _) = ws.built();
+    let file = ws.path("src/http.rs");
+
+    // An unsaved edit (debounced didChange) with a version stamp.
+    let edited = "pub fn brand_new_function() {}\n";
+    assert_eq!(
+        index.update_text(&file, edited, Some(5)).unwrap(),
+        UpdateOutcome::Updated
+    );
+    index.commit().unwrap();
+    assert_eq!(
+        symbol_names(&search(&index, "brand new function"))[0],
+        "brand_new_function"
+    );
+    assert!(!has_symbol(&index, "parse_http_request"));
+    // An older version arriving late is ignored; the newest wins.
+    assert_eq!(
+        index
+            .update_text(&file, "fn older() {}\n", Some(4))
+            .unwrap(),
+        UpdateOutcome::Stale
+    );
+    assert_eq!(
+        index.update_text(&file, edited, Some(6)).unwrap(),
+        UpdateOutcome::Unchanged
+    );
+
+    // A save: the disk content is the truth again.
+    ws.write("src/http.rs", "pub fn saved_to_disk() {}\n");
+    assert_eq!(index.update_path(&file).unwrap(), UpdateOutcome::Updated);
+    index.commit().unwrap();
+    assert_eq!(
+        symbol_names(&search(&index, "saved to disk"))[0],
+        "saved_to_disk"
+    );
+    assert!(!has_symbol(&index, "brand_new_function"));
+
+    // A new file.
+    ws.write("src/extra.rs", "pub struct ExtraThing;\n");
+    assert_eq!(
+        index.update_path(&ws.path("src/extra.rs")).unwrap(),
+        UpdateOutcome::Updated
+    );
+    // A rename.
+    std::fs::rename(ws.path("src/extra.rs"), ws.path("src/moved.rs")).unwrap();
+    index
+        .rename_path(&ws.path("src/extra.rs"), &ws.path("src/moved.rs"))
+        .unwrap();
+    index.commit().unwrap();
+    let hits = search(&index, "ExtraThing");
+    assert_eq!(hits[0].rel_path, "src/moved.rs");
+    assert!(hits.iter().all(|h| h.rel_path != "src/extra.rs"));
+
+    // A deletion.
+    std::fs::remove_file(ws.path("src/moved.rs")).unwrap();
+    assert_eq!(
+        index.update_path(&ws.path("src/moved.rs")).unwrap(),
+        UpdateOutcome::Removed
+    );
+    // A deleted directory.
+    std::fs::remove_dir_all(ws.path("go")).unwrap();
+    assert_eq!(
+        index.remove_path(&ws.path("go")).unwrap(),
+        UpdateOutcome::Removed
+    );
+    index.commit().unwrap();
+    assert!(search(&index, "ExtraThing").is_empty());
+    assert!(!has_symbol(&index, "NewServer"));
+    assert!(!index.contains_file("go/server.go"));
+
+    // Paths outside the root are refused.
+    assert!(
+        index
+            .update_path(Path::new("/definitely/elsewhere.rs"))
+            .is_err()
+    );
+}
+
+#[test]
+fn commits_are_batched() {
+    let ws = Workspace::new();
+    let config = IndexConfig {
+        commit_interval_ms: 60_000,
+        commit_batch_files: 3,
+        ..IndexConfig::default()
+    };
+    let index = ws.open(&config);
+    index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    for (i, name) in ["first_batched", "second_batched"].iter().enumerate() {
+        ws.write(&format!("b{i}.py"), format!("def {name}():\n    pass\n"));
+        index.update_path(&ws.path(&format!("b{i}.py"))).unwrap();
+    }
+    // Two changes wait: not yet searchable.
+    assert!(index.has_pending());
+    assert!(!index.commit_if_due().unwrap());
+    assert!(!has_symbol(&index, "first_batched"));
+    // The third reaches the batch size and commits all three.
+    ws.write("b2.py", "def third_batched():\n    pass\n");
+    index.update_path(&ws.path("b2.py")).unwrap();
+    assert!(!index.has_pending());
+    assert_eq!(
+        symbol_names(&search(&index, "first batched"))[0],
+        "first_batched"
+    );
+
+    // With a short interval, the background committer makes an update searchable.
+    let config = IndexConfig {
+        commit_interval_ms: 50,
+        commit_batch_files: 1000,
+        ..IndexConfig::default()
+    };
+    drop(index);
+    let index = std::sync::Arc::new(ws.open(&config));
+    let cancel = CancellationToken::new();
+    let committer = index.spawn_committer(cancel.clone());
+    index
+        .update_text(
+            &ws.path("b3.py"),
+            "def from_the_editor():\n    pass\n",
+            Some(1),
+        )
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while symbol_names(&search(&index, "from the editor")).is_empty() {
+        assert!(Instant::now() < deadline, "the committer did not commit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cancel.cancel();
+    committer.join().unwrap();
+}
+
+#[test]
+fn reopening_reindexes_only_changed_files() {
+    let ws = Workspace::new();
+    let (index, _) = ws.built();
+    drop(index);
+    let index = ws.open(&IndexConfig::default());
+    assert_eq!(index.file_count(), 19);
+    let summary = index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    assert_eq!(
+        (
+            summary.files_indexed,
+            summary.files_unchanged,
+            summary.files_removed
+        ),
+        (0, 19, 0),
+        "{summary:?}"
+    );
+    drop(index);
+
+    // Touch one file with new content, add one, delete one.
+    std::thread::sleep(Duration::from_millis(20));
+    ws.write("py/client.py", "def rewritten_while_closed():\n    pass\n");
+    ws.write("py/new.py", "def added_while_closed():\n    pass\n");
+    std::fs::remove_file(ws.path("lua/inventory.lua")).unwrap();
+    let index = ws.open(&IndexConfig::default());
+    let summary = index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    assert_eq!(
+        (
+            summary.files_indexed,
+            summary.files_unchanged,
+            summary.files_removed
+        ),
+        (2, 17, 1),
+        "{summary:?}"
+    );
+    assert_eq!(
+        symbol_names(&search(&index, "rewritten while closed"))[0],
+        "rewritten_while_closed"
+    );
+    assert_eq!(
+        symbol_names(&search(&index, "added while closed"))[0],
+        "added_while_closed"
+    );
+    assert!(!has_symbol(&index, "add_item"));
+}
+
+#[test]
+fn ignore_rules_secrets_and_unindexable_files_are_skipped() {
+    let ws = Workspace::new();
+    ws.write(".gitignore", "generated/\n*.log\n");
+    ws.write("generated/gen.rs", "pub fn generated_function() {}\n");
+    ws.write(".augurignore", "vendor/\n");
+    ws.write("vendor/lib.rs", "pub fn vendored_function() {}\n");
+    ws.write("sub/.ignore", "local.rs\n");
+    ws.write("sub/local.rs", "pub fn locally_ignored() {}\n");
+    ws.write("keys/server.pem", "-----BEGIN PRIVATE KEY-----\n");
+    ws.write("keys/id_rsa", "secret");
+    ws.write("conf/prod.key", "secret");
+    ws.write(".env", "TOKEN=secret\n");
+    ws.write("notes.txt", "plain text is not indexed\n");
+    ws.write(
+        "big.rs",
+        format!("// {}\nfn too_big_function() {{}}\n", "x".repeat(3000)),
+    );
+    ws.write("blob.rs", b"fn binary_function() {}\0\x01\x02");
+    ws.write("latin1.py", b"def not_utf8():\n    return '\xe9'\n");
+    let config = IndexConfig {
+        max_file_bytes: 2500,
+        exclude: vec!["docs/**".into()],
+        ..IndexConfig::default()
+    };
+    let index = ws.open(&config);
+    let summary = index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    assert_eq!(
+        summary.skipped.get(&SkipReason::Secret),
+        Some(&4),
+        "{summary:?}"
+    ); // 3 keys + docs/guide.md
+    assert_eq!(
+        summary.skipped.get(&SkipReason::TooLarge),
+        Some(&1),
+        "{summary:?}"
+    );
+    assert_eq!(
+        summary.skipped.get(&SkipReason::Binary),
+        Some(&1),
+        "{summary:?}"
+    );
+    assert_eq!(
+        summary.skipped.get(&SkipReason::NotUtf8),
+        Some(&1),
+        "{summary:?}"
+    );
+    assert_eq!(
+        summary.skipped.get(&SkipReason::Unsupported),
+        Some(&1),
+        "{summary:?}"
+    );
+    assert_eq!(summary.files, 18, "{summary:?}");
+    for name in [
+        "generated_function",
+        "vendored_function",
+        "locally_ignored",
+        "too_big_function",
+        "binary_function",
+    ] {
+        assert!(!has_symbol(&index, name), "{name}");
+    }
+    assert!(index.is_excluded(&ws.path("keys/server.pem")));
+    assert!(index.is_excluded(&ws.path(".env")));
+    assert!(index.is_excluded(&ws.path("docs/guide.md")));
+    assert!(!index.is_excluded(&ws.path("src/http.rs")));
+    assert!(augur::index::is_excluded(
+        &config,
+        Path::new("/anywhere/.env.local")
+    ));
+
+    // Single-file updates follow the same rules.
+    assert_eq!(
+        index.update_path(&ws.path("generated/gen.rs")).unwrap(),
+        UpdateOutcome::Skipped(SkipReason::Ignored)
+    );
+    assert_eq!(
+        index.update_path(&ws.path("vendor/lib.rs")).unwrap(),
+        UpdateOutcome::Skipped(SkipReason::Ignored)
+    );
+    assert_eq!(
+        index.update_path(&ws.path("keys/server.pem")).unwrap(),
+        UpdateOutcome::Skipped(SkipReason::Secret)
+    );
+    assert_eq!(
+        index.update_path(&ws.path("blob.rs")).unwrap(),
+        UpdateOutcome::Skipped(SkipReason::Binary)
+    );
+    assert_eq!(
+        index
+            .update_text(&ws.path("conf/prod.key"), "fn x() {}", Some(1))
+            .unwrap(),
+        UpdateOutcome::Skipped(SkipReason::Secret)
+    );
+}
+
+#[test]
+fn a_corrupt_index_is_rebuilt() {
+    let ws = Workspace::new();
+    drop(ws.built());
+    std::fs::write(ws.index_dir().join("meta.json"), "{ this is not json").unwrap();
+    let (index, summary) = ws.built();
+    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+    assert_eq!(
+        symbol_names(&search(&index, "parse_http_request"))[0],
+        "parse_http_request"
+    );
+    drop(index);
+
+    // Segment files gone.
+    for entry in std::fs::read_dir(ws.index_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "idx" || e == "store") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let (index, summary) = ws.built();
+    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+    assert!(!search(&index, "UserStore").is_empty());
+}
+
+#[test]
+fn another_schema_version_is_rebuilt() {
+    let ws = Workspace::new();
+    drop(ws.built());
+    std::fs::write(
+        ws.index_dir().join("augur-index.json"),
+        "{\"schema_version\": 0}",
+    )
+    .unwrap();
+    let (_, summary) = ws.built();
+    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+}
+
+#[test]
+fn a_second_process_reads_only() {
+    let ws = Workspace::new();
+    let (first, _) = ws.built();
+    let second = ws.open(&IndexConfig::default());
+    assert!(!first.is_read_only());
+    assert!(second.is_read_only());
+    assert_eq!(
+        second.update_path(&ws.path("src/http.rs")).unwrap(),
+        UpdateOutcome::ReadOnly
+    );
+    assert!(
+        second
+            .build(&NoProgress, &CancellationToken::new())
+            .unwrap()
+            .read_only
+    );
+    assert_eq!(
+        symbol_names(&search(&second, "parse_http_request"))[0],
+        "parse_http_request"
+    );
+    // The reader of the second sees the first's commits.
+    first
+        .update_text(
+            &ws.path("src/http.rs"),
+            "fn seen_by_the_second() {}\n",
+            Some(1),
+        )
+        .unwrap();
+    first.commit().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while symbol_names(&search(&second, "seen by the second")).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the second process never saw the commit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Once the first is gone, a new opener writes.
+    drop(first);
+    drop(second);
+    assert!(!ws.open(&IndexConfig::default()).is_read_only());
+}
+
+/// Records progress callbacks and cancels after `cancel_after` files.
+struct Recorder {
+    begin: Mutex<Option<usize>>,
+    done: AtomicUsize,
+    ended: Mutex<Option<IndexSummary>>,
+    cancel_after: usize,
+    cancel: CancellationToken,
+}
+
+impl IndexProgress for Recorder {
+    fn begin(&self, total: usize) {
+        *self.begin.lock().unwrap() = Some(total);
+    }
+
+    fn file_done(&self, done: usize, total: usize, path: &Path) {
+        assert!(done <= total);
+        assert!(path.is_absolute());
+        self.done.store(done, Ordering::SeqCst);
+        if done >= self.cancel_after {
+            self.cancel.cancel();
+        }
+    }
+
+    fn end(&self, summary: &IndexSummary) {
+        *self.ended.lock().unwrap() = Some(summary.clone());
+    }
+}
+
+#[test]
+fn progress_and_cancellation() {
+    let ws = Workspace::new();
+    let index = ws.open(&IndexConfig {
+        threads: 1,
+        ..IndexConfig::default()
+    });
+    let cancel = CancellationToken::new();
+    let recorder = Recorder {
+        begin: Mutex::new(None),
+        done: AtomicUsize::new(0),
+        ended: Mutex::new(None),
+        cancel_after: 3,
+        cancel: cancel.clone(),
+    };
+    let summary = index.build(&recorder, &cancel).unwrap();
+    assert_eq!(*recorder.begin.lock().unwrap(), Some(19));
+    assert!(summary.cancelled);
+    assert_eq!(recorder.done.load(Ordering::SeqCst), 3);
+    assert_eq!(summary.files_indexed, 3, "{summary:?}");
+    assert_eq!(recorder.ended.lock().unwrap().as_ref(), Some(&summary));
+    // What was done is kept; the next run does the rest.
+    let summary = index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    assert!(!summary.cancelled);
+    assert_eq!(
+        (summary.files_indexed, summary.files_unchanged),
+        (16, 3),
+        "{summary:?}"
+    );
+
+    // A token cancelled up front indexes nothing.
+    let other = Workspace::new();
+    let index = other.open(&IndexConfig::default());
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let summary = index.build(&NoProgress, &cancel).unwrap();
+    assert!(summary.cancelled);
+    assert_eq!(summary.files_indexed, 0);
+}
+
+#[test]
+fn the_cache_directory_is_per_root_and_overridable() {
+    let ws = Workspace::new();
+    let config = IndexConfig {
+        cache_dir: Some(ws.cache.path().to_path_buf()),
+        ..IndexConfig::default()
+    };
+    let dir = augur::index::index_dir_for(ws.root.path(), &config);
+    if std::env::var_os(augur::index::CACHE_DIR_ENV).is_none() {
+        assert!(
+            dir.starts_with(ws.cache.path().join("indexes")),
+            "{}",
+            dir.display()
+        );
+    }
+    let other = tempfile::tempdir().unwrap();
+    assert_ne!(dir, augur::index::index_dir_for(other.path(), &config));
+    assert_eq!(dir, augur::index::index_dir_for(ws.root.path(), &config));
+}
