@@ -5,6 +5,8 @@
 //! augur serve --stdio         # the same; `--stdio` is accepted because many clients add it
 //! augur check-config          # validate ~/.config/augur/config.toml + ./augur.toml, print the result
 //! augur check-config my.toml  # validate another file on top of the user file
+//! augur index [DIR]           # build or update the workspace index, with a progress bar
+//! augur search QUERY [DIR]    # ranked symbols and code from the index: path:line:col kind name
 //! ```
 
 mod check_config;
@@ -47,6 +49,10 @@ pub enum Command {
         /// the current directory).
         path: Option<PathBuf>,
     },
+    /// Build or update the workspace index of DIR (default: the current directory).
+    Index(crate::index::cli::IndexArgs),
+    /// Search the workspace index.
+    Search(crate::index::cli::SearchArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -60,6 +66,44 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { stdio: true }) {
         Command::Serve { .. } => serve(),
         Command::CheckConfig { path } => check_config::run(path.as_deref()),
+        Command::Index(args) => {
+            let root = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            report(crate::index::cli::run_index(
+                &load_config(&root).index,
+                &args,
+                &mut std::io::stdout(),
+            ))
+        }
+        Command::Search(args) => {
+            let root = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            report(crate::index::cli::run_search(
+                &load_config(&root).index,
+                &args,
+                &mut std::io::stdout(),
+            ))
+        }
+    }
+}
+
+/// The configuration for a command run in `root`: defaults, the user file and the workspace file.
+/// Errors are printed and the layers with errors left out, as the server does.
+fn load_config(root: &std::path::Path) -> crate::config::Config {
+    let (layers, mut errors) = crate::config::file_layers(&[root.to_path_buf()]);
+    let (config, more) = crate::config::resolve(&layers);
+    errors.extend(more);
+    for error in errors {
+        eprintln!("augur: {error}");
+    }
+    config
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("augur: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -128,6 +128,8 @@ pub fn server_capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             }),
             file_operations: None,
         }),
+        workspace_symbol_provider: Some(tower_lsp_server::ls_types::OneOf::Left(true)),
+        document_symbol_provider: Some(tower_lsp_server::ls_types::OneOf::Left(true)),
         ..ServerCapabilities::default()
     }
 }

@@ -34,6 +34,11 @@ pub fn build(
     let shared = state.clone();
     let (service, socket) = LspService::build(move |client| Server::new(shared, client))
         .custom_method("augur/status", Server::status)
+        .custom_method("augur/search", Server::search)
+        .custom_method(
+            "window/workDoneProgress/cancel",
+            Server::work_done_progress_cancel,
+        )
         .custom_method("augur/debug/document", Server::debug_document)
         .custom_method("augur/debug/sleep", Server::debug_sleep)
         .custom_method("augur/debug/panic", Server::debug_panic)

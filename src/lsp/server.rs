@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
-    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidChangeWorkspaceFoldersParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    InitializeParams, InitializeResult, InitializedParams,
+    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
+    DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, DocumentSymbolParams, DocumentSymbolResponse, InitializeParams,
+    InitializeResult, InitializedParams, WorkDoneProgressCancelParams, WorkspaceSymbolParams,
+    WorkspaceSymbolResponse,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::lsp::handlers::{self, debug, status};
+use crate::lsp::handlers::{self, debug, search, status};
 use crate::lsp::state::ServerState;
 
 /// The server: shared state plus a handle to talk to the client.
@@ -30,6 +32,16 @@ impl Server {
     /// `augur/status`.
     pub async fn status(&self) -> Result<status::Status> {
         Ok(status::status(&self.state))
+    }
+
+    /// `augur/search`.
+    pub async fn search(&self, params: search::SearchParams) -> Result<Vec<search::SearchHit>> {
+        search::search(&self.state, params).await
+    }
+
+    /// `window/workDoneProgress/cancel` (a notification the library does not route itself).
+    pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        handlers::indexing::cancel(&self.state, params);
     }
 
     /// `augur/debug/document`.
@@ -58,6 +70,10 @@ impl LanguageServer for Server {
 
     async fn initialized(&self, _: InitializedParams) {
         handlers::lifecycle::initialized(&self.state, &self.client).await;
+        tokio::spawn(handlers::indexing::start(
+            self.state.clone(),
+            self.client.clone(),
+        ));
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -82,6 +98,24 @@ impl LanguageServer for Server {
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         handlers::configuration::did_change(&self.state, &self.client, params).await;
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        handlers::indexing::watched_files_changed(&self.state, &self.client, params).await;
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        handlers::symbols::workspace_symbol(&self.state, params).await
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        handlers::symbols::document_symbol(&self.state, params)
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {

@@ -3,13 +3,17 @@
 //! Every lock here is a plain `std` lock held for a few statements and never across an `.await`
 //! (clippy's `await_holding_lock` checks it). Readers take `Arc` or cheap clones and let go.
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config, ConfigError, ConfigLayer};
 use crate::documents::{Document, DocumentStore, PositionEncoding};
+use crate::index::WorkspaceIndex;
 use crate::lsp::capabilities::ClientCaps;
 use crate::workspace::{WorkspaceRoot, root_paths};
 
@@ -46,6 +50,16 @@ impl ConfigLayers {
     }
 }
 
+/// Things kept alive for the server's lifetime.
+#[derive(Default)]
+struct Kept(Vec<Box<dyn std::any::Any + Send>>);
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} kept", self.0.len())
+    }
+}
+
 /// The shared state of one server.
 #[derive(Debug)]
 pub struct ServerState {
@@ -58,6 +72,10 @@ pub struct ServerState {
     config: watch::Sender<Arc<Config>>,
     shutdown_requested: AtomicBool,
     deferred_messages: Mutex<Vec<String>>,
+    indexes: RwLock<Vec<Arc<WorkspaceIndex>>>,
+    progress_cancels: Mutex<HashMap<String, CancellationToken>>,
+    reindex_queue: OnceLock<mpsc::UnboundedSender<String>>,
+    kept: Mutex<Kept>,
 }
 
 impl ServerState {
@@ -73,6 +91,10 @@ impl ServerState {
             config,
             shutdown_requested: AtomicBool::new(false),
             deferred_messages: Mutex::default(),
+            indexes: RwLock::default(),
+            progress_cancels: Mutex::default(),
+            reindex_queue: OnceLock::new(),
+            kept: Mutex::default(),
         }
     }
 
@@ -184,6 +206,86 @@ impl ServerState {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         )
+    }
+
+    /// The workspace indexes, one per root that has been indexed.
+    pub fn indexes(&self) -> Vec<Arc<WorkspaceIndex>> {
+        self.indexes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Adds (or replaces, for the same root) a workspace index.
+    pub fn add_index(&self, index: Arc<WorkspaceIndex>) {
+        let mut indexes = self.indexes.write().unwrap_or_else(|e| e.into_inner());
+        indexes.retain(|i| i.root() != index.root());
+        indexes.push(index);
+    }
+
+    /// Drops the indexes of roots that are no longer open.
+    pub fn retain_indexes(&self, keep: impl Fn(&Path) -> bool) {
+        self.indexes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|i| keep(i.root()));
+    }
+
+    /// The index whose root holds `path`, if any (the deepest root wins).
+    pub fn index_for(&self, path: &Path) -> Option<Arc<WorkspaceIndex>> {
+        let indexes = self.indexes.read().unwrap_or_else(|e| e.into_inner());
+        indexes
+            .iter()
+            .filter(|i| path.starts_with(i.root()))
+            .max_by_key(|i| i.root().components().count())
+            .cloned()
+    }
+
+    /// Remembers how to cancel the work behind a progress token.
+    pub fn register_progress(&self, token: &str, cancel: CancellationToken) {
+        let mut cancels = self
+            .progress_cancels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cancels.insert(token.to_owned(), cancel);
+    }
+
+    /// Forgets a finished progress token.
+    pub fn finish_progress(&self, token: &str) {
+        self.progress_cancels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token);
+    }
+
+    /// Cancels the work behind a progress token; returns whether there was any.
+    pub fn cancel_progress(&self, token: &str) -> bool {
+        let cancels = self
+            .progress_cancels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cancels.get(token).map(CancellationToken::cancel).is_some()
+    }
+
+    /// Sets where edited documents are sent for debounced re-indexing; only the first call counts.
+    pub fn set_reindex_queue(&self, queue: mpsc::UnboundedSender<String>) {
+        let _ = self.reindex_queue.set(queue);
+    }
+
+    /// Queues an edited document for re-indexing (does nothing before indexing has started).
+    pub fn queue_reindex(&self, uri: &str) {
+        if let Some(queue) = self.reindex_queue.get() {
+            let _ = queue.send(uri.to_owned());
+        }
+    }
+
+    /// Keeps something alive as long as the server (a file watcher, say).
+    pub fn keep_alive(&self, thing: Box<dyn std::any::Any + Send>) {
+        self.kept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .push(thing);
     }
 
     /// Records that `shutdown` was received.

@@ -40,3 +40,60 @@ pub fn text_edit(rope: &Rope, edit: &TextEdit, encoding: PositionEncoding) -> ls
         new_text: edit.new_text.clone(),
     }
 }
+
+/// The protocol kind of a symbol kind.
+pub fn symbol_kind(kind: crate::syntax::SymbolKind) -> ls_types::SymbolKind {
+    use crate::syntax::SymbolKind as K;
+    match kind {
+        K::Function => ls_types::SymbolKind::FUNCTION,
+        K::Method => ls_types::SymbolKind::METHOD,
+        K::Class => ls_types::SymbolKind::CLASS,
+        K::Struct => ls_types::SymbolKind::STRUCT,
+        K::Enum => ls_types::SymbolKind::ENUM,
+        K::Interface | K::Trait => ls_types::SymbolKind::INTERFACE,
+        K::Type => ls_types::SymbolKind::CLASS,
+        K::Constant => ls_types::SymbolKind::CONSTANT,
+        K::Module => ls_types::SymbolKind::MODULE,
+    }
+}
+
+/// The `file:` URI of a path.
+pub fn uri(path: &std::path::Path) -> Option<ls_types::Uri> {
+    ls_types::Uri::from_file_path(path)
+}
+
+/// Texts of files on disk (or open in the editor), read once per request, for converting byte
+/// ranges of index hits into protocol ranges.
+#[derive(Default)]
+pub struct FileTexts {
+    ropes: std::collections::HashMap<std::path::PathBuf, Rope>,
+}
+
+impl FileTexts {
+    /// The location of `bytes` in the file at `path`, using `open` for a document the editor holds
+    /// and the file on disk otherwise. `None` if the file cannot be read.
+    pub fn location(
+        &mut self,
+        path: &std::path::Path,
+        bytes: Range<usize>,
+        encoding: PositionEncoding,
+        open: impl FnOnce(&ls_types::Uri) -> Option<Rope>,
+    ) -> Option<ls_types::Location> {
+        let uri = uri(path)?;
+        if !self.ropes.contains_key(path) {
+            let rope = match open(&uri) {
+                Some(rope) => rope,
+                None => {
+                    let bytes = std::fs::read(path).ok()?;
+                    Rope::from_str(&String::from_utf8_lossy(&bytes))
+                }
+            };
+            self.ropes.insert(path.to_path_buf(), rope);
+        }
+        let rope = self.ropes.get(path)?;
+        Some(ls_types::Location {
+            uri,
+            range: range(rope, bytes, encoding),
+        })
+    }
+}

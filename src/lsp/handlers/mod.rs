@@ -3,8 +3,11 @@
 
 pub mod configuration;
 pub mod debug;
+pub mod indexing;
 pub mod lifecycle;
+pub mod search;
 pub mod status;
+pub mod symbols;
 pub mod text_sync;
 pub mod workspace_folders;
 

@@ -63,13 +63,14 @@ pub fn apply_did_change(
 
 /// Handles `didChange`; a refused change is logged and leaves the document as it was.
 pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
-    if let Err(error) = apply_did_change(state, &params) {
-        tracing::warn!(
+    match apply_did_change(state, &params) {
+        Ok(()) => state.queue_reindex(params.text_document.uri.as_str()),
+        Err(error) => tracing::warn!(
             uri = params.text_document.uri.as_str(),
             version = params.text_document.version,
             %error,
             "didChange refused; the document is unchanged"
-        );
+        ),
     }
 }
 
@@ -85,4 +86,5 @@ pub fn did_close(state: &ServerState, params: DidCloseTextDocumentParams) {
 pub fn did_save(state: &ServerState, params: DidSaveTextDocumentParams) {
     let key = from_proto::doc_key(&params.text_document.uri);
     tracing::debug!(uri = %key, open = state.documents().contains(&key), "save");
+    crate::lsp::handlers::indexing::saved(state, &params.text_document.uri);
 }
