@@ -41,7 +41,10 @@ impl Fixture {
         let mut current: Option<FixtureFile> = None;
         for line in text.split_inclusive('\n') {
             if let Some(path) = line.strip_prefix("//- ") {
-                files.extend(current.take());
+                // Blank lines before the first header are not a file of their own.
+                files.extend(current.take().filter(|f| {
+                    !(files.is_empty() && f.text.trim().is_empty() && f.path == "/main.rs")
+                }));
                 current = Some(FixtureFile {
                     path: path.trim().to_owned(),
                     text: String::new(),

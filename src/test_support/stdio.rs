@@ -4,6 +4,7 @@
 //! Server-to-client requests are answered automatically (`workspace/configuration` with the
 //! settings given in [`SpawnOptions`], everything else with `null`) and recorded, as are
 //! notifications, so tests can assert on `window/showMessage`, `$/progress` and the like.
+//! Set `AUGUR_TEST_STDERR=1` to see the server's log.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
@@ -82,7 +83,11 @@ impl StdioClient {
             .env("AUGUR_LOG", "augur=debug")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(if std::env::var_os("AUGUR_TEST_STDERR").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            });
         for (key, value) in &options.env {
             command.env(key, value);
         }
@@ -186,9 +191,14 @@ impl StdioClient {
             if let Some(found) = take(self) {
                 return Some(found);
             }
+            // Look again at least every 50 ms: `take` may poll the server with requests.
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.incoming.recv_timeout(left) {
+            match self
+                .incoming
+                .recv_timeout(left.min(Duration::from_millis(50)))
+            {
                 Ok(message) => self.dispatch(message),
+                Err(RecvTimeoutError::Timeout) if !left.is_zero() => {}
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
                     return take(self);
                 }

@@ -76,6 +76,30 @@ pub async fn workspace_symbol(
     Ok(Some(WorkspaceSymbolResponse::Flat(symbols)))
 }
 
+/// The parent of each symbol in the outline: its syntactic parent, or else the top-level type its
+/// container names (a method in a Rust `impl Point` block goes under `struct Point`).
+fn outline_parents(symbols: &[crate::syntax::Symbol]) -> Vec<Option<usize>> {
+    use crate::syntax::SymbolKind as K;
+    let is_type = |k: K| {
+        matches!(
+            k,
+            K::Struct | K::Class | K::Enum | K::Trait | K::Interface | K::Type
+        )
+    };
+    symbols
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.parent.filter(|&p| p < i).or_else(|| {
+                let container = s.container.as_deref()?;
+                symbols.iter().enumerate().position(|(j, t)| {
+                    j != i && t.parent.is_none() && is_type(t.kind) && t.name == container
+                })
+            })
+        })
+        .collect()
+}
+
 /// Handles `textDocument/documentSymbol`: a tree of symbols for an open document.
 pub fn document_symbol(
     state: &ServerState,
@@ -93,7 +117,7 @@ pub fn document_symbol(
     let text = doc.text.to_string();
     let symbols = document_symbols(language, &text);
     let encoding = state.encoding();
-    // Build the tree bottom-up: children come after their parents in the list.
+    let parents = outline_parents(&symbols);
     let mut nodes: Vec<Option<DocumentSymbol>> = symbols
         .iter()
         .map(|s| {
@@ -110,17 +134,19 @@ pub fn document_symbol(
             })
         })
         .collect();
+    // Move children into their parents, last first, so that siblings keep their order.
     for i in (0..symbols.len()).rev() {
-        let Some(parent) = symbols[i].parent.filter(|&p| p < i) else {
+        // A parent that has itself moved already keeps the child at the top level: no symbol is lost.
+        let Some(parent) = parents[i].filter(|&p| nodes[p].is_some()) else {
             continue;
         };
-        if let Some(child) = nodes[i].take() {
-            if let Some(parent) = nodes[parent].as_mut() {
-                parent
-                    .children
-                    .get_or_insert_with(Vec::new)
-                    .insert(0, child);
-            }
+        if let Some(child) = nodes[i].take()
+            && let Some(parent) = nodes[parent].as_mut()
+        {
+            parent
+                .children
+                .get_or_insert_with(Vec::new)
+                .insert(0, child);
         }
     }
     Ok(Some(DocumentSymbolResponse::Nested(
