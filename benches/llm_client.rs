@@ -77,9 +77,14 @@ fn request(use_cache: bool) -> CompletionRequest {
 fn cache_hit(bencher: Bencher) {
     let env = env();
     let client = client(&env.url, false);
-    env.runtime.block_on(client.complete(request(true))).unwrap();
+    env.runtime
+        .block_on(client.complete(request(true)))
+        .unwrap();
     bencher.bench_local(|| {
-        let done = env.runtime.block_on(client.complete(request(true))).unwrap();
+        let done = env
+            .runtime
+            .block_on(client.complete(request(true)))
+            .unwrap();
         assert!(done.cached);
     });
 }
@@ -88,20 +93,31 @@ fn cache_hit(bencher: Bencher) {
 fn cache_miss(bencher: Bencher) {
     let env = env();
     let client = client(&env.url, false);
-    bencher.bench_local(|| env.runtime.block_on(client.complete(request(false))).unwrap());
+    bencher.bench_local(|| {
+        env.runtime
+            .block_on(client.complete(request(false)))
+            .unwrap()
+    });
 }
 
 #[divan::bench]
 fn miss_through_limiter_with_room(bencher: Bencher) {
     let env = env();
     let client = client(&env.url, true);
-    bencher.bench_local(|| env.runtime.block_on(client.complete(request(false))).unwrap());
+    bencher.bench_local(|| {
+        env.runtime
+            .block_on(client.complete(request(false)))
+            .unwrap()
+    });
 }
 
 #[divan::bench]
 fn raw_http_round_trip(bencher: Bencher) {
     let env = env();
-    let http = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
+    let http = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .unwrap();
     let url = format!("{}/completions", env.url);
     let body = serde_json::json!({"model": "bench", "prompt": "fn add(a: i32, b: i32) -> i32 {\n",
                                   "max_tokens": 16, "temperature": 0.0, "stream": false});

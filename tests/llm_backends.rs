@@ -21,7 +21,10 @@ fn request(prompt: &str) -> CompletionRequest {
     }
 }
 
-async fn collect_stream(client: &augur::llm::LlmClient, req: CompletionRequest) -> (Vec<String>, augur::llm::Completion) {
+async fn collect_stream(
+    client: &augur::llm::LlmClient,
+    req: CompletionRequest,
+) -> (Vec<String>, augur::llm::Completion) {
     let mut stream = client.stream(req).unwrap();
     let mut deltas = Vec::new();
     while let Some(item) = stream.next().await {
@@ -40,7 +43,13 @@ async fn openai_completions_plain_and_streamed() {
     fake.push(openai_body("return a + b;"));
     let done = client.complete(request("fn add() {")).await.unwrap();
     assert_eq!(done.text, "return a + b;");
-    assert_eq!(done.usage, Some(Usage { prompt_tokens: 5, completion_tokens: 2 }));
+    assert_eq!(
+        done.usage,
+        Some(Usage {
+            prompt_tokens: 5,
+            completion_tokens: 2
+        })
+    );
     assert_eq!(done.finish_reason, FinishReason::Stop);
     let sent = &fake.requests()[0];
     assert_eq!(sent.path, "/v1/completions");
@@ -68,9 +77,18 @@ async fn openai_chat_tolerates_missing_usage_and_done() {
     let client = client(config);
     // A chat stream with `delta.content`, no usage, and no `[DONE]` (only a finish reason).
     let chunks = vec![
-        format!("data: {}\n\n", json!({"choices": [{"delta": {"role": "assistant"}}]})),
-        format!("data: {}\n\n", json!({"choices": [{"delta": {"content": "hi"}}], "extra": true})),
-        format!("data: {}\n\n", json!({"choices": [{"delta": {}, "finish_reason": "length"}]})),
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [{"delta": {"role": "assistant"}}]})
+        ),
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [{"delta": {"content": "hi"}}], "extra": true})
+        ),
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [{"delta": {}, "finish_reason": "length"}]})
+        ),
     ];
     fake.push(Reply::stream("text/event-stream", chunks, End::Close));
     let (deltas, done) = collect_stream(&client, request("say hi")).await;
@@ -102,7 +120,10 @@ async fn ollama_generate_raw_fim_and_ndjson_stream() {
     config.fim_template = Some("<PRE>{prefix}<SUF>{suffix}<MID>".into());
     let client = client(config);
     let lines = vec![
-        format!("{}\n", json!({"model": "m", "response": "a +", "done": false})),
+        format!(
+            "{}\n",
+            json!({"model": "m", "response": "a +", "done": false})
+        ),
         // Two objects in one chunk, the last without its newline.
         format!(
             "{}\n{}",
@@ -117,14 +138,25 @@ async fn ollama_generate_raw_fim_and_ndjson_stream() {
     };
     let (deltas, done) = collect_stream(&client, req).await;
     assert_eq!(deltas.concat(), "a + b");
-    assert_eq!(done.usage, Some(Usage { prompt_tokens: 7, completion_tokens: 2 }));
+    assert_eq!(
+        done.usage,
+        Some(Usage {
+            prompt_tokens: 7,
+            completion_tokens: 2
+        })
+    );
     let sent = &fake.requests()[0];
     assert_eq!(sent.path, "/api/generate");
     assert_eq!(sent.body["raw"], true);
-    assert_eq!(sent.body["prompt"], "<PRE>fn add(a: i32, b: i32) -> i32 {\n<SUF>\n}<MID>");
+    assert_eq!(
+        sent.body["prompt"],
+        "<PRE>fn add(a: i32, b: i32) -> i32 {\n<SUF>\n}<MID>"
+    );
     assert_eq!(sent.body["options"]["num_predict"], 16);
 
-    fake.push(Reply::json(json!({"response": "x", "done": true, "eval_count": 1})));
+    fake.push(Reply::json(
+        json!({"response": "x", "done": true, "eval_count": 1}),
+    ));
     let done = client.complete(request("p")).await.unwrap();
     assert_eq!(done.text, "x");
     assert_eq!(fake.requests()[1].body["stream"], false);
@@ -136,7 +168,9 @@ async fn ollama_chat() {
     let mut config = model("ollama", &fake.url);
     config.api = "chat".into();
     let client = client(config);
-    fake.push(Reply::json(json!({"message": {"role": "assistant", "content": "yo"}, "done": true})));
+    fake.push(Reply::json(
+        json!({"message": {"role": "assistant", "content": "yo"}, "done": true}),
+    ));
     assert_eq!(client.complete(request("hey")).await.unwrap().text, "yo");
     assert_eq!(fake.requests()[0].path, "/api/chat");
 }
@@ -147,7 +181,10 @@ async fn llamacpp_infill_and_completion() {
     let client = client(model("llamacpp", &fake.url));
     let chunks = vec![
         format!("data: {}\n\n", json!({"content": "a + b", "stop": false})),
-        format!("data: {}\n\n", json!({"content": "", "stop": true, "stop_type": "eos", "tokens_evaluated": 9, "tokens_predicted": 3})),
+        format!(
+            "data: {}\n\n",
+            json!({"content": "", "stop": true, "stop_type": "eos", "tokens_evaluated": 9, "tokens_predicted": 3})
+        ),
     ];
     fake.push(Reply::stream("text/event-stream", chunks, End::Close));
     let req = CompletionRequest {
@@ -160,16 +197,27 @@ async fn llamacpp_infill_and_completion() {
     };
     let (_, done) = collect_stream(&client, req).await;
     assert_eq!(done.text, "a + b");
-    assert_eq!(done.usage, Some(Usage { prompt_tokens: 9, completion_tokens: 3 }));
+    assert_eq!(
+        done.usage,
+        Some(Usage {
+            prompt_tokens: 9,
+            completion_tokens: 3
+        })
+    );
     let sent = &fake.requests()[0];
     assert_eq!(sent.path, "/infill");
     assert_eq!(sent.body["input_prefix"], "fn f() {");
     assert_eq!(sent.body["input_suffix"], "}");
     assert_eq!(sent.body["input_extra"][0]["filename"], "util.rs");
 
-    fake.push(Reply::json(json!({"content": "done", "stop": true, "stop_type": "limit"})));
+    fake.push(Reply::json(
+        json!({"content": "done", "stop": true, "stop_type": "limit"}),
+    ));
     let done = client.complete(request("p")).await.unwrap();
-    assert_eq!((done.text.as_str(), done.finish_reason), ("done", FinishReason::Length));
+    assert_eq!(
+        (done.text.as_str(), done.finish_reason),
+        ("done", FinishReason::Length)
+    );
     assert_eq!(fake.requests()[1].path, "/completion");
 }
 
@@ -205,35 +253,60 @@ async fn anthropic_messages_sse_with_key_header() {
     .unwrap();
     let event = |name: &str, data: serde_json::Value| format!("event: {name}\ndata: {data}\n\n");
     let chunks = vec![
-        event("message_start", json!({"type": "message_start", "message": {"usage": {"input_tokens": 11, "output_tokens": 1}}})),
+        event(
+            "message_start",
+            json!({"type": "message_start", "message": {"usage": {"input_tokens": 11, "output_tokens": 1}}}),
+        ),
         event("ping", json!({"type": "ping"})),
-        event("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}})),
-        event("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "lo"}})),
-        event("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}})),
+        event(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}}),
+        ),
+        event(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "lo"}}),
+        ),
+        event(
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}}),
+        ),
         event("message_stop", json!({"type": "message_stop"})),
     ];
     fake.push(Reply::stream("text/event-stream", chunks, End::Close));
     let (deltas, done) = collect_stream(&client, request("hi")).await;
     assert_eq!(deltas, vec!["Hel", "lo"]);
-    assert_eq!(done.usage, Some(Usage { prompt_tokens: 11, completion_tokens: 2 }));
+    assert_eq!(
+        done.usage,
+        Some(Usage {
+            prompt_tokens: 11,
+            completion_tokens: 2
+        })
+    );
     let sent = &fake.requests()[0];
     assert_eq!(sent.path, "/v1/messages");
     assert_eq!(sent.headers["x-api-key"], "sk-ant-secret");
     assert_eq!(sent.headers["anthropic-version"], "2023-06-01");
     assert_eq!(sent.body["messages"][0]["content"], "hi");
 
-    fake.push(Reply::json(json!({"content": [{"type": "text", "text": "ok"}], "stop_reason": "max_tokens",
-                                 "usage": {"input_tokens": 3, "output_tokens": 16}})));
+    fake.push(Reply::json(
+        json!({"content": [{"type": "text", "text": "ok"}], "stop_reason": "max_tokens",
+                                 "usage": {"input_tokens": 3, "output_tokens": 16}}),
+    ));
     let done = client.complete(request("x")).await.unwrap();
-    assert_eq!((done.text.as_str(), done.finish_reason), ("ok", FinishReason::Length));
+    assert_eq!(
+        (done.text.as_str(), done.finish_reason),
+        ("ok", FinishReason::Length)
+    );
 }
 
 #[tokio::test]
 async fn mistral_fim() {
     let fake = Fake::start().await;
     let client = client(model("mistral", &format!("{}/v1", fake.url)));
-    fake.push(Reply::json(json!({"choices": [{"message": {"content": "b)"}, "finish_reason": "stop"}],
-                                 "usage": {"prompt_tokens": 4, "completion_tokens": 2}})));
+    fake.push(Reply::json(
+        json!({"choices": [{"message": {"content": "b)"}, "finish_reason": "stop"}],
+                                 "usage": {"prompt_tokens": 4, "completion_tokens": 2}}),
+    ));
     let req = CompletionRequest {
         suffix: Some(":\n    pass".into()),
         ..request("def f(a, ")

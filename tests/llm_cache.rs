@@ -115,7 +115,9 @@ async fn identical_requests_in_flight_share_one_call() {
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let client = client.clone();
-        tasks.push(tokio::spawn(async move { client.complete(request("same")).await }));
+        tasks.push(tokio::spawn(async move {
+            client.complete(request("same")).await
+        }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap().text, "shared");
@@ -149,10 +151,18 @@ async fn streams_fill_and_use_the_cache() {
     let fake = Fake::start().await;
     fake.push(openai_stream(&["a", "b"]));
     let client = client(model("openai", &fake.url));
-    let first = client.stream(request("p")).unwrap().collect_completion().await.unwrap();
+    let first = client
+        .stream(request("p"))
+        .unwrap()
+        .collect_completion()
+        .await
+        .unwrap();
     assert_eq!(first.text, "ab");
     let mut again = client.stream(request("p")).unwrap();
-    assert_eq!(again.next().await.unwrap().unwrap(), StreamEvent::Delta("ab".into()));
+    assert_eq!(
+        again.next().await.unwrap().unwrap(),
+        StreamEvent::Delta("ab".into())
+    );
     match again.next().await.unwrap().unwrap() {
         StreamEvent::Done(done) => assert!(done.cached),
         other => panic!("{other:?}"),

@@ -29,10 +29,15 @@ fn slow_stream() -> augur::llm::CompletionRequest {
 #[tokio::test]
 async fn dropping_a_stream_closes_the_connection() {
     let fake = Fake::start().await;
-    fake.push(openai_stream(&["a", "b", "c", "d", "e", "f", "g", "h"]).paced(Duration::from_millis(100)));
+    fake.push(
+        openai_stream(&["a", "b", "c", "d", "e", "f", "g", "h"]).paced(Duration::from_millis(100)),
+    );
     let client = client(model("openai", &fake.url));
     let mut stream = client.stream(request("p")).unwrap();
-    assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Delta("a".into()));
+    assert_eq!(
+        stream.next().await.unwrap().unwrap(),
+        StreamEvent::Delta("a".into())
+    );
     drop(stream);
     assert!(
         fake.wait_dropped(1, Duration::from_secs(3)).await,
@@ -43,9 +48,12 @@ async fn dropping_a_stream_closes_the_connection() {
 #[tokio::test]
 async fn dropping_a_complete_future_closes_the_connection() {
     let fake = Fake::start().await;
-    fake.push(openai_stream(&["a", "b", "c", "d", "e", "f", "g", "h"]).paced(Duration::from_millis(100)));
+    fake.push(
+        openai_stream(&["a", "b", "c", "d", "e", "f", "g", "h"]).paced(Duration::from_millis(100)),
+    );
     let client = client(model("openai", &fake.url));
-    let gave_up = tokio::time::timeout(Duration::from_millis(250), client.complete(slow_stream())).await;
+    let gave_up =
+        tokio::time::timeout(Duration::from_millis(250), client.complete(slow_stream())).await;
     assert!(gave_up.is_err());
     assert!(fake.wait_dropped(1, Duration::from_secs(3)).await);
 }
@@ -71,7 +79,11 @@ async fn a_cancelled_queued_request_makes_no_http_call() {
     queued.abort();
     assert!(running.await.unwrap().is_ok());
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(fake.calls(), 1, "the cancelled request never reached the server");
+    assert_eq!(
+        fake.calls(),
+        1,
+        "the cancelled request never reached the server"
+    );
     assert_eq!(client.metrics().endpoints[0].queued, 0);
 }
 
@@ -149,9 +161,14 @@ async fn requests_per_minute_through_the_client_with_a_paused_clock() {
     let client = client(config);
     let start = tokio::time::Instant::now();
     let mut tasks = Vec::new();
-    for (i, priority) in [Priority::Background, Priority::Background, Priority::Background, Priority::Interactive]
-        .into_iter()
-        .enumerate()
+    for (i, priority) in [
+        Priority::Background,
+        Priority::Background,
+        Priority::Background,
+        Priority::Interactive,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
@@ -193,7 +210,11 @@ async fn reconfigure_takes_effect_on_the_next_request_and_rejects_bad_tables() {
     models.get_mut("default").unwrap().backend = "gpt-from-the-future".into();
     let err = client.reconfigure(&models).unwrap_err();
     assert_eq!(err.code(), "llm.config");
-    assert_eq!(client.complete(request("p")).await.unwrap().text, "new", "the old table stays");
+    assert_eq!(
+        client.complete(request("p")).await.unwrap().text,
+        "new",
+        "the old table stays"
+    );
 
     let err = client
         .complete(CompletionRequest::new("nonexistent"))
@@ -211,7 +232,13 @@ async fn token_counts_and_latency_metrics() {
     let client = client(config);
     assert_eq!(client.count_tokens("default", "hello world").unwrap(), 2);
     for i in 0..5 {
-        client.complete(CompletionRequest { stream: true, ..request(&format!("{i}")) }).await.unwrap();
+        client
+            .complete(CompletionRequest {
+                stream: true,
+                ..request(&format!("{i}"))
+            })
+            .await
+            .unwrap();
     }
     let metrics = client.metrics();
     let endpoint = &metrics.endpoints[0];

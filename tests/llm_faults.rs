@@ -10,7 +10,9 @@ use augur::llm::{
     CompletionRequest, EndpointConfig, LlmClient, LlmDeps, LlmError, StreamEvent, TimeoutPhase,
 };
 use futures::StreamExt;
-use llm_support::{End, Fake, Reply, client, dead_url, model, openai_body, openai_sse, openai_stream};
+use llm_support::{
+    End, Fake, Reply, client, dead_url, model, openai_body, openai_sse, openai_stream,
+};
 
 fn request() -> CompletionRequest {
     CompletionRequest {
@@ -38,7 +40,10 @@ async fn too_many_requests_waits_for_retry_after_then_succeeds() {
     let done = client.complete(request()).await.unwrap();
     assert_eq!(done.text, "ok");
     assert_eq!(done.attempts, 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
     assert_eq!(fake.calls(), 2);
     assert_eq!(client.metrics().endpoints[0].retries, 1);
 }
@@ -52,7 +57,9 @@ async fn retry_after_beyond_the_limit_fails_at_once_with_a_rate_limit_error() {
     fake.push(Reply::status(429, "quota").header("retry-after", "120"));
     let started = Instant::now();
     let err = client.complete(request()).await.unwrap_err();
-    assert!(matches!(err, LlmError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(120)));
+    assert!(
+        matches!(err, LlmError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(120))
+    );
     assert!(err.retryable());
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(fake.calls(), 1);
@@ -75,7 +82,10 @@ async fn persistent_503_exhausts_the_retries_into_a_server_error() {
     let client = client(model("openai", &fake.url));
     fake.set_default(Reply::status(503, "overloaded"));
     let err = client.complete(request()).await.unwrap_err();
-    assert!(matches!(err, LlmError::Server { status: 503, .. }), "{err:?}");
+    assert!(
+        matches!(err, LlmError::Server { status: 503, .. }),
+        "{err:?}"
+    );
     assert_eq!(fake.calls(), 3, "one attempt and two retries");
     let metrics = client.metrics();
     assert_eq!(metrics.endpoints[0].errors, 3);
@@ -103,9 +113,17 @@ async fn unauthorized_is_not_retried_and_names_the_variable() {
     assert!(!err.retryable());
     assert!(err.hint().contains("AUGUR_TEST_KEY"));
     assert_eq!(fake.calls(), 1);
-    assert_eq!(fake.requests()[0].headers["authorization"], "Bearer sk-very-secret-key");
+    assert_eq!(
+        fake.requests()[0].headers["authorization"],
+        "Bearer sk-very-secret-key"
+    );
     // The key appears nowhere a user or a log could see it.
-    for text in [format!("{err}"), format!("{err:?}"), err.hint(), format!("{client:?}")] {
+    for text in [
+        format!("{err}"),
+        format!("{err:?}"),
+        err.hint(),
+        format!("{client:?}"),
+    ] {
         assert!(!text.contains("sk-very-secret-key"), "{text}");
     }
 }
@@ -116,7 +134,9 @@ async fn bad_request_is_not_retried() {
     let client = client(model("openai", &fake.url));
     fake.push(Reply::status(400, "max_tokens is too large"));
     let err = client.complete(request()).await.unwrap_err();
-    assert!(matches!(&err, LlmError::BadRequest { status: 400, message, .. } if message == "max_tokens is too large"));
+    assert!(
+        matches!(&err, LlmError::BadRequest { status: 400, message, .. } if message == "max_tokens is too large")
+    );
     assert_eq!(fake.calls(), 1);
 }
 
@@ -161,7 +181,16 @@ async fn slow_first_token_without_retries_is_a_first_token_timeout() {
     let client = client(config);
     fake.push(openai_body("late").delayed(Duration::from_secs(5)));
     let err = client.complete(request()).await.unwrap_err();
-    assert!(matches!(err, LlmError::Timeout { phase: TimeoutPhase::FirstToken, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            LlmError::Timeout {
+                phase: TimeoutPhase::FirstToken,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(err.code(), "llm.timeout.first_token");
 }
 
@@ -238,9 +267,21 @@ async fn stall_mid_stream_is_a_stall_timeout_after_the_deltas() {
         }
     };
     assert_eq!(deltas, vec!["a", "b"]);
-    assert!(matches!(err, LlmError::Timeout { phase: TimeoutPhase::Stall, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            LlmError::Timeout {
+                phase: TimeoutPhase::Stall,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(fake.calls(), 1, "text was delivered, so no retry");
-    assert!(fake.wait_dropped(1, Duration::from_secs(2)).await, "the client closed the connection");
+    assert!(
+        fake.wait_dropped(1, Duration::from_secs(2)).await,
+        "the client closed the connection"
+    );
 }
 
 #[tokio::test]
@@ -290,7 +331,11 @@ async fn connection_reset_mid_stream_is_interrupted() {
 async fn malformed_json_is_a_protocol_error_without_retry() {
     let fake = Fake::start().await;
     let client = client(model("openai", &fake.url));
-    fake.push(Reply::raw(200, "application/json", "{\"choices\": [ {\"text\": "));
+    fake.push(Reply::raw(
+        200,
+        "application/json",
+        "{\"choices\": [ {\"text\": ",
+    ));
     let err = client.complete(request()).await.unwrap_err();
     assert_eq!(err.code(), "llm.protocol");
     assert!(err.to_string().contains("malformed JSON"), "{err}");
@@ -361,7 +406,10 @@ async fn circuit_breaker_opens_and_stops_calls() {
     let client = client(config);
     fake.set_default(Reply::status(500, "down"));
     for _ in 0..2 {
-        assert_eq!(client.complete(request()).await.unwrap_err().code(), "llm.server");
+        assert_eq!(
+            client.complete(request()).await.unwrap_err().code(),
+            "llm.server"
+        );
     }
     let err = client.complete(request()).await.unwrap_err();
     assert_eq!(err.code(), "llm.circuit_open");

@@ -36,7 +36,12 @@ fn log_text(path: &Path) -> String {
 
 async fn healthy(url: &str) -> bool {
     let http = reqwest::Client::new();
-    match http.get(format!("{url}/health")).timeout(Duration::from_secs(2)).send().await {
+    match http
+        .get(format!("{url}/health"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+    {
         Ok(response) => response.text().await.is_ok_and(|t| t.contains("ok")),
         Err(_) => false,
     }
@@ -81,7 +86,13 @@ async fn start_server() -> Server {
     let log = dir.path().join("llama-server.log");
     let out = std::fs::File::create(&log).unwrap();
     let child = Command::new(&binary)
-        .args(["-m", model.to_str().unwrap(), "--host", "127.0.0.1", "--port"])
+        .args([
+            "-m",
+            model.to_str().unwrap(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
         .arg(port.to_string())
         .args(["-c", "2048", "-t", "2"])
         .stdout(Stdio::from(out.try_clone().unwrap()))
@@ -115,7 +126,10 @@ async fn start_server() -> Server {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    panic!("llama-server did not become healthy within 60 s; log:\n{}", log_text(&log));
+    panic!(
+        "llama-server did not become healthy within 60 s; log:\n{}",
+        log_text(&log)
+    );
 }
 
 fn client(backend: &str, url: &str) -> LlmClient {
@@ -155,7 +169,10 @@ async fn real_model_completes_streams_and_cancels() {
     let first = openai.complete(request(prompt, 12)).await.unwrap();
     assert!(!first.text.trim().is_empty(), "empty completion");
     let usage = first.usage.expect("llama.cpp reports usage");
-    assert!(usage.prompt_tokens > 0 && usage.completion_tokens > 0, "{usage:?}");
+    assert!(
+        usage.prompt_tokens > 0 && usage.completion_tokens > 0,
+        "{usage:?}"
+    );
     let second = openai.complete(request(prompt, 12)).await.unwrap();
     assert_eq!(first.text, second.text);
 
@@ -163,7 +180,12 @@ async fn real_model_completes_streams_and_cancels() {
     let mut stream = openai.stream(request(prompt, 12)).unwrap();
     let mut deltas = Vec::new();
     let done = loop {
-        match stream.next().await.expect("the stream ended without Done").unwrap() {
+        match stream
+            .next()
+            .await
+            .expect("the stream ended without Done")
+            .unwrap()
+        {
             StreamEvent::Delta(text) => deltas.push(text),
             StreamEvent::Done(done) => break done,
         }
@@ -180,7 +202,10 @@ async fn real_model_completes_streams_and_cancels() {
 
     // Cancelling mid-stream closes the connection and the server stops generating.
     let mut long = openai
-        .stream(request("Write a very long story about a dragon and a knight.\n", 400))
+        .stream(request(
+            "Write a very long story about a dragon and a knight.\n",
+            400,
+        ))
         .unwrap();
     for _ in 0..3 {
         assert!(matches!(long.next().await, Some(Ok(StreamEvent::Delta(_)))));

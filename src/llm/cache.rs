@@ -242,10 +242,11 @@ impl ResponseCache {
                 });
             }
         };
-        let persisted: PersistedCache = serde_json::from_slice(&body).map_err(|e| LlmError::Io {
-            context: format!("parsing {}", path.display()),
-            message: e.to_string(),
-        })?;
+        let persisted: PersistedCache =
+            serde_json::from_slice(&body).map_err(|e| LlmError::Io {
+                context: format!("parsing {}", path.display()),
+                message: e.to_string(),
+            })?;
         let wall_now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()

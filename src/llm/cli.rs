@@ -304,7 +304,12 @@ pub async fn run_complete(
     if args.show_usage {
         let usage = completion
             .usage
-            .map(|u| format!("{} prompt + {} generated tokens", u.prompt_tokens, u.completion_tokens))
+            .map(|u| {
+                format!(
+                    "{} prompt + {} generated tokens",
+                    u.prompt_tokens, u.completion_tokens
+                )
+            })
             .unwrap_or_else(|| "usage not reported".into());
         writeln!(
             out,

@@ -110,13 +110,14 @@ impl std::fmt::Debug for LlmClient {
     }
 }
 
-type SharedRun = Shared<BoxFuture<'static, Result<Completion, LlmError>>>;
+type RunFuture = BoxFuture<'static, Result<Completion, LlmError>>;
+type SharedRun = Shared<RunFuture>;
 
 struct Inner {
     models: RwLock<Arc<BTreeMap<String, Arc<ModelRuntime>>>>,
     cache: ResponseCache,
     cache_path: Option<PathBuf>,
-    inflight: Mutex<HashMap<CacheKey, WeakShared<BoxFuture<'static, Result<Completion, LlmError>>>>>,
+    inflight: Mutex<HashMap<CacheKey, WeakShared<RunFuture>>>,
     endpoint_stats: Mutex<HashMap<(String, String), Arc<EndpointStats>>>,
     model_stats: Mutex<BTreeMap<String, ModelMetrics>>,
     http: Option<reqwest::Client>,
@@ -184,7 +185,8 @@ impl Plan {
                 .iter()
                 .map(|c| model.counter.count(&c.text))
                 .sum::<usize>();
-        let tokens_estimate = (prompt_tokens as u64 + max_tokens as u64).min(u32::MAX as u64) as u32;
+        let tokens_estimate =
+            (prompt_tokens as u64 + max_tokens as u64).min(u32::MAX as u64) as u32;
         Plan {
             request,
             max_tokens,
@@ -193,7 +195,11 @@ impl Plan {
         }
     }
 
-    fn wire<'a>(&'a self, model: &'a ModelRuntime, endpoint: &'a EndpointRuntime) -> WireRequest<'a> {
+    fn wire<'a>(
+        &'a self,
+        model: &'a ModelRuntime,
+        endpoint: &'a EndpointRuntime,
+    ) -> WireRequest<'a> {
         WireRequest {
             model: &endpoint.model,
             prompt: &self.request.prompt,
@@ -280,7 +286,13 @@ impl Inner {
         clients: &mut HashMap<u64, reqwest::Client>,
     ) -> Result<ModelRuntime, LlmError> {
         let api = Api::parse(&config.api).ok_or_else(|| {
-            config_error(name, format!("`api` must be auto, completion or chat, not `{}`", config.api))
+            config_error(
+                name,
+                format!(
+                    "`api` must be auto, completion or chat, not `{}`",
+                    config.api
+                ),
+            )
         })?;
         let least_in_flight = match config.strategy.as_str() {
             "round_robin" => false,
@@ -336,7 +348,10 @@ impl Inner {
             max_in_flight: config.max_in_flight,
         };
         let mut endpoints = Vec::new();
-        let mut identity = format!("{:?}|{:?}|{:?}|", config.api, config.fim_template, config.system_prompt);
+        let mut identity = format!(
+            "{:?}|{:?}|{:?}|",
+            config.api, config.fim_template, config.system_prompt
+        );
         for (index, (url, backend_name, model, api_key_env)) in specs.into_iter().enumerate() {
             let backend = backend_for(&backend_name).ok_or_else(|| {
                 config_error(
@@ -346,10 +361,17 @@ impl Inner {
                     ),
                 )
             })?;
-            let parsed = reqwest::Url::parse(&url)
-                .map_err(|e| config_error(name, format!("`url` {} is not a URL: {e}", redact_url(&url))))?;
+            let parsed = reqwest::Url::parse(&url).map_err(|e| {
+                config_error(
+                    name,
+                    format!("`url` {} is not a URL: {e}", redact_url(&url)),
+                )
+            })?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(config_error(name, format!("`url` {} must be http or https", redact_url(&url))));
+                return Err(config_error(
+                    name,
+                    format!("`url` {} must be http or https", redact_url(&url)),
+                ));
             }
             let http = match &self.http {
                 Some(http) => http.clone(),
@@ -357,10 +379,14 @@ impl Inner {
                     Some(http) => http.clone(),
                     None => {
                         let http = reqwest::Client::builder()
-                            .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)))
+                            .connect_timeout(Duration::from_millis(
+                                config.connect_timeout_ms.max(1),
+                            ))
                             .tcp_nodelay(true)
                             .build()
-                            .map_err(|e| config_error(name, format!("cannot build the HTTP client: {e}")))?;
+                            .map_err(|e| {
+                                config_error(name, format!("cannot build the HTTP client: {e}"))
+                            })?;
                         clients.insert(config.connect_timeout_ms, http.clone());
                         http
                     }
@@ -589,7 +615,9 @@ async fn attempts(
     let config = &model.config;
     let mut backoff = ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(config.retry_base_delay_ms))
-        .with_max_delay(Duration::from_millis(config.retry_max_delay_ms.max(config.retry_base_delay_ms)))
+        .with_max_delay(Duration::from_millis(
+            config.retry_max_delay_ms.max(config.retry_base_delay_ms),
+        ))
         .with_factor(2.0)
         .with_jitter()
         .with_max_times(config.retries as usize)
@@ -773,7 +801,11 @@ fn parse_failure(endpoint: &EndpointRuntime, error: ParseError) -> Failure {
     }
 }
 
-fn transport_error(endpoint: &EndpointRuntime, error: reqwest::Error, connect_timeout: Duration) -> LlmError {
+fn transport_error(
+    endpoint: &EndpointRuntime,
+    error: reqwest::Error,
+    connect_timeout: Duration,
+) -> LlmError {
     let is_connect = error.is_connect();
     let is_timeout = error.is_timeout();
     // The URL may carry credentials; describe the error without it, with its causes.
@@ -920,7 +952,9 @@ impl WireSource {
         match self {
             WireSource::Sse(stream) => stream.next().await.map(|item| match item {
                 Ok(event) => Ok((event.event, event.data)),
-                Err(message) if message.starts_with("transport") => Err(WireError::Transport(message)),
+                Err(message) if message.starts_with("transport") => {
+                    Err(WireError::Transport(message))
+                }
                 Err(message) => Err(WireError::Framing(message)),
             }),
             WireSource::Ndjson {
@@ -944,7 +978,9 @@ impl WireSource {
                     // A last line without its newline is fine if it is whole JSON.
                     return Some(
                         match serde_json::from_slice::<serde::de::IgnoredAny>(&rest) {
-                            Ok(_) => Ok((String::new(), String::from_utf8_lossy(&rest).into_owned())),
+                            Ok(_) => {
+                                Ok((String::new(), String::from_utf8_lossy(&rest).into_owned()))
+                            }
                             Err(_) => Err(WireError::Transport(
                                 "the stream ended in the middle of a line".into(),
                             )),
@@ -953,7 +989,9 @@ impl WireSource {
                 }
                 match bytes.next().await {
                     Some(Ok(chunk)) => buffer.extend_from_slice(&chunk),
-                    Some(Err(e)) => return Some(Err(WireError::Transport(e.without_url().to_string()))),
+                    Some(Err(e)) => {
+                        return Some(Err(WireError::Transport(e.without_url().to_string())));
+                    }
                     None => *ended = true,
                 }
             },
@@ -1010,7 +1048,13 @@ async fn attempt_inner(
     let connect_timeout = Duration::from_millis(model.config.connect_timeout_ms);
     let response = match timeout_at(first_deadline, builder.send()).await {
         Err(_) => return Err(timeout(TimeoutPhase::FirstToken)),
-        Ok(Err(e)) => return Err(Failure::unhealthy(transport_error(endpoint, e, connect_timeout))),
+        Ok(Err(e)) => {
+            return Err(Failure::unhealthy(transport_error(
+                endpoint,
+                e,
+                connect_timeout,
+            )));
+        }
         Ok(Ok(response)) => response,
     };
     if !response.status().is_success() {
@@ -1057,12 +1101,21 @@ async fn attempt_inner(
     let Some(framing) = framing else {
         let body = match timeout_at(first_deadline, response.bytes()).await {
             Err(_) => return Err(timeout(TimeoutPhase::FirstToken)),
-            Ok(Err(e)) => return Err(Failure::unhealthy(transport_error(endpoint, e, connect_timeout))),
+            Ok(Err(e)) => {
+                return Err(Failure::unhealthy(transport_error(
+                    endpoint,
+                    e,
+                    connect_timeout,
+                )));
+            }
             Ok(Ok(body)) => body,
         };
         let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
             let start: String = String::from_utf8_lossy(&body).chars().take(80).collect();
-            parse_failure(endpoint, ParseError::new(format!("malformed JSON ({e}): {start}")))
+            parse_failure(
+                endpoint,
+                ParseError::new(format!("malformed JSON ({e}): {start}")),
+            )
         })?;
         let events = endpoint
             .backend
@@ -1166,17 +1219,15 @@ pub struct EndpointInfo {
 
 impl LlmClient {
     /// A client for these models. Fails if a model's configuration cannot work.
-    pub fn new(models: &BTreeMap<String, ModelConfig>, deps: LlmDeps) -> Result<LlmClient, LlmError> {
+    pub fn new(
+        models: &BTreeMap<String, ModelConfig>,
+        deps: LlmDeps,
+    ) -> Result<LlmClient, LlmError> {
         // reqwest is built without a default TLS provider; install ring once (a second install
         // by the binary or another client is harmlessly refused).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let cache = ResponseCache::new(&deps.settings.cache);
-        let cache_path = deps
-            .settings
-            .cache
-            .path
-            .clone()
-            .filter(|_| cache.enabled());
+        let cache_path = deps.settings.cache.path.clone().filter(|_| cache.enabled());
         if let Some(path) = &cache_path
             && let Err(e) = cache.load(path)
         {
@@ -1292,7 +1343,12 @@ impl LlmClient {
         let (tx, rx) = mpsc::channel(64);
         let inner = Arc::clone(&self.inner);
         let task = tokio::spawn(async move {
-            let result = with_deadline(deadline, started, run(&inner, &model, &plan, key, Some(&tx))).await;
+            let result = with_deadline(
+                deadline,
+                started,
+                run(&inner, &model, &plan, key, Some(&tx)),
+            )
+            .await;
             let item = match result {
                 Ok(completion) => Ok(StreamEvent::Done(completion)),
                 Err(error) => {
@@ -1373,7 +1429,14 @@ impl LlmClient {
             for e in &model.endpoints {
                 let (counters, ttft, total) = e.stats.with(|s| {
                     (
-                        [s.requests, s.successes, s.errors, s.retries, s.tokens_in, s.tokens_out],
+                        [
+                            s.requests,
+                            s.successes,
+                            s.errors,
+                            s.retries,
+                            s.tokens_in,
+                            s.tokens_out,
+                        ],
                         s.ttft.summary(),
                         s.total.summary(),
                     )

@@ -304,7 +304,10 @@ mod tests {
             redact_url("https://user:secret@api.example.com/v1?key=abc"),
             "https://api.example.com/v1"
         );
-        assert_eq!(redact_url("http://127.0.0.1:8090/v1"), "http://127.0.0.1:8090/v1");
+        assert_eq!(
+            redact_url("http://127.0.0.1:8090/v1"),
+            "http://127.0.0.1:8090/v1"
+        );
     }
 
     #[test]

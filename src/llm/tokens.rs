@@ -119,15 +119,21 @@ mod tests {
     #[test]
     fn openai_models_get_their_encoding_and_others_the_approximation() {
         assert_eq!(
-            TokenCounter::from_config("auto", "gpt-4o-mini").unwrap().name(),
+            TokenCounter::from_config("auto", "gpt-4o-mini")
+                .unwrap()
+                .name(),
             "o200k_base"
         );
         assert_eq!(
-            TokenCounter::from_config("auto", "gpt-3.5-turbo").unwrap().name(),
+            TokenCounter::from_config("auto", "gpt-3.5-turbo")
+                .unwrap()
+                .name(),
             "cl100k_base"
         );
         assert_eq!(
-            TokenCounter::from_config("auto", "qwen2.5-coder").unwrap().name(),
+            TokenCounter::from_config("auto", "qwen2.5-coder")
+                .unwrap()
+                .name(),
             "approx"
         );
         assert!(TokenCounter::from_config("nonsense", "x").is_none());

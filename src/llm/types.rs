@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// How urgent a request is. The queue of an endpoint lets higher priorities go first; among equal
 /// priorities, the order of arrival holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub enum Priority {
     /// Background work (indexing summaries, prefetch).
     Background,

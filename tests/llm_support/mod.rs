@@ -130,7 +130,12 @@ impl Reply {
 pub fn openai_sse(pieces: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = pieces
         .iter()
-        .map(|p| format!("data: {}\n\n", serde_json::json!({"choices": [{"text": p, "index": 0}]})))
+        .map(|p| {
+            format!(
+                "data: {}\n\n",
+                serde_json::json!({"choices": [{"text": p, "index": 0}]})
+            )
+        })
         .collect();
     out.push(format!(
         "data: {}\n\n",
@@ -205,7 +210,9 @@ impl Drop for BodyGuard {
         if self.finished {
             self.state.streams_finished.fetch_add(1, Ordering::SeqCst);
         } else {
-            self.state.streams_dropped_early.fetch_add(1, Ordering::SeqCst);
+            self.state
+                .streams_dropped_early
+                .fetch_add(1, Ordering::SeqCst);
         }
     }
 }
@@ -266,7 +273,10 @@ async fn handle(
                     }
                     if let Some((delay, chunk)) = chunks.pop_front() {
                         tokio::time::sleep(delay).await;
-                        return Some((Ok::<Bytes, std::io::Error>(Bytes::from(chunk)), (chunks, guard, false)));
+                        return Some((
+                            Ok::<Bytes, std::io::Error>(Bytes::from(chunk)),
+                            (chunks, guard, false),
+                        ));
                     }
                     match end {
                         End::Close => {

@@ -169,13 +169,21 @@ mod tests {
         let r = &request;
         assert_eq!(
             Anthropic
-                .parse_stream(r, "content_block_delta", r#"{"delta":{"type":"text_delta","text":"x"}}"#)
+                .parse_stream(
+                    r,
+                    "content_block_delta",
+                    r#"{"delta":{"type":"text_delta","text":"x"}}"#
+                )
                 .unwrap(),
             vec![Event::Text("x".into())]
         );
         assert_eq!(
             Anthropic
-                .parse_stream(r, "message_delta", r#"{"delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":4}}"#)
+                .parse_stream(
+                    r,
+                    "message_delta",
+                    r#"{"delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":4}}"#
+                )
                 .unwrap()[0],
             Event::Finish(FinishReason::Length)
         );
@@ -184,7 +192,11 @@ mod tests {
             vec![Event::Done]
         );
         let err = Anthropic
-            .parse_stream(r, "error", r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+            .parse_stream(
+                r,
+                "error",
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            )
             .unwrap_err();
         assert!(err.retryable);
     }

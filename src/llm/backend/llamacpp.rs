@@ -104,7 +104,11 @@ impl Backend for LlamaCpp {
         })
     }
 
-    fn parse_body(&self, request: &WireRequest<'_>, body: &Value) -> Result<Vec<Event>, ParseError> {
+    fn parse_body(
+        &self,
+        request: &WireRequest<'_>,
+        body: &Value,
+    ) -> Result<Vec<Event>, ParseError> {
         if request.api == Api::Chat {
             return parse_choice_body(body);
         }
@@ -171,14 +175,21 @@ mod tests {
             })
             .unwrap();
         assert_eq!(plain.path, "/completion");
-        assert!(plain.body["prompt"].as_str().unwrap().starts_with("lib.rs\n"));
+        assert!(
+            plain.body["prompt"]
+                .as_str()
+                .unwrap()
+                .starts_with("lib.rs\n")
+        );
     }
 
     #[test]
     fn native_stream_chunks() {
         let r = WireRequest::default();
         assert_eq!(
-            LlamaCpp.parse_stream(&r, "", r#"{"content":"a","stop":false}"#).unwrap(),
+            LlamaCpp
+                .parse_stream(&r, "", r#"{"content":"a","stop":false}"#)
+                .unwrap(),
             vec![Event::Text("a".into())]
         );
         let last = LlamaCpp

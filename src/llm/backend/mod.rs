@@ -213,7 +213,8 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     }
 
     /// Parses a whole (non-streaming) reply.
-    fn parse_body(&self, request: &WireRequest<'_>, body: &Value) -> Result<Vec<Event>, ParseError>;
+    fn parse_body(&self, request: &WireRequest<'_>, body: &Value)
+    -> Result<Vec<Event>, ParseError>;
 
     /// Parses one stream event (`event` is the SSE event name, empty for NDJSON).
     fn parse_stream(
@@ -295,7 +296,11 @@ pub fn error_message(body: &str) -> String {
             .or(error)
             .or_else(|| v.get("message"))
             .or_else(|| v.get("detail"))
-            .map(|m| m.as_str().map(str::to_owned).unwrap_or_else(|| m.to_string()))
+            .map(|m| {
+                m.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| m.to_string())
+            })
     });
     let text = from_json.unwrap_or_else(|| body.trim().to_owned());
     let mut short: String = text.chars().take(300).collect();
@@ -373,15 +378,30 @@ mod tests {
             "https://openrouter.ai/api/v1/completions"
         );
         let r = call(Base::Root, "/api/generate");
-        assert_eq!(join_url("http://h:11434", &r), "http://h:11434/api/generate");
-        assert_eq!(join_url("http://h:11434/api", &r), "http://h:11434/api/generate");
-        assert_eq!(join_url("http://h:8080/v1", &call(Base::Root, "/infill")), "http://h:8080/infill");
+        assert_eq!(
+            join_url("http://h:11434", &r),
+            "http://h:11434/api/generate"
+        );
+        assert_eq!(
+            join_url("http://h:11434/api", &r),
+            "http://h:11434/api/generate"
+        );
+        assert_eq!(
+            join_url("http://h:8080/v1", &call(Base::Root, "/infill")),
+            "http://h:8080/infill"
+        );
     }
 
     #[test]
     fn error_messages_are_extracted_and_short() {
-        assert_eq!(error_message(r#"{"error":{"message":"bad key"}}"#), "bad key");
-        assert_eq!(error_message(r#"{"error":"model not found"}"#), "model not found");
+        assert_eq!(
+            error_message(r#"{"error":{"message":"bad key"}}"#),
+            "bad key"
+        );
+        assert_eq!(
+            error_message(r#"{"error":"model not found"}"#),
+            "model not found"
+        );
         assert_eq!(error_message("plain text"), "plain text");
         assert!(error_message(&"x".repeat(1000)).chars().count() <= 301);
     }

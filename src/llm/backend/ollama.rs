@@ -174,7 +174,10 @@ mod tests {
         let call = Ollama.build(&request).unwrap();
         assert_eq!(call.path, "/api/generate");
         assert_eq!(call.body["raw"], true);
-        assert_eq!(call.body["prompt"], "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>");
+        assert_eq!(
+            call.body["prompt"],
+            "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>"
+        );
         assert_eq!(call.body["options"]["num_predict"], 5);
         let native = Ollama
             .build(&WireRequest {
@@ -190,7 +193,9 @@ mod tests {
     fn ndjson_lines() {
         let r = WireRequest::default();
         assert_eq!(
-            Ollama.parse_stream(&r, "", r#"{"response":"x","done":false}"#).unwrap(),
+            Ollama
+                .parse_stream(&r, "", r#"{"response":"x","done":false}"#)
+                .unwrap(),
             vec![Event::Text("x".into())]
         );
         let last = Ollama
@@ -202,7 +207,11 @@ mod tests {
             .unwrap();
         assert_eq!(last.last(), Some(&Event::Done));
         assert!(last.contains(&Event::Finish(FinishReason::Length)));
-        assert!(Ollama.parse_stream(&r, "", r#"{"error":"model not found"}"#).is_err());
+        assert!(
+            Ollama
+                .parse_stream(&r, "", r#"{"error":"model not found"}"#)
+                .is_err()
+        );
         assert!(Ollama.parse_stream(&r, "", r#"{"foo":1}"#).is_err());
     }
 }

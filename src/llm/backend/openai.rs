@@ -192,7 +192,12 @@ mod tests {
         request.api = Api::Chat;
         let call = OpenAi.build(&request).unwrap();
         assert_eq!(call.path, "chat/completions");
-        assert!(call.body["messages"][0]["content"].as_str().unwrap().contains("a<FILL>c"));
+        assert!(
+            call.body["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("a<FILL>c")
+        );
     }
 
     #[test]
