@@ -83,10 +83,10 @@ async fn identical_requests_hit_and_other_parameters_miss() {
 async fn entries_expire_after_the_ttl() {
     let fake = Fake::start().await;
     fake.set_default(openai_body("answer"));
-    let client = client_with(model("openai", &fake.url), settings(16, 150));
+    let client = client_with(model("openai", &fake.url), settings(16, 600));
     client.complete(request("p")).await.unwrap();
     assert!(client.complete(request("p")).await.unwrap().cached);
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(!client.complete(request("p")).await.unwrap().cached);
     assert_eq!(fake.calls(), 2);
     assert_eq!(client.metrics().cache.expirations, 1);

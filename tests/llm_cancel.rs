@@ -249,3 +249,36 @@ async fn token_counts_and_latency_metrics() {
     let printed = metrics.to_string();
     assert!(printed.contains("ttft ms p50/p95/p99"), "{printed}");
 }
+
+#[tokio::test]
+async fn least_in_flight_sends_to_the_idle_endpoint() {
+    let busy = Fake::start().await;
+    let idle = Fake::start().await;
+    busy.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(100)));
+    idle.set_default(openai_body("idle"));
+    let mut config = model("openai", "http://unused");
+    config.strategy = "least_in_flight".into();
+    config.endpoints = vec![
+        augur::llm::EndpointConfig {
+            url: busy.url.clone(),
+            ..Default::default()
+        },
+        augur::llm::EndpointConfig {
+            url: idle.url.clone(),
+            ..Default::default()
+        },
+    ];
+    let client = client(config);
+    // With both idle, the first endpoint is chosen; it then has one request in flight.
+    let running = {
+        let client = client.clone();
+        tokio::spawn(async move { client.complete(slow_stream()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for i in 0..3 {
+        let done = client.complete(request(&format!("q{i}"))).await.unwrap();
+        assert_eq!(done.endpoint, idle.url);
+    }
+    running.await.unwrap().unwrap();
+    assert_eq!((busy.calls(), idle.calls()), (1, 3));
+}

@@ -66,7 +66,8 @@ pub struct ModelConfig {
     /// How long to wait for the TCP (and TLS) connection, in milliseconds.
     pub connect_timeout_ms: u64,
     /// How long to wait for the first token (for a non-streaming request: for the whole answer),
-    /// in milliseconds, counted from the moment the request leaves the queue.
+    /// in milliseconds, counted from the moment the request leaves the queue. A stream that has
+    /// started may also go no longer than this without a chunk (a stall).
     pub first_token_timeout_ms: u64,
     /// How long one request may take in all, queue, retries and generation included, in
     /// milliseconds.
