@@ -9,6 +9,14 @@
 //!   an [`LlmMetrics`] snapshot; [`LlmClient::count_tokens`] counts with the model's tokenizer.
 //! - Errors are [`LlmError`]s with a stable code, a retryable flag and a hint.
 //!
+//! Time is tokio's clock everywhere (limits, cache expiry, breakers, backoff), so tests pause and
+//! advance it with `#[tokio::test(start_paused = true)]`. The HTTP client can be injected through
+//! [`LlmDeps::http`] and the source of API keys through [`LlmDeps::keys`].
+//!
+//! Endpoint health is judged passively: an endpoint whose circuit breaker is open (after
+//! `breaker_failures` consecutive failures) is skipped until its cool-down ends; `augur doctor`
+//! runs the active checks.
+//!
 //! This module knows nothing of the Language Server Protocol.
 
 pub mod backend;

@@ -120,7 +120,8 @@ pub struct Completion {
     pub usage: Option<Usage>,
     /// Why generation ended.
     pub finish_reason: FinishReason,
-    /// The endpoint that answered (URL without credentials); empty for a cache hit.
+    /// The endpoint that answered (URL without credentials); for a cache hit, the one that
+    /// answered originally.
     pub endpoint: String,
     /// Whether the answer came from the cache.
     pub cached: bool,
