@@ -1,8 +1,26 @@
-//! Configuration of models and their endpoints (`[models.NAME]` tables).
+//! Configuration of models and their endpoints (`[models.NAME]` tables) and of the client as a
+//! whole (`[llm]`: the response cache).
+//!
+//! ```toml
+//! [models.default]
+//! backend = "openai"
+//! url = "http://127.0.0.1:8090/v1"
+//! model = "SmolLM2-135M"
+//! requests_per_minute = 60
+//! first_token_timeout_ms = 5000
+//! # Two servers for one model, tried in turn:
+//! endpoints = [{ url = "http://10.0.0.1:8090/v1" }, { url = "http://10.0.0.2:8090/v1" }]
+//! ```
+//!
+//! The same shape is accepted as JSON (`{"models": {"default": {"backend": "openai", ...}}}`).
+//! Every field has a default, so a table only names what differs.
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// One named model (`[models.default]`): which backend serves it and how to reach it.
+/// One named model (`[models.default]`): which backend serves it, how to reach it, and the limits,
+/// timeouts and retry policy that apply to each of its endpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
@@ -12,8 +30,69 @@ pub struct ModelConfig {
     pub url: String,
     /// The model name sent to the backend.
     pub model: String,
-    /// The environment variable that holds the API key, if the backend needs one.
+    /// The environment variable that holds the API key, if the backend needs one. The key itself
+    /// is read at request time and is never stored, logged or cached.
     pub api_key_env: Option<String>,
+    /// Several endpoints serving this model. When the list is empty, `backend`, `url`, `model` and
+    /// `api_key_env` above describe the only endpoint; otherwise those fields are the defaults for
+    /// whatever an endpoint leaves out.
+    pub endpoints: Vec<EndpointConfig>,
+    /// How a request picks among several endpoints: `round_robin` or `least_in_flight`.
+    pub strategy: String,
+    /// Which API of the backend to use: `auto` (the backend's completion or fill-in-the-middle
+    /// API), `completion` (raw text completion), or `chat` (a chat API, the prompt becomes the user
+    /// message).
+    pub api: String,
+    /// A template that turns a prefix and suffix into one raw prompt for fill-in-the-middle, with
+    /// the placeholders `{prefix}` and `{suffix}`, for example
+    /// `"<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>"`. Used by the `openai`
+    /// completion API, Ollama's `/api/generate` (with `raw: true`) and llama.cpp's `/completion`.
+    /// Without it, the backend's own suffix support is used (`suffix`, `/infill`, Mistral FIM).
+    pub fim_template: Option<String>,
+    /// A system prompt for chat APIs (`api = "chat"` and Anthropic).
+    pub system_prompt: Option<String>,
+    /// The number of tokens to generate when a request does not say.
+    pub max_tokens: u32,
+    /// The sampling temperature when a request does not say.
+    pub temperature: f32,
+    /// Requests per minute allowed on each endpoint (0: unlimited). Bursts up to this number are
+    /// allowed; afterwards requests are spaced evenly.
+    pub requests_per_minute: u32,
+    /// Tokens per minute (prompt estimate plus `max_tokens`) allowed on each endpoint (0: unlimited).
+    pub tokens_per_minute: u32,
+    /// At most this many requests in flight on each endpoint; the others wait in the priority queue
+    /// (0: unlimited).
+    pub max_in_flight: u32,
+    /// How long to wait for the TCP (and TLS) connection, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// How long to wait for the first token (for a non-streaming request: for the whole answer),
+    /// in milliseconds, counted from the moment the request leaves the queue. A stream that has
+    /// started may also go no longer than this without a chunk (a stall).
+    pub first_token_timeout_ms: u64,
+    /// How long one request may take in all, queue, retries and generation included, in
+    /// milliseconds.
+    pub total_timeout_ms: u64,
+    /// How many times a failed attempt is retried (on connection errors, timeouts before the first
+    /// token, 429 and 5xx), over the same or another endpoint.
+    pub retries: u32,
+    /// The first backoff delay in milliseconds; it doubles on each retry, with jitter.
+    pub retry_base_delay_ms: u64,
+    /// The largest backoff delay in milliseconds.
+    pub retry_max_delay_ms: u64,
+    /// The longest `Retry-After` the client is willing to wait, in milliseconds; a server asking
+    /// for more makes the request fail with a rate-limit error at once.
+    pub max_retry_after_ms: u64,
+    /// Consecutive failures after which an endpoint's circuit breaker opens.
+    pub breaker_failures: u32,
+    /// How long an open breaker keeps an endpoint out of rotation before one trial request is let
+    /// through, in milliseconds.
+    pub breaker_cooldown_ms: u64,
+    /// How tokens are counted: `auto` (a `tiktoken` encoding for OpenAI model names, else the
+    /// approximation), `cl100k_base`, `o200k_base`, `p50k_base`, `r50k_base`, or `approx` (one token
+    /// per four bytes, rounded up: close for English text and code with BPE vocabularies).
+    pub tokenizer: String,
+    /// Whether answers of this model may be cached.
+    pub cache: bool,
 }
 
 impl Default for ModelConfig {
@@ -23,6 +102,107 @@ impl Default for ModelConfig {
             url: "http://127.0.0.1:8090/v1".into(),
             model: "SmolLM2-135M".into(),
             api_key_env: None,
+            endpoints: Vec::new(),
+            strategy: "round_robin".into(),
+            api: "auto".into(),
+            fim_template: None,
+            system_prompt: None,
+            max_tokens: 128,
+            temperature: 0.2,
+            requests_per_minute: 0,
+            tokens_per_minute: 0,
+            max_in_flight: 4,
+            connect_timeout_ms: 2_000,
+            first_token_timeout_ms: 15_000,
+            total_timeout_ms: 60_000,
+            retries: 2,
+            retry_base_delay_ms: 200,
+            retry_max_delay_ms: 5_000,
+            max_retry_after_ms: 30_000,
+            breaker_failures: 5,
+            breaker_cooldown_ms: 30_000,
+            tokenizer: "auto".into(),
+            cache: true,
         }
+    }
+}
+
+/// One endpoint of a model (`endpoints = [{ url = "..." }]`). Fields left out come from the model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EndpointConfig {
+    /// The base URL of this endpoint's API.
+    pub url: String,
+    /// The protocol of this endpoint, if it differs from the model's.
+    pub backend: Option<String>,
+    /// The model name on this endpoint, if it differs from the model's.
+    pub model: Option<String>,
+    /// The environment variable holding this endpoint's key, if it differs from the model's.
+    pub api_key_env: Option<String>,
+}
+
+/// Settings of the client as a whole (`[llm]` in the root configuration).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSettings {
+    /// The response cache shared by all models.
+    pub cache: CacheConfig,
+}
+
+/// The response cache (`[llm.cache]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Whether answers are cached at all.
+    pub enabled: bool,
+    /// How many answers are kept; the least recently used leaves first.
+    pub capacity: usize,
+    /// How long an answer stays valid, in milliseconds.
+    pub ttl_ms: u64,
+    /// A file where the cache is saved (by `LlmClient::save_cache` and when the client is dropped)
+    /// and loaded from at start, so answers survive restarts. No file: memory only.
+    pub path: Option<PathBuf>,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            capacity: 512,
+            ttl_ms: 10 * 60 * 1000,
+            path: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_and_json_accept_the_documented_shape() {
+        let toml_text = r#"
+            backend = "ollama"
+            url = "http://127.0.0.1:11434"
+            model = "qwen2.5-coder"
+            requests_per_minute = 30
+            endpoints = [{ url = "http://a:1" }, { url = "http://b:2", backend = "openai" }]
+        "#;
+        let from_toml: ModelConfig = toml::from_str(toml_text).unwrap();
+        assert_eq!(from_toml.backend, "ollama");
+        assert_eq!(from_toml.requests_per_minute, 30);
+        assert_eq!(from_toml.endpoints[1].backend.as_deref(), Some("openai"));
+        assert_eq!(from_toml.max_tokens, ModelConfig::default().max_tokens);
+
+        let json = serde_json::to_string(&from_toml).unwrap();
+        let from_json: ModelConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(from_json, from_toml);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err = toml::from_str::<ModelConfig>("bakend = \"openai\"").unwrap_err();
+        assert!(err.to_string().contains("bakend"), "{err}");
+        assert!(serde_json::from_str::<LlmSettings>(r#"{"cache":{"size":3}}"#).is_err());
     }
 }

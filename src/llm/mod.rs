@@ -1,4 +1,40 @@
 //! The client for language-model backends (OpenAI-compatible, Ollama, llama.cpp, Anthropic,
 //! Mistral FIM): one trait, rate limits, cache, retries, failover and cancellation.
+//!
+//! Everything goes through [`LlmClient`]:
+//!
+//! - [`LlmClient::complete`] returns a whole [`Completion`]; [`LlmClient::stream`] returns a
+//!   [`CompletionStream`] of [`StreamEvent`]s. Dropping either cancels the HTTP call.
+//! - [`LlmClient::reconfigure`] hot-reloads the `[models]` tables; [`LlmClient::metrics`] returns
+//!   an [`LlmMetrics`] snapshot; [`LlmClient::count_tokens`] counts with the model's tokenizer.
+//! - Errors are [`LlmError`]s with a stable code, a retryable flag and a hint.
+//!
+//! Time is tokio's clock everywhere (limits, cache expiry, breakers, backoff), so tests pause and
+//! advance it with `#[tokio::test(start_paused = true)]`. The HTTP client can be injected through
+//! [`LlmDeps::http`] and the source of API keys through [`LlmDeps::keys`].
+//!
+//! Endpoint health is judged passively: an endpoint whose circuit breaker is open (after
+//! `breaker_failures` consecutive failures) is skipped until its cool-down ends; `augur doctor`
+//! runs the active checks.
+//!
+//! This module knows nothing of the Language Server Protocol.
 
+pub mod backend;
+pub mod breaker;
+pub mod cache;
+pub mod cli;
+pub mod client;
 pub mod config;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod tokens;
+pub mod types;
+
+pub use client::{CompletionStream, EndpointInfo, EnvKeys, KeySource, LlmClient, LlmDeps};
+pub use config::{CacheConfig, EndpointConfig, LlmSettings, ModelConfig};
+pub use error::{LlmError, TimeoutPhase};
+pub use metrics::{EndpointMetrics, LatencySummary, LlmMetrics, ModelMetrics};
+pub use types::{
+    Completion, CompletionRequest, ExtraContext, FinishReason, Priority, StreamEvent, Usage,
+};

@@ -1,0 +1,1506 @@
+//! [`LlmClient`]: the one entry point for model requests.
+//!
+//! Around every backend it adds the cache (with coalescing of identical requests in flight), the
+//! per-endpoint gate (rate limits, in-flight cap, priority queue), endpoint choice with circuit
+//! breakers and failover, retries with backoff, timeouts, and metrics.
+//!
+//! Cancellation is by dropping: dropping the future of [`LlmClient::complete`] or the
+//! [`CompletionStream`] of [`LlmClient::stream`] drops the HTTP response, which closes the
+//! connection (a queued request leaves the queue without an HTTP call). Requests shared by
+//! coalescing stop when the last caller drops them.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), augur::llm::LlmError> {
+//! use std::collections::BTreeMap;
+//! use augur::llm::{CompletionRequest, LlmClient, LlmDeps, ModelConfig};
+//! let models = BTreeMap::from([("default".to_owned(), ModelConfig::default())]);
+//! let client = LlmClient::new(&models, LlmDeps::default())?;
+//! let answer = client
+//!     .complete(CompletionRequest { prompt: "fn main() {".into(), ..CompletionRequest::new("default") })
+//!     .await?;
+//! println!("{} ({:?})", answer.text, answer.usage);
+//! # Ok(()) }
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use bytes::Bytes;
+use eventsource_stream::Eventsource;
+use futures::future::{BoxFuture, Shared, WeakShared};
+use futures::{FutureExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, timeout_at};
+use tokio_util::task::AbortOnDropHandle;
+
+use crate::llm::backend::{
+    Api, Backend, Event, Framing, Method, ParseError, WireRequest, backend_for, error_message,
+    join_url,
+};
+use crate::llm::breaker::Breaker;
+use crate::llm::cache::{CacheKey, ResponseCache};
+use crate::llm::config::{LlmSettings, ModelConfig};
+use crate::llm::error::{LlmError, TimeoutPhase, redact_url};
+use crate::llm::limits::{Gate, GateLimits};
+use crate::llm::metrics::{EndpointMetrics, EndpointStats, LlmMetrics, ModelMetrics};
+use crate::llm::tokens::TokenCounter;
+use crate::llm::types::{Completion, CompletionRequest, FinishReason, StreamEvent, Usage};
+
+/// Where API keys come from. The default reads the process environment at request time; tests
+/// inject their own.
+pub trait KeySource: Send + Sync {
+    /// The value of the variable `name`, if set and not empty.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// Reads keys from the process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EnvKeys;
+
+impl KeySource for EnvKeys {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String> + Send + Sync> KeySource for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// What the client is built with besides the models.
+#[derive(Clone, Default)]
+pub struct LlmDeps {
+    /// Global settings (the cache).
+    pub settings: LlmSettings,
+    /// An HTTP client to use for every endpoint instead of one built per connect timeout.
+    pub http: Option<reqwest::Client>,
+    /// Where keys come from; `None` reads the environment.
+    pub keys: Option<Arc<dyn KeySource>>,
+}
+
+impl std::fmt::Debug for LlmDeps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmDeps")
+            .field("settings", &self.settings)
+            .field("http", &self.http.is_some())
+            .field("keys", &self.keys.is_some())
+            .finish()
+    }
+}
+
+/// The client. Cheap to clone (all clones share state); share it as `Arc<LlmClient>` or clone it.
+#[derive(Clone)]
+pub struct LlmClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for LlmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmClient")
+            .field("models", &self.model_names())
+            .finish()
+    }
+}
+
+type RunFuture = BoxFuture<'static, Result<Completion, LlmError>>;
+type SharedRun = Shared<RunFuture>;
+
+struct Inner {
+    models: RwLock<Arc<BTreeMap<String, Arc<ModelRuntime>>>>,
+    cache: ResponseCache,
+    cache_path: Option<PathBuf>,
+    inflight: Mutex<HashMap<CacheKey, WeakShared<RunFuture>>>,
+    endpoint_stats: Mutex<HashMap<(String, String), Arc<EndpointStats>>>,
+    model_stats: Mutex<BTreeMap<String, ModelMetrics>>,
+    http: Option<reqwest::Client>,
+    keys: Arc<dyn KeySource>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(path) = &self.cache_path
+            && let Err(e) = self.cache.save(path)
+        {
+            tracing::warn!(code = e.code(), "could not save the LLM cache: {e}");
+        }
+    }
+}
+
+struct ModelRuntime {
+    name: String,
+    config: ModelConfig,
+    api: Api,
+    least_in_flight: bool,
+    endpoints: Vec<Arc<EndpointRuntime>>,
+    next: AtomicUsize,
+    counter: TokenCounter,
+    /// Everything about the model that shapes answers, for cache keys.
+    identity: String,
+}
+
+struct EndpointRuntime {
+    index: usize,
+    base_url: String,
+    display: String,
+    backend: Box<dyn Backend>,
+    model: String,
+    api_key_env: Option<String>,
+    http: reqwest::Client,
+    gate: Arc<Gate>,
+    breaker: Breaker,
+    stats: Arc<EndpointStats>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A request with its parameters resolved against the model.
+struct Plan {
+    request: CompletionRequest,
+    max_tokens: u32,
+    temperature: f32,
+    tokens_estimate: u32,
+}
+
+impl Plan {
+    fn new(model: &ModelRuntime, request: CompletionRequest) -> Plan {
+        let max_tokens = request.max_tokens.unwrap_or(model.config.max_tokens).max(1);
+        let temperature = request.temperature.unwrap_or(model.config.temperature);
+        let prompt_tokens = model.counter.count(&request.prompt)
+            + request
+                .suffix
+                .as_deref()
+                .map_or(0, |s| model.counter.count(s))
+            + request
+                .extra
+                .iter()
+                .map(|c| model.counter.count(&c.text))
+                .sum::<usize>();
+        let tokens_estimate =
+            (prompt_tokens as u64 + max_tokens as u64).min(u32::MAX as u64) as u32;
+        Plan {
+            request,
+            max_tokens,
+            temperature,
+            tokens_estimate,
+        }
+    }
+
+    fn wire<'a>(
+        &'a self,
+        model: &'a ModelRuntime,
+        endpoint: &'a EndpointRuntime,
+    ) -> WireRequest<'a> {
+        WireRequest {
+            model: &endpoint.model,
+            prompt: &self.request.prompt,
+            suffix: self.request.suffix.as_deref(),
+            extra: &self.request.extra,
+            max_tokens: self.max_tokens,
+            temperature: self.temperature,
+            stop: &self.request.stop,
+            stream: self.request.stream,
+            api: model.api,
+            fim_template: model.config.fim_template.as_deref(),
+            system_prompt: model.config.system_prompt.as_deref(),
+        }
+    }
+
+    fn cache_key(&self, model: &ModelRuntime) -> CacheKey {
+        let extra: Vec<u8> = self
+            .request
+            .extra
+            .iter()
+            .flat_map(|c| {
+                let mut part = Vec::with_capacity(c.filename.len() + c.text.len() + 16);
+                part.extend_from_slice(&(c.filename.len() as u64).to_le_bytes());
+                part.extend_from_slice(c.filename.as_bytes());
+                part.extend_from_slice(&(c.text.len() as u64).to_le_bytes());
+                part.extend_from_slice(c.text.as_bytes());
+                part
+            })
+            .collect();
+        let stop = self.request.stop.join("\u{0}");
+        let suffix_flag = [self.request.suffix.is_some() as u8];
+        CacheKey::of(&[
+            model.identity.as_bytes(),
+            &self.max_tokens.to_le_bytes(),
+            &self.temperature.to_bits().to_le_bytes(),
+            stop.as_bytes(),
+            &suffix_flag,
+            self.request.suffix.as_deref().unwrap_or("").as_bytes(),
+            &extra,
+            self.request.prompt.as_bytes(),
+        ])
+    }
+}
+
+fn config_error(model: &str, message: impl Into<String>) -> LlmError {
+    LlmError::Config {
+        model: model.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl Inner {
+    fn model(&self, name: &str) -> Result<Arc<ModelRuntime>, LlmError> {
+        let models = Arc::clone(&self.models.read().unwrap_or_else(|e| e.into_inner()));
+        models
+            .get(name)
+            .cloned()
+            .ok_or_else(|| LlmError::UnknownModel { name: name.into() })
+    }
+
+    fn model_stat(&self, model: &str, f: impl FnOnce(&mut ModelMetrics)) {
+        let mut stats = lock(&self.model_stats);
+        let entry = stats
+            .entry(model.to_owned())
+            .or_insert_with(|| ModelMetrics {
+                model: model.to_owned(),
+                ..ModelMetrics::default()
+            });
+        f(entry);
+    }
+
+    fn stats_for(&self, model: &str, url: &str) -> Arc<EndpointStats> {
+        Arc::clone(
+            lock(&self.endpoint_stats)
+                .entry((model.to_owned(), url.to_owned()))
+                .or_default(),
+        )
+    }
+
+    fn build_model(
+        &self,
+        name: &str,
+        config: &ModelConfig,
+        clients: &mut HashMap<u64, reqwest::Client>,
+    ) -> Result<ModelRuntime, LlmError> {
+        let api = Api::parse(&config.api).ok_or_else(|| {
+            config_error(
+                name,
+                format!(
+                    "`api` must be auto, completion or chat, not `{}`",
+                    config.api
+                ),
+            )
+        })?;
+        let least_in_flight = match config.strategy.as_str() {
+            "round_robin" => false,
+            "least_in_flight" => true,
+            other => {
+                return Err(config_error(
+                    name,
+                    format!("`strategy` must be round_robin or least_in_flight, not `{other}`"),
+                ));
+            }
+        };
+        let counter = TokenCounter::from_config(&config.tokenizer, &config.model).ok_or_else(|| {
+            config_error(
+                name,
+                format!(
+                    "`tokenizer` must be auto, approx, cl100k_base, o200k_base, p50k_base or r50k_base, not `{}`",
+                    config.tokenizer
+                ),
+            )
+        })?;
+        if let Some(template) = &config.fim_template
+            && !(template.contains("{prefix}") && template.contains("{suffix}"))
+        {
+            return Err(config_error(
+                name,
+                "`fim_template` must contain {prefix} and {suffix}",
+            ));
+        }
+        let specs: Vec<(String, String, String, Option<String>)> = if config.endpoints.is_empty() {
+            vec![(
+                config.url.clone(),
+                config.backend.clone(),
+                config.model.clone(),
+                config.api_key_env.clone(),
+            )]
+        } else {
+            config
+                .endpoints
+                .iter()
+                .map(|e| {
+                    (
+                        e.url.clone(),
+                        e.backend.clone().unwrap_or_else(|| config.backend.clone()),
+                        e.model.clone().unwrap_or_else(|| config.model.clone()),
+                        e.api_key_env.clone().or_else(|| config.api_key_env.clone()),
+                    )
+                })
+                .collect()
+        };
+        let limits = GateLimits {
+            requests_per_minute: config.requests_per_minute,
+            tokens_per_minute: config.tokens_per_minute,
+            max_in_flight: config.max_in_flight,
+        };
+        let mut endpoints = Vec::new();
+        let mut identity = format!(
+            "{:?}|{:?}|{:?}|",
+            config.api, config.fim_template, config.system_prompt
+        );
+        for (index, (url, backend_name, model, api_key_env)) in specs.into_iter().enumerate() {
+            let backend = backend_for(&backend_name).ok_or_else(|| {
+                config_error(
+                    name,
+                    format!(
+                        "`backend` must be one of openai, ollama, llamacpp, anthropic, mistral, not `{backend_name}`"
+                    ),
+                )
+            })?;
+            let parsed = reqwest::Url::parse(&url).map_err(|e| {
+                config_error(
+                    name,
+                    format!("`url` {} is not a URL: {e}", redact_url(&url)),
+                )
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(config_error(
+                    name,
+                    format!("`url` {} must be http or https", redact_url(&url)),
+                ));
+            }
+            let http = match &self.http {
+                Some(http) => http.clone(),
+                None => match clients.get(&config.connect_timeout_ms) {
+                    Some(http) => http.clone(),
+                    None => {
+                        let http = reqwest::Client::builder()
+                            .connect_timeout(Duration::from_millis(
+                                config.connect_timeout_ms.max(1),
+                            ))
+                            .tcp_nodelay(true)
+                            .build()
+                            .map_err(|e| {
+                                config_error(name, format!("cannot build the HTTP client: {e}"))
+                            })?;
+                        clients.insert(config.connect_timeout_ms, http.clone());
+                        http
+                    }
+                },
+            };
+            let display = redact_url(&url);
+            identity.push_str(&format!("{backend_name}|{url}|{model}\n"));
+            endpoints.push(Arc::new(EndpointRuntime {
+                index,
+                stats: self.stats_for(name, &display),
+                base_url: url,
+                display,
+                backend,
+                model,
+                api_key_env,
+                http,
+                gate: Gate::new(limits),
+                breaker: Breaker::new(
+                    config.breaker_failures,
+                    Duration::from_millis(config.breaker_cooldown_ms),
+                ),
+            }));
+        }
+        Ok(ModelRuntime {
+            name: name.to_owned(),
+            config: config.clone(),
+            api,
+            least_in_flight,
+            endpoints,
+            next: AtomicUsize::new(0),
+            counter,
+            identity,
+        })
+    }
+
+    fn build_models(
+        &self,
+        models: &BTreeMap<String, ModelConfig>,
+        old: &BTreeMap<String, Arc<ModelRuntime>>,
+    ) -> Result<BTreeMap<String, Arc<ModelRuntime>>, LlmError> {
+        let mut clients = HashMap::new();
+        let mut built = BTreeMap::new();
+        for (name, config) in models {
+            let runtime = match old.get(name) {
+                // An unchanged model keeps its queues, limiters and breakers.
+                Some(existing) if existing.config == *config => Arc::clone(existing),
+                _ => Arc::new(self.build_model(name, config, &mut clients)?),
+            };
+            built.insert(name.clone(), runtime);
+        }
+        Ok(built)
+    }
+
+    fn coalesced(
+        self: &Arc<Self>,
+        key: CacheKey,
+        model: Arc<ModelRuntime>,
+        plan: Arc<Plan>,
+    ) -> SharedRun {
+        let mut inflight = lock(&self.inflight);
+        if let Some(existing) = inflight.get(&key).and_then(WeakShared::upgrade) {
+            drop(inflight);
+            self.model_stat(&model.name, |m| m.coalesced += 1);
+            return existing;
+        }
+        let inner = Arc::clone(self);
+        let future = async move {
+            let result = run(&inner, &model, &plan, Some(key), None).await;
+            lock(&inner.inflight).remove(&key);
+            result
+        }
+        .boxed()
+        .shared();
+        if inflight.len() >= 1024 {
+            // Entries of requests dropped before they finished are dead; sweep them.
+            inflight.retain(|_, weak| weak.upgrade().is_some());
+        }
+        if let Some(weak) = future.downgrade() {
+            inflight.insert(key, weak);
+        }
+        future
+    }
+}
+
+impl ModelRuntime {
+    /// Picks an endpoint whose breaker lets a request through, preferring those not in `avoid`.
+    fn pick(&self, avoid: &[usize]) -> Result<(Arc<EndpointRuntime>, Trial), Duration> {
+        let n = self.endpoints.len();
+        let mut order: Vec<usize> = if self.least_in_flight {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| {
+                let gate = &self.endpoints[i].gate;
+                (gate.in_flight() as usize + gate.queued(), i)
+            });
+            order
+        } else {
+            let start = self.next.fetch_add(1, Ordering::Relaxed);
+            (0..n).map(|i| (start + i) % n).collect()
+        };
+        // Endpoints that failed this request go last.
+        order.sort_by_key(|i| avoid.contains(i));
+        let mut retry_in = Duration::MAX;
+        for i in order {
+            let endpoint = &self.endpoints[i];
+            if endpoint.breaker.try_acquire() {
+                return Ok((
+                    Arc::clone(endpoint),
+                    Trial {
+                        endpoint: Arc::clone(endpoint),
+                        settled: false,
+                    },
+                ));
+            }
+            retry_in = retry_in.min(endpoint.breaker.retry_in());
+        }
+        Err(retry_in)
+    }
+
+    /// Whether an endpoint not in `avoid` is available now.
+    fn has_other(&self, avoid: &[usize]) -> bool {
+        self.endpoints.iter().any(|e| {
+            !avoid.contains(&e.index)
+                && e.breaker.state() != crate::llm::breaker::BreakerState::Open
+        })
+    }
+}
+
+/// A breaker slot taken for one attempt; dropping it unsettled (cancellation) gives it back.
+struct Trial {
+    endpoint: Arc<EndpointRuntime>,
+    settled: bool,
+}
+
+impl Trial {
+    fn success(mut self) {
+        self.settled = true;
+        self.endpoint.breaker.record_success();
+    }
+
+    fn failure(mut self) {
+        self.settled = true;
+        self.endpoint.breaker.record_failure();
+    }
+}
+
+impl Drop for Trial {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.endpoint.breaker.release_trial();
+        }
+    }
+}
+
+/// A failed attempt.
+struct Failure {
+    error: LlmError,
+    /// Whether the failure says the endpoint is unhealthy (counts for its breaker).
+    health: bool,
+    /// What the server asked to wait.
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn unhealthy(error: LlmError) -> Failure {
+        Failure {
+            error,
+            health: true,
+            retry_after: None,
+        }
+    }
+
+    fn request(error: LlmError) -> Failure {
+        Failure {
+            error,
+            health: false,
+            retry_after: None,
+        }
+    }
+}
+
+type Sink = mpsc::Sender<Result<StreamEvent, LlmError>>;
+
+/// Runs a request: attempts with retries and failover under the model's total timeout; caches a
+/// success.
+async fn run(
+    inner: &Arc<Inner>,
+    model: &Arc<ModelRuntime>,
+    plan: &Plan,
+    key: Option<CacheKey>,
+    sink: Option<&Sink>,
+) -> Result<Completion, LlmError> {
+    let started = Instant::now();
+    let total = Duration::from_millis(model.config.total_timeout_ms);
+    let outcome = match tokio::time::timeout(total, attempts(inner, model, plan, sink)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(LlmError::Timeout {
+            endpoint: format!("model `{}`", model.name),
+            phase: TimeoutPhase::Total,
+            after: total,
+        }),
+    };
+    match outcome {
+        Ok(mut completion) => {
+            completion.elapsed = started.elapsed();
+            if let Some(usage) = completion.usage {
+                inner.model_stat(&model.name, |m| {
+                    m.tokens_in += usage.prompt_tokens as u64;
+                    m.tokens_out += usage.completion_tokens as u64;
+                });
+            }
+            if let Some(key) = key {
+                inner.cache.insert(key, &completion);
+            }
+            Ok(completion)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn attempts(
+    inner: &Arc<Inner>,
+    model: &Arc<ModelRuntime>,
+    plan: &Plan,
+    sink: Option<&Sink>,
+) -> Result<Completion, LlmError> {
+    let config = &model.config;
+    let mut backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(config.retry_base_delay_ms))
+        .with_max_delay(Duration::from_millis(
+            config.retry_max_delay_ms.max(config.retry_base_delay_ms),
+        ))
+        .with_factor(2.0)
+        .with_jitter()
+        .with_max_times(config.retries as usize)
+        .build();
+    let max_retry_after = Duration::from_millis(config.max_retry_after_ms);
+    let mut failed: Vec<usize> = Vec::new();
+    let mut last_error: Option<LlmError> = None;
+    let mut delivered = false;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let (endpoint, trial) = match model.pick(&failed) {
+            Ok(picked) => picked,
+            Err(retry_in) => {
+                return Err(last_error.unwrap_or(LlmError::CircuitOpen {
+                    model: model.name.clone(),
+                    retry_in,
+                }));
+            }
+        };
+        let permit = endpoint
+            .gate
+            .acquire(plan.request.priority, plan.tokens_estimate)
+            .await;
+        if attempt > 1 {
+            endpoint.stats.with(|s| s.retries += 1);
+        }
+        let outcome = attempt_once(inner, model, &endpoint, plan, sink, &mut delivered).await;
+        drop(permit);
+        let failure = match outcome {
+            Ok(mut completion) => {
+                trial.success();
+                completion.attempts = attempt;
+                return Ok(completion);
+            }
+            Err(failure) => failure,
+        };
+        if failure.health {
+            trial.failure();
+        } else {
+            drop(trial);
+        }
+        tracing::debug!(
+            code = failure.error.code(),
+            endpoint = %endpoint.display,
+            attempt,
+            "LLM attempt failed: {}",
+            failure.error
+        );
+        if delivered || !failure.error.retryable() {
+            return Err(failure.error);
+        }
+        let Some(backoff_delay) = backoff.next() else {
+            return Err(failure.error);
+        };
+        if !failed.contains(&endpoint.index) {
+            failed.push(endpoint.index);
+        }
+        let delay = if model.has_other(&failed) {
+            // Fail over at once: another endpoint may answer now.
+            Duration::ZERO
+        } else if let Some(wait) = failure.retry_after {
+            if wait > max_retry_after {
+                return Err(failure.error);
+            }
+            wait
+        } else {
+            backoff_delay
+        };
+        if model.endpoints.len() > 1 && failed.len() == model.endpoints.len() {
+            // Every endpoint failed once; go round again.
+            failed.clear();
+        }
+        last_error = Some(failure.error);
+        tokio::time::sleep(delay).await;
+    }
+}
+
+async fn attempt_once(
+    inner: &Inner,
+    model: &ModelRuntime,
+    endpoint: &EndpointRuntime,
+    plan: &Plan,
+    sink: Option<&Sink>,
+    delivered: &mut bool,
+) -> Result<Completion, Failure> {
+    let started = Instant::now();
+    endpoint.stats.with(|s| s.requests += 1);
+    let result = attempt_inner(inner, model, endpoint, plan, sink, delivered, started).await;
+    endpoint.stats.with(|s| match &result {
+        Ok(completion) => {
+            s.successes += 1;
+            if let Some(usage) = completion.usage {
+                s.tokens_in += usage.prompt_tokens as u64;
+                s.tokens_out += usage.completion_tokens as u64;
+            }
+            if let Some(ttft) = completion.time_to_first_token {
+                s.ttft.record(ttft);
+            }
+            s.total.record(started.elapsed());
+        }
+        Err(_) => s.errors += 1,
+    });
+    result
+}
+
+/// Collects events into a completion, forwarding text to a stream's sink.
+struct Collector<'a> {
+    text: String,
+    prompt_tokens: Option<u32>,
+    completion_tokens: Option<u32>,
+    finish: FinishReason,
+    done: bool,
+    started: Instant,
+    first_token: Option<Duration>,
+    sink: Option<&'a Sink>,
+}
+
+impl Collector<'_> {
+    async fn apply(&mut self, events: Vec<Event>, delivered: &mut bool) -> Result<(), Failure> {
+        for event in events {
+            match event {
+                Event::Text(text) => {
+                    if text.is_empty() {
+                        continue;
+                    }
+                    if self.first_token.is_none() {
+                        self.first_token = Some(self.started.elapsed());
+                    }
+                    self.text.push_str(&text);
+                    if let Some(sink) = self.sink {
+                        if sink.send(Ok(StreamEvent::Delta(text))).await.is_err() {
+                            return Err(Failure::request(LlmError::Cancelled));
+                        }
+                        *delivered = true;
+                    }
+                }
+                Event::Usage { prompt, completion } => {
+                    self.prompt_tokens = prompt.or(self.prompt_tokens);
+                    self.completion_tokens = completion.or(self.completion_tokens);
+                }
+                Event::Finish(reason) => self.finish = reason,
+                Event::Done => self.done = true,
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, endpoint: &EndpointRuntime) -> Completion {
+        let usage = match (self.prompt_tokens, self.completion_tokens) {
+            (None, None) => None,
+            (prompt, completion) => Some(Usage {
+                prompt_tokens: prompt.unwrap_or(0),
+                completion_tokens: completion.unwrap_or(0),
+            }),
+        };
+        Completion {
+            text: self.text,
+            usage,
+            finish_reason: self.finish,
+            endpoint: endpoint.display.clone(),
+            cached: false,
+            attempts: 1,
+            time_to_first_token: self.first_token,
+            elapsed: self.started.elapsed(),
+        }
+    }
+}
+
+fn parse_failure(endpoint: &EndpointRuntime, error: ParseError) -> Failure {
+    if error.retryable {
+        Failure::unhealthy(LlmError::Interrupted {
+            endpoint: endpoint.display.clone(),
+            message: error.message,
+        })
+    } else {
+        Failure::unhealthy(LlmError::Protocol {
+            endpoint: endpoint.display.clone(),
+            message: error.message,
+        })
+    }
+}
+
+fn transport_error(
+    endpoint: &EndpointRuntime,
+    error: reqwest::Error,
+    connect_timeout: Duration,
+) -> LlmError {
+    let is_connect = error.is_connect();
+    let is_timeout = error.is_timeout();
+    // The URL may carry credentials; describe the error without it, with its causes.
+    let error = error.without_url();
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if is_connect && is_timeout {
+        LlmError::Timeout {
+            endpoint: endpoint.display.clone(),
+            phase: TimeoutPhase::Connect,
+            after: connect_timeout,
+        }
+    } else if is_connect {
+        LlmError::Connect {
+            endpoint: endpoint.display.clone(),
+            backend: endpoint.backend.name().into(),
+            message,
+        }
+    } else {
+        LlmError::Interrupted {
+            endpoint: endpoint.display.clone(),
+            message,
+        }
+    }
+}
+
+/// Reads `retry-after-ms` (milliseconds) or `retry-after` (seconds). HTTP dates are not supported
+/// and fall back to the backoff.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    number("retry-after-ms")
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| number("retry-after").map(|s| Duration::from_secs_f64(s.min(86_400.0))))
+}
+
+async fn status_failure(
+    endpoint: &EndpointRuntime,
+    response: reqwest::Response,
+    deadline: Instant,
+) -> Failure {
+    let status = response.status().as_u16();
+    let wait = retry_after(response.headers());
+    let body_deadline = deadline.min(Instant::now() + Duration::from_secs(2));
+    let body = timeout_at(body_deadline, response.text())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let message = error_message(&body);
+    let display = endpoint.display.clone();
+    match status {
+        401 | 403 => Failure::request(LlmError::Unauthorized {
+            endpoint: display,
+            status,
+            env: endpoint.api_key_env.clone(),
+            message,
+        }),
+        429 => Failure {
+            error: LlmError::RateLimited {
+                endpoint: display,
+                retry_after: wait,
+            },
+            health: false,
+            retry_after: wait,
+        },
+        404 if message.to_lowercase().contains("model") => Failure::request(LlmError::BadRequest {
+            endpoint: display,
+            status,
+            message,
+        }),
+        404 | 405 | 501 => Failure::request(LlmError::Unsupported {
+            endpoint: display,
+            status,
+            message,
+        }),
+        408 | 425 | 500..=599 => Failure {
+            error: LlmError::Server {
+                endpoint: display,
+                status,
+                message,
+            },
+            health: true,
+            retry_after: wait,
+        },
+        _ => Failure::request(LlmError::BadRequest {
+            endpoint: display,
+            status,
+            message,
+        }),
+    }
+}
+
+/// The items of a streamed reply: `(event name, data)` pairs.
+enum WireSource {
+    Sse(Pin<Box<dyn Stream<Item = Result<eventsource_stream::Event, String>> + Send>>),
+    Ndjson {
+        bytes: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+        buffer: Vec<u8>,
+        ended: bool,
+    },
+}
+
+/// Why a stream could not give its next item.
+enum WireError {
+    /// The connection broke.
+    Transport(String),
+    /// The stream's framing is broken.
+    Framing(String),
+}
+
+impl WireSource {
+    fn new(response: reqwest::Response, framing: Framing) -> WireSource {
+        match framing {
+            Framing::Sse => WireSource::Sse(Box::pin(response.bytes_stream().eventsource().map(
+                |item| {
+                    item.map_err(|e| match e {
+                        eventsource_stream::EventStreamError::Transport(e) => {
+                            format!("transport: {}", e.without_url())
+                        }
+                        other => format!("framing: {other}"),
+                    })
+                },
+            ))),
+            Framing::Ndjson => WireSource::Ndjson {
+                bytes: Box::pin(response.bytes_stream()),
+                buffer: Vec::new(),
+                ended: false,
+            },
+        }
+    }
+
+    async fn next(&mut self) -> Option<Result<(String, String), WireError>> {
+        match self {
+            WireSource::Sse(stream) => stream.next().await.map(|item| match item {
+                Ok(event) => Ok((event.event, event.data)),
+                Err(message) if message.starts_with("transport") => {
+                    Err(WireError::Transport(message))
+                }
+                Err(message) => Err(WireError::Framing(message)),
+            }),
+            WireSource::Ndjson {
+                bytes,
+                buffer,
+                ended,
+            } => loop {
+                if let Some(newline) = buffer.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = buffer.drain(..=newline).collect();
+                    let line = String::from_utf8_lossy(&line).trim().to_owned();
+                    if line.is_empty() {
+                        continue;
+                    }
+                    return Some(Ok((String::new(), line)));
+                }
+                if *ended {
+                    if buffer.iter().all(u8::is_ascii_whitespace) {
+                        return None;
+                    }
+                    let rest = std::mem::take(buffer);
+                    // A last line without its newline is fine if it is whole JSON.
+                    return Some(
+                        match serde_json::from_slice::<serde::de::IgnoredAny>(&rest) {
+                            Ok(_) => {
+                                Ok((String::new(), String::from_utf8_lossy(&rest).into_owned()))
+                            }
+                            Err(_) => Err(WireError::Transport(
+                                "the stream ended in the middle of a line".into(),
+                            )),
+                        },
+                    );
+                }
+                match bytes.next().await {
+                    Some(Ok(chunk)) => buffer.extend_from_slice(&chunk),
+                    Some(Err(e)) => {
+                        return Some(Err(WireError::Transport(e.without_url().to_string())));
+                    }
+                    None => *ended = true,
+                }
+            },
+        }
+    }
+}
+
+async fn attempt_inner(
+    inner: &Inner,
+    model: &ModelRuntime,
+    endpoint: &EndpointRuntime,
+    plan: &Plan,
+    sink: Option<&Sink>,
+    delivered: &mut bool,
+    started: Instant,
+) -> Result<Completion, Failure> {
+    let wire = plan.wire(model, endpoint);
+    let call = endpoint
+        .backend
+        .build(&wire)
+        .map_err(|message| Failure::request(config_error(&model.name, message)))?;
+    let url = join_url(&endpoint.base_url, &call);
+    let mut builder = match call.method {
+        Method::Post => endpoint.http.post(&url).json(&call.body),
+        Method::Get => endpoint.http.get(&url),
+    };
+    for (name, value) in &call.headers {
+        builder = builder.header(*name, value);
+    }
+    if let Some(env) = &endpoint.api_key_env {
+        let key = inner
+            .keys
+            .get(env)
+            .ok_or_else(|| Failure::request(LlmError::MissingApiKey { env: env.clone() }))?;
+        for (name, value) in endpoint.backend.auth_headers(&key) {
+            builder = builder.header(name, value);
+        }
+    }
+    if wire.stream {
+        builder = builder.header(
+            reqwest::header::ACCEPT,
+            "text/event-stream, application/x-ndjson, application/json",
+        );
+    }
+    let first_token_timeout = Duration::from_millis(model.config.first_token_timeout_ms);
+    let first_deadline = started + first_token_timeout;
+    let timeout = |phase| {
+        Failure::unhealthy(LlmError::Timeout {
+            endpoint: endpoint.display.clone(),
+            phase,
+            after: first_token_timeout,
+        })
+    };
+    let connect_timeout = Duration::from_millis(model.config.connect_timeout_ms);
+    let response = match timeout_at(first_deadline, builder.send()).await {
+        Err(_) => return Err(timeout(TimeoutPhase::FirstToken)),
+        Ok(Err(e)) => {
+            return Err(Failure::unhealthy(transport_error(
+                endpoint,
+                e,
+                connect_timeout,
+            )));
+        }
+        Ok(Ok(response)) => response,
+    };
+    if !response.status().is_success() {
+        return Err(status_failure(endpoint, response, first_deadline).await);
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let is_sse = content_type.starts_with("text/event-stream");
+    let is_ndjson = content_type.contains("ndjson");
+    let is_json = content_type.contains("json") && !is_ndjson;
+    let framing = if is_sse {
+        Some(Framing::Sse)
+    } else if is_ndjson {
+        Some(Framing::Ndjson)
+    } else if is_json {
+        // The whole reply as one JSON body (a server may ignore `stream: true`).
+        None
+    } else if content_type.is_empty() {
+        wire.stream.then(|| endpoint.backend.framing())
+    } else {
+        let protocol = LlmError::Protocol {
+            endpoint: endpoint.display.clone(),
+            message: format!(
+                "expected {} but the server sent content type `{content_type}`",
+                if wire.stream { "a stream" } else { "JSON" }
+            ),
+        };
+        return Err(Failure::unhealthy(protocol));
+    };
+    let mut collector = Collector {
+        text: String::new(),
+        prompt_tokens: None,
+        completion_tokens: None,
+        finish: FinishReason::Unknown,
+        done: false,
+        started,
+        first_token: None,
+        sink,
+    };
+    let Some(framing) = framing else {
+        let body = match timeout_at(first_deadline, response.bytes()).await {
+            Err(_) => return Err(timeout(TimeoutPhase::FirstToken)),
+            Ok(Err(e)) => {
+                return Err(Failure::unhealthy(transport_error(
+                    endpoint,
+                    e,
+                    connect_timeout,
+                )));
+            }
+            Ok(Ok(body)) => body,
+        };
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            let start: String = String::from_utf8_lossy(&body).chars().take(80).collect();
+            parse_failure(
+                endpoint,
+                ParseError::new(format!("malformed JSON ({e}): {start}")),
+            )
+        })?;
+        let events = endpoint
+            .backend
+            .parse_body(&wire, &value)
+            .map_err(|e| parse_failure(endpoint, e))?;
+        collector.apply(events, delivered).await?;
+        if collector.first_token.is_none() {
+            collector.first_token = Some(started.elapsed());
+        }
+        return Ok(collector.finish(endpoint));
+    };
+    let mut source = WireSource::new(response, framing);
+    loop {
+        let (limit, phase) = match collector.first_token {
+            None => (first_deadline, TimeoutPhase::FirstToken),
+            Some(_) => (Instant::now() + first_token_timeout, TimeoutPhase::Stall),
+        };
+        let item = match timeout_at(limit, source.next()).await {
+            Err(_) => return Err(timeout(phase)),
+            Ok(item) => item,
+        };
+        match item {
+            None => break,
+            Some(Err(WireError::Transport(message))) => {
+                return Err(Failure::unhealthy(LlmError::Interrupted {
+                    endpoint: endpoint.display.clone(),
+                    message,
+                }));
+            }
+            Some(Err(WireError::Framing(message))) => {
+                return Err(parse_failure(endpoint, ParseError::new(message)));
+            }
+            Some(Ok((event, data))) => {
+                let events = endpoint
+                    .backend
+                    .parse_stream(&wire, &event, &data)
+                    .map_err(|e| parse_failure(endpoint, e))?;
+                collector.apply(events, delivered).await?;
+                if collector.done {
+                    break;
+                }
+            }
+        }
+    }
+    if !collector.done && collector.finish == FinishReason::Unknown {
+        return Err(Failure::unhealthy(LlmError::Interrupted {
+            endpoint: endpoint.display.clone(),
+            message: "the stream ended before the answer was complete".into(),
+        }));
+    }
+    Ok(collector.finish(endpoint))
+}
+
+/// A streamed answer: [`StreamEvent::Delta`]s, then one [`StreamEvent::Done`], or an error.
+/// Dropping it cancels the request and closes its connection.
+pub struct CompletionStream {
+    rx: mpsc::Receiver<Result<StreamEvent, LlmError>>,
+    _task: Option<AbortOnDropHandle<()>>,
+}
+
+impl std::fmt::Debug for CompletionStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompletionStream")
+    }
+}
+
+impl Stream for CompletionStream {
+    type Item = Result<StreamEvent, LlmError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl CompletionStream {
+    /// Reads the stream to its end and returns the whole answer.
+    pub async fn collect_completion(mut self) -> Result<Completion, LlmError> {
+        while let Some(item) = self.next().await {
+            if let StreamEvent::Done(completion) = item? {
+                return Ok(completion);
+            }
+        }
+        Err(LlmError::Cancelled)
+    }
+}
+
+/// Where an endpoint of a model stands, for `augur doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointInfo {
+    /// The endpoint URL (without credentials).
+    pub url: String,
+    /// The backend protocol.
+    pub backend: String,
+    /// The model name sent to it.
+    pub model: String,
+    /// The environment variable holding its key, if any.
+    pub api_key_env: Option<String>,
+    /// Whether a model missing from its model list makes requests fail.
+    pub model_must_be_listed: bool,
+}
+
+impl LlmClient {
+    /// A client for these models. Fails if a model's configuration cannot work.
+    pub fn new(
+        models: &BTreeMap<String, ModelConfig>,
+        deps: LlmDeps,
+    ) -> Result<LlmClient, LlmError> {
+        // reqwest is built without a default TLS provider; install ring once (a second install
+        // by the binary or another client is harmlessly refused).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cache = ResponseCache::new(&deps.settings.cache);
+        let cache_path = deps.settings.cache.path.clone().filter(|_| cache.enabled());
+        if let Some(path) = &cache_path
+            && let Err(e) = cache.load(path)
+        {
+            tracing::warn!(code = e.code(), "could not load the LLM cache: {e}");
+        }
+        let inner = Arc::new(Inner {
+            models: RwLock::new(Arc::new(BTreeMap::new())),
+            cache,
+            cache_path,
+            inflight: Mutex::new(HashMap::new()),
+            endpoint_stats: Mutex::new(HashMap::new()),
+            model_stats: Mutex::new(BTreeMap::new()),
+            http: deps.http,
+            keys: deps.keys.unwrap_or_else(|| Arc::new(EnvKeys)),
+        });
+        let client = LlmClient { inner };
+        client.reconfigure(models)?;
+        Ok(client)
+    }
+
+    /// Replaces the models; takes effect on the next request (running ones finish as they
+    /// started). Unchanged models keep their queues, limits and breakers. On error nothing changes.
+    pub fn reconfigure(&self, models: &BTreeMap<String, ModelConfig>) -> Result<(), LlmError> {
+        let old = Arc::clone(&self.inner.models.read().unwrap_or_else(|e| e.into_inner()));
+        let built = self.inner.build_models(models, &old)?;
+        *self.inner.models.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(built);
+        Ok(())
+    }
+
+    /// The configured model names.
+    pub fn model_names(&self) -> Vec<String> {
+        self.inner
+            .models
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The endpoints of a model.
+    pub fn endpoints(&self, model: &str) -> Result<Vec<EndpointInfo>, LlmError> {
+        let model = self.inner.model(model)?;
+        Ok(model
+            .endpoints
+            .iter()
+            .map(|e| EndpointInfo {
+                url: e.display.clone(),
+                backend: e.backend.name().into(),
+                model: e.model.clone(),
+                api_key_env: e.api_key_env.clone(),
+                model_must_be_listed: e.backend.model_must_be_listed(),
+            })
+            .collect())
+    }
+
+    /// One completion, returned whole.
+    pub async fn complete(&self, request: CompletionRequest) -> Result<Completion, LlmError> {
+        let started = Instant::now();
+        let model = self.inner.model(&request.model)?;
+        let name = model.name.clone();
+        self.inner.model_stat(&name, |m| m.requests += 1);
+        let deadline = request.deadline.map(|d| started + d);
+        let cacheable = request.use_cache && model.config.cache && self.inner.cache.enabled();
+        let plan = Arc::new(Plan::new(&model, request));
+        let result = if cacheable {
+            let key = plan.cache_key(&model);
+            if let Some(mut hit) = self.inner.cache.get(&key) {
+                self.inner.model_stat(&model.name, |m| m.cache_hits += 1);
+                hit.cached = true;
+                hit.attempts = 0;
+                hit.elapsed = started.elapsed();
+                return Ok(hit);
+            }
+            let shared = self.inner.coalesced(key, Arc::clone(&model), plan);
+            with_deadline(deadline, started, shared).await
+        } else {
+            let inner = Arc::clone(&self.inner);
+            with_deadline(deadline, started, async move {
+                run(&inner, &model, &plan, None, None).await
+            })
+            .await
+        };
+        if result.is_err() {
+            self.inner.model_stat(&name, |m| m.errors += 1);
+        }
+        result
+    }
+
+    /// One completion, streamed. Errors that need no HTTP call (unknown model) come at once; the
+    /// others arrive as the stream's last item. Needs a tokio runtime.
+    pub fn stream(&self, mut request: CompletionRequest) -> Result<CompletionStream, LlmError> {
+        let started = Instant::now();
+        let model = self.inner.model(&request.model)?;
+        self.inner.model_stat(&model.name, |m| m.requests += 1);
+        request.stream = true;
+        let deadline = request.deadline.map(|d| started + d);
+        let cacheable = request.use_cache && model.config.cache && self.inner.cache.enabled();
+        let plan = Plan::new(&model, request);
+        let key = cacheable.then(|| plan.cache_key(&model));
+        if let Some(key) = key
+            && let Some(mut hit) = self.inner.cache.get(&key)
+        {
+            self.inner.model_stat(&model.name, |m| m.cache_hits += 1);
+            hit.cached = true;
+            hit.attempts = 0;
+            hit.elapsed = started.elapsed();
+            let (tx, rx) = mpsc::channel(2);
+            let _ = tx.try_send(Ok(StreamEvent::Delta(hit.text.clone())));
+            let _ = tx.try_send(Ok(StreamEvent::Done(hit)));
+            return Ok(CompletionStream { rx, _task: None });
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let inner = Arc::clone(&self.inner);
+        let task = tokio::spawn(async move {
+            let result = with_deadline(
+                deadline,
+                started,
+                run(&inner, &model, &plan, key, Some(&tx)),
+            )
+            .await;
+            let item = match result {
+                Ok(completion) => Ok(StreamEvent::Done(completion)),
+                Err(error) => {
+                    inner.model_stat(&model.name, |m| m.errors += 1);
+                    Err(error)
+                }
+            };
+            let _ = tx.send(item).await;
+        });
+        Ok(CompletionStream {
+            rx,
+            _task: Some(AbortOnDropHandle::new(task)),
+        })
+    }
+
+    /// The number of tokens in `text` for a model (see [`crate::llm::tokens`]).
+    pub fn count_tokens(&self, model: &str, text: &str) -> Result<usize, LlmError> {
+        Ok(self.inner.model(model)?.counter.count(text))
+    }
+
+    /// The model names a model's first endpoint serves (for `augur doctor`).
+    pub async fn list_models(&self, model: &str) -> Result<Vec<String>, LlmError> {
+        let model = self.inner.model(model)?;
+        let Some(endpoint) = model.endpoints.first() else {
+            return Ok(Vec::new());
+        };
+        let Some(call) = endpoint.backend.list_models() else {
+            return Ok(Vec::new());
+        };
+        let mut builder = endpoint.http.get(join_url(&endpoint.base_url, &call));
+        for (name, value) in &call.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(env) = &endpoint.api_key_env {
+            let key = self
+                .inner
+                .keys
+                .get(env)
+                .ok_or_else(|| LlmError::MissingApiKey { env: env.clone() })?;
+            for (name, value) in endpoint.backend.auth_headers(&key) {
+                builder = builder.header(name, value);
+            }
+        }
+        let timeout = Duration::from_millis(model.config.first_token_timeout_ms);
+        let deadline = Instant::now() + timeout;
+        let connect_timeout = Duration::from_millis(model.config.connect_timeout_ms);
+        let response = match timeout_at(deadline, builder.send()).await {
+            Err(_) => {
+                return Err(LlmError::Timeout {
+                    endpoint: endpoint.display.clone(),
+                    phase: TimeoutPhase::FirstToken,
+                    after: timeout,
+                });
+            }
+            Ok(Err(e)) => return Err(transport_error(endpoint, e, connect_timeout)),
+            Ok(Ok(response)) => response,
+        };
+        if !response.status().is_success() {
+            return Err(status_failure(endpoint, response, deadline).await.error);
+        }
+        let body: serde_json::Value = match timeout_at(deadline, response.json()).await {
+            Ok(Ok(body)) => body,
+            _ => {
+                return Err(LlmError::Protocol {
+                    endpoint: endpoint.display.clone(),
+                    message: "the model list is not JSON".into(),
+                });
+            }
+        };
+        Ok(endpoint.backend.parse_models(&body))
+    }
+
+    /// A snapshot of the metrics.
+    pub fn metrics(&self) -> LlmMetrics {
+        let models = Arc::clone(&self.inner.models.read().unwrap_or_else(|e| e.into_inner()));
+        let mut endpoints = Vec::new();
+        for model in models.values() {
+            for e in &model.endpoints {
+                let (counters, ttft, total) = e.stats.with(|s| {
+                    (
+                        [
+                            s.requests,
+                            s.successes,
+                            s.errors,
+                            s.retries,
+                            s.tokens_in,
+                            s.tokens_out,
+                        ],
+                        s.ttft.summary(),
+                        s.total.summary(),
+                    )
+                });
+                endpoints.push(EndpointMetrics {
+                    model: model.name.clone(),
+                    endpoint: e.display.clone(),
+                    backend: e.backend.name().into(),
+                    requests: counters[0],
+                    successes: counters[1],
+                    errors: counters[2],
+                    retries: counters[3],
+                    tokens_in: counters[4],
+                    tokens_out: counters[5],
+                    in_flight: e.gate.in_flight(),
+                    queued: e.gate.queued(),
+                    breaker: e.breaker.state(),
+                    ttft,
+                    total,
+                });
+            }
+        }
+        let mut model_metrics = lock(&self.inner.model_stats).clone();
+        for name in models.keys() {
+            model_metrics
+                .entry(name.clone())
+                .or_insert_with(|| ModelMetrics {
+                    model: name.clone(),
+                    ..ModelMetrics::default()
+                });
+        }
+        LlmMetrics {
+            endpoints,
+            models: model_metrics.into_values().collect(),
+            cache: self.inner.cache.stats(),
+        }
+    }
+
+    /// Saves the cache to its file now (it is also saved when the last clone is dropped).
+    pub fn save_cache(&self) -> Result<(), LlmError> {
+        match &self.inner.cache_path {
+            Some(path) => self.inner.cache.save(path),
+            None => Ok(()),
+        }
+    }
+
+    /// Empties the cache.
+    pub fn clear_cache(&self) {
+        self.inner.cache.clear();
+    }
+}
+
+async fn with_deadline(
+    deadline: Option<Instant>,
+    started: Instant,
+    future: impl std::future::Future<Output = Result<Completion, LlmError>>,
+) -> Result<Completion, LlmError> {
+    match deadline {
+        None => future.await,
+        Some(deadline) => match timeout_at(deadline, future).await {
+            Ok(result) => result,
+            Err(_) => Err(LlmError::DeadlineExceeded {
+                after: started.elapsed(),
+            }),
+        },
+    }
+}

@@ -1,0 +1,233 @@
+//! Usage and latency metrics: per endpoint (requests, errors, retries, tokens, time to first token
+//! and total latency percentiles) and per model (requests, cache hits), exposed as plain structs.
+//!
+//! Latency percentiles are computed over the most recent [`WINDOW`] samples of each endpoint.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::llm::breaker::BreakerState;
+use crate::llm::cache::CacheStats;
+
+/// How many recent samples the percentiles are computed over.
+pub const WINDOW: usize = 1024;
+
+/// A window of recent latencies.
+#[derive(Debug, Default)]
+pub(crate) struct Histogram {
+    samples: VecDeque<Duration>,
+}
+
+impl Histogram {
+    pub(crate) fn record(&mut self, value: Duration) {
+        if self.samples.len() == WINDOW {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(value);
+    }
+
+    pub(crate) fn summary(&self) -> LatencySummary {
+        let mut sorted: Vec<Duration> = self.samples.iter().copied().collect();
+        sorted.sort_unstable();
+        // The nearest-rank percentile: the smallest sample with at least p% of samples at or below.
+        let pick = |p: f64| {
+            if sorted.is_empty() {
+                return None;
+            }
+            let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+            sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+        };
+        LatencySummary {
+            count: sorted.len(),
+            p50: pick(50.0),
+            p95: pick(95.0),
+            p99: pick(99.0),
+        }
+    }
+}
+
+/// Percentiles of a latency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LatencySummary {
+    /// Samples in the window.
+    pub count: usize,
+    /// The median.
+    pub p50: Option<Duration>,
+    /// The 95th percentile.
+    pub p95: Option<Duration>,
+    /// The 99th percentile.
+    pub p99: Option<Duration>,
+}
+
+/// Counters of one endpoint, kept across reconfigurations while its model and URL stay.
+#[derive(Debug, Default)]
+pub(crate) struct EndpointCounters {
+    pub(crate) requests: u64,
+    pub(crate) successes: u64,
+    pub(crate) errors: u64,
+    pub(crate) retries: u64,
+    pub(crate) tokens_in: u64,
+    pub(crate) tokens_out: u64,
+    pub(crate) ttft: Histogram,
+    pub(crate) total: Histogram,
+}
+
+/// Shared, locked counters of one endpoint.
+#[derive(Debug, Default)]
+pub(crate) struct EndpointStats(pub(crate) Mutex<EndpointCounters>);
+
+impl EndpointStats {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut EndpointCounters) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Counters of one model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ModelMetrics {
+    /// The configured model name.
+    pub model: String,
+    /// Requests made to this model (cache hits included).
+    pub requests: u64,
+    /// Requests answered from the cache.
+    pub cache_hits: u64,
+    /// Requests that shared another identical request's call.
+    pub coalesced: u64,
+    /// Requests that failed.
+    pub errors: u64,
+    /// Prompt tokens reported by servers.
+    pub tokens_in: u64,
+    /// Generated tokens reported by servers.
+    pub tokens_out: u64,
+}
+
+/// Metrics of one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointMetrics {
+    /// The configured model name.
+    pub model: String,
+    /// The endpoint URL (without credentials).
+    pub endpoint: String,
+    /// The backend protocol.
+    pub backend: String,
+    /// HTTP attempts made.
+    pub requests: u64,
+    /// Attempts that succeeded.
+    pub successes: u64,
+    /// Attempts that failed.
+    pub errors: u64,
+    /// Attempts that were retries of an earlier one.
+    pub retries: u64,
+    /// Prompt tokens reported by the server.
+    pub tokens_in: u64,
+    /// Generated tokens reported by the server.
+    pub tokens_out: u64,
+    /// Requests running now.
+    pub in_flight: u32,
+    /// Requests waiting in the queue now.
+    pub queued: usize,
+    /// The circuit breaker.
+    pub breaker: BreakerState,
+    /// Time to the first token.
+    pub ttft: LatencySummary,
+    /// Time for the whole attempt.
+    pub total: LatencySummary,
+}
+
+/// Everything the client measures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LlmMetrics {
+    /// Per endpoint, ordered by model then URL.
+    pub endpoints: Vec<EndpointMetrics>,
+    /// Per model, ordered by name.
+    pub models: Vec<ModelMetrics>,
+    /// The response cache.
+    pub cache: CacheStats,
+}
+
+fn ms(d: Option<Duration>) -> String {
+    d.map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+impl fmt::Display for LlmMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for m in &self.models {
+            writeln!(
+                f,
+                "model {}: {} requests, {} cache hits, {} coalesced, {} errors, {} tokens in, {} out",
+                m.model, m.requests, m.cache_hits, m.coalesced, m.errors, m.tokens_in, m.tokens_out
+            )?;
+        }
+        for e in &self.endpoints {
+            writeln!(
+                f,
+                "  {} {} [{}]: {} attempts ({} ok, {} errors, {} retries), {} in flight, {} queued, breaker {:?}",
+                e.model,
+                e.endpoint,
+                e.backend,
+                e.requests,
+                e.successes,
+                e.errors,
+                e.retries,
+                e.in_flight,
+                e.queued,
+                e.breaker
+            )?;
+            writeln!(
+                f,
+                "    ttft ms p50/p95/p99 {}/{}/{}, total ms p50/p95/p99 {}/{}/{}",
+                ms(e.ttft.p50),
+                ms(e.ttft.p95),
+                ms(e.ttft.p99),
+                ms(e.total.p50),
+                ms(e.total.p95),
+                ms(e.total.p99)
+            )?;
+        }
+        writeln!(
+            f,
+            "cache: {} entries, {} hits, {} misses, {} evictions, {} expired",
+            self.cache.entries,
+            self.cache.hits,
+            self.cache.misses,
+            self.cache.evictions,
+            self.cache.expirations
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut h = Histogram::default();
+        assert_eq!(h.summary().p50, None);
+        for ms in 1..=100 {
+            h.record(Duration::from_millis(ms));
+        }
+        let s = h.summary();
+        assert_eq!(s.count, 100);
+        assert_eq!(s.p50, Some(Duration::from_millis(50)));
+        assert_eq!(s.p95, Some(Duration::from_millis(95)));
+        assert_eq!(s.p99, Some(Duration::from_millis(99)));
+    }
+
+    #[test]
+    fn window_keeps_recent_samples() {
+        let mut h = Histogram::default();
+        for _ in 0..WINDOW {
+            h.record(Duration::from_secs(10));
+        }
+        for _ in 0..WINDOW {
+            h.record(Duration::from_millis(1));
+        }
+        assert_eq!(h.summary().p99, Some(Duration::from_millis(1)));
+    }
+}
