@@ -7,11 +7,13 @@
 //! augur check-config my.toml  # validate another file on top of the user file
 //! augur index [DIR]           # build or update the workspace index, with a progress bar
 //! augur search QUERY [DIR]    # ranked symbols and code from the index: path:line:col kind name
+//! augur doctor                # check every configured model: reachable, auth, model, latency
+//! augur complete --prompt 'fn add(a: i32, b: i32) -> i32 {'   # one completion from the model
 //! ```
 
 mod check_config;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +55,10 @@ pub enum Command {
     Index(crate::index::cli::IndexArgs),
     /// Search the workspace index.
     Search(crate::index::cli::SearchArgs),
+    /// Check every configured model and endpoint: reachable, credentials, model present, latency.
+    Doctor(crate::llm::cli::DoctorArgs),
+    /// Ask a model for one completion.
+    Complete(crate::llm::cli::CompleteArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -67,27 +73,47 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve { .. } => serve(),
         Command::CheckConfig { path } => check_config::run(path.as_deref()),
         Command::Index(args) => {
-            let root = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            let config = load_config(args.dir.as_deref().unwrap_or(Path::new(".")));
             report(crate::index::cli::run_index(
-                &load_config(&root).index,
+                &config.index,
                 &args,
                 &mut std::io::stdout(),
             ))
         }
         Command::Search(args) => {
-            let root = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            let config = load_config(args.dir.as_deref().unwrap_or(Path::new(".")));
             report(crate::index::cli::run_search(
-                &load_config(&root).index,
+                &config.index,
                 &args,
                 &mut std::io::stdout(),
             ))
         }
+        Command::Doctor(args) => doctor(&args),
+        Command::Complete(args) => {
+            let config = load_config(Path::new("."));
+            report(block_on(async {
+                let out = &mut std::io::stdout();
+                crate::llm::cli::run_complete(&config.models, &config.llm, &args, out).await
+            }))
+        }
+    }
+}
+
+fn doctor(args: &crate::llm::cli::DoctorArgs) -> ExitCode {
+    let config = load_config(Path::new("."));
+    let all_ok = block_on(async {
+        crate::llm::cli::run_doctor(&config.models, args, &mut std::io::stdout()).await
+    });
+    match all_ok {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => report(Err(error)),
     }
 }
 
 /// The configuration for a command run in `root`: defaults, the user file and the workspace file.
 /// Errors are printed and the layers with errors left out, as the server does.
-fn load_config(root: &std::path::Path) -> crate::config::Config {
+fn load_config(root: &Path) -> crate::config::Config {
     let (layers, mut errors) = crate::config::file_layers(&[root.to_path_buf()]);
     let (config, more) = crate::config::resolve(&layers);
     errors.extend(more);
@@ -145,4 +171,13 @@ fn serve() -> ExitCode {
         tracing::warn!("exit without shutdown");
         ExitCode::FAILURE
     }
+}
+
+/// Runs a future on a fresh runtime, for the commands that talk to models.
+fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?
+        .block_on(future)
 }

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::index::config::IndexConfig;
-use crate::llm::config::ModelConfig;
+use crate::llm::config::{LlmSettings, ModelConfig};
 
 /// The names of the workspace configuration files, looked for at each workspace root.
 pub const WORKSPACE_FILES: [&str; 2] = ["augur.toml", ".augur.toml"];
@@ -45,6 +45,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Named models; features use `default` unless told otherwise.
     pub models: BTreeMap<String, ModelConfig>,
+    /// Settings of the LLM client shared by every model (the response cache).
+    pub llm: LlmSettings,
     /// The workspace index.
     pub index: IndexConfig,
 }
@@ -54,6 +56,7 @@ impl Default for Config {
         Self {
             log: LogConfig::default(),
             models: BTreeMap::from([("default".to_owned(), ModelConfig::default())]),
+            llm: LlmSettings::default(),
             index: IndexConfig::default(),
         }
     }
