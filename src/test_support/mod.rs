@@ -4,6 +4,7 @@
 
 pub mod fixture;
 pub mod in_process;
+pub mod llama;
 pub mod stdio;
 
 use serde_json::{Value, json};

@@ -1,0 +1,70 @@
+-- Drives a real Neovim 0.12 against augur: opens a file, enters insert mode at the end of a line,
+-- waits for augur's inline completion to show as ghost text, accepts it, and writes what happened
+-- as JSON to $AUGUR_E2E_OUT. Run headless: nvim --headless --clean -c "luafile neovim_inline.lua".
+local env = function(name)
+  local value = os.getenv(name)
+  assert(value and value ~= '', name .. ' is not set')
+  return value
+end
+local bin, file, out, root = env('AUGUR_BIN'), env('AUGUR_E2E_FILE'), env('AUGUR_E2E_OUT'), env('AUGUR_E2E_ROOT')
+local line = tonumber(env('AUGUR_E2E_LINE'))
+local timeout = tonumber(os.getenv('AUGUR_E2E_TIMEOUT_MS') or '60000')
+
+local result = { initialized = false, ghost = false, accepted = false }
+local function finish()
+  local f = assert(io.open(out, 'w'))
+  f:write(vim.json.encode(result))
+  f:close()
+  vim.cmd('qa!')
+end
+
+vim.cmd.edit(vim.fn.fnameescape(file))
+local buf = vim.api.nvim_get_current_buf()
+result.before = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+local id = vim.lsp.start({ name = 'augur', cmd = { bin, 'serve', '--stdio' }, root_dir = root })
+result.initialized = vim.wait(15000, function()
+  local client = id and vim.lsp.get_client_by_id(id)
+  return client ~= nil and client.initialized == true
+end, 20)
+if not result.initialized then
+  return finish()
+end
+result.has_inline_api = vim.lsp.inline_completion ~= nil
+vim.lsp.inline_completion.enable(true)
+
+local text = vim.api.nvim_buf_get_lines(buf, line - 1, line, false)[1]
+vim.api.nvim_win_set_cursor(0, { line, #text })
+vim.api.nvim_feedkeys('A', 'n', false)
+
+local function marks()
+  local ns = vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
+  if not ns then
+    return {}
+  end
+  return vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })
+end
+result.ghost = vim.wait(timeout, function()
+  return #marks() > 0
+end, 50)
+result.mode = vim.api.nvim_get_mode().mode
+if result.ghost then
+  local details = marks()[1][4] or {}
+  local pieces = {}
+  for _, chunk in ipairs(details.virt_text or {}) do
+    table.insert(pieces, chunk[1])
+  end
+  for _, virt_line in ipairs(details.virt_lines or {}) do
+    local parts = {}
+    for _, chunk in ipairs(virt_line) do
+      table.insert(parts, chunk[1])
+    end
+    table.insert(pieces, '\n' .. table.concat(parts))
+  end
+  result.ghost_text = table.concat(pieces)
+  result.accepted = vim.lsp.inline_completion.get() == true
+  vim.wait(1000, function()
+    return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') ~= result.before
+  end, 20)
+end
+result.after = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+finish()
