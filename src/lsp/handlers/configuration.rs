@@ -53,6 +53,16 @@ async fn report(client: &Client, errors: Vec<String>) {
     }
 }
 
+/// Re-reads the configuration files (the user's and each root's) and shows their errors.
+pub async fn reload_files(state: &ServerState, client: &Client) {
+    let errors: Vec<String> = state
+        .reload_files()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    report(client, errors).await;
+}
+
 /// Asks the client for section `augur` and applies it.
 pub async fn pull(state: &ServerState, client: &Client) {
     let item = ConfigurationItem {

@@ -29,6 +29,7 @@ use tower_lsp_server::ls_types::{
 use crate::config::WORKSPACE_FILES;
 use crate::index::{IndexProgress, IndexSummary, WorkspaceIndex};
 use crate::lsp::from_proto;
+use crate::lsp::handlers::configuration;
 use crate::lsp::state::ServerState;
 use crate::workspace::WorkspaceRoot;
 
@@ -307,13 +308,6 @@ pub async fn watched_files_changed(
         update_file(state, path, change.typ == FileChangeType::DELETED);
     }
     if config_changed {
-        let errors: Vec<String> = state
-            .reload_files()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        for error in errors {
-            client.show_message(MessageType::ERROR, error).await;
-        }
+        configuration::reload_files(state, client).await;
     }
 }

@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use tower_lsp_server::Client;
-use tower_lsp_server::ls_types::{DidChangeWorkspaceFoldersParams, MessageType};
+use tower_lsp_server::ls_types::DidChangeWorkspaceFoldersParams;
 
 use crate::lsp::from_proto;
-use crate::lsp::handlers::indexing;
+use crate::lsp::handlers::{configuration, indexing};
 use crate::lsp::state::ServerState;
 
 /// Handles `didChangeWorkspaceFolders`. The state changes before the first `.await`.
@@ -41,14 +41,7 @@ pub async fn did_change(
     }
     state.retain_indexes(|root| roots.iter().any(|r| r.path == root));
     state.set_roots(roots);
-    let errors: Vec<String> = state
-        .reload_files()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    for error in errors {
-        client.show_message(MessageType::ERROR, error).await;
-    }
+    configuration::reload_files(state, client).await;
     if state.config().index.enabled {
         for root in new_roots {
             let (state, client) = (state.clone(), client.clone());
