@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/test-deps.sh
-cargo test --locked
+cargo test --locked --no-fail-fast
 AUGUR_BIN="$PWD/target/debug/augur" .venv-test/bin/python -m pytest -q tests/python

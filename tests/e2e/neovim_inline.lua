@@ -34,6 +34,8 @@ vim.lsp.inline_completion.enable(true)
 
 local text = vim.api.nvim_buf_get_lines(buf, line - 1, line, false)[1]
 vim.api.nvim_win_set_cursor(0, { line, #text })
+-- Typeahead is processed only once this script returns to the main loop, so the rest runs from
+-- a timer: enter insert mode at the end of the line, then poll for the ghost text.
 vim.api.nvim_feedkeys('A', 'n', false)
 
 local function marks()
@@ -43,12 +45,9 @@ local function marks()
   end
   return vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })
 end
-result.ghost = vim.wait(timeout, function()
-  return #marks() > 0
-end, 50)
-result.mode = vim.api.nvim_get_mode().mode
-if result.ghost then
-  local details = marks()[1][4] or {}
+
+local function ghost_text(mark)
+  local details = mark[4] or {}
   local pieces = {}
   for _, chunk in ipairs(details.virt_text or {}) do
     table.insert(pieces, chunk[1])
@@ -60,11 +59,26 @@ if result.ghost then
     end
     table.insert(pieces, '\n' .. table.concat(parts))
   end
-  result.ghost_text = table.concat(pieces)
-  result.accepted = vim.lsp.inline_completion.get() == true
-  vim.wait(1000, function()
-    return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') ~= result.before
-  end, 20)
+  return table.concat(pieces)
 end
-result.after = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
-finish()
+
+local started = vim.uv.now()
+local timer = vim.uv.new_timer()
+timer:start(100, 100, vim.schedule_wrap(function()
+  result.mode = vim.api.nvim_get_mode().mode
+  local found = marks()
+  if #found == 0 and vim.uv.now() - started < timeout then
+    return
+  end
+  timer:stop()
+  if #found > 0 then
+    result.ghost = true
+    result.ghost_text = ghost_text(found[1])
+    result.accepted = vim.lsp.inline_completion.get() == true
+  end
+  -- Let the accepted text land, then report.
+  vim.defer_fn(function()
+    result.after = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+    finish()
+  end, 300)
+end))
