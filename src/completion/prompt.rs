@@ -875,7 +875,14 @@ mod tests {
             ..CompletionConfig::default()
         };
         let b = built(&text, cursor, &config);
-        assert!(b.prefix_budget.used <= 50, "{:?}", b.prefix_budget);
+        // The suffix's unused budget goes to the prefix.
+        assert_eq!(b.prefix_budget.limit, 50 + 20 - b.suffix_budget.used);
+        assert!(b.prefix_budget.used <= b.prefix_budget.limit);
+        assert!(
+            b.prefix_budget.used + 8 > b.prefix_budget.limit,
+            "{:?}",
+            b.prefix_budget
+        );
         assert!(b.suffix_budget.used <= 20, "{:?}", b.suffix_budget);
         assert_eq!(b.prefix_range.end, b.suffix_range.start);
         assert_eq!(&text[b.prefix_range.clone()], b.prefix_text);
@@ -897,7 +904,7 @@ mod tests {
     fn identifiers_are_nearest_first_without_keywords() {
         assert_eq!(
             identifiers_nearest_last("let area = rect.width * rect.height; fn x"),
-            vec!["height", "width", "rect", "area"]
+            vec!["height", "rect", "width", "area"]
         );
     }
 }
