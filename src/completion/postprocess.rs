@@ -124,9 +124,19 @@ pub fn auto_multiline(language: Option<Language>, prefix: &str, suffix: &str) ->
         .descendant_for_byte_range(at.saturating_sub(1), at);
     while let Some(current) = node {
         let kind = current.kind();
-        let strictly_inside = current.start_byte() < at && at < current.end_byte();
-        if strictly_inside && (kind.contains("comment") || kind.contains("string")) {
+        let (start, end) = (current.start_byte(), current.end_byte());
+        let strictly_inside = start < at && at < end;
+        if strictly_inside && kind.contains("string") {
             return false;
+        }
+        if kind.contains("comment") && start < at && at <= end {
+            // The end of a line comment is still in it; the end of a closed block comment is not.
+            let closed = text
+                .get(start..end)
+                .is_some_and(|c| c.trim_end().ends_with("*/") || c.trim_end().ends_with("-->"));
+            if at < end || !closed {
+                return false;
+            }
         }
         node = current.parent();
     }
