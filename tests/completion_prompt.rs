@@ -100,10 +100,8 @@ fn a_long_file_is_trimmed_to_the_budget_line_by_line() {
     let built = prompt_of(&text, &config);
     assert!(built.suffix_budget.used <= 40);
     assert!(built.prefix_budget.used <= built.prefix_budget.limit);
-    assert_eq!(
-        approx(&built.suffix_text) >= built.suffix_budget.used - 12,
-        true
-    );
+    // The suffix grew until the next line no longer fit.
+    assert!(built.suffix_budget.used > 40 - 8, "{:?}", built.suffix_budget);
     assert!(
         built
             .prefix_text
