@@ -101,7 +101,11 @@ fn a_long_file_is_trimmed_to_the_budget_line_by_line() {
     assert!(built.suffix_budget.used <= 40);
     assert!(built.prefix_budget.used <= built.prefix_budget.limit);
     // The suffix grew until the next line no longer fit.
-    assert!(built.suffix_budget.used > 40 - 8, "{:?}", built.suffix_budget);
+    assert!(
+        built.suffix_budget.used > 40 - 8,
+        "{:?}",
+        built.suffix_budget
+    );
     assert!(
         built
             .prefix_text
