@@ -11,6 +11,7 @@
 //! See `ARCHITECTURE.md` for the invariants every module keeps.
 
 pub mod cli;
+pub mod completion;
 pub mod config;
 pub mod documents;
 pub mod index;

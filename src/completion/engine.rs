@@ -1,0 +1,363 @@
+//! The completion engine: prompt, model, post-processing, in byte offsets and without LSP types.
+//! The LSP handlers and `augur complete` both call [`CompletionEngine::complete`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use augur::completion::{CompletionConfig, CompletionEngine, EngineRequest, Trigger};
+//! use augur::llm::{LlmClient, LlmDeps};
+//! # async fn run(client: LlmClient) -> Result<(), augur::completion::CompletionError> {
+//! let engine = CompletionEngine::new(Arc::new(client));
+//! let request = EngineRequest::new("file:///a.rs", ropey::Rope::from_str("fn main() {\n    \n}\n"), 16, Arc::new(CompletionConfig::default()));
+//! let suggestion = engine.complete(request).await?;
+//! println!("{} in {:.1} ms", suggestion.text, suggestion.timings.total_ms);
+//! # Ok(()) }
+//! ```
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use ropey::Rope;
+
+use super::config::{CompletionConfig, MultilinePolicy};
+use super::postprocess::{PostContext, PostProcessor, adds_syntax_errors, auto_multiline};
+use super::prompt::{BuiltPrompt, PromptInput, build_prompt, clamp_cursor, is_excluded};
+use super::template::PromptFormat;
+use super::typethrough::{AdaptiveDebounce, TypeThrough};
+use crate::index::WorkspaceIndex;
+use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
+use crate::syntax::Language;
+
+/// What started a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Trigger {
+    /// The user typed (debounced).
+    #[default]
+    Automatic,
+    /// The user asked explicitly (not debounced).
+    Invoked,
+}
+
+/// One completion request: a snapshot of the document and everything needed around it.
+#[derive(Debug, Clone)]
+pub struct EngineRequest {
+    /// The document's key (its URI): type-through state is kept per key.
+    pub key: String,
+    /// The document text.
+    pub rope: Rope,
+    /// The cursor in bytes (clamped to the text and to a character boundary).
+    pub cursor: usize,
+    /// The document's path, if it is a file.
+    pub path: Option<PathBuf>,
+    /// The LSP language id (`rust`, `python`, ...); the path's extension is used without it.
+    pub language_id: Option<String>,
+    /// The completion settings.
+    pub config: Arc<CompletionConfig>,
+    /// The workspace indexes (one per root) to retrieve context from.
+    pub indexes: Vec<Arc<WorkspaceIndex>>,
+    /// Other open documents.
+    pub open_documents: Vec<(PathBuf, Rope)>,
+    /// What started the request.
+    pub trigger: Trigger,
+}
+
+impl EngineRequest {
+    /// A request with no path, language, index or other documents.
+    pub fn new(
+        key: impl Into<String>,
+        rope: Rope,
+        cursor: usize,
+        config: Arc<CompletionConfig>,
+    ) -> EngineRequest {
+        EngineRequest {
+            key: key.into(),
+            rope,
+            cursor,
+            path: None,
+            language_id: None,
+            config,
+            indexes: Vec::new(),
+            open_documents: Vec::new(),
+            trigger: Trigger::Automatic,
+        }
+    }
+}
+
+/// Where a suggestion came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuggestionSource {
+    /// The model, over the network.
+    Model,
+    /// The LLM client's response cache.
+    Cache,
+    /// The suggestion already on screen, which the user is typing through.
+    TypeThrough,
+}
+
+/// How long the parts of a request took, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Building the prompt (retrieval included).
+    pub prompt_build_ms: f64,
+    /// From sending the request to the first streamed text (queue, connection and prompt
+    /// processing of the backend), if any text came.
+    pub ttft_ms: Option<f64>,
+    /// The whole request.
+    pub total_ms: f64,
+}
+
+/// A suggestion: the text to insert and the bytes it replaces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    /// The text (empty when there is nothing worth showing; see `note`).
+    pub text: String,
+    /// The bytes of the document it replaces (usually the empty range at the cursor).
+    pub range: Range<usize>,
+    /// The prompt (empty for a type-through answer).
+    pub prompt: BuiltPrompt,
+    /// Timings.
+    pub timings: Timings,
+    /// Where it came from.
+    pub source: SuggestionSource,
+    /// The model's text before post-processing.
+    pub raw: String,
+    /// Whether the stream was stopped before the model finished (the suggestion was complete).
+    pub stopped_early: bool,
+    /// Why the text is empty, when it is.
+    pub note: Option<String>,
+}
+
+impl Suggestion {
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// Why a completion failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CompletionError {
+    /// The document matches a secret or `exclude` pattern: it is never sent to a model.
+    #[error("{0} is excluded from AI features (a secret or `index.exclude` pattern)")]
+    Excluded(PathBuf),
+    /// The model call failed.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+}
+
+impl CompletionError {
+    /// A stable code for logs and messages.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CompletionError::Excluded(_) => "excluded",
+            CompletionError::Llm(error) => error.code(),
+        }
+    }
+}
+
+/// Builds prompts, calls the model, post-processes; keeps the type-through state and the latency
+/// record of the debounce. Share it in an `Arc`; every method takes `&self`.
+#[derive(Debug)]
+pub struct CompletionEngine {
+    client: Arc<LlmClient>,
+    type_through: Mutex<TypeThrough>,
+    debounce: Mutex<AdaptiveDebounce>,
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+impl CompletionEngine {
+    /// An engine over an LLM client.
+    pub fn new(client: Arc<LlmClient>) -> CompletionEngine {
+        CompletionEngine {
+            client,
+            type_through: Mutex::new(TypeThrough::default()),
+            debounce: Mutex::new(AdaptiveDebounce::from_config(&CompletionConfig::default())),
+        }
+    }
+
+    /// The LLM client.
+    pub fn client(&self) -> &Arc<LlmClient> {
+        &self.client
+    }
+
+    /// How long to wait before sending a request with this trigger (zero for invoked ones).
+    pub fn debounce_delay(&self, trigger: Trigger, config: &CompletionConfig) -> Duration {
+        if trigger == Trigger::Invoked {
+            return Duration::ZERO;
+        }
+        let mut debounce = self.debounce.lock().unwrap_or_else(|e| e.into_inner());
+        debounce.configure(config);
+        debounce.delay()
+    }
+
+    /// The rest of the suggestion on screen in `key`, if the user is typing through it: answer
+    /// with this before debouncing.
+    pub fn type_through(&self, key: &str, rope: &Rope, cursor: usize) -> Option<String> {
+        self.type_through
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lookup(key, rope, cursor)
+    }
+
+    /// Forgets the suggestion shown in a document (closed, or the suggestion dismissed).
+    pub fn forget(&self, key: &str) {
+        self.type_through
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget(key);
+    }
+
+    /// Completes at the cursor. Dropping the future cancels the work, the HTTP call included.
+    pub async fn complete(&self, request: EngineRequest) -> Result<Suggestion, CompletionError> {
+        let started = Instant::now();
+        let rope = &request.rope;
+        let cursor = clamp_cursor(rope, request.cursor);
+        if let Some(path) = &request.path
+            && is_excluded(&request.indexes, path)
+        {
+            return Err(CompletionError::Excluded(path.clone()));
+        }
+        if let Some(rest) = self.type_through(&request.key, rope, cursor) {
+            let total_ms = ms(started.elapsed());
+            tracing::debug!(total_ms, "completion answered by type-through");
+            return Ok(Suggestion {
+                text: rest,
+                range: cursor..cursor,
+                prompt: BuiltPrompt::default(),
+                timings: Timings {
+                    prompt_build_ms: 0.0,
+                    ttft_ms: None,
+                    total_ms,
+                },
+                source: SuggestionSource::TypeThrough,
+                raw: String::new(),
+                stopped_early: false,
+                note: None,
+            });
+        }
+        let config = &request.config;
+        let model = config.model.as_str();
+        // An unknown model fails here, before any work.
+        self.client.count_tokens(model, "")?;
+        let language = request
+            .language_id
+            .as_deref()
+            .and_then(Language::from_lsp_id)
+            .or_else(|| request.path.as_deref().and_then(Language::from_path));
+        let count = |text: &str| {
+            self.client
+                .count_tokens(model, text)
+                .unwrap_or_else(|_| text.len().div_ceil(4))
+        };
+        let prompt = build_prompt(
+            &PromptInput {
+                rope,
+                cursor,
+                path: request.path.as_deref(),
+                language,
+                config,
+                indexes: &request.indexes,
+                open_documents: &request.open_documents,
+            },
+            &count,
+        );
+        let multiline = match config.multiline {
+            MultilinePolicy::Always => true,
+            MultilinePolicy::Never => false,
+            MultilinePolicy::Auto => {
+                auto_multiline(language, &prompt.prefix_text, &prompt.suffix_text)
+            }
+        };
+        let mut context = PostContext::new(&prompt.prefix_text, &prompt.suffix_text, multiline);
+        context.chat = PromptFormat::parse(&config.template) == PromptFormat::Chat;
+        let prompt_build_ms = ms(started.elapsed());
+
+        let sent = Instant::now();
+        let mut stream = self.client.stream(CompletionRequest {
+            prompt: prompt.prompt.clone(),
+            suffix: prompt.suffix.clone(),
+            max_tokens: Some(config.max_tokens),
+            temperature: Some(config.temperature),
+            stop: prompt.stop.clone(),
+            priority: Priority::Interactive,
+            deadline: Some(Duration::from_millis(config.timeout_ms)),
+            use_cache: true,
+            ..CompletionRequest::new(model)
+        })?;
+        let mut post = PostProcessor::new(context.clone());
+        let mut ttft = None;
+        let mut source = SuggestionSource::Model;
+        let mut stopped_early = false;
+        while let Some(item) = stream.next().await {
+            match item? {
+                StreamEvent::Delta(delta) => {
+                    ttft.get_or_insert_with(|| sent.elapsed());
+                    if post.push(&delta) {
+                        stopped_early = true;
+                        break;
+                    }
+                }
+                StreamEvent::Done(completion) => {
+                    if completion.cached {
+                        source = SuggestionSource::Cache;
+                    }
+                    break;
+                }
+            }
+        }
+        // Dropping the stream closes the connection: the backend stops generating.
+        drop(stream);
+        let model_time = sent.elapsed();
+        let mut text = post.finish();
+        let mut note = text
+            .is_empty()
+            .then(|| "the model suggested nothing useful".to_string());
+        if multiline
+            && config.reject_syntax_errors
+            && text.contains('\n')
+            && adds_syntax_errors(language, &prompt.prefix_text, &text, &prompt.suffix_text)
+        {
+            text.clear();
+            note = Some("dropped: the suggestion adds syntax errors".into());
+        }
+        if source == SuggestionSource::Model {
+            self.debounce
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(model_time);
+        }
+        self.type_through
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remember(&request.key, rope, cursor, &text);
+        let timings = Timings {
+            prompt_build_ms,
+            ttft_ms: ttft.map(ms),
+            total_ms: ms(started.elapsed()),
+        };
+        tracing::debug!(
+            prompt_build_ms = timings.prompt_build_ms,
+            ttft_ms = timings.ttft_ms,
+            total_ms = timings.total_ms,
+            prompt_tokens = prompt.total_tokens(),
+            stopped_early,
+            ?source,
+            "completion"
+        );
+        Ok(Suggestion {
+            raw: post.raw().to_string(),
+            text,
+            range: cursor..cursor,
+            prompt,
+            timings,
+            source,
+            stopped_early,
+            note,
+        })
+    }
+}

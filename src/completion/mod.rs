@@ -1,0 +1,33 @@
+//! AI completions: the prompt around the cursor with context from the workspace, the model call
+//! (streamed, stopped as soon as the suggestion is complete), post-processing, type-through and
+//! the adaptive debounce. No LSP types: byte offsets into ropes, as everywhere in the core.
+//!
+//! - [`config`]: `[completion]` settings;
+//! - [`template`]: fill-in-the-middle templates (table-driven), chat format, comments;
+//! - [`prompt`]: the prefix/suffix window sized in tokens, retrieval, [`BuiltPrompt`];
+//! - [`postprocess`]: suffix overlap, block end, indentation, fences; incremental;
+//! - [`engine`]: [`CompletionEngine::complete`], used by the LSP handlers and the CLI;
+//! - [`typethrough`]: [`TypeThrough`] and [`AdaptiveDebounce`];
+//! - [`cli`]: `augur complete`.
+//!
+//! ```
+//! use augur::completion::postprocess::{PostContext, process};
+//! let context = PostContext::new("let total = ", ";\n", false);
+//! assert_eq!(process(&context, "price * count;\nlet y = 1;", true).0, "price * count");
+//! ```
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod postprocess;
+pub mod prompt;
+pub mod template;
+pub mod typethrough;
+
+pub use config::{CompletionConfig, CompletionMode, MultilinePolicy};
+pub use engine::{
+    CompletionEngine, CompletionError, EngineRequest, Suggestion, SuggestionSource, Timings,
+    Trigger,
+};
+pub use prompt::{BudgetUse, BuiltPrompt, PartKind, PromptPart};
+pub use typethrough::{AdaptiveDebounce, TypeThrough};

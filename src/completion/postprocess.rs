@@ -1,0 +1,452 @@
+//! Post-processing of a model's suggestion: cut where it starts repeating the text after the
+//! cursor, trim it to the end of the current statement or block, strip trailing whitespace, keep
+//! the document's indentation style, and (for chat models) remove code fences and repeated context.
+//! [`PostProcessor`] does it incrementally, so a stream can stop as soon as the suggestion is known
+//! complete.
+//!
+//! ```
+//! use augur::completion::postprocess::{PostContext, PostProcessor};
+//!
+//! let context = PostContext::new("fn add(a: i32, b: i32) -> i32 {\n    ", "\n}\n", true);
+//! let mut post = PostProcessor::new(context);
+//! assert!(!post.push("a + b"));
+//! assert!(post.push("\n}\n\nfn main() {}"));
+//! assert_eq!(post.finish(), "a + b");
+//! ```
+
+use super::template::CURSOR_MARK;
+use crate::syntax::{Language, has_new_errors, parse};
+
+/// What post-processing needs to know about the document around the cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostContext {
+    /// The document text before the cursor (the prompt's window is enough).
+    pub prefix: String,
+    /// The document text after the cursor (the prompt's window is enough).
+    pub suffix: String,
+    /// Whether the suggestion may span several lines.
+    pub multiline: bool,
+    /// Whether the reply comes from a chat model (fences and repeated context are removed).
+    pub chat: bool,
+    /// The document's line ending, used for the lines of the suggestion.
+    pub crlf: bool,
+    /// Whether the document indents with tabs.
+    pub tabs: bool,
+    /// The document's indentation width in spaces (when it indents with spaces).
+    pub indent_width: usize,
+}
+
+impl PostContext {
+    /// A context for this prefix and suffix; indentation and line endings are read from them.
+    pub fn new(prefix: &str, suffix: &str, multiline: bool) -> PostContext {
+        let crlf = prefix.contains("\r\n") || (!prefix.contains('\n') && suffix.contains("\r\n"));
+        let (tabs, indent_width) = indentation_style(prefix, suffix);
+        PostContext {
+            prefix: prefix.to_string(),
+            suffix: suffix.to_string(),
+            multiline,
+            chat: false,
+            crlf,
+            tabs,
+            indent_width,
+        }
+    }
+
+    /// The text of the cursor's line before the cursor.
+    pub fn line_prefix(&self) -> &str {
+        match self.prefix.rfind('\n') {
+            Some(i) => &self.prefix[i + 1..],
+            None => &self.prefix,
+        }
+    }
+
+    /// The text of the cursor's line after the cursor (without the line break).
+    pub fn line_rest(&self) -> &str {
+        let end = self.suffix.find('\n').unwrap_or(self.suffix.len());
+        self.suffix[..end].trim_end_matches('\r')
+    }
+
+    /// The first non-blank line after the cursor's line, if any.
+    fn next_suffix_line(&self) -> Option<&str> {
+        let start = self.suffix.find('\n')? + 1;
+        self.suffix[start..]
+            .lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .find(|l| !l.trim().is_empty())
+    }
+}
+
+/// Whether the document indents with tabs, and its indentation width in spaces (the smallest
+/// non-zero indentation seen, 4 if none).
+fn indentation_style(prefix: &str, suffix: &str) -> (bool, usize) {
+    let mut tabs = 0;
+    let mut spaces = 0;
+    let mut width = usize::MAX;
+    for line in prefix.lines().chain(suffix.lines()) {
+        if line.starts_with('\t') {
+            tabs += 1;
+        } else if line.starts_with(' ') && !line.trim().is_empty() {
+            spaces += 1;
+            let n = line.len() - line.trim_start_matches(' ').len();
+            width = width.min(n);
+        }
+    }
+    let width = if width == usize::MAX || width == 0 {
+        4
+    } else {
+        width.min(8)
+    };
+    (tabs > spaces, width)
+}
+
+/// Whether a suggestion at the cursor may span several lines, under `auto`: not in the middle of a
+/// line (text after the cursor other than closing brackets), not inside a string or comment.
+pub fn auto_multiline(language: Option<Language>, prefix: &str, suffix: &str) -> bool {
+    let end = suffix.find('\n').unwrap_or(suffix.len());
+    let rest = suffix[..end].trim();
+    if rest
+        .chars()
+        .any(|c| !matches!(c, ')' | ']' | '}' | ';' | ',' | '"' | '\'' | '`'))
+    {
+        return false;
+    }
+    let Some(language) = language else {
+        return true;
+    };
+    // Parse the window only: the cost stays bounded by the prompt budget.
+    let text = format!("{prefix}{suffix}");
+    let Some(tree) = parse(language, &text) else {
+        return true;
+    };
+    let at = prefix.len();
+    let mut node = tree
+        .root_node()
+        .descendant_for_byte_range(at.saturating_sub(1), at);
+    while let Some(current) = node {
+        let kind = current.kind();
+        let (start, end) = (current.start_byte(), current.end_byte());
+        let strictly_inside = start < at && at < end;
+        if strictly_inside && kind.contains("string") {
+            return false;
+        }
+        if kind.contains("comment") && start < at && at <= end {
+            // The end of a line comment is still in it; the end of a closed block comment is not.
+            let closed = text
+                .get(start..end)
+                .is_some_and(|c| c.trim_end().ends_with("*/") || c.trim_end().ends_with("-->"));
+            if at < end || !closed {
+                return false;
+            }
+        }
+        node = current.parent();
+    }
+    true
+}
+
+/// Whether a multi-line suggestion leaves more syntax errors around the cursor than before.
+pub fn adds_syntax_errors(
+    language: Option<Language>,
+    prefix: &str,
+    suggestion: &str,
+    suffix: &str,
+) -> bool {
+    let Some(language) = language else {
+        return false;
+    };
+    has_new_errors(
+        language,
+        &format!("{prefix}{suffix}"),
+        &format!("{prefix}{suggestion}{suffix}"),
+    )
+}
+
+/// The width of a line's indentation (a tab counts 4).
+fn indent_width(line: &str) -> usize {
+    line.chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum()
+}
+
+fn is_closer(trimmed: &str) -> bool {
+    trimmed.starts_with(['}', ')', ']'])
+        || trimmed == "end"
+        || trimmed.starts_with("end ")
+        || trimmed.starts_with("</")
+}
+
+/// The net depth of brackets opened in `text`, outside of quotes (roughly).
+fn bracket_depth(text: &str) -> i32 {
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q || c == '\n' {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
+}
+
+/// Removes markdown code fences (keeping the first fenced block), cursor markers and the context
+/// a chat model repeated before its answer.
+pub fn clean_chat_reply(context: &PostContext, reply: &str) -> String {
+    let mut text = reply.replace('\r', "");
+    if let Some(open) = text.find("```") {
+        let after_open = &text[open + 3..];
+        let body_start = after_open
+            .find('\n')
+            .map(|i| i + 1)
+            .unwrap_or(after_open.len());
+        let body = &after_open[body_start..];
+        let body = match body.find("```") {
+            Some(close) => &body[..close],
+            None => body,
+        };
+        text = body.to_string();
+        if text.ends_with('\n') {
+            text.pop();
+        }
+    }
+    text = text.replace(CURSOR_MARK, "");
+    let prefix = context.prefix.replace('\r', "");
+    let line_prefix_len = context.line_prefix().trim_end_matches('\r').len();
+    let max = text.len().min(prefix.len());
+    let mut k = max;
+    while k > 0 {
+        if text.is_char_boundary(k) {
+            let repeated = &text[..k];
+            let covers_line = if line_prefix_len == 0 {
+                repeated.contains('\n')
+            } else {
+                k >= line_prefix_len
+            };
+            if covers_line && prefix.ends_with(repeated) {
+                text.drain(..k);
+                break;
+            }
+        }
+        k -= 1;
+    }
+    // A reply that repeats the rest of the file after its answer: the suffix cut handles lines;
+    // a repeated tail of the cursor's line is handled by `process`.
+    text
+}
+
+/// The suggestion from the raw text so far, and whether it is known complete (more text cannot
+/// change it). With `ended`, the text is all there is.
+pub fn process(context: &PostContext, raw: &str, ended: bool) -> (String, bool) {
+    let cleaned;
+    let raw = if context.chat {
+        if !ended {
+            // Fences and repeated context are only known at the end.
+            return (String::new(), false);
+        }
+        cleaned = clean_chat_reply(context, raw);
+        cleaned.as_str()
+    } else {
+        raw
+    };
+    let text = raw.replace('\r', "");
+    let lines: Vec<&str> = text.split('\n').collect();
+    // Lines that are finished: all but a last partial one (unless the text has ended).
+    let finished = if ended { lines.len() } else { lines.len() - 1 };
+    let line_prefix = context.line_prefix().trim_end_matches('\r');
+    let mut keep = lines.len();
+    let mut complete = false;
+    if !context.multiline {
+        // One line, or as many as it takes to close the brackets it opened.
+        let mut depth = bracket_depth(lines[0]);
+        let mut end = 0;
+        while depth > 0 && end + 1 < finished {
+            end += 1;
+            depth += bracket_depth(lines[end]);
+        }
+        if end < finished && (depth <= 0 || ended) {
+            keep = end + 1;
+            complete = true;
+        }
+    } else {
+        let base = indent_width(line_prefix);
+        let opened = line_prefix.trim_end().ends_with(['{', '(', '[', ':'])
+            || line_prefix.trim_end().ends_with("do")
+            || line_prefix.trim_end().ends_with("then");
+        let next_suffix = context.next_suffix_line();
+        let mut i = 1;
+        while i < finished {
+            let line = lines[i];
+            let trimmed = line.trim();
+            if trimmed.is_empty() {
+                // A blank line ends the suggestion when what follows is back at the cursor's level.
+                if !opened
+                    && let Some(next) = lines[i + 1..finished].iter().find(|l| !l.trim().is_empty())
+                    && indent_width(next) <= base
+                {
+                    keep = i;
+                    complete = true;
+                    break;
+                }
+                i += 1;
+                continue;
+            }
+            if next_suffix.is_some_and(|s| s.trim_end() == line.trim_end()) {
+                keep = i;
+                complete = true;
+                break;
+            }
+            let width = indent_width(line);
+            if width < base {
+                keep = i;
+                complete = true;
+                break;
+            }
+            if width == base {
+                if opened && is_closer(trimmed) {
+                    keep = i + 1;
+                    complete = true;
+                    break;
+                }
+                if opened || is_closer(trimmed) {
+                    keep = i;
+                    complete = true;
+                    break;
+                }
+            }
+            i += 1;
+        }
+    }
+    let mut kept: Vec<String> = lines[..keep.min(lines.len())]
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    if !ended && !complete {
+        return (String::new(), false);
+    }
+    // The cursor's line: drop a repeated tail of the text after the cursor.
+    let rest = context.line_rest().trim();
+    let single = kept.len() == 1;
+    if !rest.is_empty()
+        && single
+        && let Some(first) = kept.first_mut()
+    {
+        let trimmed = first.trim_end();
+        if trimmed.ends_with(rest) {
+            let cut = trimmed.len() - rest.len();
+            first.truncate(cut);
+        }
+    }
+    // Trailing whitespace of every line, trailing blank lines.
+    for line in kept.iter_mut() {
+        let len = line.trim_end().len();
+        line.truncate(len);
+    }
+    while kept.len() > 1 && kept.last().is_some_and(|l| l.is_empty()) {
+        kept.pop();
+    }
+    // The document's indentation style for the following lines.
+    for line in kept.iter_mut().skip(1) {
+        *line = reindent(line, context);
+    }
+    let joined = kept.join(if context.crlf { "\r\n" } else { "\n" });
+    if joined.trim().is_empty() {
+        return (String::new(), true);
+    }
+    (joined, true)
+}
+
+/// `line` with its leading indentation in the document's style.
+fn reindent(line: &str, context: &PostContext) -> String {
+    let body = line.trim_start_matches([' ', '\t']);
+    let indent = &line[..line.len() - body.len()];
+    if context.tabs && indent.contains(' ') {
+        let width = indent_width(indent);
+        let unit = context.indent_width.max(1);
+        format!(
+            "{}{}{}",
+            "\t".repeat(width / unit),
+            " ".repeat(width % unit),
+            body
+        )
+    } else if !context.tabs && indent.contains('\t') {
+        let spaces: usize = indent
+            .chars()
+            .map(|c| if c == '\t' { context.indent_width } else { 1 })
+            .sum();
+        format!("{}{}", " ".repeat(spaces), body)
+    } else {
+        line.to_string()
+    }
+}
+
+/// Incremental post-processing of a streamed suggestion.
+#[derive(Debug, Clone)]
+pub struct PostProcessor {
+    context: PostContext,
+    raw: String,
+    complete: bool,
+}
+
+impl PostProcessor {
+    /// A processor for a suggestion at the cursor described by `context`.
+    pub fn new(context: PostContext) -> PostProcessor {
+        PostProcessor {
+            context,
+            raw: String::new(),
+            complete: false,
+        }
+    }
+
+    /// Adds streamed text; returns whether the suggestion is now known complete (the stream can
+    /// stop).
+    pub fn push(&mut self, delta: &str) -> bool {
+        if self.complete {
+            return true;
+        }
+        self.raw.push_str(delta);
+        // Only a new line can complete a suggestion.
+        if delta.contains('\n') {
+            self.complete = process(&self.context, &self.raw, false).1;
+        }
+        self.complete
+    }
+
+    /// The raw text received so far.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The final suggestion (empty when nothing useful was generated).
+    pub fn finish(&self) -> String {
+        process(&self.context, &self.raw, true).0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bracket_depth_ignores_strings() {
+        assert_eq!(bracket_depth("foo(\"(\", [1"), 2);
+        assert_eq!(bracket_depth("a)"), -1);
+    }
+
+    #[test]
+    fn indentation_style_is_detected() {
+        assert_eq!(indentation_style("fn a() {\n\tx\n", ""), (true, 4));
+        assert_eq!(indentation_style("def a():\n  x\n", ""), (false, 2));
+    }
+}

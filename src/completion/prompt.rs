@@ -1,0 +1,910 @@
+//! Prompt building: the text around the cursor sized in tokens of the target model, and context
+//! from elsewhere (definitions from the index, similar code, open documents) within its own budget.
+//!
+//! ```
+//! use augur::completion::config::CompletionConfig;
+//! use augur::completion::prompt::{PromptInput, build_prompt};
+//! use ropey::Rope;
+//!
+//! let rope = Rope::from_str("fn add(a: i32, b: i32) -> i32 {\n    \n}\n");
+//! let config = CompletionConfig::default();
+//! let input = PromptInput {
+//!     rope: &rope,
+//!     cursor: 36,
+//!     path: None,
+//!     language: None,
+//!     config: &config,
+//!     indexes: &[],
+//!     open_documents: &[],
+//! };
+//! let built = build_prompt(&input, &|text: &str| text.len().div_ceil(4));
+//! assert_eq!(built.prompt, "fn add(a: i32, b: i32) -> i32 {\n    ");
+//! assert_eq!(built.suffix.as_deref(), Some("\n}\n"));
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use ropey::Rope;
+
+use super::config::CompletionConfig;
+use super::template::{self, CHAT_INSTRUCTION, CURSOR_MARK, PromptFormat};
+use crate::index::{Exclusions, IndexConfig, WorkspaceIndex};
+use crate::syntax::Language;
+
+/// Everything a prompt is built from. The cursor is a byte offset into `rope`; it is clamped to
+/// the text and moved back to a character boundary if needed.
+#[derive(Debug, Clone, Copy)]
+pub struct PromptInput<'a> {
+    /// The document.
+    pub rope: &'a Rope,
+    /// The cursor, in bytes.
+    pub cursor: usize,
+    /// The document's path, if it has one.
+    pub path: Option<&'a Path>,
+    /// The document's language, if known.
+    pub language: Option<Language>,
+    /// Budgets and format.
+    pub config: &'a CompletionConfig,
+    /// The workspace indexes to retrieve from (one per root).
+    pub indexes: &'a [Arc<WorkspaceIndex>],
+    /// Other open documents.
+    pub open_documents: &'a [(PathBuf, Rope)],
+}
+
+/// What a part of the prompt is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartKind {
+    /// The definition of a name used near the cursor or imported by the file.
+    Definition,
+    /// Code from another file similar to the lines before the cursor.
+    Similar,
+    /// A passage of another open document.
+    OpenDocument,
+    /// The comment naming the current file.
+    Header,
+    /// The text before the cursor.
+    Prefix,
+    /// The text after the cursor.
+    Suffix,
+}
+
+impl PartKind {
+    /// A short name for `--explain`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartKind::Definition => "definition",
+            PartKind::Similar => "similar",
+            PartKind::OpenDocument => "open document",
+            PartKind::Header => "header",
+            PartKind::Prefix => "prefix",
+            PartKind::Suffix => "suffix",
+        }
+    }
+}
+
+/// One part of a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptPart {
+    /// What it is.
+    pub kind: PartKind,
+    /// Where it comes from (a relative path, or the document's name).
+    pub source: String,
+    /// The text as it appears in the prompt (path comment included).
+    pub text: String,
+    /// Its size in tokens of the target model.
+    pub tokens: usize,
+}
+
+/// Tokens used of one budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BudgetUse {
+    /// Tokens used.
+    pub used: usize,
+    /// Tokens allowed.
+    pub limit: usize,
+}
+
+/// A prompt ready to send, with its parts and budgets recorded for `--explain`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuiltPrompt {
+    /// The prompt format's name (`auto`, `qwen`, `chat`, ...).
+    pub format: String,
+    /// The prompt sent to the LLM client.
+    pub prompt: String,
+    /// The suffix sent to the LLM client (only with the `auto` format: the client applies the
+    /// model's template or the backend's fill-in-the-middle API).
+    pub suffix: Option<String>,
+    /// Stop sequences of the format.
+    pub stop: Vec<String>,
+    /// The parts, in prompt order (context, header, prefix, suffix).
+    pub parts: Vec<PromptPart>,
+    /// The bytes of the document used as prefix (they end at the cursor).
+    pub prefix_range: Range<usize>,
+    /// The bytes of the document used as suffix (they start at the cursor).
+    pub suffix_range: Range<usize>,
+    /// The document text of `prefix_range`.
+    pub prefix_text: String,
+    /// The document text of `suffix_range`.
+    pub suffix_text: String,
+    /// The prefix budget (its own plus what the suffix left unused).
+    pub prefix_budget: BudgetUse,
+    /// The suffix budget.
+    pub suffix_budget: BudgetUse,
+    /// The context budget.
+    pub context_budget: BudgetUse,
+}
+
+impl BuiltPrompt {
+    /// The prompt with its parts marked, and the budgets: what `augur complete --explain` prints.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "format: {}", self.format);
+        let _ = writeln!(
+            out,
+            "budget: prefix {}/{} tokens, suffix {}/{} tokens, context {}/{} tokens",
+            self.prefix_budget.used,
+            self.prefix_budget.limit,
+            self.suffix_budget.used,
+            self.suffix_budget.limit,
+            self.context_budget.used,
+            self.context_budget.limit
+        );
+        for part in &self.parts {
+            let _ = writeln!(
+                out,
+                "----- {} {} ({} tokens) -----",
+                part.kind.as_str(),
+                part.source,
+                part.tokens
+            );
+            out.push_str(&part.text);
+            if !part.text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        let _ = writeln!(out, "----- end of prompt -----");
+        out
+    }
+
+    /// The tokens of every part together.
+    pub fn total_tokens(&self) -> usize {
+        self.parts.iter().map(|p| p.tokens).sum()
+    }
+}
+
+/// The largest character boundary of `rope` at or before `offset` (clamped to the text).
+pub fn clamp_cursor(rope: &Rope, offset: usize) -> usize {
+    let offset = offset.min(rope.len_bytes());
+    rope.char_to_byte(rope.byte_to_char(offset))
+}
+
+/// The built-in secret patterns (`.env*`, `*.pem`, ...), for files outside every index.
+fn default_exclusions() -> &'static Exclusions {
+    static DEFAULT: OnceLock<Exclusions> = OnceLock::new();
+    DEFAULT.get_or_init(|| Exclusions::new(&IndexConfig::default()))
+}
+
+/// Whether a file must never enter a prompt: the index whose root holds it says so (its secret
+/// patterns and configured `exclude` globs), or, outside every root, the built-in secret patterns.
+pub fn is_excluded(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> bool {
+    let mut inside_any = false;
+    for index in indexes {
+        if path.starts_with(index.root()) {
+            inside_any = true;
+            if index.is_excluded(path) {
+                return true;
+            }
+        }
+    }
+    if !inside_any && indexes.iter().any(|index| index.is_excluded(path)) {
+        return true;
+    }
+    default_exclusions().is_excluded(path)
+}
+
+/// The path shown to the model: relative to the index root that holds it, else the file name.
+fn display_path(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> String {
+    for index in indexes {
+        if let Ok(rel) = path.strip_prefix(index.root()) {
+            return rel.to_string_lossy().replace('\\', "/");
+        }
+    }
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string_lossy().into_owned())
+}
+
+/// The text of `range`, cut back to character boundaries.
+fn slice(rope: &Rope, range: Range<usize>) -> String {
+    let start = clamp_cursor(rope, range.start);
+    let end = clamp_cursor(rope, range.end).max(start);
+    rope.byte_slice(start..end).to_string()
+}
+
+/// The byte where line `line` starts (the end of the text past the last line).
+fn line_start(rope: &Rope, line: usize) -> usize {
+    if line >= rope.len_lines() {
+        rope.len_bytes()
+    } else {
+        rope.line_to_byte(line)
+    }
+}
+
+/// The last `max_bytes` bytes of `text`, cut at a character boundary.
+fn tail(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut start = text.len() - max_bytes;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// The first `max_bytes` bytes of `text`, cut at a character boundary.
+fn head(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The document window around the cursor: the suffix first (its unused budget goes to the
+/// prefix), then the prefix, each grown line by line while the next line fits.
+struct Window {
+    prefix: Range<usize>,
+    suffix: Range<usize>,
+    prefix_tokens: usize,
+    suffix_tokens: usize,
+    prefix_limit: usize,
+}
+
+fn window(input: &PromptInput<'_>, cursor: usize, count: &dyn Fn(&str) -> usize) -> Window {
+    let rope = input.rope;
+    let config = input.config;
+    let line = rope.byte_to_line(cursor);
+    // The rest of the cursor's line always goes in (cut to about its budget in bytes).
+    let next_line_start = line_start(rope, line + 1);
+    let rest = slice(rope, cursor..next_line_start);
+    let rest = head(&rest, config.suffix_tokens.saturating_mul(4));
+    let mut suffix_end = cursor + rest.len();
+    let mut suffix_tokens = count(rest);
+    if suffix_end == next_line_start {
+        let mut next = line + 1;
+        while next < rope.len_lines() && suffix_end < rope.len_bytes() {
+            let end = line_start(rope, next + 1);
+            let tokens = count(&slice(rope, suffix_end..end));
+            if suffix_tokens + tokens > config.suffix_tokens {
+                break;
+            }
+            suffix_tokens += tokens;
+            suffix_end = end;
+            next += 1;
+        }
+    }
+    let prefix_limit = config.prefix_tokens + config.suffix_tokens.saturating_sub(suffix_tokens);
+    let this_line_start = line_start(rope, line);
+    let before = slice(rope, this_line_start..cursor);
+    let before = tail(&before, prefix_limit.saturating_mul(4));
+    let mut prefix_start = cursor - before.len();
+    let mut prefix_tokens = count(before);
+    if prefix_start == this_line_start {
+        let mut previous = line;
+        while previous > 0 {
+            let start = line_start(rope, previous - 1);
+            let tokens = count(&slice(rope, start..prefix_start));
+            if prefix_tokens + tokens > prefix_limit {
+                break;
+            }
+            prefix_tokens += tokens;
+            prefix_start = start;
+            previous -= 1;
+        }
+    }
+    Window {
+        prefix: prefix_start..cursor,
+        suffix: cursor..suffix_end,
+        prefix_tokens,
+        suffix_tokens,
+        prefix_limit,
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "and",
+    "any",
+    "as",
+    "async",
+    "await",
+    "bool",
+    "break",
+    "case",
+    "catch",
+    "char",
+    "class",
+    "const",
+    "continue",
+    "crate",
+    "def",
+    "default",
+    "defer",
+    "del",
+    "do",
+    "double",
+    "elif",
+    "else",
+    "end",
+    "enum",
+    "except",
+    "export",
+    "extends",
+    "extern",
+    "false",
+    "final",
+    "finally",
+    "float",
+    "fn",
+    "for",
+    "from",
+    "func",
+    "function",
+    "global",
+    "if",
+    "impl",
+    "implements",
+    "import",
+    "in",
+    "include",
+    "int",
+    "interface",
+    "is",
+    "lambda",
+    "let",
+    "local",
+    "long",
+    "loop",
+    "match",
+    "mod",
+    "module",
+    "mut",
+    "new",
+    "nil",
+    "none",
+    "not",
+    "null",
+    "or",
+    "package",
+    "pass",
+    "private",
+    "protected",
+    "pub",
+    "public",
+    "raise",
+    "ref",
+    "require",
+    "return",
+    "self",
+    "static",
+    "str",
+    "string",
+    "struct",
+    "super",
+    "switch",
+    "then",
+    "this",
+    "throw",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "undefined",
+    "unsafe",
+    "use",
+    "usize",
+    "var",
+    "void",
+    "where",
+    "while",
+    "with",
+    "yield",
+    "i32",
+    "i64",
+    "u32",
+    "u64",
+    "u8",
+    "f32",
+    "f64",
+    "isize",
+    "some",
+    "ok",
+    "err",
+    "option",
+    "result",
+    "vec",
+    "box",
+    "print",
+    "println",
+    "len",
+    "range",
+    "append",
+    "std",
+];
+
+/// Identifiers of `text`, last first (nearest the cursor), without duplicates, keywords or very
+/// short names.
+fn identifiers_nearest_last(text: &str) -> Vec<String> {
+    let mut found: Vec<&str> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            found.push(&text[start..i]);
+        } else if c.is_ascii_digit() {
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    let mut seen = HashSet::new();
+    found
+        .into_iter()
+        .rev()
+        .filter(|w| w.len() >= 3 && !KEYWORDS.contains(&w.to_ascii_lowercase().as_str()))
+        .filter(|w| seen.insert(*w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Identifiers named by the import statements among the first lines of the document.
+fn imported_names(rope: &Rope) -> Vec<String> {
+    let mut text = String::new();
+    for line in rope.lines().take(200) {
+        let line = line.to_string();
+        let trimmed = line.trim_start();
+        let is_import = ["use ", "import ", "from ", "#include", "require", "using "]
+            .iter()
+            .any(|start| trimmed.starts_with(start))
+            || trimmed.contains("require(");
+        if is_import {
+            text.push_str(trimmed);
+            text.push('\n');
+        }
+    }
+    identifiers_nearest_last(&text)
+}
+
+/// A candidate snippet before the budget is applied.
+struct Candidate {
+    kind: PartKind,
+    path: PathBuf,
+    source: String,
+    body: String,
+}
+
+/// Lines of `body` while they fit in `limit` tokens.
+fn cut_to_tokens(body: &str, limit: usize, count: &dyn Fn(&str) -> usize) -> (String, usize) {
+    let mut out = String::new();
+    let mut used = 0;
+    for line in body.split_inclusive('\n') {
+        let tokens = count(line);
+        if used + tokens > limit {
+            break;
+        }
+        used += tokens;
+        out.push_str(line);
+    }
+    (out, used)
+}
+
+fn definition_candidates(
+    input: &PromptInput<'_>,
+    current: Option<&Path>,
+    names: &[String],
+    comment_language: Option<Language>,
+) -> Vec<Candidate> {
+    let config = input.config;
+    if names.is_empty() || config.max_definitions == 0 {
+        return Vec::new();
+    }
+    let refs: Vec<&str> = names.iter().take(24).map(String::as_str).collect();
+    let mut out = Vec::new();
+    for index in input.indexes {
+        let hits = match index.definitions(&refs, config.max_definitions * 2) {
+            Ok(hits) => hits,
+            Err(error) => {
+                tracing::debug!(%error, "definitions lookup failed; going on without");
+                continue;
+            }
+        };
+        for hit in hits {
+            if current.is_some_and(|c| c == hit.path) || is_excluded(input.indexes, &hit.path) {
+                continue;
+            }
+            let mut body = String::new();
+            if let Some(doc) = hit.doc.as_deref().filter(|d| !d.trim().is_empty()) {
+                body.push_str(&template::comment(comment_language, doc.trim_end()));
+            }
+            let signature = hit.signature.clone().unwrap_or(hit.snippet.clone());
+            if signature.trim().is_empty() {
+                continue;
+            }
+            body.push_str(signature.trim_end());
+            body.push('\n');
+            out.push(Candidate {
+                kind: PartKind::Definition,
+                source: hit.rel_path.clone(),
+                path: hit.path,
+                body,
+            });
+        }
+    }
+    // Names nearest the cursor first: order the hits by the rank of their name.
+    let rank: HashMap<String, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.to_ascii_lowercase(), i))
+        .collect();
+    out.sort_by_key(|c| {
+        rank.iter()
+            .filter(|(name, _)| c.body.to_ascii_lowercase().contains(name.as_str()))
+            .map(|(_, r)| *r)
+            .min()
+            .unwrap_or(usize::MAX)
+    });
+    out.truncate(config.max_definitions);
+    out
+}
+
+fn similar_candidates(
+    input: &PromptInput<'_>,
+    current: Option<&Path>,
+    query: &str,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    if input.config.max_similar_chunks == 0 {
+        return out;
+    }
+    for index in input.indexes {
+        let hits = match index.similar_chunks(query, current, input.config.max_similar_chunks) {
+            Ok(hits) => hits,
+            Err(error) => {
+                tracing::debug!(%error, "similar-chunk lookup failed; going on without");
+                continue;
+            }
+        };
+        for hit in hits {
+            if current.is_some_and(|c| c == hit.path) || is_excluded(input.indexes, &hit.path) {
+                continue;
+            }
+            let Some(text) = hit.text.clone().filter(|t| !t.trim().is_empty()) else {
+                continue;
+            };
+            out.push(Candidate {
+                kind: PartKind::Similar,
+                source: format!("{}:{}", hit.rel_path, hit.start_line + 1),
+                path: hit.path,
+                body: if text.ends_with('\n') {
+                    text
+                } else {
+                    text + "\n"
+                },
+            });
+        }
+    }
+    out
+}
+
+/// The passage of each other open document that shares the most identifiers with the query
+/// (windows of 20 lines, the first 2,000 lines only), best documents first.
+fn open_document_candidates(
+    input: &PromptInput<'_>,
+    current: Option<&Path>,
+    query_words: &HashSet<String>,
+) -> Vec<Candidate> {
+    const WINDOW: usize = 20;
+    if !input.config.use_open_documents || query_words.is_empty() {
+        return Vec::new();
+    }
+    let mut scored = Vec::new();
+    for (path, rope) in input.open_documents {
+        if current.is_some_and(|c| c == path) || is_excluded(input.indexes, path) {
+            continue;
+        }
+        let lines = rope.len_lines().min(2_000);
+        let mut best: Option<(f32, usize)> = None;
+        let mut start = 0;
+        while start < lines {
+            let end = (start + WINDOW).min(lines);
+            let text = slice(rope, line_start(rope, start)..line_start(rope, end));
+            let words: HashSet<String> = identifiers_nearest_last(&text).into_iter().collect();
+            let shared = words.intersection(query_words).count();
+            let score = shared as f32 / query_words.len() as f32;
+            if shared > 0 && best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, start));
+            }
+            start += WINDOW / 2;
+        }
+        if let Some((score, start)) = best {
+            let end = (start + WINDOW).min(lines);
+            let body = slice(rope, line_start(rope, start)..line_start(rope, end));
+            scored.push((
+                score,
+                Candidate {
+                    kind: PartKind::OpenDocument,
+                    source: format!("{}:{}", display_path(input.indexes, path), start + 1),
+                    path: path.clone(),
+                    body: if body.ends_with('\n') {
+                        body
+                    } else {
+                        body + "\n"
+                    },
+                },
+            ));
+        }
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().map(|(_, c)| c).collect()
+}
+
+/// Builds the prompt. `count` counts tokens of the target model (the engine passes the LLM
+/// client's counter). Retrieval failures are logged and leave the context out; nothing here fails.
+pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> BuiltPrompt {
+    let config = input.config;
+    let rope = input.rope;
+    let cursor = clamp_cursor(rope, input.cursor);
+    let format = PromptFormat::parse(&config.template);
+    let win = window(input, cursor, count);
+    let prefix_text = slice(rope, win.prefix.clone());
+    let suffix_text = slice(rope, win.suffix.clone());
+    let language = input.language;
+    let current = input.path;
+
+    // Context: definitions first, then similar code, then open documents, each within the
+    // per-snippet and per-file caps, until the context budget is spent.
+    let query_start = line_start(
+        rope,
+        rope.byte_to_line(cursor).saturating_sub(config.query_lines),
+    );
+    let query = slice(rope, query_start..cursor);
+    let near_after = head(&suffix_text, 400);
+    let mut names = identifiers_nearest_last(&query);
+    for name in identifiers_nearest_last(near_after) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    for name in imported_names(rope) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut candidates = Vec::new();
+    if config.context_tokens > 0 {
+        candidates.extend(definition_candidates(input, current, &names, language));
+        candidates.extend(similar_candidates(input, current, &query));
+        let query_words: HashSet<String> = identifiers_nearest_last(&query).into_iter().collect();
+        candidates.extend(open_document_candidates(input, current, &query_words));
+    }
+    let mut context_parts: Vec<PromptPart> = Vec::new();
+    let mut context_used = 0;
+    let mut per_file: HashMap<PathBuf, usize> = HashMap::new();
+    let mut seen_bodies: HashSet<String> = HashSet::new();
+    for candidate in candidates {
+        let taken = per_file.entry(candidate.path.clone()).or_default();
+        if *taken >= config.max_snippets_per_file || !seen_bodies.insert(candidate.body.clone()) {
+            continue;
+        }
+        let header = template::comment(language, &format!("Path: {}", candidate.source));
+        let header_tokens = count(&header);
+        let room = config
+            .snippet_tokens
+            .min(config.context_tokens.saturating_sub(context_used))
+            .saturating_sub(header_tokens);
+        let (body, body_tokens) = cut_to_tokens(&candidate.body, room, count);
+        if body.trim().is_empty() {
+            continue;
+        }
+        *taken += 1;
+        context_used += header_tokens + body_tokens;
+        context_parts.push(PromptPart {
+            kind: candidate.kind,
+            source: candidate.source,
+            text: header + &body,
+            tokens: header_tokens + body_tokens,
+        });
+    }
+    // The most relevant snippet goes last, nearest the code.
+    context_parts.reverse();
+    let context: String = context_parts.iter().map(|p| p.text.as_str()).collect();
+
+    let shown_path = current.map(|p| display_path(input.indexes, p));
+    let header = shown_path
+        .as_deref()
+        .map(|p| template::comment(language, &format!("Path: {p}")))
+        .unwrap_or_default();
+    let mut parts = context_parts;
+    if !header.is_empty() {
+        parts.push(PromptPart {
+            kind: PartKind::Header,
+            source: shown_path.clone().unwrap_or_default(),
+            tokens: count(&header),
+            text: header.clone(),
+        });
+    }
+    let name = shown_path.clone().unwrap_or_else(|| "document".into());
+    parts.push(PromptPart {
+        kind: PartKind::Prefix,
+        source: name.clone(),
+        text: prefix_text.clone(),
+        tokens: win.prefix_tokens,
+    });
+    parts.push(PromptPart {
+        kind: PartKind::Suffix,
+        source: name,
+        text: suffix_text.clone(),
+        tokens: win.suffix_tokens,
+    });
+
+    let language_name = language.map(|l| l.name()).unwrap_or("text");
+    let full_prefix = format!("{context}{header}{prefix_text}");
+    let (prompt, suffix) = match &format {
+        PromptFormat::Auto => (full_prefix, Some(suffix_text.clone())),
+        PromptFormat::PrefixOnly => (full_prefix, None),
+        PromptFormat::Fim(t) => (
+            template::render(
+                t.text,
+                &[("prefix", &full_prefix), ("suffix", &suffix_text)],
+            ),
+            None,
+        ),
+        PromptFormat::Custom(text) => {
+            let has_context = text.contains("{context}");
+            let prefix_field = if has_context {
+                format!("{header}{prefix_text}")
+            } else {
+                full_prefix
+            };
+            (
+                template::render(
+                    text,
+                    &[
+                        ("prefix", &prefix_field),
+                        ("suffix", &suffix_text),
+                        ("context", &context),
+                        ("path", shown_path.as_deref().unwrap_or("")),
+                        ("language", language_name),
+                    ],
+                ),
+                None,
+            )
+        }
+        PromptFormat::Chat => {
+            let mut message = String::from(CHAT_INSTRUCTION);
+            message.push_str("\n\n");
+            if !context.is_empty() {
+                message.push_str("Context from other files:\n");
+                message.push_str(&context);
+                message.push('\n');
+            }
+            let _ = writeln!(
+                message,
+                "File: {} ({language_name})",
+                shown_path.as_deref().unwrap_or("untitled")
+            );
+            message.push_str(&prefix_text);
+            message.push_str(CURSOR_MARK);
+            message.push_str(&suffix_text);
+            (message, None)
+        }
+    };
+    BuiltPrompt {
+        format: format.name(),
+        prompt,
+        suffix,
+        stop: format.stop(),
+        parts,
+        prefix_range: win.prefix,
+        suffix_range: win.suffix,
+        prefix_text,
+        suffix_text,
+        prefix_budget: BudgetUse {
+            used: win.prefix_tokens,
+            limit: win.prefix_limit,
+        },
+        suffix_budget: BudgetUse {
+            used: win.suffix_tokens,
+            limit: config.suffix_tokens,
+        },
+        context_budget: BudgetUse {
+            used: context_used,
+            limit: config.context_tokens,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn approx(text: &str) -> usize {
+        text.len().div_ceil(4)
+    }
+
+    fn built(text: &str, cursor: usize, config: &CompletionConfig) -> BuiltPrompt {
+        let rope = Rope::from_str(text);
+        build_prompt(
+            &PromptInput {
+                rope: &rope,
+                cursor,
+                path: None,
+                language: Some(Language::Rust),
+                config,
+                indexes: &[],
+                open_documents: &[],
+            },
+            &approx,
+        )
+    }
+
+    #[test]
+    fn prefix_and_suffix_join_to_the_window_and_respect_budgets() {
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&format!("let value_{i} = {i};\n"));
+        }
+        let cursor = text.len() / 2;
+        let config = CompletionConfig {
+            prefix_tokens: 50,
+            suffix_tokens: 20,
+            ..CompletionConfig::default()
+        };
+        let b = built(&text, cursor, &config);
+        // The suffix's unused budget goes to the prefix.
+        assert_eq!(b.prefix_budget.limit, 50 + 20 - b.suffix_budget.used);
+        assert!(b.prefix_budget.used <= b.prefix_budget.limit);
+        assert!(
+            b.prefix_budget.used + 8 > b.prefix_budget.limit,
+            "{:?}",
+            b.prefix_budget
+        );
+        assert!(b.suffix_budget.used <= 20, "{:?}", b.suffix_budget);
+        assert_eq!(b.prefix_range.end, b.suffix_range.start);
+        assert_eq!(&text[b.prefix_range.clone()], b.prefix_text);
+        assert_eq!(&text[b.suffix_range.clone()], b.suffix_text);
+        // Whole lines, except the cursor's own.
+        assert!(b.prefix_range.start == 0 || text[..b.prefix_range.start].ends_with('\n'));
+    }
+
+    #[test]
+    fn out_of_range_cursors_are_clamped() {
+        let b = built("é", 1, &CompletionConfig::default());
+        assert_eq!(b.prefix_text, "");
+        let b = built("ab", 99, &CompletionConfig::default());
+        assert_eq!(b.prefix_text, "ab");
+        assert_eq!(b.suffix_text, "");
+    }
+
+    #[test]
+    fn identifiers_are_nearest_first_without_keywords() {
+        assert_eq!(
+            identifiers_nearest_last("let area = rect.width * rect.height; fn x"),
+            vec!["height", "rect", "width", "area"]
+        );
+    }
+}

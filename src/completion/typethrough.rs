@@ -1,0 +1,223 @@
+//! Latency helpers with no I/O: [`TypeThrough`] answers a request from the suggestion on screen
+//! when the user types its first characters, and [`AdaptiveDebounce`] picks the delay of automatic
+//! requests from the backend's recent latency.
+//!
+//! ```
+//! use augur::completion::typethrough::TypeThrough;
+//! use ropey::Rope;
+//!
+//! let mut shown = TypeThrough::default();
+//! let before = Rope::from_str("let x = \n");
+//! shown.remember("file:///a.rs", &before, 8, "compute(1);");
+//! let typed = Rope::from_str("let x = comp\n");
+//! assert_eq!(shown.lookup("file:///a.rs", &typed, 12).as_deref(), Some("ute(1);"));
+//! ```
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use ropey::Rope;
+
+use super::prompt::clamp_cursor;
+
+/// The suggestion last shown in one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shown {
+    key: String,
+    /// The byte offset where the suggestion was to be inserted.
+    start: usize,
+    /// The text of the line before `start` (an anchor that holds across document versions).
+    line_before: String,
+    /// The text of the line after `start` when it was shown.
+    line_after: String,
+    /// The suggestion.
+    text: String,
+}
+
+/// The most recent suggestions shown, one per document (at most 64 documents).
+#[derive(Debug, Clone, Default)]
+pub struct TypeThrough {
+    shown: VecDeque<Shown>,
+}
+
+const MAX_DOCUMENTS: usize = 64;
+
+fn line_around(rope: &Rope, at: usize) -> (String, String) {
+    let line = rope.byte_to_line(at);
+    let start = rope.line_to_byte(line);
+    let end = if line + 1 < rope.len_lines() {
+        rope.line_to_byte(line + 1)
+    } else {
+        rope.len_bytes()
+    };
+    let before = rope.byte_slice(start..at).to_string();
+    let after = rope.byte_slice(at..end).to_string();
+    let after = after.trim_end_matches(['\n', '\r']).to_string();
+    (before, after)
+}
+
+impl TypeThrough {
+    /// Remembers the suggestion shown at `cursor` in document `key` (replacing that document's
+    /// previous one). An empty suggestion forgets the document.
+    pub fn remember(&mut self, key: &str, rope: &Rope, cursor: usize, suggestion: &str) {
+        self.shown.retain(|s| s.key != key);
+        if suggestion.is_empty() {
+            return;
+        }
+        let cursor = clamp_cursor(rope, cursor);
+        let (line_before, line_after) = line_around(rope, cursor);
+        self.shown.push_back(Shown {
+            key: key.to_string(),
+            start: cursor,
+            line_before,
+            line_after,
+            text: suggestion.to_string(),
+        });
+        while self.shown.len() > MAX_DOCUMENTS {
+            self.shown.pop_front();
+        }
+    }
+
+    /// Forgets a document (closed, or its suggestion rejected).
+    pub fn forget(&mut self, key: &str) {
+        self.shown.retain(|s| s.key != key);
+    }
+
+    /// The rest of the suggestion shown in `key` if the text typed since is its beginning and
+    /// nothing else on the line changed; `None` otherwise (also when all of it was typed).
+    pub fn lookup(&self, key: &str, rope: &Rope, cursor: usize) -> Option<String> {
+        let shown = self.shown.iter().find(|s| s.key == key)?;
+        if cursor > rope.len_bytes() || cursor < shown.start {
+            return None;
+        }
+        let cursor = clamp_cursor(rope, cursor);
+        let start = shown.start.checked_sub(shown.line_before.len())?;
+        if cursor < shown.start || start > rope.len_bytes() {
+            return None;
+        }
+        // The line must start where it started, with the same text before the suggestion.
+        let line = rope.byte_to_line(shown.start.min(rope.len_bytes()));
+        if rope.line_to_byte(line) != start {
+            return None;
+        }
+        let (before, after) = line_around(rope, cursor);
+        let typed_len = cursor - shown.start;
+        if before.len() != shown.line_before.len() + typed_len
+            || !before.starts_with(&shown.line_before)
+            || after != shown.line_after
+        {
+            return None;
+        }
+        let typed = &before[shown.line_before.len()..];
+        let rest = shown.text.strip_prefix(typed)?;
+        (!rest.is_empty()).then(|| rest.to_string())
+    }
+}
+
+/// The delay before an automatic request: the configured base, raised while the backend is slow
+/// (half its recent latency), within bounds.
+#[derive(Debug, Clone)]
+pub struct AdaptiveDebounce {
+    base: Duration,
+    min: Duration,
+    max: Duration,
+    recent: VecDeque<Duration>,
+}
+
+impl AdaptiveDebounce {
+    /// A debounce with a base delay and bounds.
+    pub fn new(base: Duration, min: Duration, max: Duration) -> AdaptiveDebounce {
+        AdaptiveDebounce {
+            base,
+            min: min.min(max),
+            max,
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// From the `completion` settings.
+    pub fn from_config(config: &super::config::CompletionConfig) -> AdaptiveDebounce {
+        let mut debounce = AdaptiveDebounce::new(Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        debounce.configure(config);
+        debounce
+    }
+
+    /// Takes the base delay and bounds from the `completion` settings, keeping the latencies seen.
+    pub fn configure(&mut self, config: &super::config::CompletionConfig) {
+        self.max = Duration::from_millis(config.debounce_max_ms);
+        self.min = Duration::from_millis(config.debounce_min_ms).min(self.max);
+        self.base = Duration::from_millis(config.debounce_ms);
+    }
+
+    /// Records how long a backend request took (the last 16 count).
+    pub fn record(&mut self, latency: Duration) {
+        self.recent.push_back(latency);
+        while self.recent.len() > 16 {
+            self.recent.pop_front();
+        }
+    }
+
+    /// The median of the recent latencies, if any.
+    pub fn median_latency(&self) -> Option<Duration> {
+        if self.recent.is_empty() {
+            return None;
+        }
+        let mut sorted: Vec<Duration> = self.recent.iter().copied().collect();
+        sorted.sort();
+        Some(sorted[sorted.len() / 2])
+    }
+
+    /// The delay for the next automatic request.
+    pub fn delay(&self) -> Duration {
+        let adaptive = self.median_latency().map(|m| m / 2).unwrap_or_default();
+        self.base.max(adaptive).clamp(self.min, self.max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn debounce_follows_latency_within_bounds() {
+        let mut d = AdaptiveDebounce::new(ms(75), ms(25), ms(400));
+        assert_eq!(d.delay(), ms(75));
+        for _ in 0..5 {
+            d.record(ms(600));
+        }
+        assert_eq!(d.delay(), ms(300));
+        for _ in 0..16 {
+            d.record(ms(5_000));
+        }
+        assert_eq!(d.delay(), ms(400));
+        for _ in 0..16 {
+            d.record(ms(10));
+        }
+        assert_eq!(d.delay(), ms(75));
+    }
+
+    #[test]
+    fn type_through_follows_typing_and_stops_on_divergence() {
+        let mut t = TypeThrough::default();
+        let rope = Rope::from_str("a\nlet x = ;\nb\n");
+        t.remember("k", &rope, 10, "foo(1)");
+        let typed = Rope::from_str("a\nlet x = fo;\nb\n");
+        assert_eq!(t.lookup("k", &typed, 12).as_deref(), Some("o(1)"));
+        // Another document, another cursor, divergent text, all typed: no answer.
+        assert_eq!(t.lookup("other", &typed, 12), None);
+        assert_eq!(t.lookup("k", &typed, 11), None);
+        let wrong = Rope::from_str("a\nlet x = fx;\nb\n");
+        assert_eq!(t.lookup("k", &wrong, 12), None);
+        let all = Rope::from_str("a\nlet x = foo(1);\nb\n");
+        assert_eq!(t.lookup("k", &all, 16), None);
+        // A line inserted above moves the anchor: no answer rather than a wrong one.
+        let moved = Rope::from_str("z\na\nlet x = fo;\nb\n");
+        assert_eq!(t.lookup("k", &moved, 14), None);
+        // Out of range cursors are harmless.
+        assert_eq!(t.lookup("k", &typed, 999), None);
+    }
+}

@@ -1,0 +1,314 @@
+//! The completion engine against a fake backend on 127.0.0.1: it streams and stops reading once
+//! the suggestion is complete (the server sees the connection closed), answers type-through with
+//! no second call, sends retrieved context, rejects broken code, and fails with typed errors.
+//! Also `augur complete` (its `run_complete_with`) in both of its modes.
+
+mod completion_support;
+#[path = "llm_support/mod.rs"]
+mod llm_support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use augur::completion::cli::{CompleteArgs, run_complete_with};
+use augur::completion::{
+    CompletionConfig, CompletionEngine, CompletionError, EngineRequest, SuggestionSource, Trigger,
+};
+use augur::index::IndexConfig;
+use augur::llm::{CacheConfig, LlmError, LlmSettings};
+use completion_support::Workspace;
+use llm_support::{Fake, client_with, model, openai_stream};
+use ropey::Rope;
+
+const DOC: &str = "fn add(a: i32, b: i32) -> i32 {\n    \n}\n";
+const CURSOR: usize = 36;
+
+fn no_cache() -> LlmSettings {
+    LlmSettings {
+        cache: CacheConfig {
+            enabled: false,
+            ..CacheConfig::default()
+        },
+    }
+}
+
+fn engine(fake: &Fake) -> CompletionEngine {
+    CompletionEngine::new(Arc::new(client_with(
+        model("openai", &fake.url),
+        no_cache(),
+    )))
+}
+
+fn request(text: &str, cursor: usize, config: CompletionConfig) -> EngineRequest {
+    EngineRequest {
+        language_id: Some("rust".into()),
+        trigger: Trigger::Invoked,
+        ..EngineRequest::new(
+            "file:///w/src/lib.rs",
+            Rope::from_str(text),
+            cursor,
+            Arc::new(config),
+        )
+    }
+}
+
+#[tokio::test]
+async fn the_stream_stops_once_the_suggestion_is_complete() {
+    let fake = Fake::start().await;
+    let mut pieces = vec!["a ", "+ b", "\n}", "\n\nfn main() {\n"];
+    pieces.extend(std::iter::repeat_n("    println!(\"more\");\n", 40));
+    fake.push(openai_stream(&pieces).paced(Duration::from_millis(20)));
+    let engine = engine(&fake);
+    let started = std::time::Instant::now();
+    let suggestion = engine
+        .complete(request(DOC, CURSOR, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(suggestion.text, "a + b");
+    assert_eq!(suggestion.range, CURSOR..CURSOR);
+    assert!(suggestion.stopped_early);
+    assert_eq!(suggestion.source, SuggestionSource::Model);
+    // Far fewer than the 44 paced pieces were read.
+    assert!(
+        started.elapsed() < Duration::from_millis(20 * 20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(suggestion.timings.ttft_ms.is_some());
+    assert!(suggestion.timings.total_ms >= suggestion.timings.prompt_build_ms);
+    assert!(
+        fake.wait_dropped(1, Duration::from_secs(5)).await,
+        "the server saw the connection closed"
+    );
+    // What the backend received: the prefix and suffix around the cursor.
+    let body = &fake.requests()[0].body;
+    assert!(body["prompt"].as_str().unwrap().ends_with("-> i32 {\n    "));
+    assert_eq!(body["suffix"], "\n}\n");
+    assert_eq!(body["stream"], true);
+}
+
+#[tokio::test]
+async fn typing_through_a_suggestion_needs_no_second_call() {
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["let total = a + b;\n    total", "\n}\n"]));
+    let engine = engine(&fake);
+    let first = engine
+        .complete(request(DOC, CURSOR, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(first.text, "let total = a + b;\n    total");
+    assert_eq!(fake.calls(), 1);
+
+    let typed = "fn add(a: i32, b: i32) -> i32 {\n    let to\n}\n";
+    let second = engine
+        .complete(request(typed, CURSOR + 6, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(second.source, SuggestionSource::TypeThrough);
+    assert_eq!(second.text, "tal = a + b;\n    total");
+    assert_eq!(second.range, CURSOR + 6..CURSOR + 6);
+    assert_eq!(fake.calls(), 1, "no second backend call");
+    // The peek the LSP layer uses before debouncing says the same.
+    assert_eq!(
+        engine
+            .type_through("file:///w/src/lib.rs", &Rope::from_str(typed), CURSOR + 6)
+            .as_deref(),
+        Some("tal = a + b;\n    total")
+    );
+
+    // Typing something else goes back to the model.
+    fake.push(openai_stream(&["x;", "\n"]));
+    let other = "fn add(a: i32, b: i32) -> i32 {\n    let q\n}\n";
+    let third = engine
+        .complete(request(other, CURSOR + 5, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(third.source, SuggestionSource::Model);
+    assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test]
+async fn multi_line_suggestions_that_break_the_syntax_are_dropped() {
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["let x = (1;\n    let y = [2;\n"]));
+    let engine = engine(&fake);
+    let suggestion = engine
+        .complete(request(DOC, CURSOR, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert!(suggestion.is_empty(), "{:?}", suggestion.text);
+    assert!(suggestion.note.unwrap().contains("syntax"));
+}
+
+#[tokio::test]
+async fn errors_are_typed() {
+    let fake = Fake::start().await;
+    let engine = engine(&fake);
+    let unknown = CompletionConfig {
+        model: "nope".into(),
+        ..CompletionConfig::default()
+    };
+    match engine.complete(request(DOC, CURSOR, unknown)).await {
+        Err(CompletionError::Llm(LlmError::UnknownModel { name })) => assert_eq!(name, "nope"),
+        other => panic!("{other:?}"),
+    }
+    let mut secret = request("TOKEN=", 6, CompletionConfig::default());
+    secret.path = Some("/w/.env".into());
+    let error = engine.complete(secret).await.unwrap_err();
+    assert!(matches!(error, CompletionError::Excluded(_)), "{error:?}");
+    assert_eq!(error.code(), "excluded");
+
+    fake.push(llm_support::Reply::status(400, "bad request"));
+    let error = engine
+        .complete(request(DOC, CURSOR, CompletionConfig::default()))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CompletionError::Llm(_)), "{error:?}");
+    assert_eq!(fake.calls(), 1, "only the last request reached the backend");
+    // Out-of-range cursors are clamped, not a panic.
+    fake.push(openai_stream(&["1"]));
+    let end = engine
+        .complete(request("x = ", 999, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(end.range, 4..4);
+}
+
+#[tokio::test]
+async fn retrieved_definitions_reach_the_backend() {
+    let ws = Workspace::new(
+        "//- /src/geometry.rs\n/// Area of a rectangle.\npub fn rect_area(w: f64, h: f64) -> f64 { w * h }\n\
+         //- /src/main.rs\nfn main() {\n    let a = rect_area($0);\n}\n",
+    );
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["2.0, 3.0", "\n"]));
+    let engine = engine(&fake);
+    let (path, text, cursor) = ws.cursor();
+    let suggestion = engine
+        .complete(EngineRequest {
+            path: Some(path),
+            indexes: vec![Arc::clone(&ws.index)],
+            ..request(&text, cursor, CompletionConfig::default())
+        })
+        .await
+        .unwrap();
+    assert_eq!(suggestion.text, "2.0, 3.0");
+    let prompt = fake.requests()[0].body["prompt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        prompt.contains("// Path: src/geometry.rs\n// Area of a rectangle.\npub fn rect_area(w: f64, h: f64) -> f64\n"),
+        "{prompt}"
+    );
+}
+
+#[tokio::test]
+async fn debounce_is_zero_for_invoked_requests_and_adapts_otherwise() {
+    let fake = Fake::start().await;
+    let engine = engine(&fake);
+    let config = CompletionConfig::default();
+    assert_eq!(
+        engine.debounce_delay(Trigger::Invoked, &config),
+        Duration::ZERO
+    );
+    assert_eq!(
+        engine.debounce_delay(Trigger::Automatic, &config),
+        Duration::from_millis(75)
+    );
+}
+
+fn index_config(cache: &tempfile::TempDir) -> IndexConfig {
+    IndexConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..IndexConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn augur_complete_explains_a_position() {
+    let ws = Workspace::new(
+        "//- /src/geometry.rs\n/// Area of a rectangle.\npub fn rect_area(w: f64, h: f64) -> f64 { w * h }\n\
+         //- /src/main.rs\nfn main() {\n    let a = rect_area(\n}\n",
+    );
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["2.0, 3.0);", "\n"]));
+    let models = BTreeMap::from([("default".to_string(), model("openai", &fake.url))]);
+    let cache = tempfile::tempdir().unwrap();
+    let args = CompleteArgs {
+        position: Some(format!("{}:2:23", ws.root.join("src/main.rs").display())),
+        root: Some(ws.root.clone()),
+        explain: true,
+        ..CompleteArgs::default()
+    };
+    let mut out = Vec::new();
+    run_complete_with(
+        &models,
+        &no_cache(),
+        &index_config(&cache),
+        &CompletionConfig::default(),
+        &args,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    for expected in [
+        "index: ",
+        "budget: prefix ",
+        "----- definition src/geometry.rs",
+        "pub fn rect_area(w: f64, h: f64) -> f64",
+        "----- prefix src/main.rs",
+        "    let a = rect_area(\n",
+        "----- suggestion -----\n2.0, 3.0);\n",
+        "----- timings -----\nprompt build ",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    let sent = fake.requests()[0].body["prompt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(sent.ends_with("    let a = rect_area("), "{sent}");
+}
+
+#[tokio::test]
+async fn augur_complete_keeps_the_raw_prompt_mode() {
+    let fake = Fake::start().await;
+    fake.push(llm_support::openai_body("return a + b;"));
+    let models = BTreeMap::from([("default".to_string(), model("openai", &fake.url))]);
+    let cache = tempfile::tempdir().unwrap();
+    let args = CompleteArgs {
+        prompt: Some("fn add(a: i32, b: i32) -> i32 {\n".into()),
+        ..CompleteArgs::default()
+    };
+    let mut out = Vec::new();
+    run_complete_with(
+        &models,
+        &no_cache(),
+        &index_config(&cache),
+        &CompletionConfig::default(),
+        &args,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "return a + b;\n");
+    // A position that is not FILE:LINE:COL is a clear error.
+    let bad = CompleteArgs {
+        position: Some("main.rs:0:1".into()),
+        ..CompleteArgs::default()
+    };
+    let error = run_complete_with(
+        &models,
+        &no_cache(),
+        &index_config(&cache),
+        &CompletionConfig::default(),
+        &bad,
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("1-based"), "{error}");
+}
