@@ -430,3 +430,60 @@ async fn total_timeout_bounds_a_slow_stream() {
     let err = client.complete(stream_request()).await.unwrap_err();
     assert_eq!(err.code(), "llm.timeout.total");
 }
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured_exactly_with_a_paused_clock() {
+    let fake = Fake::start().await;
+    let mut config = model("openai", &fake.url);
+    config.max_retry_after_ms = 60_000;
+    config.total_timeout_ms = 120_000;
+    let client = client(config);
+    fake.push(Reply::status(429, "later").header("retry-after", "30"));
+    fake.push(openai_body("ok"));
+    let started = tokio::time::Instant::now();
+    assert_eq!(client.complete(request()).await.unwrap().text, "ok");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(30) && waited < Duration::from_secs(31),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_grows_exponentially_with_a_paused_clock() {
+    let fake = Fake::start().await;
+    let mut config = model("openai", &fake.url);
+    config.retry_base_delay_ms = 1_000;
+    config.retry_max_delay_ms = 10_000;
+    config.total_timeout_ms = 120_000;
+    let client = client(config);
+    fake.push(Reply::status(500, "a"));
+    fake.push(Reply::status(502, "b"));
+    fake.push(openai_body("third time"));
+    let started = tokio::time::Instant::now();
+    assert_eq!(client.complete(request()).await.unwrap().text, "third time");
+    let waited = started.elapsed();
+    // 1 s then 2 s, each with up to as much again of jitter.
+    assert!(
+        waited >= Duration::from_secs(3) && waited < Duration::from_secs(6),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn first_token_timeout_fires_at_its_time_with_a_paused_clock() {
+    let fake = Fake::start().await;
+    let mut config = model("openai", &fake.url);
+    config.first_token_timeout_ms = 10_000;
+    config.retries = 0;
+    let client = client(config);
+    fake.push(openai_stream(&["late"]).first_after(Duration::from_secs(60)));
+    let started = tokio::time::Instant::now();
+    let err = client.complete(stream_request()).await.unwrap_err();
+    assert_eq!(err.code(), "llm.timeout.first_token");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(10) && waited < Duration::from_millis(10_100),
+        "{waited:?}"
+    );
+}
