@@ -4,6 +4,10 @@
 //!
 //! Run with `cargo bench --bench llm_client`. Targets: a hit under 20 µs; a miss under 200 µs more
 //! than the raw round trip.
+//!
+//! Measured on the 2-core development machine (load average about 7 from parallel builds),
+//! medians: cache hit 1.2 µs; cache miss 85.7 µs against a raw round trip of 73.6 µs (about 12 µs
+//! of client overhead); a miss through the limiter 88.1 µs (about 15 µs of overhead).
 
 use std::collections::BTreeMap;
 

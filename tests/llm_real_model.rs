@@ -236,4 +236,26 @@ async fn real_model_completes_streams_and_cancels() {
     );
     let metrics = openai.metrics();
     assert!(metrics.endpoints[0].ttft.p50.is_some());
+
+    // `augur doctor` passes against the real server.
+    let config = ModelConfig {
+        url: format!("{}/v1", server.url),
+        model: "SmolLM2-135M".into(),
+        ..ModelConfig::default()
+    };
+    let mut out = Vec::new();
+    let ok = augur::llm::cli::run_doctor(
+        &BTreeMap::from([("default".to_owned(), config)]),
+        &augur::llm::cli::DoctorArgs {
+            model: None,
+            timeout_ms: 60_000,
+            no_completion: false,
+        },
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let report = String::from_utf8(out).unwrap();
+    assert!(ok, "{report}");
+    assert!(report.contains("completion: ok in"), "{report}");
 }

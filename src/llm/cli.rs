@@ -162,7 +162,10 @@ async fn check_endpoint(
     args: &DoctorArgs,
     out: &mut impl Write,
 ) -> anyhow::Result<bool> {
-    let info = client.endpoints("probe")?.remove(0);
+    let Some(info) = client.endpoints("probe")?.into_iter().next() else {
+        writeln!(out, "  no endpoint configured: set `url` or `endpoints`")?;
+        return Ok(false);
+    };
     writeln!(out, "  endpoint {} [{}]", info.url, info.backend)?;
     match &info.api_key_env {
         Some(env) if std::env::var_os(env).is_none_or(|v| v.is_empty()) => {
