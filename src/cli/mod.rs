@@ -8,7 +8,8 @@
 //! augur index [DIR]           # build or update the workspace index, with a progress bar
 //! augur search QUERY [DIR]    # ranked symbols and code from the index: path:line:col kind name
 //! augur doctor                # check every configured model: reachable, auth, model, latency
-//! augur complete --prompt 'fn add(a: i32, b: i32) -> i32 {'   # one completion from the model
+//! augur complete src/main.rs:12:5 --explain                 # what the editor would be offered
+//! augur complete --prompt 'fn add(a: i32, b: i32) -> i32 {'   # one raw completion from the model
 //! ```
 
 mod check_config;
@@ -57,8 +58,8 @@ pub enum Command {
     Search(crate::index::cli::SearchArgs),
     /// Check every configured model and endpoint: reachable, credentials, model present, latency.
     Doctor(crate::llm::cli::DoctorArgs),
-    /// Ask a model for one completion.
-    Complete(crate::llm::cli::CompleteArgs),
+    /// Complete at FILE:LINE:COL with workspace context (as an editor would), or send a raw prompt.
+    Complete(crate::completion::cli::CompleteArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -93,7 +94,7 @@ pub fn run(cli: Cli) -> ExitCode {
             let config = load_config(Path::new("."));
             report(block_on(async {
                 let out = &mut std::io::stdout();
-                crate::llm::cli::run_complete(&config.models, &config.llm, &args, out).await
+                crate::completion::cli::run_complete(&config, &args, out).await
             }))
         }
     }

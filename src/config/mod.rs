@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::completion::CompletionConfig;
 use crate::index::config::IndexConfig;
 use crate::llm::config::{LlmSettings, ModelConfig};
 
@@ -49,6 +50,8 @@ pub struct Config {
     pub llm: LlmSettings,
     /// The workspace index.
     pub index: IndexConfig,
+    /// AI completions.
+    pub completion: CompletionConfig,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             models: BTreeMap::from([("default".to_owned(), ModelConfig::default())]),
             llm: LlmSettings::default(),
             index: IndexConfig::default(),
+            completion: CompletionConfig::default(),
         }
     }
 }

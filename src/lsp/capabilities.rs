@@ -129,6 +129,12 @@ pub fn server_capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             file_operations: None,
         }),
         workspace_symbol_provider: Some(tower_lsp_server::ls_types::OneOf::Left(true)),
+        inline_completion_provider: Some(tower_lsp_server::ls_types::OneOf::Left(true)),
+        completion_provider: Some(tower_lsp_server::ls_types::CompletionOptions {
+            resolve_provider: Some(false),
+            trigger_characters: None,
+            ..Default::default()
+        }),
         document_symbol_provider: Some(tower_lsp_server::ls_types::OneOf::Left(true)),
         ..ServerCapabilities::default()
     }

@@ -34,6 +34,7 @@ pub fn build(
     let shared = state.clone();
     let (service, socket) = LspService::build(move |client| Server::new(shared, client))
         .custom_method("augur/status", Server::status)
+        .custom_method("textDocument/inlineCompletion", Server::inline_completion)
         .custom_method("augur/search", Server::search)
         .custom_method(
             "window/workDoneProgress/cancel",

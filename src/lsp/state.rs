@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard}
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::completion::CompletionEngine;
 use crate::config::{self, Config, ConfigError, ConfigLayer};
 use crate::documents::{Document, DocumentStore, PositionEncoding};
 use crate::index::WorkspaceIndex;
+use crate::llm::{LlmClient, LlmDeps};
 use crate::lsp::capabilities::ClientCaps;
 use crate::workspace::{WorkspaceRoot, root_paths};
 
@@ -76,6 +78,9 @@ pub struct ServerState {
     progress_cancels: Mutex<HashMap<String, CancellationToken>>,
     reindex_queue: OnceLock<mpsc::UnboundedSender<String>>,
     kept: Mutex<Kept>,
+    engine: RwLock<Option<Arc<CompletionEngine>>>,
+    completions: Mutex<HashMap<String, (u64, CancellationToken)>>,
+    completion_generation: std::sync::atomic::AtomicU64,
 }
 
 impl ServerState {
@@ -95,6 +100,9 @@ impl ServerState {
             progress_cancels: Mutex::default(),
             reindex_queue: OnceLock::new(),
             kept: Mutex::default(),
+            engine: RwLock::default(),
+            completions: Mutex::default(),
+            completion_generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -286,6 +294,75 @@ impl ServerState {
             .unwrap_or_else(|e| e.into_inner())
             .0
             .push(thing);
+    }
+
+    /// Builds the LLM client and the completion engine from the current configuration (once);
+    /// later configurations reach the client through [`Self::reconfigure_models`].
+    pub fn start_engine(&self) -> Result<(), String> {
+        let config = self.config();
+        let deps = LlmDeps {
+            settings: config.llm.clone(),
+            ..LlmDeps::default()
+        };
+        let client = LlmClient::new(&config.models, deps).map_err(|e| e.to_string())?;
+        let engine = Arc::new(CompletionEngine::new(Arc::new(client)));
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(engine);
+        Ok(())
+    }
+
+    /// Hands a new model configuration to the LLM client: it takes effect on the next request.
+    pub fn reconfigure_models(&self, config: &Config) -> Result<(), String> {
+        match self.completion_engine() {
+            Some(engine) => engine
+                .client()
+                .reconfigure(&config.models)
+                .map_err(|e| e.to_string()),
+            None => self.start_engine(),
+        }
+    }
+
+    /// The completion engine, once models are configured.
+    pub fn completion_engine(&self) -> Option<Arc<CompletionEngine>> {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Starts a completion for a document: cancels the one still running for it (its model call
+    /// is dropped) and returns this one's generation and cancellation token.
+    pub fn begin_completion(&self, key: &str) -> (u64, CancellationToken) {
+        let generation = self.completion_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let token = CancellationToken::new();
+        let mut running = self.completions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, older)) = running.insert(key.to_owned(), (generation, token.clone())) {
+            older.cancel();
+        }
+        (generation, token)
+    }
+
+    /// Ends a completion (if a newer one has not replaced it already).
+    pub fn end_completion(&self, key: &str, generation: u64) {
+        let mut running = self.completions.lock().unwrap_or_else(|e| e.into_inner());
+        if running.get(key).is_some_and(|(g, _)| *g == generation) {
+            running.remove(key);
+        }
+    }
+
+    /// The other open documents with file paths, as context for a completion in `key`.
+    pub fn other_documents(&self, key: &str) -> Vec<(std::path::PathBuf, ropey::Rope)> {
+        let docs = self.documents();
+        docs.uris()
+            .filter(|uri| *uri != key)
+            .filter_map(|uri| {
+                let path = uri
+                    .parse::<tower_lsp_server::ls_types::Uri>()
+                    .ok()?
+                    .to_file_path()?
+                    .into_owned();
+                Some((path, docs.get(uri)?.text))
+            })
+            .collect()
     }
 
     /// Records that `shutdown` was received.

@@ -1,18 +1,17 @@
 //! The completion pipeline shared by `textDocument/inlineCompletion` and `textDocument/completion`.
 //!
-//! For one request at a cursor: snapshot the document; refuse files the index excludes (secrets,
-//! ignored files never reach a model); answer from the suggestion on screen when the user typed
-//! into it (type-through, no model call); otherwise supersede any older request for the same
-//! document (its model call is dropped, which closes its HTTP connection), wait the adaptive
-//! debounce for automatic triggers, and run the completion engine. A result computed for a
-//! document version that has changed meanwhile is dropped.
+//! For one request at a cursor: snapshot the document; answer at once from the suggestion on
+//! screen when the user typed into it (type-through: no debounce, no model call); otherwise
+//! supersede any older request for the same document (its model call is dropped, which closes its
+//! HTTP connection), wait the adaptive debounce for automatic triggers, and run the completion
+//! engine (which also refuses files the index excludes: secrets never reach a model). A result
+//! computed for a document version that has changed meanwhile is dropped.
 //!
 //! Every request gets exactly one answer: a suggestion, nothing (superseded, stale, excluded,
 //! failed), or `RequestCancelled` from the cancellation layer when the client cancels it.
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use tower_lsp_server::ls_types::{Position, Uri};
 
@@ -48,39 +47,34 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     let key = from_proto::doc_key(&ask.uri);
     let doc = state.document(&key)?;
     let cursor = from_proto::offset(&doc.text, ask.position, state.encoding());
-    let path = from_proto::path(&ask.uri);
-    if let Some(path) = &path
-        && state.is_excluded(path)
-    {
-        tracing::debug!(path = %path.display(), "no completion in an excluded file");
-        return None;
-    }
-    if let Some(text) = state.type_through_lookup(&key, &doc.text, cursor) {
+    let engine = state.completion_engine()?;
+    if let Some(text) = engine.type_through(&key, &doc.text, cursor) {
         tracing::debug!("answered by type-through");
-        return Some(Found { doc, text, range: cursor..cursor });
+        return Some(Found {
+            doc,
+            text,
+            range: cursor..cursor,
+        });
     }
     let config = state.config();
     let (generation, cancel) = state.begin_completion(&key);
-    let started = Instant::now();
+    let request = EngineRequest {
+        key: key.clone(),
+        rope: doc.text.clone(),
+        cursor,
+        path: from_proto::path(&ask.uri),
+        language_id: Some(doc.language_id.to_string()),
+        config: Arc::new(config.completion.clone()),
+        indexes: state.indexes(),
+        open_documents: state.other_documents(&key),
+        trigger: ask.trigger,
+    };
     let work = async {
-        if ask.trigger == Trigger::Automatic {
-            tokio::time::sleep(state.debounce_delay(&config.completion)).await;
-        }
-        let engine = state.completion_engine()?;
-        let request = EngineRequest {
-            text: doc.text.clone(),
-            cursor,
-            path: path.clone(),
-            language_id: doc.language_id.to_string(),
-            config: Arc::new(config.completion.clone()),
-            indexes: state.indexes(),
-            open_documents: state.other_documents(&key),
-            trigger: ask.trigger,
-        };
+        tokio::time::sleep(engine.debounce_delay(ask.trigger, &config.completion)).await;
         match engine.complete(request).await {
             Ok(suggestion) => Some(suggestion),
             Err(error) => {
-                tracing::info!(%error, "no completion");
+                tracing::info!(code = error.code(), %error, "no completion");
                 None
             }
         }
@@ -94,18 +88,21 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     };
     state.end_completion(&key, generation);
     let suggestion = outcome?;
-    state.record_latency(started.elapsed());
     let now = state.document(&key)?;
     if now.version != doc.version {
-        tracing::debug!(computed = doc.version, now = now.version, "stale completion dropped");
+        tracing::debug!(
+            computed = doc.version,
+            now = now.version,
+            "stale completion dropped"
+        );
         return None;
     }
     if suggestion.text.is_empty() {
         return None;
     }
-    state.type_through_remember(&key, &doc.text, suggestion.range.start, &suggestion.text);
-    Some(Found { doc, text: suggestion.text, range: suggestion.range })
+    Some(Found {
+        doc,
+        text: suggestion.text,
+        range: suggestion.range,
+    })
 }
-
-/// A bound on how long an automatic trigger waits, whatever the latency history says.
-pub const MAX_DEBOUNCE: Duration = Duration::from_millis(1000);

@@ -30,20 +30,39 @@ pub async fn completion(
     state: &Arc<ServerState>,
     params: CompletionParams,
 ) -> Result<Option<CompletionResponse>> {
-    if !offers_items(state.config().completion.mode, state.caps().inline_completion) {
+    if !offers_items(
+        state.config().completion.mode,
+        state.caps().inline_completion,
+    ) {
         return Ok(None);
     }
-    let invoked = params.context.as_ref().is_some_and(|c| c.trigger_kind == CompletionTriggerKind::INVOKED);
+    let invoked = params
+        .context
+        .as_ref()
+        .is_some_and(|c| c.trigger_kind == CompletionTriggerKind::INVOKED);
     let ask = Ask {
         uri: params.text_document_position.text_document.uri,
         position: params.text_document_position.position,
-        trigger: if invoked { Trigger::Invoked } else { Trigger::Automatic },
+        trigger: if invoked {
+            Trigger::Invoked
+        } else {
+            Trigger::Automatic
+        },
     };
     let Some(found) = suggest(state, ask).await else {
-        return Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: true, items: Vec::new() })));
+        return Ok(Some(CompletionResponse::List(CompletionList {
+            is_incomplete: true,
+            items: Vec::new(),
+        })));
     };
     let range = to_proto::range(&found.doc.text, found.range.clone(), state.encoding());
-    let label = found.text.lines().find(|l| !l.trim().is_empty()).unwrap_or(&found.text).trim().to_owned();
+    let label = found
+        .text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(&found.text)
+        .trim()
+        .to_owned();
     let item = CompletionItem {
         label,
         kind: Some(CompletionItemKind::TEXT),
@@ -52,9 +71,15 @@ pub async fn completion(
         filter_text: None,
         sort_text: Some("0".into()),
         preselect: Some(true),
-        text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: found.text })),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+            range,
+            new_text: found.text,
+        })),
         ..CompletionItem::default()
     };
     // Incomplete: typing on re-asks, so the suggestion follows the text.
-    Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: true, items: vec![item] })))
+    Ok(Some(CompletionResponse::List(CompletionList {
+        is_incomplete: true,
+        items: vec![item],
+    })))
 }

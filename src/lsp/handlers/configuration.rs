@@ -53,6 +53,24 @@ async fn report(client: &Client, errors: Vec<String>) {
     }
 }
 
+/// Follows configuration changes for the rest of the session: a changed `[models]` table reaches
+/// the LLM client, taking effect on the next request.
+pub async fn follow_models(state: std::sync::Arc<ServerState>, client: Client) {
+    let mut changes = state.subscribe_config();
+    let mut models = state.config().models.clone();
+    while changes.changed().await.is_ok() {
+        let config = changes.borrow_and_update().clone();
+        if config.models == models {
+            continue;
+        }
+        models = config.models.clone();
+        if let Err(error) = state.reconfigure_models(&config) {
+            let message = format!("augur: the new model configuration cannot be used: {error}");
+            client.show_message(MessageType::ERROR, message).await;
+        }
+    }
+}
+
 /// Re-reads the configuration files (the user's and each root's) and shows their errors.
 pub async fn reload_files(state: &ServerState, client: &Client) {
     let errors: Vec<String> = state

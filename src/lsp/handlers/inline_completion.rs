@@ -21,11 +21,13 @@ pub async fn inline_completion(
     state: &Arc<ServerState>,
     params: InlineCompletionParams,
 ) -> Result<Option<InlineCompletionResponse>> {
-    let empty = Ok(Some(InlineCompletionResponse::List(InlineCompletionList { items: Vec::new() })));
+    let empty = Ok(Some(InlineCompletionResponse::List(InlineCompletionList {
+        items: Vec::new(),
+    })));
     if state.config().completion.mode == CompletionMode::Items {
         return empty;
     }
-    let trigger = if params.context.trigger_kind == InlineCompletionTriggerKind::Invoked {
+    let trigger = if params.context.trigger_kind == InlineCompletionTriggerKind::INVOKED {
         Trigger::Invoked
     } else {
         Trigger::Automatic
@@ -35,7 +37,9 @@ pub async fn inline_completion(
         position: params.text_document_position.position,
         trigger,
     };
-    let Some(found) = suggest(state, ask).await else { return empty };
+    let Some(found) = suggest(state, ask).await else {
+        return empty;
+    };
     let range = to_proto::range(&found.doc.text, found.range.clone(), state.encoding());
     let item = InlineCompletionItem {
         insert_text: found.text,
@@ -44,5 +48,7 @@ pub async fn inline_completion(
         command: None,
         insert_text_format: None,
     };
-    Ok(Some(InlineCompletionResponse::List(InlineCompletionList { items: vec![item] })))
+    Ok(Some(InlineCompletionResponse::List(InlineCompletionList {
+        items: vec![item],
+    })))
 }

@@ -34,7 +34,11 @@ pub fn initialize(state: &ServerState, params: InitializeParams) -> Result<Initi
     for error in &errors {
         tracing::warn!(%error, "configuration error");
     }
-    state.defer_messages(errors.iter().map(ToString::to_string));
+    let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    if let Err(error) = state.start_engine() {
+        messages.push(format!("augur: the models cannot be used: {error}"));
+    }
+    state.defer_messages(messages);
     tracing::info!(
         encoding = encoding.as_str(),
         roots = state.roots().len(),

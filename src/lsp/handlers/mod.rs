@@ -1,9 +1,12 @@
 //! One module per protocol feature. Each handler takes the shared state (and the client, when it
 //! must talk back), does its work through the core, and converts only in `from_proto`/`to_proto`.
 
+pub mod ai_completion;
+pub mod completion;
 pub mod configuration;
 pub mod debug;
 pub mod indexing;
+pub mod inline_completion;
 pub mod lifecycle;
 pub mod search;
 pub mod status;

