@@ -161,7 +161,17 @@ fn bench_corpus(label: &str, root: &Path, config: &IndexConfig, edit: &str, quer
     drop(index);
 
     let started = Instant::now();
-    let index = WorkspaceIndex::open_in(root, &dir, config).expect("reopen the index");
+    let mut reopen_config = config.clone();
+    if let Some(threads) = std::env::var("PROBE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        reopen_config.threads = threads;
+    }
+    if let Some(mb) = std::env::var("PROBE_MB").ok().and_then(|v| v.parse().ok()) {
+        reopen_config.writer_memory_mb = mb;
+    }
+    let index = WorkspaceIndex::open_in(root, &dir, &reopen_config).expect("reopen the index");
     let again = index
         .build(&NoProgress, &CancellationToken::new())
         .expect("re-index");
@@ -315,7 +325,7 @@ fn main() {
         None => println!("no ~/.cargo/registry/src: skipping the Rust corpus"),
     }
 
-    match python_stdlib() {
+    match python_stdlib().filter(|_| std::env::var_os("PROBE_SKIP_PYTHON").is_none()) {
         Some(stdlib) => {
             let config = IndexConfig {
                 exclude: vec!["site-packages/**".into()],

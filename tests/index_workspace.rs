@@ -717,3 +717,81 @@ fn the_cache_directory_is_per_root_and_overridable() {
     assert_ne!(dir, augur::index::index_dir_for(other.path(), &config));
     assert_eq!(dir, augur::index::index_dir_for(ws.root.path(), &config));
 }
+
+#[test]
+fn the_notify_watcher_applies_file_events() {
+    let ws = Workspace::new();
+    let config = IndexConfig {
+        commit_interval_ms: 50,
+        ..IndexConfig::default()
+    };
+    let index = std::sync::Arc::new(ws.open(&config));
+    index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    let cancel = CancellationToken::new();
+    let committer = index.spawn_committer(cancel.clone());
+    let watcher = augur::index::watch::watch(&index).unwrap();
+    let wait_for = |name: &str, present: bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while has_symbol(&index, name) != present {
+            assert!(
+                Instant::now() < deadline,
+                "{name} never became present={present}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    };
+    ws.write("src/watched.rs", "pub fn seen_by_the_watcher() {}\n");
+    wait_for("seen_by_the_watcher", true);
+    std::fs::rename(ws.path("src/watched.rs"), ws.path("src/renamed.rs")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !index.contains_file("src/renamed.rs") || index.contains_file("src/watched.rs") {
+        assert!(Instant::now() < deadline, "the rename was not applied");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    std::fs::remove_file(ws.path("src/renamed.rs")).unwrap();
+    wait_for("seen_by_the_watcher", false);
+    drop(watcher);
+    cancel.cancel();
+    committer.join().unwrap();
+}
+
+#[test]
+fn the_index_is_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<WorkspaceIndex>();
+    // Searches are answered while a build runs on another thread.
+    let ws = Workspace::new();
+    let index = std::sync::Arc::new(ws.open(&IndexConfig::default()));
+    let builder = {
+        let index = index.clone();
+        std::thread::spawn(move || index.build(&NoProgress, &CancellationToken::new()).unwrap())
+    };
+    while !builder.is_finished() {
+        let _ = search(&index, "request");
+    }
+    assert_eq!(builder.join().unwrap().files_indexed, 19);
+}
+
+#[test]
+fn a_large_run_uses_the_bulk_writer_and_returns_to_the_incremental_one() {
+    let ws = Workspace::new();
+    for i in 0..520 {
+        ws.write(
+            &format!("many/m{i}.py"),
+            format!("def generated_number_{i}():\n    return {i}\n"),
+        );
+    }
+    let (index, summary) = ws.built();
+    assert_eq!(summary.files_indexed, 539, "{summary:?}");
+    assert!(!index.is_read_only());
+    assert!(has_symbol(&index, "generated_number_517"));
+    // The incremental writer works after the run.
+    ws.write("many/m0.py", "def replaced_after_bulk():\n    pass\n");
+    assert_eq!(
+        index.update_path(&ws.path("many/m0.py")).unwrap(),
+        UpdateOutcome::Updated
+    );
+    index.commit().unwrap();
+    assert!(has_symbol(&index, "replaced_after_bulk"));
+    assert!(!has_symbol(&index, "generated_number_0"));
+}

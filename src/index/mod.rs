@@ -22,6 +22,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod progress;
 pub mod schema;
 pub mod search;

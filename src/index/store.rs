@@ -12,10 +12,14 @@ use tantivy::collector::DocSetCollector;
 use tantivy::directory::error::LockError;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tantivy::{
+    Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError,
+    Term,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::config::IndexConfig;
+use super::directory::CacheDirectory;
 use super::progress::{IndexProgress, IndexSummary};
 use super::schema::{FILE, Fields, FileRecord, SCHEMA_VERSION};
 use super::tokenizer::{CODE_TOKENIZER, CodeTokenizer};
@@ -29,6 +33,9 @@ const VERSION_FILE: &str = "augur-index.json";
 
 /// The environment variable that overrides where indexes are kept.
 pub const CACHE_DIR_ENV: &str = "AUGUR_CACHE_DIR";
+
+/// A run with at least this many files to parse uses the bulk writer settings.
+const BULK_FILES: usize = 500;
 
 /// During a full indexing, a commit every this many files keeps work done if the process dies.
 const FILES_PER_BUILD_COMMIT: usize = 5000;
@@ -77,6 +84,7 @@ pub struct WorkspaceIndex {
     dir: PathBuf,
     pub(crate) config: IndexConfig,
     pub(crate) fields: Fields,
+    index: Index,
     pub(crate) reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
     exclusions: Exclusions,
@@ -168,16 +176,10 @@ impl WorkspaceIndex {
                 create(dir, &fields)?
             }
         };
-        let threads = config.effective_threads().clamp(1, 4);
-        let budget = (config.writer_memory_mb.max(15 * threads)) * 1024 * 1024;
-        let writer = match index.writer_with_num_threads(threads, budget) {
-            Ok(writer) => Some(writer),
-            Err(TantivyError::LockFailure(LockError::LockBusy, _)) => {
-                tracing::info!(dir = %dir.display(), "another augur holds the index writer; opening it read-only");
-                None
-            }
-            Err(error) => return Err(error.into()),
-        };
+        let writer = new_writer(&index, config.writer_threads, config.writer_memory_mb)?;
+        if writer.is_none() {
+            tracing::info!(dir = %dir.display(), "another augur holds the index writer; opening it read-only");
+        }
         Ok(WorkspaceIndex {
             root,
             dir: dir.to_path_buf(),
@@ -188,6 +190,7 @@ impl WorkspaceIndex {
             },
             config: config.clone(),
             fields,
+            index,
             reader,
             writer: Mutex::new(writer),
             files: Mutex::new(files),
@@ -277,6 +280,16 @@ impl WorkspaceIndex {
         summary.files_unchanged = candidates.len() - to_process.len();
         let total = to_process.len();
         progress.begin(total);
+        // Many files: a writer with more threads and memory for the duration of the run.
+        let bulk = total >= BULK_FILES
+            && self.config.bulk_writer_threads > self.config.writer_threads.max(1);
+        if bulk {
+            self.commit()?;
+            self.replace_writer(
+                self.config.bulk_writer_threads,
+                self.config.bulk_writer_memory_mb,
+            );
+        }
 
         let next = AtomicUsize::new(0);
         let threads = self.config.effective_threads().min(total.max(1));
@@ -360,11 +373,30 @@ impl WorkspaceIndex {
         });
         summary.cancelled = cancel.is_cancelled();
         let committed = self.commit();
+        if bulk {
+            self.replace_writer(self.config.writer_threads, self.config.writer_memory_mb);
+        }
         result?;
         committed?;
         summary.seconds = started.elapsed().as_secs_f64();
         progress.end(&summary);
         Ok(summary)
+    }
+
+    /// Replaces the writer with one of `threads` threads and `memory_mb` megabytes. The lock is
+    /// released in between: if another process takes it meanwhile, this one becomes read-only.
+    fn replace_writer(&self, threads: usize, memory_mb: usize) {
+        let mut guard = lock(&self.writer);
+        if guard.is_none() {
+            return;
+        }
+        *guard = None;
+        match new_writer(&self.index, threads, memory_mb) {
+            Ok(writer) => *guard = writer,
+            Err(error) => {
+                tracing::warn!(%error, "cannot reopen the index writer; the index is now read-only")
+            }
+        }
     }
 
     /// Reads, hashes and parses one file for a full indexing.
@@ -673,6 +705,21 @@ enum Prepared {
 
 type Opened = (Index, IndexReader, HashMap<String, FileRecord>);
 
+/// A writer, or `None` if another process holds the writer lock.
+fn new_writer(
+    index: &Index,
+    threads: usize,
+    memory_mb: usize,
+) -> Result<Option<IndexWriter>, IndexError> {
+    let threads = threads.clamp(1, 8);
+    let budget = memory_mb.max(15 * threads) * 1024 * 1024;
+    match index.writer_with_num_threads(threads, budget) {
+        Ok(writer) => Ok(Some(writer)),
+        Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
 fn register_tokenizer(index: &Index) {
     index
         .tokenizers()
@@ -709,7 +756,8 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
     if !has_meta {
         return Ok(None);
     }
-    let index = Index::open_in_dir(dir).map_err(|e| format!("cannot open: {e}"))?;
+    let directory = CacheDirectory::open(dir).map_err(|e| format!("cannot open: {e}"))?;
+    let index = Index::open(directory).map_err(|e| format!("cannot open: {e}"))?;
     if index.schema() != fields.schema {
         return Err("the schema differs".into());
     }
@@ -721,7 +769,9 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
 
 /// Creates a new empty index in `dir` and writes the version marker.
 fn create(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
-    let index = Index::create_in_dir(dir, fields.schema.clone())?;
+    let directory =
+        CacheDirectory::open(dir).map_err(|e| TantivyError::SystemError(e.to_string()))?;
+    let index = Index::create(directory, fields.schema.clone(), IndexSettings::default())?;
     register_tokenizer(&index);
     std::fs::write(
         dir.join(VERSION_FILE),
