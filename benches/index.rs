@@ -7,7 +7,8 @@
 //! one edited file (update and commit), and the latency of searches.
 //!
 //! Environment: `AUGUR_BENCH_LINES` (default 1000000) caps the Rust subset;
-//! `AUGUR_BENCH_CARGO_SRC` and `AUGUR_BENCH_PYTHON_STDLIB` override the corpus locations.
+//! `AUGUR_BENCH_CARGO_SRC` and `AUGUR_BENCH_PYTHON_STDLIB` override the corpus locations;
+//! `AUGUR_BENCH_SKIP_PYTHON` skips the Python corpus.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -161,17 +162,7 @@ fn bench_corpus(label: &str, root: &Path, config: &IndexConfig, edit: &str, quer
     drop(index);
 
     let started = Instant::now();
-    let mut reopen_config = config.clone();
-    if let Some(threads) = std::env::var("PROBE_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        reopen_config.threads = threads;
-    }
-    if let Some(mb) = std::env::var("PROBE_MB").ok().and_then(|v| v.parse().ok()) {
-        reopen_config.writer_memory_mb = mb;
-    }
-    let index = WorkspaceIndex::open_in(root, &dir, &reopen_config).expect("reopen the index");
+    let index = WorkspaceIndex::open_in(root, &dir, config).expect("reopen the index");
     let again = index
         .build(&NoProgress, &CancellationToken::new())
         .expect("re-index");
@@ -275,10 +266,18 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let config = IndexConfig::default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "threads: {}, writer memory: {} MB",
+        "parse threads: {}; writer: {} thread(s) / {} MB, bulk {} / {} MB; load average: {}",
         config.effective_threads(),
-        config.writer_memory_mb
+        config.writer_threads,
+        config.writer_memory_mb,
+        config.bulk_writer_threads,
+        config.bulk_writer_memory_mb,
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 
     match cargo_src() {
@@ -325,7 +324,7 @@ fn main() {
         None => println!("no ~/.cargo/registry/src: skipping the Rust corpus"),
     }
 
-    match python_stdlib().filter(|_| std::env::var_os("PROBE_SKIP_PYTHON").is_none()) {
+    match python_stdlib().filter(|_| std::env::var_os("AUGUR_BENCH_SKIP_PYTHON").is_none()) {
         Some(stdlib) => {
             let config = IndexConfig {
                 exclude: vec!["site-packages/**".into()],

@@ -795,3 +795,41 @@ fn a_large_run_uses_the_bulk_writer_and_returns_to_the_incremental_one() {
     assert!(has_symbol(&index, "replaced_after_bulk"));
     assert!(!has_symbol(&index, "generated_number_0"));
 }
+
+#[test]
+fn an_index_set_merges_workspace_folders() {
+    let first = Workspace::new();
+    let second = tempfile::tempdir().unwrap();
+    std::fs::write(
+        second.path().join("lib.py"),
+        "def parse_in_the_second_folder():\n    pass\n",
+    )
+    .unwrap();
+    let a = std::sync::Arc::new(first.open(&IndexConfig::default()));
+    let b = std::sync::Arc::new(
+        WorkspaceIndex::open_in(
+            second.path(),
+            &first.cache.path().join("second"),
+            &IndexConfig::default(),
+        )
+        .unwrap(),
+    );
+    a.build(&NoProgress, &CancellationToken::new()).unwrap();
+    b.build(&NoProgress, &CancellationToken::new()).unwrap();
+    let mut set = augur::index::IndexSet::from_indexes(vec![a.clone(), b.clone()]);
+    let names = symbol_names(&set.search(&SearchQuery {
+        text: "parse".into(),
+        limit: 50,
+        ..Default::default()
+    }));
+    assert!(
+        names.contains(&"parse_in_the_second_folder".to_string())
+            && names.contains(&"parse_http_request".to_string())
+    );
+    let in_second = second.path().canonicalize().unwrap().join("lib.py");
+    assert_eq!(set.for_path(&in_second).unwrap().root(), b.root());
+    assert!(set.is_excluded(&first.path(".env")));
+    set.remove_root(second.path());
+    assert_eq!(set.indexes().len(), 1);
+    assert!(set.for_path(&in_second).is_none());
+}

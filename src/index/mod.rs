@@ -26,6 +26,7 @@ pub mod directory;
 pub mod progress;
 pub mod schema;
 pub mod search;
+pub mod set;
 pub mod store;
 pub mod tokenizer;
 pub mod walk;
@@ -34,6 +35,7 @@ pub mod watch;
 pub use config::IndexConfig;
 pub use progress::{IndexProgress, IndexSummary, NoProgress};
 pub use search::{Hit, SearchQuery};
+pub use set::IndexSet;
 pub use store::{
     CACHE_DIR_ENV, IndexError, UpdateOutcome, WorkspaceIndex, cache_dir, index_dir_for,
 };
