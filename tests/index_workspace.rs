@@ -833,3 +833,23 @@ fn an_index_set_merges_workspace_folders() {
     assert_eq!(set.indexes().len(), 1);
     assert!(set.for_path(&in_second).is_none());
 }
+
+#[test]
+fn a_build_leaves_documents_open_in_the_editor_alone() {
+    let ws = Workspace::new();
+    let index = ws.open(&IndexConfig::default());
+    index
+        .update_text(
+            &ws.path("src/http.rs"),
+            "fn typed_but_not_saved() {}\n",
+            Some(3),
+        )
+        .unwrap();
+    index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    assert!(has_symbol(&index, "typed_but_not_saved"));
+    assert!(!has_symbol(&index, "parse_http_request"));
+    // Saving hands the file back to the disk.
+    index.update_path(&ws.path("src/http.rs")).unwrap();
+    index.commit().unwrap();
+    assert!(has_symbol(&index, "parse_http_request"));
+}

@@ -320,6 +320,23 @@ impl WorkspaceIndex {
             for (i, prepared) in receiver.iter() {
                 let candidate = to_process[i];
                 let was_known = known.contains_key(&candidate.rel);
+                // A document open in the editor is newer than the disk: leave it to the editor's
+                // updates.
+                let prepared = if lock(&self.versions).contains_key(&candidate.rel) {
+                    Prepared::Unchanged(
+                        lock(&self.files)
+                            .get(&candidate.rel)
+                            .cloned()
+                            .unwrap_or_else(|| FileRecord {
+                                rel: candidate.rel.clone(),
+                                hash: String::new(),
+                                mtime: candidate.mtime,
+                                size: candidate.size,
+                            }),
+                    )
+                } else {
+                    prepared
+                };
                 match prepared {
                     Prepared::Documents {
                         record,
