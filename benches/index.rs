@@ -178,8 +178,11 @@ fn bench_corpus(label: &str, root: &Path, config: &IndexConfig, edit: &str, quer
     let original = std::fs::read_to_string(&edited).expect("the edited file");
 
     // A file touched on disk, then a whole-workspace update (`augur index` again): the walk
-    // finds it by mtime and re-indexes only it. Skipped for read-only corpora.
-    if std::fs::write(&edited, format!("{original}\n// touched\n")).is_ok() {
+    // finds it by mtime and re-indexes only it. Only in the temporary copy, never in a corpus
+    // that belongs to the system.
+    if root.starts_with(std::env::temp_dir())
+        && std::fs::write(&edited, format!("{original}\n// touched\n")).is_ok()
+    {
         let started = Instant::now();
         let touched = index
             .build(&NoProgress, &CancellationToken::new())
