@@ -853,3 +853,35 @@ fn a_build_leaves_documents_open_in_the_editor_alone() {
     index.commit().unwrap();
     assert!(has_symbol(&index, "parse_http_request"));
 }
+
+#[test]
+fn a_root_opened_through_a_symbolic_link_accepts_both_spellings() {
+    let ws = Workspace::new();
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("project");
+    std::os::unix::fs::symlink(ws.root.path(), &link).unwrap();
+    let index = WorkspaceIndex::open_in(&link, &ws.index_dir(), &IndexConfig::default()).unwrap();
+    index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    let hit = search(&index, "parse_http_request")
+        .into_iter()
+        .next()
+        .unwrap();
+    assert_eq!(hit.path, link.join("src/http.rs"));
+    assert_eq!(
+        index
+            .update_text(&link.join("src/http.rs"), "fn via_the_link() {}\n", Some(1))
+            .unwrap(),
+        UpdateOutcome::Updated
+    );
+    let canonical = ws.root.path().canonicalize().unwrap().join("src/http.rs");
+    assert_eq!(
+        index
+            .update_text(&canonical, "fn via_the_target() {}\n", Some(2))
+            .unwrap(),
+        UpdateOutcome::Updated
+    );
+    index.commit().unwrap();
+    assert!(has_symbol(&index, "via_the_target"));
+    assert!(!has_symbol(&index, "via_the_link"));
+    assert!(index.is_excluded(&link.join(".env")));
+}

@@ -49,8 +49,9 @@ impl IndexSet {
 
     /// Removes the index of a workspace folder that was closed.
     pub fn remove_root(&mut self, root: &Path) {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        self.indexes.retain(|index| index.root() != root);
+        let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        self.indexes
+            .retain(|index| index.root() != canonical && index.given_root() != root);
     }
 
     /// Every index.
@@ -62,7 +63,7 @@ impl IndexSet {
     pub fn for_path(&self, path: &Path) -> Option<&Arc<WorkspaceIndex>> {
         self.indexes
             .iter()
-            .filter(|index| path.starts_with(index.root()))
+            .filter(|index| index.contains_path(path))
             .max_by_key(|index| index.root().as_os_str().len())
     }
 

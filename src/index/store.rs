@@ -80,7 +80,11 @@ struct Batch {
 
 /// The index of one workspace root.
 pub struct WorkspaceIndex {
+    /// The root, canonicalised.
     pub(crate) root: PathBuf,
+    /// The root as given (maybe through a symbolic link): hits are reported under it, as the
+    /// editor knows the files.
+    pub(crate) given_root: PathBuf,
     dir: PathBuf,
     pub(crate) config: IndexConfig,
     pub(crate) fields: Fields,
@@ -163,7 +167,8 @@ impl WorkspaceIndex {
         dir: &Path,
         config: &IndexConfig,
     ) -> Result<WorkspaceIndex, IndexError> {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let given_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let root = root.canonicalize().unwrap_or_else(|_| given_root.clone());
         std::fs::create_dir_all(dir)?;
         let fields = Fields::new();
         let (index, reader, files) = match open_existing(dir, &fields) {
@@ -182,6 +187,7 @@ impl WorkspaceIndex {
         }
         Ok(WorkspaceIndex {
             root,
+            given_root,
             dir: dir.to_path_buf(),
             exclusions: Exclusions::new(config),
             chunk_options: ChunkOptions {
@@ -204,6 +210,34 @@ impl WorkspaceIndex {
         &self.root
     }
 
+    /// The workspace root as given when opening (absolute); hit paths are under it.
+    pub fn given_root(&self) -> &Path {
+        &self.given_root
+    }
+
+    /// Whether `path` is under the root (in either spelling).
+    pub fn contains_path(&self, path: &Path) -> bool {
+        path.starts_with(&self.root) || path.starts_with(&self.given_root)
+    }
+
+    /// The path relative to the root (`/`-separated) of a file under the root, and the file's
+    /// path under the canonical root. Accepts the root's given spelling, its canonical one, and
+    /// paths through symbolic links (also for files that no longer exist).
+    pub(crate) fn resolve(&self, path: &Path) -> Option<(String, PathBuf)> {
+        for root in [&self.root, &self.given_root] {
+            if let Some(rel) = relative_path(root, path) {
+                let local = self.root.join(&rel);
+                return Some((rel, local));
+            }
+        }
+        let canonical = path.canonicalize().ok().or_else(|| {
+            let parent = path.parent()?.canonicalize().ok()?;
+            Some(parent.join(path.file_name()?))
+        })?;
+        let rel = relative_path(&self.root, &canonical)?;
+        Some((rel, canonical))
+    }
+
     /// The directory of the index.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -217,7 +251,7 @@ impl WorkspaceIndex {
     /// Whether a file must never be indexed nor sent to a model (secret patterns and the config's
     /// `exclude` globs). Use it to refuse completions in such files too.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        let rel = relative_path(&self.root, path);
+        let rel = self.resolve(path).map(|(rel, _)| rel);
         self.exclusions
             .is_excluded(rel.as_deref().map(Path::new).unwrap_or(path))
     }
@@ -486,8 +520,10 @@ impl WorkspaceIndex {
         text: &str,
         version: Option<i64>,
     ) -> Result<UpdateOutcome, IndexError> {
-        let rel = relative_path(&self.root, path)
+        let (rel, local) = self
+            .resolve(path)
             .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        let path = local.as_path();
         if let Some(version) = version {
             let mut versions = lock(&self.versions);
             let last = versions.entry(rel.clone()).or_insert(version);
@@ -551,8 +587,10 @@ impl WorkspaceIndex {
     /// Re-indexes a file from disk (`didSave`, a watched-file change or creation). A file that is
     /// gone is removed; a directory is walked.
     pub fn update_path(&self, path: &Path) -> Result<UpdateOutcome, IndexError> {
-        let rel = relative_path(&self.root, path)
+        let (rel, local) = self
+            .resolve(path)
             .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        let path = local.as_path();
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,
             Err(_) => return self.remove_path(path),
@@ -595,7 +633,8 @@ impl WorkspaceIndex {
         if self.is_read_only() {
             return Ok(UpdateOutcome::ReadOnly);
         }
-        let rel = relative_path(&self.root, path)
+        let (rel, _) = self
+            .resolve(path)
             .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
         let prefix = format!("{rel}/");
         let removed: Vec<String> = {
