@@ -7,7 +7,8 @@
 //! one edited file (update and commit), and the latency of searches.
 //!
 //! Environment: `AUGUR_BENCH_LINES` (default 1000000) caps the Rust subset;
-//! `AUGUR_BENCH_CARGO_SRC` and `AUGUR_BENCH_PYTHON_STDLIB` override the corpus locations.
+//! `AUGUR_BENCH_CARGO_SRC` and `AUGUR_BENCH_PYTHON_STDLIB` override the corpus locations;
+//! `AUGUR_BENCH_SKIP_PYTHON` skips the Python corpus.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -175,6 +176,25 @@ fn bench_corpus(label: &str, root: &Path, config: &IndexConfig, edit: &str, quer
     // One-file re-index: an edit of one file, updated and committed (searchable).
     let edited = root.join(edit);
     let original = std::fs::read_to_string(&edited).expect("the edited file");
+
+    // A file touched on disk, then a whole-workspace update (`augur index` again): the walk
+    // finds it by mtime and re-indexes only it. Only in the temporary copy, never in a corpus
+    // that belongs to the system.
+    if root.starts_with(std::env::temp_dir())
+        && std::fs::write(&edited, format!("{original}\n// touched\n")).is_ok()
+    {
+        let started = Instant::now();
+        let touched = index
+            .build(&NoProgress, &CancellationToken::new())
+            .expect("re-index");
+        println!(
+            "  touch one file + update the workspace: {:.1} ms ({} re-indexed, {} unchanged)",
+            started.elapsed().as_secs_f64() * 1000.0,
+            touched.files_indexed,
+            touched.files_unchanged
+        );
+        let _ = std::fs::write(&edited, &original);
+    }
     let mut update_only = Vec::new();
     let mut commit_only = Vec::new();
     let mut with_commit = Vec::new();
@@ -265,10 +285,18 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let config = IndexConfig::default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "threads: {}, writer memory: {} MB",
+        "parse threads: {}; writer: {} thread(s) / {} MB, bulk {} / {} MB; load average: {}",
         config.effective_threads(),
-        config.writer_memory_mb
+        config.writer_threads,
+        config.writer_memory_mb,
+        config.bulk_writer_threads,
+        config.bulk_writer_memory_mb,
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 
     match cargo_src() {
@@ -315,7 +343,7 @@ fn main() {
         None => println!("no ~/.cargo/registry/src: skipping the Rust corpus"),
     }
 
-    match python_stdlib() {
+    match python_stdlib().filter(|_| std::env::var_os("AUGUR_BENCH_SKIP_PYTHON").is_none()) {
         Some(stdlib) => {
             let config = IndexConfig {
                 exclude: vec!["site-packages/**".into()],

@@ -717,3 +717,171 @@ fn the_cache_directory_is_per_root_and_overridable() {
     assert_ne!(dir, augur::index::index_dir_for(other.path(), &config));
     assert_eq!(dir, augur::index::index_dir_for(ws.root.path(), &config));
 }
+
+#[test]
+fn the_notify_watcher_applies_file_events() {
+    let ws = Workspace::new();
+    let config = IndexConfig {
+        commit_interval_ms: 50,
+        ..IndexConfig::default()
+    };
+    let index = std::sync::Arc::new(ws.open(&config));
+    index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    let cancel = CancellationToken::new();
+    let committer = index.spawn_committer(cancel.clone());
+    let watcher = augur::index::watch::watch(&index).unwrap();
+    let wait_for = |name: &str, present: bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while has_symbol(&index, name) != present {
+            assert!(
+                Instant::now() < deadline,
+                "{name} never became present={present}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    };
+    ws.write("src/watched.rs", "pub fn seen_by_the_watcher() {}\n");
+    wait_for("seen_by_the_watcher", true);
+    std::fs::rename(ws.path("src/watched.rs"), ws.path("src/renamed.rs")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !index.contains_file("src/renamed.rs") || index.contains_file("src/watched.rs") {
+        assert!(Instant::now() < deadline, "the rename was not applied");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    std::fs::remove_file(ws.path("src/renamed.rs")).unwrap();
+    wait_for("seen_by_the_watcher", false);
+    drop(watcher);
+    cancel.cancel();
+    committer.join().unwrap();
+}
+
+#[test]
+fn the_index_is_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<WorkspaceIndex>();
+    // Searches are answered while a build runs on another thread.
+    let ws = Workspace::new();
+    let index = std::sync::Arc::new(ws.open(&IndexConfig::default()));
+    let builder = {
+        let index = index.clone();
+        std::thread::spawn(move || index.build(&NoProgress, &CancellationToken::new()).unwrap())
+    };
+    while !builder.is_finished() {
+        let _ = search(&index, "request");
+    }
+    assert_eq!(builder.join().unwrap().files_indexed, 19);
+}
+
+#[test]
+fn a_large_run_uses_the_bulk_writer_and_returns_to_the_incremental_one() {
+    let ws = Workspace::new();
+    for i in 0..520 {
+        ws.write(
+            &format!("many/m{i}.py"),
+            format!("def generated_number_{i}():\n    return {i}\n"),
+        );
+    }
+    let (index, summary) = ws.built();
+    assert_eq!(summary.files_indexed, 539, "{summary:?}");
+    assert!(!index.is_read_only());
+    assert!(has_symbol(&index, "generated_number_517"));
+    // The incremental writer works after the run.
+    ws.write("many/m0.py", "def replaced_after_bulk():\n    pass\n");
+    assert_eq!(
+        index.update_path(&ws.path("many/m0.py")).unwrap(),
+        UpdateOutcome::Updated
+    );
+    index.commit().unwrap();
+    assert!(has_symbol(&index, "replaced_after_bulk"));
+    assert!(!has_symbol(&index, "generated_number_0"));
+}
+
+#[test]
+fn an_index_set_merges_workspace_folders() {
+    let first = Workspace::new();
+    let second = tempfile::tempdir().unwrap();
+    std::fs::write(
+        second.path().join("lib.py"),
+        "def parse_in_the_second_folder():\n    pass\n",
+    )
+    .unwrap();
+    let a = std::sync::Arc::new(first.open(&IndexConfig::default()));
+    let b = std::sync::Arc::new(
+        WorkspaceIndex::open_in(
+            second.path(),
+            &first.cache.path().join("second"),
+            &IndexConfig::default(),
+        )
+        .unwrap(),
+    );
+    a.build(&NoProgress, &CancellationToken::new()).unwrap();
+    b.build(&NoProgress, &CancellationToken::new()).unwrap();
+    let mut set = augur::index::IndexSet::from_indexes(vec![a.clone(), b.clone()]);
+    let names = symbol_names(&set.search(&SearchQuery {
+        text: "parse".into(),
+        limit: 50,
+        ..Default::default()
+    }));
+    assert!(
+        names.contains(&"parse_in_the_second_folder".to_string())
+            && names.contains(&"parse_http_request".to_string())
+    );
+    let in_second = second.path().canonicalize().unwrap().join("lib.py");
+    assert_eq!(set.for_path(&in_second).unwrap().root(), b.root());
+    assert!(set.is_excluded(&first.path(".env")));
+    set.remove_root(second.path());
+    assert_eq!(set.indexes().len(), 1);
+    assert!(set.for_path(&in_second).is_none());
+}
+
+#[test]
+fn a_build_leaves_documents_open_in_the_editor_alone() {
+    let ws = Workspace::new();
+    let index = ws.open(&IndexConfig::default());
+    index
+        .update_text(
+            &ws.path("src/http.rs"),
+            "fn typed_but_not_saved() {}\n",
+            Some(3),
+        )
+        .unwrap();
+    index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    assert!(has_symbol(&index, "typed_but_not_saved"));
+    assert!(!has_symbol(&index, "parse_http_request"));
+    // Saving hands the file back to the disk.
+    index.update_path(&ws.path("src/http.rs")).unwrap();
+    index.commit().unwrap();
+    assert!(has_symbol(&index, "parse_http_request"));
+}
+
+#[test]
+fn a_root_opened_through_a_symbolic_link_accepts_both_spellings() {
+    let ws = Workspace::new();
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("project");
+    std::os::unix::fs::symlink(ws.root.path(), &link).unwrap();
+    let index = WorkspaceIndex::open_in(&link, &ws.index_dir(), &IndexConfig::default()).unwrap();
+    index.build(&NoProgress, &CancellationToken::new()).unwrap();
+    let hit = search(&index, "parse_http_request")
+        .into_iter()
+        .next()
+        .unwrap();
+    assert_eq!(hit.path, link.join("src/http.rs"));
+    assert_eq!(
+        index
+            .update_text(&link.join("src/http.rs"), "fn via_the_link() {}\n", Some(1))
+            .unwrap(),
+        UpdateOutcome::Updated
+    );
+    let canonical = ws.root.path().canonicalize().unwrap().join("src/http.rs");
+    assert_eq!(
+        index
+            .update_text(&canonical, "fn via_the_target() {}\n", Some(2))
+            .unwrap(),
+        UpdateOutcome::Updated
+    );
+    index.commit().unwrap();
+    assert!(has_symbol(&index, "via_the_target"));
+    assert!(!has_symbol(&index, "via_the_link"));
+    assert!(index.is_excluded(&link.join(".env")));
+}

@@ -32,8 +32,15 @@ pub struct IndexConfig {
     pub include_hidden: bool,
     /// Threads that parse files during a full indexing; 0 means one per core.
     pub threads: usize,
-    /// The memory budget of the tantivy writer in megabytes (at least 15 per writer thread).
+    /// Threads of the tantivy writer for incremental updates (tokenising and writing segments;
+    /// parsing has its own threads). Each commit joins and restarts them, so one commits fastest.
+    pub writer_threads: usize,
+    /// The memory budget of that writer in megabytes (at least 15 per writer thread).
     pub writer_memory_mb: usize,
+    /// Threads of the tantivy writer while a run indexes many files (500 or more).
+    pub bulk_writer_threads: usize,
+    /// The memory budget of that writer in megabytes (at least 15 per writer thread).
+    pub bulk_writer_memory_mb: usize,
     /// How long the LSP layer waits after the last `didChange` of a document before re-indexing
     /// it, in milliseconds.
     pub debounce_ms: u64,
@@ -55,7 +62,10 @@ impl Default for IndexConfig {
             cache_dir: None,
             include_hidden: false,
             threads: 0,
-            writer_memory_mb: 64,
+            writer_threads: 1,
+            writer_memory_mb: 24,
+            bulk_writer_threads: 2,
+            bulk_writer_memory_mb: 64,
             debounce_ms: 500,
             commit_interval_ms: 1000,
             commit_batch_files: 100,

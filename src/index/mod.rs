@@ -19,12 +19,36 @@
 //! }
 //! # Ok::<(), augur::index::IndexError>(())
 //! ```
+//!
+//! # Wiring it to the editor
+//!
+//! - On `initialize`: [`WorkspaceIndex::open`] each workspace folder (or an [`IndexSet`]), start
+//!   [`WorkspaceIndex::spawn_committer`], and run [`WorkspaceIndex::build`] on a blocking thread
+//!   with an [`IndexProgress`] that sends `$/progress` and a `CancellationToken` cancelled by
+//!   `window/workDoneProgress/cancel`. Searches work while it runs.
+//! - `textDocument/didChange`: after `config.debounce_ms` of quiet,
+//!   [`WorkspaceIndex::update_text`] with the document version (older versions are ignored).
+//! - `textDocument/didSave` and watched-file creations and changes: [`WorkspaceIndex::update_path`];
+//!   deletions: [`WorkspaceIndex::remove_path`]; renames: [`WorkspaceIndex::rename_path`]. Without
+//!   client-side watching, [`watch::watch`] does the same with `notify`.
+//! - `workspace/symbol`: [`WorkspaceIndex::workspace_symbols`]; `textDocument/documentSymbol`:
+//!   [`document_symbols`] on the open text; `augur/search`: [`WorkspaceIndex::search`].
+//! - Completions: [`WorkspaceIndex::definitions`] and [`WorkspaceIndex::similar_chunks`] for
+//!   cross-file context, [`WorkspaceIndex::is_excluded`] to refuse secret files, and
+//!   [`crate::syntax::has_new_errors`] to reject edits that break the syntax.
+//!
+//! Commits are batched: an update is searchable after at most `commit_interval_ms` (or at once
+//! after [`WorkspaceIndex::commit`]). A second augur on the same folder opens the index read-only
+//! and sees the first one's commits. An index of another schema version, or one that cannot be
+//! read, is deleted and rebuilt.
 
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod progress;
 pub mod schema;
 pub mod search;
+pub mod set;
 pub mod store;
 pub mod tokenizer;
 pub mod walk;
@@ -33,6 +57,7 @@ pub mod watch;
 pub use config::IndexConfig;
 pub use progress::{IndexProgress, IndexSummary, NoProgress};
 pub use search::{Hit, SearchQuery};
+pub use set::IndexSet;
 pub use store::{
     CACHE_DIR_ENV, IndexError, UpdateOutcome, WorkspaceIndex, cache_dir, index_dir_for,
 };

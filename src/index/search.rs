@@ -279,7 +279,10 @@ impl WorkspaceIndex {
             (Occur::Must, self.doc_type_is(CHUNK)),
             (Occur::Must, Box::new(BooleanQuery::new(should))),
         ];
-        if let Some(rel) = exclude_path.and_then(|p| super::walk::relative_path(&self.root, p)) {
+        if let Some(rel) = exclude_path
+            .and_then(|p| self.resolve(p))
+            .map(|(rel, _)| rel)
+        {
             clauses.push((
                 Occur::MustNot,
                 Box::new(TermQuery::new(
@@ -323,7 +326,7 @@ impl WorkspaceIndex {
             (None, None) => String::new(),
         };
         Ok(Hit {
-            path: self.root.join(&rel_path),
+            path: self.given_root.join(&rel_path),
             language: text(f.language).and_then(|l| Language::from_name(&l)),
             kind,
             name: text(f.name)

@@ -12,10 +12,14 @@ use tantivy::collector::DocSetCollector;
 use tantivy::directory::error::LockError;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tantivy::{
+    Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError,
+    Term,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::config::IndexConfig;
+use super::directory::CacheDirectory;
 use super::progress::{IndexProgress, IndexSummary};
 use super::schema::{FILE, Fields, FileRecord, SCHEMA_VERSION};
 use super::tokenizer::{CODE_TOKENIZER, CodeTokenizer};
@@ -29,6 +33,9 @@ const VERSION_FILE: &str = "augur-index.json";
 
 /// The environment variable that overrides where indexes are kept.
 pub const CACHE_DIR_ENV: &str = "AUGUR_CACHE_DIR";
+
+/// A run with at least this many files to parse uses the bulk writer settings.
+const BULK_FILES: usize = 500;
 
 /// During a full indexing, a commit every this many files keeps work done if the process dies.
 const FILES_PER_BUILD_COMMIT: usize = 5000;
@@ -73,10 +80,15 @@ struct Batch {
 
 /// The index of one workspace root.
 pub struct WorkspaceIndex {
+    /// The root, canonicalised.
     pub(crate) root: PathBuf,
+    /// The root as given (maybe through a symbolic link): hits are reported under it, as the
+    /// editor knows the files.
+    pub(crate) given_root: PathBuf,
     dir: PathBuf,
     pub(crate) config: IndexConfig,
     pub(crate) fields: Fields,
+    index: Index,
     pub(crate) reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
     exclusions: Exclusions,
@@ -155,7 +167,8 @@ impl WorkspaceIndex {
         dir: &Path,
         config: &IndexConfig,
     ) -> Result<WorkspaceIndex, IndexError> {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let given_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let root = root.canonicalize().unwrap_or_else(|_| given_root.clone());
         std::fs::create_dir_all(dir)?;
         let fields = Fields::new();
         let (index, reader, files) = match open_existing(dir, &fields) {
@@ -168,18 +181,13 @@ impl WorkspaceIndex {
                 create(dir, &fields)?
             }
         };
-        let threads = config.effective_threads().clamp(1, 4);
-        let budget = (config.writer_memory_mb.max(15 * threads)) * 1024 * 1024;
-        let writer = match index.writer_with_num_threads(threads, budget) {
-            Ok(writer) => Some(writer),
-            Err(TantivyError::LockFailure(LockError::LockBusy, _)) => {
-                tracing::info!(dir = %dir.display(), "another augur holds the index writer; opening it read-only");
-                None
-            }
-            Err(error) => return Err(error.into()),
-        };
+        let writer = new_writer(&index, config.writer_threads, config.writer_memory_mb)?;
+        if writer.is_none() {
+            tracing::info!(dir = %dir.display(), "another augur holds the index writer; opening it read-only");
+        }
         Ok(WorkspaceIndex {
             root,
+            given_root,
             dir: dir.to_path_buf(),
             exclusions: Exclusions::new(config),
             chunk_options: ChunkOptions {
@@ -188,6 +196,7 @@ impl WorkspaceIndex {
             },
             config: config.clone(),
             fields,
+            index,
             reader,
             writer: Mutex::new(writer),
             files: Mutex::new(files),
@@ -199,6 +208,34 @@ impl WorkspaceIndex {
     /// The workspace root (canonicalised).
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The workspace root as given when opening (absolute); hit paths are under it.
+    pub fn given_root(&self) -> &Path {
+        &self.given_root
+    }
+
+    /// Whether `path` is under the root (in either spelling).
+    pub fn contains_path(&self, path: &Path) -> bool {
+        path.starts_with(&self.root) || path.starts_with(&self.given_root)
+    }
+
+    /// The path relative to the root (`/`-separated) of a file under the root, and the file's
+    /// path under the canonical root. Accepts the root's given spelling, its canonical one, and
+    /// paths through symbolic links (also for files that no longer exist).
+    pub(crate) fn resolve(&self, path: &Path) -> Option<(String, PathBuf)> {
+        for root in [&self.root, &self.given_root] {
+            if let Some(rel) = relative_path(root, path) {
+                let local = self.root.join(&rel);
+                return Some((rel, local));
+            }
+        }
+        let canonical = path.canonicalize().ok().or_else(|| {
+            let parent = path.parent()?.canonicalize().ok()?;
+            Some(parent.join(path.file_name()?))
+        })?;
+        let rel = relative_path(&self.root, &canonical)?;
+        Some((rel, canonical))
     }
 
     /// The directory of the index.
@@ -214,7 +251,7 @@ impl WorkspaceIndex {
     /// Whether a file must never be indexed nor sent to a model (secret patterns and the config's
     /// `exclude` globs). Use it to refuse completions in such files too.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        let rel = relative_path(&self.root, path);
+        let rel = self.resolve(path).map(|(rel, _)| rel);
         self.exclusions
             .is_excluded(rel.as_deref().map(Path::new).unwrap_or(path))
     }
@@ -277,6 +314,16 @@ impl WorkspaceIndex {
         summary.files_unchanged = candidates.len() - to_process.len();
         let total = to_process.len();
         progress.begin(total);
+        // Many files: a writer with more threads and memory for the duration of the run.
+        let bulk = total >= BULK_FILES
+            && self.config.bulk_writer_threads > self.config.writer_threads.max(1);
+        if bulk {
+            self.commit()?;
+            self.replace_writer(
+                self.config.bulk_writer_threads,
+                self.config.bulk_writer_memory_mb,
+            );
+        }
 
         let next = AtomicUsize::new(0);
         let threads = self.config.effective_threads().min(total.max(1));
@@ -307,6 +354,23 @@ impl WorkspaceIndex {
             for (i, prepared) in receiver.iter() {
                 let candidate = to_process[i];
                 let was_known = known.contains_key(&candidate.rel);
+                // A document open in the editor is newer than the disk: leave it to the editor's
+                // updates.
+                let prepared = if lock(&self.versions).contains_key(&candidate.rel) {
+                    Prepared::Unchanged(
+                        lock(&self.files)
+                            .get(&candidate.rel)
+                            .cloned()
+                            .unwrap_or_else(|| FileRecord {
+                                rel: candidate.rel.clone(),
+                                hash: String::new(),
+                                mtime: candidate.mtime,
+                                size: candidate.size,
+                            }),
+                    )
+                } else {
+                    prepared
+                };
                 match prepared {
                     Prepared::Documents {
                         record,
@@ -360,11 +424,30 @@ impl WorkspaceIndex {
         });
         summary.cancelled = cancel.is_cancelled();
         let committed = self.commit();
+        if bulk {
+            self.replace_writer(self.config.writer_threads, self.config.writer_memory_mb);
+        }
         result?;
         committed?;
         summary.seconds = started.elapsed().as_secs_f64();
         progress.end(&summary);
         Ok(summary)
+    }
+
+    /// Replaces the writer with one of `threads` threads and `memory_mb` megabytes. The lock is
+    /// released in between: if another process takes it meanwhile, this one becomes read-only.
+    fn replace_writer(&self, threads: usize, memory_mb: usize) {
+        let mut guard = lock(&self.writer);
+        if guard.is_none() {
+            return;
+        }
+        *guard = None;
+        match new_writer(&self.index, threads, memory_mb) {
+            Ok(writer) => *guard = writer,
+            Err(error) => {
+                tracing::warn!(%error, "cannot reopen the index writer; the index is now read-only")
+            }
+        }
     }
 
     /// Reads, hashes and parses one file for a full indexing.
@@ -437,8 +520,10 @@ impl WorkspaceIndex {
         text: &str,
         version: Option<i64>,
     ) -> Result<UpdateOutcome, IndexError> {
-        let rel = relative_path(&self.root, path)
+        let (rel, local) = self
+            .resolve(path)
             .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        let path = local.as_path();
         if let Some(version) = version {
             let mut versions = lock(&self.versions);
             let last = versions.entry(rel.clone()).or_insert(version);
@@ -502,8 +587,10 @@ impl WorkspaceIndex {
     /// Re-indexes a file from disk (`didSave`, a watched-file change or creation). A file that is
     /// gone is removed; a directory is walked.
     pub fn update_path(&self, path: &Path) -> Result<UpdateOutcome, IndexError> {
-        let rel = relative_path(&self.root, path)
+        let (rel, local) = self
+            .resolve(path)
             .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        let path = local.as_path();
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,
             Err(_) => return self.remove_path(path),
@@ -546,7 +633,8 @@ impl WorkspaceIndex {
         if self.is_read_only() {
             return Ok(UpdateOutcome::ReadOnly);
         }
-        let rel = relative_path(&self.root, path)
+        let (rel, _) = self
+            .resolve(path)
             .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
         let prefix = format!("{rel}/");
         let removed: Vec<String> = {
@@ -673,6 +761,21 @@ enum Prepared {
 
 type Opened = (Index, IndexReader, HashMap<String, FileRecord>);
 
+/// A writer, or `None` if another process holds the writer lock.
+fn new_writer(
+    index: &Index,
+    threads: usize,
+    memory_mb: usize,
+) -> Result<Option<IndexWriter>, IndexError> {
+    let threads = threads.clamp(1, 8);
+    let budget = memory_mb.max(15 * threads) * 1024 * 1024;
+    match index.writer_with_num_threads(threads, budget) {
+        Ok(writer) => Ok(Some(writer)),
+        Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
 fn register_tokenizer(index: &Index) {
     index
         .tokenizers()
@@ -709,7 +812,8 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
     if !has_meta {
         return Ok(None);
     }
-    let index = Index::open_in_dir(dir).map_err(|e| format!("cannot open: {e}"))?;
+    let directory = CacheDirectory::open(dir).map_err(|e| format!("cannot open: {e}"))?;
+    let index = Index::open(directory).map_err(|e| format!("cannot open: {e}"))?;
     if index.schema() != fields.schema {
         return Err("the schema differs".into());
     }
@@ -721,7 +825,9 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
 
 /// Creates a new empty index in `dir` and writes the version marker.
 fn create(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
-    let index = Index::create_in_dir(dir, fields.schema.clone())?;
+    let directory =
+        CacheDirectory::open(dir).map_err(|e| TantivyError::SystemError(e.to_string()))?;
+    let index = Index::create(directory, fields.schema.clone(), IndexSettings::default())?;
     register_tokenizer(&index);
     std::fs::write(
         dir.join(VERSION_FILE),

@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
-use tree_sitter::Tree;
+use tree_sitter::{Node, Tree};
 
 use super::outline::{Symbol, inclusive_end_row, slice};
 
@@ -56,6 +56,83 @@ struct Span {
     start_row: usize,
     end_row: usize,
     end_column: usize,
+    /// The trailing run of comments (likely the doc comment of what follows): where it starts, and
+    /// where the span ended before it.
+    comment_tail: Option<CommentTail>,
+}
+
+#[derive(Clone, Copy)]
+struct CommentTail {
+    start_byte: usize,
+    start_row: usize,
+    /// The end (byte, row, column) of the span before the comments; `None` if the span is only
+    /// comments.
+    before: Option<(usize, usize, usize)>,
+}
+
+impl Span {
+    fn new(node: Node<'_>) -> Span {
+        let start = node.start_position();
+        let end = node.end_position();
+        let comment_tail = is_comment(node).then_some(CommentTail {
+            start_byte: node.start_byte(),
+            start_row: start.row,
+            before: None,
+        });
+        Span {
+            bytes: node.byte_range(),
+            start_row: start.row,
+            end_row: end.row,
+            end_column: end.column,
+            comment_tail,
+        }
+    }
+
+    fn extend(&mut self, node: Node<'_>) {
+        if is_comment(node) {
+            if self.comment_tail.is_none() {
+                self.comment_tail = Some(CommentTail {
+                    start_byte: node.start_byte(),
+                    start_row: node.start_position().row,
+                    before: Some((self.bytes.end, self.end_row, self.end_column)),
+                });
+            }
+        } else {
+            self.comment_tail = None;
+        }
+        let end = node.end_position();
+        self.bytes.end = self.bytes.end.max(node.end_byte());
+        self.end_row = end.row;
+        self.end_column = end.column;
+    }
+
+    /// Splits off the trailing comments as the start of a new span.
+    fn split_comment_tail(mut self) -> (Option<Span>, Option<Span>) {
+        match self.comment_tail.take() {
+            Some(CommentTail {
+                start_byte,
+                start_row,
+                before: Some((end, end_row, end_column)),
+            }) => {
+                let tail = Span {
+                    bytes: start_byte..self.bytes.end,
+                    start_row,
+                    end_row: self.end_row,
+                    end_column: self.end_column,
+                    comment_tail: None,
+                };
+                self.bytes.end = end;
+                self.end_row = end_row;
+                self.end_column = end_column;
+                (Some(self), Some(tail))
+            }
+            _ => (Some(self), None),
+        }
+    }
+}
+
+fn is_comment(node: Node<'_>) -> bool {
+    node.kind().contains("comment")
 }
 
 /// Cuts a parsed file into chunks; `symbols` (from the same tree) name the chunks.
@@ -70,7 +147,7 @@ pub fn chunks_in(
     let mut spans: Vec<Span> = Vec::new();
     let mut current: Option<Span> = None;
     let mut cursor = root.walk();
-    // The start bytes of the oversized nodes being split, outermost first.
+    // Where the chunks of the oversized nodes being split began, outermost first.
     let mut splitting: Vec<usize> = Vec::new();
     if cursor.goto_first_child() {
         // An iterative walk: deeply nested input must not overflow the stack.
@@ -78,38 +155,33 @@ pub fn chunks_in(
             let node = cursor.node();
             let size = node.end_byte() - node.start_byte();
             if size > max && node.child_count() > 0 && cursor.goto_first_child() {
-                // A big item starts a chunk of its own, unless the chunk being grown already
-                // started inside the item being split (its header joins its first statements).
+                // A big item starts a chunk of its own (with the comments right above it),
+                // unless the chunk being grown already started inside the item being split
+                // (its header joins its first statements).
                 let started_before = current.as_ref().is_some_and(|span| {
                     span.bytes.start < node.start_byte()
                         && splitting
                             .last()
                             .is_none_or(|&outer| span.bytes.start < outer)
                 });
-                if started_before {
-                    spans.extend(current.take());
+                if started_before && let Some(span) = current.take() {
+                    let (done, tail) = span.split_comment_tail();
+                    spans.extend(done);
+                    current = tail;
                 }
-                splitting.push(node.start_byte());
+                let begins = current.as_ref().map_or(node.start_byte(), |span| {
+                    span.bytes.start.min(node.start_byte())
+                });
+                splitting.push(begins);
                 continue;
             }
-            let start = node.start_position();
-            let end = node.end_position();
             match current.as_mut() {
                 Some(span) if node.end_byte().saturating_sub(span.bytes.start) <= max => {
-                    span.bytes.end = span.bytes.end.max(node.end_byte());
-                    span.end_row = end.row;
-                    span.end_column = end.column;
+                    span.extend(node);
                 }
                 _ => {
-                    if let Some(done) = current.take() {
-                        spans.push(done);
-                    }
-                    current = Some(Span {
-                        bytes: node.byte_range(),
-                        start_row: start.row,
-                        end_row: end.row,
-                        end_column: end.column,
-                    });
+                    spans.extend(current.take());
+                    current = Some(Span::new(node));
                 }
             }
             loop {
@@ -123,13 +195,7 @@ pub fn chunks_in(
             }
         }
     } else if root.end_byte() > root.start_byte() {
-        let end = root.end_position();
-        current = Some(Span {
-            bytes: root.byte_range(),
-            start_row: root.start_position().row,
-            end_row: end.row,
-            end_column: end.column,
-        });
+        current = Some(Span::new(root));
     }
     spans.extend(current);
 
