@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// The model file `scripts/local-model.sh install` puts in `.llm-models`.
@@ -91,10 +91,11 @@ impl LlamaServer {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("augur-llama-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("a log file");
+        let log_copy = log_file.try_clone().expect("a log file handle");
         let child = Command::new(&binary)
             .args(["-m", &model.display().to_string(), "--host", "127.0.0.1"])
             .args(["--port", &port.to_string(), "-c", "2048", "-t", "2"])
-            .stdout(Stdio::null())
+            .stdout(log_copy)
             .stderr(log_file)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
