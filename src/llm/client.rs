@@ -304,15 +304,8 @@ impl Inner {
                 ));
             }
         };
-        let counter = TokenCounter::from_config(&config.tokenizer, &config.model).ok_or_else(|| {
-            config_error(
-                name,
-                format!(
-                    "`tokenizer` must be auto, approx, cl100k_base, o200k_base, p50k_base or r50k_base, not `{}`",
-                    config.tokenizer
-                ),
-            )
-        })?;
+        let counter = TokenCounter::from_config(&config.tokenizer, &config.model)
+            .map_err(|problem| config_error(name, problem))?;
         if let Some(template) = &config.fim_template
             && !(template.contains("{prefix}") && template.contains("{suffix}"))
         {

@@ -88,8 +88,9 @@ pub struct ModelConfig {
     /// through, in milliseconds.
     pub breaker_cooldown_ms: u64,
     /// How tokens are counted: `auto` (a `tiktoken` encoding for OpenAI model names, else the
-    /// approximation), `cl100k_base`, `o200k_base`, `p50k_base`, `r50k_base`, or `approx` (one token
-    /// per four bytes, rounded up: close for English text and code with BPE vocabularies).
+    /// approximation), `cl100k_base`, `o200k_base`, `p50k_base`, `r50k_base`, `approx` (one token
+    /// per four bytes, rounded up: close for English text and code with BPE vocabularies), or the
+    /// path of the model's own Hugging Face `tokenizer.json` for exact counts.
     pub tokenizer: String,
     /// Whether answers of this model may be cached.
     pub cache: bool,
