@@ -312,3 +312,30 @@ async fn augur_complete_keeps_the_raw_prompt_mode() {
     .unwrap_err();
     assert!(error.to_string().contains("1-based"), "{error}");
 }
+
+#[tokio::test]
+async fn a_repeated_prompt_is_answered_from_the_llm_cache() {
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["a + b"]));
+    let engine = CompletionEngine::new(Arc::new(client_with(
+        model("openai", &fake.url),
+        LlmSettings::default(),
+    )));
+    let first = engine
+        .complete(request(DOC, CURSOR, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.text.as_str(), first.source),
+        ("a + b", SuggestionSource::Model)
+    );
+    // The same text in another document: not type-through (another key), but the same prompt.
+    let mut again = request(DOC, CURSOR, CompletionConfig::default());
+    again.key = "file:///w/src/copy.rs".into();
+    let second = engine.complete(again).await.unwrap();
+    assert_eq!(
+        (second.text.as_str(), second.source),
+        ("a + b", SuggestionSource::Cache)
+    );
+    assert_eq!(fake.calls(), 1);
+}

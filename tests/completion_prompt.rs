@@ -303,10 +303,13 @@ fn explain_shows_the_retrieved_context() {
     let built = ws.prompt(&CompletionConfig::default(), &[]);
     expect![[r#"
         format: auto
-        budget: prefix 32/1278 tokens, suffix 2/256 tokens, context 44/768 tokens
-        ----- definition src/geometry.rs (12 tokens) -----
+        budget: prefix 32/1278 tokens, suffix 2/256 tokens, context 53/768 tokens
+        ----- definition src/geometry.rs (21 tokens) -----
         // Path: src/geometry.rs
-        pub struct Point
+        pub struct Point {
+            pub x: f64,
+            pub y: f64,
+        }
         ----- definition src/geometry.rs (32 tokens) -----
         // Path: src/geometry.rs
         // The area of a rectangle, in square units.

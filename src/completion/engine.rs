@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use ropey::Rope;
 
 use super::config::{CompletionConfig, MultilinePolicy};
@@ -299,6 +299,14 @@ impl CompletionEngine {
                     ttft.get_or_insert_with(|| sent.elapsed());
                     if post.push(&delta) {
                         stopped_early = true;
+                        // A cache hit has its end queued already: look without waiting.
+                        if let Some(Some(Ok(StreamEvent::Done(done)))) =
+                            stream.next().now_or_never()
+                            && done.cached
+                        {
+                            source = SuggestionSource::Cache;
+                            stopped_early = false;
+                        }
                         break;
                     }
                 }

@@ -33,7 +33,7 @@ use ropey::Rope;
 use super::config::CompletionConfig;
 use super::template::{self, CHAT_INSTRUCTION, CURSOR_MARK, PromptFormat};
 use crate::index::{Exclusions, IndexConfig, WorkspaceIndex};
-use crate::syntax::Language;
+use crate::syntax::{Language, SymbolKind};
 
 /// Everything a prompt is built from. The cursor is a byte offset into `rope`; it is clamped to
 /// the text and moved back to a character boundary if needed.
@@ -512,6 +512,24 @@ fn cut_to_tokens(body: &str, limit: usize, count: &dyn Fn(&str) -> usize) -> (St
     (out, used)
 }
 
+/// The text of `range` in `path` (from the open document if it is one, else from disk) when it
+/// is at most `max_bytes` long.
+fn definition_text(
+    input: &PromptInput<'_>,
+    path: &Path,
+    range: Range<usize>,
+    max_bytes: usize,
+) -> Option<String> {
+    if range.is_empty() || range.len() > max_bytes {
+        return None;
+    }
+    if let Some((_, rope)) = input.open_documents.iter().find(|(p, _)| p == path) {
+        return (range.end <= rope.len_bytes()).then(|| slice(rope, range));
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    text.get(range).map(str::to_string)
+}
+
 fn definition_candidates(
     input: &PromptInput<'_>,
     current: Option<&Path>,
@@ -540,7 +558,26 @@ fn definition_candidates(
             if let Some(doc) = hit.doc.as_deref().filter(|d| !d.trim().is_empty()) {
                 body.push_str(&template::comment(comment_language, doc.trim_end()));
             }
-            let signature = hit.signature.clone().unwrap_or(hit.snippet.clone());
+            // Small types and constants come whole (a struct's fields matter to the code that
+            // uses it); functions and larger items by their signature.
+            let whole = match hit.kind {
+                Some(
+                    SymbolKind::Struct
+                    | SymbolKind::Enum
+                    | SymbolKind::Interface
+                    | SymbolKind::Type
+                    | SymbolKind::Constant,
+                ) => definition_text(
+                    input,
+                    &hit.path,
+                    hit.byte_range.clone(),
+                    config.snippet_tokens.saturating_mul(3),
+                ),
+                _ => None,
+            };
+            let signature = whole
+                .or(hit.signature.clone())
+                .unwrap_or(hit.snippet.clone());
             if signature.trim().is_empty() {
                 continue;
             }
