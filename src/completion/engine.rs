@@ -145,6 +145,9 @@ pub enum CompletionError {
     /// The model call failed.
     #[error(transparent)]
     Llm(#[from] LlmError),
+    /// A bug: a worker thread failed.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl CompletionError {
@@ -153,6 +156,7 @@ impl CompletionError {
         match self {
             CompletionError::Excluded(_) => "excluded",
             CompletionError::Llm(error) => error.code(),
+            CompletionError::Internal(_) => "internal",
         }
     }
 }
@@ -215,14 +219,13 @@ impl CompletionEngine {
     /// Completes at the cursor. Dropping the future cancels the work, the HTTP call included.
     pub async fn complete(&self, request: EngineRequest) -> Result<Suggestion, CompletionError> {
         let started = Instant::now();
-        let rope = &request.rope;
-        let cursor = clamp_cursor(rope, request.cursor);
+        let cursor = clamp_cursor(&request.rope, request.cursor);
         if let Some(path) = &request.path
             && is_excluded(&request.indexes, path)
         {
             return Err(CompletionError::Excluded(path.clone()));
         }
-        if let Some(rest) = self.type_through(&request.key, rope, cursor) {
+        if let Some(rest) = self.type_through(&request.key, &request.rope, cursor) {
             let total_ms = ms(started.elapsed());
             tracing::debug!(total_ms, "completion answered by type-through");
             return Ok(Suggestion {
@@ -240,39 +243,50 @@ impl CompletionEngine {
                 note: None,
             });
         }
-        let config = &request.config;
-        let model = config.model.as_str();
+        let model = request.config.model.clone();
         // An unknown model fails here, before any work.
-        self.client.count_tokens(model, "")?;
+        self.client.count_tokens(&model, "")?;
         let language = request
             .language_id
             .as_deref()
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
-        let count = |text: &str| {
-            self.client
-                .count_tokens(model, text)
-                .unwrap_or_else(|_| text.len().div_ceil(4))
-        };
-        let prompt = build_prompt(
-            &PromptInput {
-                rope,
-                cursor,
-                path: request.path.as_deref(),
-                language,
-                config,
-                indexes: &request.indexes,
-                open_documents: &request.open_documents,
-            },
-            &count,
-        );
-        let multiline = match config.multiline {
-            MultilinePolicy::Always => true,
-            MultilinePolicy::Never => false,
-            MultilinePolicy::Auto => {
-                auto_multiline(language, &prompt.prefix_text, &prompt.suffix_text)
-            }
-        };
+        // Retrieval and parsing take a thread of the blocking pool: the LSP transport polls
+        // every handler on one task, which must not wait for them.
+        let client = Arc::clone(&self.client);
+        let (request, prompt, multiline) = tokio::task::spawn_blocking(move || {
+            let config = &request.config;
+            let count = |text: &str| {
+                client
+                    .count_tokens(&config.model, text)
+                    .unwrap_or_else(|_| text.len().div_ceil(4))
+            };
+            let prompt = build_prompt(
+                &PromptInput {
+                    rope: &request.rope,
+                    cursor,
+                    path: request.path.as_deref(),
+                    language,
+                    config,
+                    indexes: &request.indexes,
+                    open_documents: &request.open_documents,
+                },
+                &count,
+            );
+            let multiline = match config.multiline {
+                MultilinePolicy::Always => true,
+                MultilinePolicy::Never => false,
+                MultilinePolicy::Auto => {
+                    auto_multiline(language, &prompt.prefix_text, &prompt.suffix_text)
+                }
+            };
+            (request, prompt, multiline)
+        })
+        .await
+        .map_err(|e| CompletionError::Internal(format!("prompt building failed: {e}")))?;
+        let rope = &request.rope;
+        let config = &request.config;
+        let model = model.as_str();
         let mut context = PostContext::new(&prompt.prefix_text, &prompt.suffix_text, multiline);
         context.chat = PromptFormat::parse(&config.template) == PromptFormat::Chat;
         let prompt_build_ms = ms(started.elapsed());
@@ -325,11 +339,18 @@ impl CompletionEngine {
         let mut note = text
             .is_empty()
             .then(|| "the model suggested nothing useful".to_string());
-        if multiline
-            && config.reject_syntax_errors
-            && text.contains('\n')
-            && adds_syntax_errors(language, &prompt.prefix_text, &text, &prompt.suffix_text)
-        {
+        if multiline && config.reject_syntax_errors && text.contains('\n') && {
+            let (before, after, suggestion) = (
+                prompt.prefix_text.clone(),
+                prompt.suffix_text.clone(),
+                text.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                adds_syntax_errors(language, &before, &suggestion, &after)
+            })
+            .await
+            .unwrap_or(false)
+        } {
             text.clear();
             note = Some("dropped: the suggestion adds syntax errors".into());
         }

@@ -526,8 +526,13 @@ fn definition_text(
     if let Some((_, rope)) = input.open_documents.iter().find(|(p, _)| p == path) {
         return (range.end <= rope.len_bytes()).then(|| slice(rope, range));
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    text.get(range).map(str::to_string)
+    // Read only the bytes of the definition, not the whole file.
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    file.seek(SeekFrom::Start(range.start as u64)).ok()?;
+    let mut bytes = vec![0; range.len()];
+    file.read_exact(&mut bytes).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 fn definition_candidates(
@@ -540,10 +545,10 @@ fn definition_candidates(
     if names.is_empty() || config.max_definitions == 0 {
         return Vec::new();
     }
-    let refs: Vec<&str> = names.iter().take(24).map(String::as_str).collect();
+    let refs: Vec<&str> = names.iter().take(16).map(String::as_str).collect();
     let mut out = Vec::new();
     for index in input.indexes {
-        let hits = match index.definitions(&refs, config.max_definitions * 2) {
+        let hits = match index.definitions(&refs, config.max_definitions + 4) {
             Ok(hits) => hits,
             Err(error) => {
                 tracing::debug!(%error, "definitions lookup failed; going on without");
