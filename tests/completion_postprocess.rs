@@ -217,3 +217,14 @@ fn syntax_error_check() {
     ));
     assert!(!adds_syntax_errors(None, "a", "((", "b"));
 }
+
+#[test]
+fn a_suggestion_containing_the_rest_of_the_line_replaces_it() {
+    use augur::completion::postprocess::replaced_rest;
+    let at_call = context("let v = compute($0);\n", false, false);
+    assert_eq!(replaced_rest(&at_call, "a, b);"), 2);
+    assert_eq!(replaced_rest(&at_call, "a, b"), 0);
+    assert_eq!(replaced_rest(&at_call, "a\nb);"), 0);
+    let end_of_line = context("let v = $0\n", false, false);
+    assert_eq!(replaced_rest(&end_of_line, "1;"), 0);
+}

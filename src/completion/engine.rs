@@ -22,7 +22,9 @@ use futures::{FutureExt, StreamExt};
 use ropey::Rope;
 
 use super::config::{CompletionConfig, MultilinePolicy};
-use super::postprocess::{PostContext, PostProcessor, adds_syntax_errors, auto_multiline};
+use super::postprocess::{
+    PostContext, PostProcessor, adds_syntax_errors, auto_multiline, replaced_rest,
+};
 use super::prompt::{BuiltPrompt, PromptInput, build_prompt, clamp_cursor, is_excluded};
 use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
@@ -201,11 +203,16 @@ impl CompletionEngine {
 
     /// The rest of the suggestion on screen in `key`, if the user is typing through it: answer
     /// with this before debouncing.
-    pub fn type_through(&self, key: &str, rope: &Rope, cursor: usize) -> Option<String> {
+    pub fn type_through(
+        &self,
+        key: &str,
+        rope: &Rope,
+        cursor: usize,
+    ) -> Option<(String, Range<usize>)> {
         self.type_through
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .lookup(key, rope, cursor)
+            .lookup_range(key, rope, cursor)
     }
 
     /// Forgets the suggestion shown in a document (closed, or the suggestion dismissed).
@@ -225,12 +232,12 @@ impl CompletionEngine {
         {
             return Err(CompletionError::Excluded(path.clone()));
         }
-        if let Some(rest) = self.type_through(&request.key, &request.rope, cursor) {
+        if let Some((rest, range)) = self.type_through(&request.key, &request.rope, cursor) {
             let total_ms = ms(started.elapsed());
             tracing::debug!(total_ms, "completion answered by type-through");
             return Ok(Suggestion {
                 text: rest,
-                range: cursor..cursor,
+                range,
                 prompt: BuiltPrompt::default(),
                 timings: Timings {
                     prompt_build_ms: 0.0,
@@ -360,10 +367,12 @@ impl CompletionEngine {
                 .unwrap_or_else(|e| e.into_inner())
                 .record(model_time);
         }
+        // A one-line suggestion that contains the rest of the line (closing brackets) replaces it.
+        let replaced = replaced_rest(&context, &text);
         self.type_through
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remember(&request.key, rope, cursor, &text);
+            .remember_replacing(&request.key, rope, cursor, &text, replaced);
         let timings = Timings {
             prompt_build_ms,
             ttft_ms: ttft.map(ms),
@@ -381,7 +390,7 @@ impl CompletionEngine {
         Ok(Suggestion {
             raw: post.raw().to_string(),
             text,
-            range: cursor..cursor,
+            range: cursor..cursor + replaced,
             prompt,
             timings,
             source,

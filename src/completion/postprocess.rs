@@ -391,6 +391,22 @@ fn reindent(line: &str, context: &PostContext) -> String {
     }
 }
 
+/// How many bytes after the cursor a one-line suggestion should replace: the rest of the line
+/// (closing brackets, say) when the suggestion already contains those characters in order, as in
+/// `foo(|)` completed with `a, b);`. Zero when the suggestion is inserted before the rest.
+pub fn replaced_rest(context: &PostContext, suggestion: &str) -> usize {
+    let rest = context.line_rest().trim_end();
+    if rest.trim().is_empty() || suggestion.contains('\n') {
+        return 0;
+    }
+    let mut chars = suggestion.chars();
+    let covered = rest
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .all(|c| chars.any(|s| s == c));
+    if covered { rest.len() } else { 0 }
+}
+
 /// Incremental post-processing of a streamed suggestion.
 #[derive(Debug, Clone)]
 pub struct PostProcessor {
