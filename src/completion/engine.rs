@@ -115,7 +115,9 @@ pub struct Timings {
 pub struct Suggestion {
     /// The text (empty when there is nothing worth showing; see `note`).
     pub text: String,
-    /// The bytes of the document it replaces (usually the empty range at the cursor).
+    /// The bytes of the document it replaces: the empty range at the cursor, or the cursor to
+    /// the end of the rest of its line when a one-line suggestion contains that rest (closing
+    /// brackets, say).
     pub range: Range<usize>,
     /// The prompt (empty for a type-through answer).
     pub prompt: BuiltPrompt,
