@@ -85,6 +85,14 @@ const CASES: &[Case] = &[
         expected: "let x = 1;\n    let y = 2;",
     },
     Case {
+        name: "a stray space at the indentation is dropped, a whole indent level kept",
+        document: "fn f() {\n    if x {\n        y();\n    }\n    $0\n}\n",
+        multiline: true,
+        chat: false,
+        raw: " z();\n",
+        expected: "z();",
+    },
+    Case {
         name: "an empty or blank suggestion is dropped",
         document: "x = $0\n",
         multiline: false,

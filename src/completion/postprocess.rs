@@ -348,6 +348,23 @@ pub fn process(context: &PostContext, raw: &str, ended: bool) -> (String, bool) 
             first.truncate(cut);
         }
     }
+    // At the indentation of an empty line, a first line that starts with stray spaces (a BPE
+    // token like " a") would leave the line off the document's indentation grid.
+    let prefix_width = indent_width(line_prefix);
+    if !line_prefix.is_empty()
+        && line_prefix.trim().is_empty()
+        && let Some(first) = kept.first_mut()
+    {
+        let lead = indent_width(first);
+        let unit = if context.tabs {
+            4
+        } else {
+            context.indent_width.max(1)
+        };
+        if lead > 0 && (prefix_width + lead) % unit != 0 {
+            *first = first.trim_start_matches([' ', '\t']).to_string();
+        }
+    }
     // Trailing whitespace of every line, trailing blank lines.
     for line in kept.iter_mut() {
         let len = line.trim_end().len();
