@@ -361,7 +361,7 @@ pub fn process(context: &PostContext, raw: &str, ended: bool) -> (String, bool) 
         } else {
             context.indent_width.max(1)
         };
-        if lead > 0 && (prefix_width + lead) % unit != 0 {
+        if lead > 0 && !(prefix_width + lead).is_multiple_of(unit) {
             *first = first.trim_start_matches([' ', '\t']).to_string();
         }
     }
