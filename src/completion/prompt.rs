@@ -206,6 +206,21 @@ pub fn is_excluded(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> bool {
     default_exclusions().is_excluded(path)
 }
 
+/// Whether another open document may give context: not excluded, and, inside a workspace root,
+/// either in that root's index or not left out by its ignore files (a new file not indexed yet).
+fn may_share(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> bool {
+    if is_excluded(indexes, path) {
+        return false;
+    }
+    for index in indexes {
+        if let Some(rel) = crate::index::walk::relative_path(index.root(), path) {
+            return index.contains_file(&rel)
+                || !crate::index::walk::is_ignored(index.root(), path, &IndexConfig::default());
+        }
+    }
+    true
+}
+
 /// The path shown to the model: relative to the index root that holds it, else the file name.
 fn display_path(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> String {
     for index in indexes {
@@ -665,7 +680,7 @@ fn open_document_candidates(
     }
     let mut scored = Vec::new();
     for (path, rope) in input.open_documents {
-        if current.is_some_and(|c| c == path) || is_excluded(input.indexes, path) {
+        if current.is_some_and(|c| c == path) || !may_share(input.indexes, path) {
             continue;
         }
         let lines = rope.len_lines().min(2_000);
