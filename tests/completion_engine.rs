@@ -111,10 +111,11 @@ async fn typing_through_a_suggestion_needs_no_second_call() {
     assert_eq!(fake.calls(), 1, "no second backend call");
     // The peek the LSP layer uses before debouncing says the same.
     assert_eq!(
-        engine
-            .type_through("file:///w/src/lib.rs", &Rope::from_str(typed), CURSOR + 6)
-            .as_deref(),
-        Some("tal = a + b;\n    total")
+        engine.type_through("file:///w/src/lib.rs", &Rope::from_str(typed), CURSOR + 6),
+        Some((
+            "tal = a + b;\n    total".to_string(),
+            CURSOR + 6..CURSOR + 6
+        ))
     );
 
     // Typing something else goes back to the model.
@@ -311,4 +312,58 @@ async fn augur_complete_keeps_the_raw_prompt_mode() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("1-based"), "{error}");
+}
+
+#[tokio::test]
+async fn a_repeated_prompt_is_answered_from_the_llm_cache() {
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["a + b"]));
+    let engine = CompletionEngine::new(Arc::new(client_with(
+        model("openai", &fake.url),
+        LlmSettings::default(),
+    )));
+    let first = engine
+        .complete(request(DOC, CURSOR, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.text.as_str(), first.source),
+        ("a + b", SuggestionSource::Model)
+    );
+    // The same text in another document: not type-through (another key), but the same prompt.
+    let mut again = request(DOC, CURSOR, CompletionConfig::default());
+    again.key = "file:///w/src/copy.rs".into();
+    let second = engine.complete(again).await.unwrap();
+    assert_eq!(
+        (second.text.as_str(), second.source),
+        ("a + b", SuggestionSource::Cache)
+    );
+    assert_eq!(fake.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_suggestion_with_the_closing_brackets_replaces_them() {
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["a, b);", "\nlet w = 1;"]));
+    let engine = engine(&fake);
+    let text = "let v = compute()\n";
+    let cursor = 16;
+    let first = engine
+        .complete(request(text, cursor, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(first.text, "a, b);");
+    assert_eq!(first.range, cursor..cursor + 1, "replaces `)`");
+    // Typing through keeps replacing the same closers.
+    let typed = "let v = compute(a)\n";
+    let second = engine
+        .complete(request(typed, cursor + 1, CompletionConfig::default()))
+        .await
+        .unwrap();
+    assert_eq!(second.source, SuggestionSource::TypeThrough);
+    assert_eq!(
+        (second.text.as_str(), second.range),
+        (", b);", cursor + 1..cursor + 2)
+    );
+    assert_eq!(fake.calls(), 1);
 }

@@ -85,6 +85,14 @@ const CASES: &[Case] = &[
         expected: "let x = 1;\n    let y = 2;",
     },
     Case {
+        name: "a stray space at the indentation is dropped, a whole indent level kept",
+        document: "fn f() {\n    if x {\n        y();\n    }\n    $0\n}\n",
+        multiline: true,
+        chat: false,
+        raw: " z();\n",
+        expected: "z();",
+    },
+    Case {
         name: "an empty or blank suggestion is dropped",
         document: "x = $0\n",
         multiline: false,
@@ -216,4 +224,15 @@ fn syntax_error_check() {
         "\n}\n"
     ));
     assert!(!adds_syntax_errors(None, "a", "((", "b"));
+}
+
+#[test]
+fn a_suggestion_containing_the_rest_of_the_line_replaces_it() {
+    use augur::completion::postprocess::replaced_rest;
+    let at_call = context("let v = compute($0);\n", false, false);
+    assert_eq!(replaced_rest(&at_call, "a, b);"), 2);
+    assert_eq!(replaced_rest(&at_call, "a, b"), 0);
+    assert_eq!(replaced_rest(&at_call, "a\nb);"), 0);
+    let end_of_line = context("let v = $0\n", false, false);
+    assert_eq!(replaced_rest(&end_of_line, "1;"), 0);
 }

@@ -152,6 +152,10 @@ fn main() {
 RECT_AREA_TOKEN=hunter2-rect_area
 //- /private/keys.rs
 pub fn rect_area_secret_key() -> &'static str { "hunter2" }
+//- /.gitignore
+generated/
+//- /generated/out.rs
+pub fn rect_area_generated() -> f64 { 42.0 }
 "#;
 
 fn workspace() -> Workspace {
@@ -208,6 +212,10 @@ fn excluded_and_secret_files_never_enter_the_prompt() {
             Rope::from_str("fn rect_area_secret_key() { \"hunter2\" } origin Point area\n"),
         ),
         (
+            ws.root.join("generated/out.rs"),
+            Rope::from_str("// ignored-by-git\nlet area = rect_area(origin, Point);\n"),
+        ),
+        (
             ws.root.join("src/other.rs"),
             Rope::from_str(
                 "fn helper() {\n    let area = rect_area(2.0, 3.0);\n    let origin = Point::default();\n}\n",
@@ -217,6 +225,16 @@ fn excluded_and_secret_files_never_enter_the_prompt() {
     let built = ws.prompt(&CompletionConfig::default(), &open);
     assert!(!built.prompt.contains("hunter2"), "{}", built.explain());
     assert!(!built.prompt.contains("private/keys.rs"));
+    assert!(
+        !built.prompt.contains("ignored-by-git"),
+        "{}",
+        built.explain()
+    );
+    assert!(
+        !built.prompt.contains("rect_area_generated"),
+        "{}",
+        built.explain()
+    );
     // The open document that is allowed does contribute.
     assert!(
         built
@@ -303,10 +321,13 @@ fn explain_shows_the_retrieved_context() {
     let built = ws.prompt(&CompletionConfig::default(), &[]);
     expect![[r#"
         format: auto
-        budget: prefix 32/1278 tokens, suffix 2/256 tokens, context 44/768 tokens
-        ----- definition src/geometry.rs (12 tokens) -----
+        budget: prefix 32/1278 tokens, suffix 2/256 tokens, context 53/768 tokens
+        ----- definition src/geometry.rs (21 tokens) -----
         // Path: src/geometry.rs
-        pub struct Point
+        pub struct Point {
+            pub x: f64,
+            pub y: f64,
+        }
         ----- definition src/geometry.rs (32 tokens) -----
         // Path: src/geometry.rs
         // The area of a rectangle, in square units.

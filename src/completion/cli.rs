@@ -163,6 +163,11 @@ pub async fn run_complete_with(
         };
         return crate::llm::cli::run_complete(models, llm, &raw, out).await;
     }
+    if args.suffix.is_some() || args.stream || !args.stop.is_empty() || args.show_usage {
+        anyhow::bail!(
+            "--suffix, --stream, --stop and --show-usage go with --prompt, not with a position"
+        );
+    }
     let Some(position) = &args.position else {
         anyhow::bail!("give a position FILE:LINE:COL or a raw prompt with --prompt");
     };
@@ -265,6 +270,31 @@ pub async fn run_complete_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CompleteArgs,
+    }
+
+    #[test]
+    fn one_subcommand_serves_positions_and_raw_prompts() {
+        use clap::{CommandFactory, Parser};
+        Cli::command().debug_assert();
+        let cli =
+            Cli::try_parse_from(["complete", "src/a.rs:3:5", "--explain", "--model", "m"]).unwrap();
+        assert_eq!(cli.args.position.as_deref(), Some("src/a.rs:3:5"));
+        assert!(cli.args.explain);
+        let cli =
+            Cli::try_parse_from(["complete", "--prompt", "fn a", "--suffix", "}", "--stream"])
+                .unwrap();
+        assert_eq!(cli.args.prompt.as_deref(), Some("fn a"));
+        assert!(
+            Cli::try_parse_from(["complete"]).is_err(),
+            "a position or --prompt is needed"
+        );
+        assert!(Cli::try_parse_from(["complete", "a.rs:1:1", "--prompt", "x"]).is_err());
+    }
 
     #[test]
     fn positions_parse_and_convert() {

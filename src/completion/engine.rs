@@ -18,11 +18,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use ropey::Rope;
 
 use super::config::{CompletionConfig, MultilinePolicy};
-use super::postprocess::{PostContext, PostProcessor, adds_syntax_errors, auto_multiline};
+use super::postprocess::{
+    PostContext, PostProcessor, adds_syntax_errors, auto_multiline, replaced_rest,
+};
 use super::prompt::{BuiltPrompt, PromptInput, build_prompt, clamp_cursor, is_excluded};
 use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
@@ -113,7 +115,9 @@ pub struct Timings {
 pub struct Suggestion {
     /// The text (empty when there is nothing worth showing; see `note`).
     pub text: String,
-    /// The bytes of the document it replaces (usually the empty range at the cursor).
+    /// The bytes of the document it replaces: the empty range at the cursor, or the cursor to
+    /// the end of the rest of its line when a one-line suggestion contains that rest (closing
+    /// brackets, say).
     pub range: Range<usize>,
     /// The prompt (empty for a type-through answer).
     pub prompt: BuiltPrompt,
@@ -145,6 +149,9 @@ pub enum CompletionError {
     /// The model call failed.
     #[error(transparent)]
     Llm(#[from] LlmError),
+    /// A bug: a worker thread failed.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl CompletionError {
@@ -153,6 +160,7 @@ impl CompletionError {
         match self {
             CompletionError::Excluded(_) => "excluded",
             CompletionError::Llm(error) => error.code(),
+            CompletionError::Internal(_) => "internal",
         }
     }
 }
@@ -197,11 +205,16 @@ impl CompletionEngine {
 
     /// The rest of the suggestion on screen in `key`, if the user is typing through it: answer
     /// with this before debouncing.
-    pub fn type_through(&self, key: &str, rope: &Rope, cursor: usize) -> Option<String> {
+    pub fn type_through(
+        &self,
+        key: &str,
+        rope: &Rope,
+        cursor: usize,
+    ) -> Option<(String, Range<usize>)> {
         self.type_through
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .lookup(key, rope, cursor)
+            .lookup_range(key, rope, cursor)
     }
 
     /// Forgets the suggestion shown in a document (closed, or the suggestion dismissed).
@@ -215,19 +228,18 @@ impl CompletionEngine {
     /// Completes at the cursor. Dropping the future cancels the work, the HTTP call included.
     pub async fn complete(&self, request: EngineRequest) -> Result<Suggestion, CompletionError> {
         let started = Instant::now();
-        let rope = &request.rope;
-        let cursor = clamp_cursor(rope, request.cursor);
+        let cursor = clamp_cursor(&request.rope, request.cursor);
         if let Some(path) = &request.path
             && is_excluded(&request.indexes, path)
         {
             return Err(CompletionError::Excluded(path.clone()));
         }
-        if let Some(rest) = self.type_through(&request.key, rope, cursor) {
+        if let Some((rest, range)) = self.type_through(&request.key, &request.rope, cursor) {
             let total_ms = ms(started.elapsed());
             tracing::debug!(total_ms, "completion answered by type-through");
             return Ok(Suggestion {
                 text: rest,
-                range: cursor..cursor,
+                range,
                 prompt: BuiltPrompt::default(),
                 timings: Timings {
                     prompt_build_ms: 0.0,
@@ -240,39 +252,50 @@ impl CompletionEngine {
                 note: None,
             });
         }
-        let config = &request.config;
-        let model = config.model.as_str();
+        let model = request.config.model.clone();
         // An unknown model fails here, before any work.
-        self.client.count_tokens(model, "")?;
+        self.client.count_tokens(&model, "")?;
         let language = request
             .language_id
             .as_deref()
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
-        let count = |text: &str| {
-            self.client
-                .count_tokens(model, text)
-                .unwrap_or_else(|_| text.len().div_ceil(4))
-        };
-        let prompt = build_prompt(
-            &PromptInput {
-                rope,
-                cursor,
-                path: request.path.as_deref(),
-                language,
-                config,
-                indexes: &request.indexes,
-                open_documents: &request.open_documents,
-            },
-            &count,
-        );
-        let multiline = match config.multiline {
-            MultilinePolicy::Always => true,
-            MultilinePolicy::Never => false,
-            MultilinePolicy::Auto => {
-                auto_multiline(language, &prompt.prefix_text, &prompt.suffix_text)
-            }
-        };
+        // Retrieval and parsing take a thread of the blocking pool: the LSP transport polls
+        // every handler on one task, which must not wait for them.
+        let client = Arc::clone(&self.client);
+        let (request, prompt, multiline) = tokio::task::spawn_blocking(move || {
+            let config = &request.config;
+            let count = |text: &str| {
+                client
+                    .count_tokens(&config.model, text)
+                    .unwrap_or_else(|_| text.len().div_ceil(4))
+            };
+            let prompt = build_prompt(
+                &PromptInput {
+                    rope: &request.rope,
+                    cursor,
+                    path: request.path.as_deref(),
+                    language,
+                    config,
+                    indexes: &request.indexes,
+                    open_documents: &request.open_documents,
+                },
+                &count,
+            );
+            let multiline = match config.multiline {
+                MultilinePolicy::Always => true,
+                MultilinePolicy::Never => false,
+                MultilinePolicy::Auto => {
+                    auto_multiline(language, &prompt.prefix_text, &prompt.suffix_text)
+                }
+            };
+            (request, prompt, multiline)
+        })
+        .await
+        .map_err(|e| CompletionError::Internal(format!("prompt building failed: {e}")))?;
+        let rope = &request.rope;
+        let config = &request.config;
+        let model = model.as_str();
         let mut context = PostContext::new(&prompt.prefix_text, &prompt.suffix_text, multiline);
         context.chat = PromptFormat::parse(&config.template) == PromptFormat::Chat;
         let prompt_build_ms = ms(started.elapsed());
@@ -299,6 +322,14 @@ impl CompletionEngine {
                     ttft.get_or_insert_with(|| sent.elapsed());
                     if post.push(&delta) {
                         stopped_early = true;
+                        // A cache hit has its end queued already: look without waiting.
+                        if let Some(Some(Ok(StreamEvent::Done(done)))) =
+                            stream.next().now_or_never()
+                            && done.cached
+                        {
+                            source = SuggestionSource::Cache;
+                            stopped_early = false;
+                        }
                         break;
                     }
                 }
@@ -317,11 +348,18 @@ impl CompletionEngine {
         let mut note = text
             .is_empty()
             .then(|| "the model suggested nothing useful".to_string());
-        if multiline
-            && config.reject_syntax_errors
-            && text.contains('\n')
-            && adds_syntax_errors(language, &prompt.prefix_text, &text, &prompt.suffix_text)
-        {
+        if multiline && config.reject_syntax_errors && text.contains('\n') && {
+            let (before, after, suggestion) = (
+                prompt.prefix_text.clone(),
+                prompt.suffix_text.clone(),
+                text.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                adds_syntax_errors(language, &before, &suggestion, &after)
+            })
+            .await
+            .unwrap_or(false)
+        } {
             text.clear();
             note = Some("dropped: the suggestion adds syntax errors".into());
         }
@@ -331,10 +369,12 @@ impl CompletionEngine {
                 .unwrap_or_else(|e| e.into_inner())
                 .record(model_time);
         }
+        // A one-line suggestion that contains the rest of the line (closing brackets) replaces it.
+        let replaced = replaced_rest(&context, &text);
         self.type_through
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remember(&request.key, rope, cursor, &text);
+            .remember_replacing(&request.key, rope, cursor, &text, replaced);
         let timings = Timings {
             prompt_build_ms,
             ttft_ms: ttft.map(ms),
@@ -352,7 +392,7 @@ impl CompletionEngine {
         Ok(Suggestion {
             raw: post.raw().to_string(),
             text,
-            range: cursor..cursor,
+            range: cursor..cursor + replaced,
             prompt,
             timings,
             source,

@@ -10,6 +10,13 @@
 //! - [`typethrough`]: [`TypeThrough`] and [`AdaptiveDebounce`];
 //! - [`cli`]: `augur complete`.
 //!
+//! How the LSP layer uses it, per request: convert the position to a byte offset; for an
+//! automatic trigger, answer from [`CompletionEngine::type_through`] if it has something, else
+//! sleep [`CompletionEngine::debounce_delay`]; then await [`CompletionEngine::complete`] with a
+//! snapshot of the document. Dropping that future (cancel, or a newer request for the same
+//! document) stops everything, the HTTP call included. Convert `Suggestion::range` back with the
+//! document version the request was for, and drop the answer if the version has changed.
+//!
 //! ```
 //! use augur::completion::postprocess::{PostContext, process};
 //! let context = PostContext::new("let total = ", ";\n", false);

@@ -348,6 +348,23 @@ pub fn process(context: &PostContext, raw: &str, ended: bool) -> (String, bool) 
             first.truncate(cut);
         }
     }
+    // At the indentation of an empty line, a first line that starts with stray spaces (a BPE
+    // token like " a") would leave the line off the document's indentation grid.
+    let prefix_width = indent_width(line_prefix);
+    if !line_prefix.is_empty()
+        && line_prefix.trim().is_empty()
+        && let Some(first) = kept.first_mut()
+    {
+        let lead = indent_width(first);
+        let unit = if context.tabs {
+            4
+        } else {
+            context.indent_width.max(1)
+        };
+        if lead > 0 && !(prefix_width + lead).is_multiple_of(unit) {
+            *first = first.trim_start_matches([' ', '\t']).to_string();
+        }
+    }
     // Trailing whitespace of every line, trailing blank lines.
     for line in kept.iter_mut() {
         let len = line.trim_end().len();
@@ -389,6 +406,22 @@ fn reindent(line: &str, context: &PostContext) -> String {
     } else {
         line.to_string()
     }
+}
+
+/// How many bytes after the cursor a one-line suggestion should replace: the rest of the line
+/// (closing brackets, say) when the suggestion already contains those characters in order, as in
+/// `foo(|)` completed with `a, b);`. Zero when the suggestion is inserted before the rest.
+pub fn replaced_rest(context: &PostContext, suggestion: &str) -> usize {
+    let rest = context.line_rest().trim_end();
+    if rest.trim().is_empty() || suggestion.contains('\n') {
+        return 0;
+    }
+    let mut chars = suggestion.chars();
+    let covered = rest
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .all(|c| chars.any(|s| s == c));
+    if covered { rest.len() } else { 0 }
 }
 
 /// Incremental post-processing of a streamed suggestion.

@@ -33,7 +33,7 @@ use ropey::Rope;
 use super::config::CompletionConfig;
 use super::template::{self, CHAT_INSTRUCTION, CURSOR_MARK, PromptFormat};
 use crate::index::{Exclusions, IndexConfig, WorkspaceIndex};
-use crate::syntax::Language;
+use crate::syntax::{Language, SymbolKind};
 
 /// Everything a prompt is built from. The cursor is a byte offset into `rope`; it is clamped to
 /// the text and moved back to a character boundary if needed.
@@ -204,6 +204,21 @@ pub fn is_excluded(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> bool {
         return true;
     }
     default_exclusions().is_excluded(path)
+}
+
+/// Whether another open document may give context: not excluded, and, inside a workspace root,
+/// either in that root's index or not left out by its ignore files (a new file not indexed yet).
+fn may_share(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> bool {
+    if is_excluded(indexes, path) {
+        return false;
+    }
+    for index in indexes {
+        if let Some(rel) = crate::index::walk::relative_path(index.root(), path) {
+            return index.contains_file(&rel)
+                || !crate::index::walk::is_ignored(index.root(), path, &IndexConfig::default());
+        }
+    }
+    true
 }
 
 /// The path shown to the model: relative to the index root that holds it, else the file name.
@@ -512,6 +527,29 @@ fn cut_to_tokens(body: &str, limit: usize, count: &dyn Fn(&str) -> usize) -> (St
     (out, used)
 }
 
+/// The text of `range` in `path` (from the open document if it is one, else from disk) when it
+/// is at most `max_bytes` long.
+fn definition_text(
+    input: &PromptInput<'_>,
+    path: &Path,
+    range: Range<usize>,
+    max_bytes: usize,
+) -> Option<String> {
+    if range.is_empty() || range.len() > max_bytes {
+        return None;
+    }
+    if let Some((_, rope)) = input.open_documents.iter().find(|(p, _)| p == path) {
+        return (range.end <= rope.len_bytes()).then(|| slice(rope, range));
+    }
+    // Read only the bytes of the definition, not the whole file.
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    file.seek(SeekFrom::Start(range.start as u64)).ok()?;
+    let mut bytes = vec![0; range.len()];
+    file.read_exact(&mut bytes).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 fn definition_candidates(
     input: &PromptInput<'_>,
     current: Option<&Path>,
@@ -522,10 +560,10 @@ fn definition_candidates(
     if names.is_empty() || config.max_definitions == 0 {
         return Vec::new();
     }
-    let refs: Vec<&str> = names.iter().take(24).map(String::as_str).collect();
+    let refs: Vec<&str> = names.iter().take(16).map(String::as_str).collect();
     let mut out = Vec::new();
     for index in input.indexes {
-        let hits = match index.definitions(&refs, config.max_definitions * 2) {
+        let hits = match index.definitions(&refs, config.max_definitions + 4) {
             Ok(hits) => hits,
             Err(error) => {
                 tracing::debug!(%error, "definitions lookup failed; going on without");
@@ -540,7 +578,26 @@ fn definition_candidates(
             if let Some(doc) = hit.doc.as_deref().filter(|d| !d.trim().is_empty()) {
                 body.push_str(&template::comment(comment_language, doc.trim_end()));
             }
-            let signature = hit.signature.clone().unwrap_or(hit.snippet.clone());
+            // Small types and constants come whole (a struct's fields matter to the code that
+            // uses it); functions and larger items by their signature.
+            let whole = match hit.kind {
+                Some(
+                    SymbolKind::Struct
+                    | SymbolKind::Enum
+                    | SymbolKind::Interface
+                    | SymbolKind::Type
+                    | SymbolKind::Constant,
+                ) => definition_text(
+                    input,
+                    &hit.path,
+                    hit.byte_range.clone(),
+                    config.snippet_tokens.saturating_mul(3),
+                ),
+                _ => None,
+            };
+            let signature = whole
+                .or(hit.signature.clone())
+                .unwrap_or(hit.snippet.clone());
             if signature.trim().is_empty() {
                 continue;
             }
@@ -623,7 +680,7 @@ fn open_document_candidates(
     }
     let mut scored = Vec::new();
     for (path, rope) in input.open_documents {
-        if current.is_some_and(|c| c == path) || is_excluded(input.indexes, path) {
+        if current.is_some_and(|c| c == path) || !may_share(input.indexes, path) {
             continue;
         }
         let lines = rope.len_lines().min(2_000);

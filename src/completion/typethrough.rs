@@ -32,6 +32,8 @@ struct Shown {
     line_after: String,
     /// The suggestion.
     text: String,
+    /// How many bytes after `start` the suggestion replaces.
+    replaced: usize,
 }
 
 /// The most recent suggestions shown, one per document (at most 64 documents).
@@ -60,6 +62,19 @@ impl TypeThrough {
     /// Remembers the suggestion shown at `cursor` in document `key` (replacing that document's
     /// previous one). An empty suggestion forgets the document.
     pub fn remember(&mut self, key: &str, rope: &Rope, cursor: usize, suggestion: &str) {
+        self.remember_replacing(key, rope, cursor, suggestion, 0);
+    }
+
+    /// Like [`remember`](Self::remember), for a suggestion that replaces `replaced` bytes after
+    /// the cursor (the rest of its line).
+    pub fn remember_replacing(
+        &mut self,
+        key: &str,
+        rope: &Rope,
+        cursor: usize,
+        suggestion: &str,
+        replaced: usize,
+    ) {
         self.shown.retain(|s| s.key != key);
         if suggestion.is_empty() {
             return;
@@ -72,6 +87,7 @@ impl TypeThrough {
             line_before,
             line_after,
             text: suggestion.to_string(),
+            replaced,
         });
         while self.shown.len() > MAX_DOCUMENTS {
             self.shown.pop_front();
@@ -86,6 +102,16 @@ impl TypeThrough {
     /// The rest of the suggestion shown in `key` if the text typed since is its beginning and
     /// nothing else on the line changed; `None` otherwise (also when all of it was typed).
     pub fn lookup(&self, key: &str, rope: &Rope, cursor: usize) -> Option<String> {
+        self.lookup_range(key, rope, cursor).map(|(text, _)| text)
+    }
+
+    /// Like [`lookup`](Self::lookup), with the bytes the rest replaces (from the cursor).
+    pub fn lookup_range(
+        &self,
+        key: &str,
+        rope: &Rope,
+        cursor: usize,
+    ) -> Option<(String, std::ops::Range<usize>)> {
         let shown = self.shown.iter().find(|s| s.key == key)?;
         if cursor > rope.len_bytes() || cursor < shown.start {
             return None;
@@ -110,7 +136,8 @@ impl TypeThrough {
         }
         let typed = &before[shown.line_before.len()..];
         let rest = shown.text.strip_prefix(typed)?;
-        (!rest.is_empty()).then(|| rest.to_string())
+        let replaced = shown.replaced.min(rope.len_bytes() - cursor);
+        (!rest.is_empty()).then(|| (rest.to_string(), cursor..cursor + replaced))
     }
 }
 
