@@ -134,7 +134,7 @@ pub async fn run_complete(
         &config.models,
         &config.llm,
         &config.index,
-        &CompletionConfig::default(),
+        &config.completion,
         args,
         out,
     )

@@ -93,11 +93,11 @@ impl WireRequest<'_> {
     pub fn templated_prompt(&self) -> Option<String> {
         let template = self.fim_template?;
         let suffix = self.suffix?;
-        Some(
-            template
-                .replace("{prefix}", &self.prompt_with_extra())
-                .replace("{suffix}", suffix),
-        )
+        Some(fill_placeholders(
+            template,
+            &self.prompt_with_extra(),
+            suffix,
+        ))
     }
 
     /// The user message of a chat request: the prompt, or a fill-in-the-middle instruction.
@@ -404,5 +404,44 @@ mod tests {
         );
         assert_eq!(error_message("plain text"), "plain text");
         assert!(error_message(&"x".repeat(1000)).chars().count() <= 301);
+    }
+}
+
+/// Puts `prefix` and `suffix` in place of `{prefix}` and `{suffix}` in one pass, so code that
+/// itself contains those words in braces is left as it is.
+fn fill_placeholders(template: &str, prefix: &str, suffix: &str) -> String {
+    let mut out = String::with_capacity(template.len() + prefix.len() + suffix.len());
+    let mut rest = template;
+    while let Some(at) = rest.find('{') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("{prefix}") {
+            out.push_str(prefix);
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("{suffix}") {
+            out.push_str(suffix);
+            rest = after;
+        } else {
+            out.push('{');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::fill_placeholders;
+
+    #[test]
+    fn placeholders_are_filled_once() {
+        let filled = fill_placeholders(
+            "<PRE>{prefix}<SUF>{suffix}<MID>",
+            "let s = \"{suffix}\";",
+            "{prefix}",
+        );
+        assert_eq!(filled, "<PRE>let s = \"{suffix}\";<SUF>{prefix}<MID>");
+        assert_eq!(fill_placeholders("{ {x} {prefix}", "p", "s"), "{ {x} p");
     }
 }

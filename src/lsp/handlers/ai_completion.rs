@@ -48,13 +48,9 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     let doc = state.document(&key)?;
     let cursor = from_proto::offset(&doc.text, ask.position, state.encoding());
     let engine = state.completion_engine()?;
-    if let Some(text) = engine.type_through(&key, &doc.text, cursor) {
+    if let Some((text, range)) = engine.type_through(&key, &doc.text, cursor) {
         tracing::debug!("answered by type-through");
-        return Some(Found {
-            doc,
-            text,
-            range: cursor..cursor,
-        });
+        return Some(Found { doc, text, range });
     }
     let config = state.config();
     let (generation, cancel) = state.begin_completion(&key);

@@ -77,6 +77,9 @@ pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
 /// Handles `didClose`.
 pub fn did_close(state: &ServerState, params: DidCloseTextDocumentParams) {
     let key = from_proto::doc_key(&params.text_document.uri);
+    if let Some(engine) = state.completion_engine() {
+        engine.forget(&key);
+    }
     if !state.documents_mut().close(&key) {
         tracing::warn!(uri = %key, "didClose for a document that is not open");
     }
