@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
 BIN="$PWD/target/release/augur"
+# The demo's own settings (timeouts for a CPU-only model) stand in for the user file.
+export AUGUR_CONFIG="$PWD/fixtures/demo/augur-demo.toml"
 if ! "$BIN" doctor --no-completion --timeout-ms 3000 >/dev/null 2>&1; then
   echo "== no model answers: starting the local one (scripts/local-model.sh)" >&2
   scripts/local-model.sh install

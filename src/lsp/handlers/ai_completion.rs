@@ -66,7 +66,11 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
         trigger: ask.trigger,
     };
     let work = async {
-        tokio::time::sleep(engine.debounce_delay(ask.trigger, &config.completion)).await;
+        // Tokio's timer rounds up to whole milliseconds: a zero delay must not sleep at all.
+        let delay = engine.debounce_delay(ask.trigger, &config.completion);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         match engine.complete(request).await {
             Ok(suggestion) => Some(suggestion),
             Err(error) => {
