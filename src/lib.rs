@@ -12,7 +12,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod actions;
 pub mod documents;
+pub mod edits;
 pub mod index;
 pub mod llm;
 pub mod logging;

@@ -1,0 +1,1 @@
+//! AI code actions (placeholder while the module is written).
