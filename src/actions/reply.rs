@@ -41,7 +41,11 @@ fn is_prose(line: &str) -> bool {
     let starts_upper = chars.next().is_some_and(|c| c.is_ascii_uppercase());
     let has_code_marks = t.contains(['{', '}', ';', '=', '(', '<']) || t.contains("::");
     let ends_sentence = t.ends_with(':') || t.ends_with('.') || t.ends_with('!');
-    starts_upper && t.contains(' ') && ends_sentence && !has_code_marks
+    // One word ("Sure.", "Certainly!") or a sentence; `ends_sentence` guarantees a last byte.
+    starts_upper
+        && ends_sentence
+        && !has_code_marks
+        && (t.contains(' ') || t[..t.len() - 1].chars().all(char::is_alphabetic))
 }
 
 /// The code in a reply: the longest fenced block if there is one; with a single fence, the text
