@@ -13,6 +13,7 @@
 
 use crate::syntax::{Language, Symbol};
 
+use super::explain::clean_markdown;
 use super::reply::{extract_code, indentation, reindent};
 use super::run::{Candidate, Job, Output};
 use super::{
@@ -171,7 +172,11 @@ pub(crate) fn place(
         .language
         .ok_or_else(|| ActionError::UnknownLanguage(ctx.path.clone()))?;
     let conv = convention(language);
-    let code = extract_code(answer);
+    // A doc is prose, so an answer without code is taken whole.
+    let code = match extract_code(answer) {
+        code if code.trim().is_empty() => clean_markdown(answer) + "\n",
+        code => code,
+    };
     if code.trim().is_empty() {
         return Err(ActionError::EmptyReply);
     }
