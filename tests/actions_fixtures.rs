@@ -293,12 +293,11 @@ async fn a_python_docstring_from_plain_prose_becomes_the_first_statement() {
         expect![[r#"
             edit "Document `add` with AI"
             edit pkg/calc.py at version Some(7)
-              37..37 -> "        \"\"\"Return the sum of a and b.\n        \"\"\"\n"
+              37..37 -> "        \"\"\"Return the sum of a and b.\"\"\"\n"
             after:
             class Calc:
                 def add(self, a, b):
-                    """Return the sum of a and b.
-                    """
+                    """Return the sum of a and b."""
                     return a + b
         "#]],
     )
@@ -345,14 +344,14 @@ async fn rewrite_replaces_the_selection_with_the_instruction_in_the_prompt() {
         expect![[r#"
             edit "Rewrite with AI"
             edit src/sum.js at version Some(7)
-              21..57 -> "let total = 0;\nfor (const x of xs) {\n  total += x;\n}\nreturn total"
+              21..57 -> "let total = 0;\n  for (const x of xs) {\n    total += x;\n  }\n  return total"
             after:
             function sum(xs) {
               let total = 0;
-            for (const x of xs) {
-              total += x;
-            }
-            return total;
+              for (const x of xs) {
+                total += x;
+              }
+              return total;
             }
         "#]],
     )

@@ -158,7 +158,12 @@ fn as_comment(conv: &DocConvention, code: &str) -> String {
     if first.starts_with("\"\"\"") || first.starts_with("'''") || first.starts_with("r\"\"\"") {
         code.to_owned()
     } else {
-        format!("\"\"\"{}\n\"\"\"\n", code.trim_end())
+        let text = code.trim();
+        if text.contains('\n') {
+            format!("\"\"\"{text}\n\"\"\"\n")
+        } else {
+            format!("\"\"\"{text}\"\"\"\n")
+        }
     }
 }
 

@@ -140,10 +140,6 @@ pub fn reindent(code: &str, indent: &str) -> String {
 pub fn fit_to(code: &str, original: &str) -> String {
     let first = original.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut out = reindent(code, indentation(first));
-    let original_line_start = !original.starts_with([' ', '\t']) || !first.is_empty();
-    if !original_line_start {
-        out = out.trim_start().to_owned();
-    }
     if !original.ends_with('\n') {
         while out.ends_with('\n') {
             out.pop();

@@ -297,8 +297,16 @@ fn finish(request: &ActionRequest, job: &Job, answer: &str) -> Result<Candidate,
                 return Err(ActionError::EmptyReply);
             }
             let original = ctx.text.get(range.clone()).unwrap_or("");
+            let line_start = ctx.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+            let before = &ctx.text[line_start..range.start];
             let replacement = match symbol {
                 Some(name) => reply::replacement_for_symbol(&code, original, name),
+                // A selection that starts after the indentation of its line: the answer's later
+                // lines take that indentation, its first line none.
+                None if !before.is_empty() && before.trim().is_empty() => {
+                    let fitted = reply::fit_to(&code, &format!("{before}{original}"));
+                    fitted.strip_prefix(before).unwrap_or(&fitted).to_owned()
+                }
                 None => reply::fit_to(&code, original),
             };
             let mut new = String::with_capacity(ctx.text.len() + replacement.len());
