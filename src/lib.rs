@@ -10,9 +10,9 @@
 //!
 //! See `ARCHITECTURE.md` for the invariants every module keeps.
 
+pub mod actions;
 pub mod cli;
 pub mod config;
-pub mod actions;
 pub mod documents;
 pub mod edits;
 pub mod index;

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use augur::actions::{
     ActionContext, ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest,
-    ActionsConfig, CustomAction, CustomOutput, Diagnostic, NoProgress, Severity,
-    available_actions, run_action,
+    ActionsConfig, CustomAction, CustomOutput, Diagnostic, NoProgress, Severity, available_actions,
+    run_action,
 };
 use augur::edits::{PlanError, apply};
 use augur::llm::LlmClient;
@@ -103,7 +103,11 @@ impl Workspace {
                     out.push_str(&format!("create {}\n{}", rel(&c.path), c.text));
                 }
                 for f in &plan.edits {
-                    out.push_str(&format!("edit {} at version {:?}\n", rel(&f.path), f.version));
+                    out.push_str(&format!(
+                        "edit {} at version {:?}\n",
+                        rel(&f.path),
+                        f.version
+                    ));
                     for e in &f.edits {
                         out.push_str(&format!("  {:?} -> {:?}\n", e.range, e.new_text));
                     }
@@ -125,10 +129,7 @@ async fn fake_with(replies: &[&str]) -> (Fake, LlmClient) {
     let fake = Fake::start().await;
     for reply in replies {
         // Each reply streams in a few pieces, as a model does.
-        let pieces: Vec<String> = reply
-            .split_inclusive('\n')
-            .map(str::to_owned)
-            .collect();
+        let pieces: Vec<String> = reply.split_inclusive('\n').map(str::to_owned).collect();
         let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
         fake.push(openai_stream(&pieces));
     }
@@ -180,7 +181,11 @@ pub fn twice(x: i64) -> i64 {
 #[tokio::test]
 async fn fix_replaces_only_what_changed_in_the_enclosing_function() {
     let ws = workspace(RUST_ADD);
-    let diags = vec![diagnostic(&ws.text, "sum as i32", "mismatched types: expected `i64`, found `i32`")];
+    let diags = vec![diagnostic(
+        &ws.text,
+        "sum as i32",
+        "mismatched types: expected `i64`, found `i32`",
+    )];
     let request = ws.request_with(ActionId::Fix, None, diags, ActionsConfig::default());
     let reply = "Sure! Here is the corrected function:\n\n```rust\npub fn add(a: i64, b: i64) -> i64 {\n    let sum = a + b;\n    sum\n}\n```\nThe cast was wrong.";
     let fake = check(
@@ -209,9 +214,18 @@ async fn fix_replaces_only_what_changed_in_the_enclosing_function() {
     )
     .await;
     let prompt = prompt_of(&fake, 0);
-    assert!(prompt.contains("line 7: error[E0308]: mismatched types"), "{prompt}");
-    assert!(prompt.contains("pub fn add(a: i64, b: i64) -> i64 {"), "{prompt}");
-    assert!(!prompt.contains("pub fn twice"), "only the enclosing function is sent: {prompt}");
+    assert!(
+        prompt.contains("line 7: error[E0308]: mismatched types"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("pub fn add(a: i64, b: i64) -> i64 {"),
+        "{prompt}"
+    );
+    assert!(
+        !prompt.contains("pub fn twice"),
+        "only the enclosing function is sent: {prompt}"
+    );
 }
 
 #[tokio::test]
@@ -446,9 +460,8 @@ async fn rust_tests_go_into_an_existing_test_module() {
 
 #[tokio::test]
 async fn python_tests_create_a_file_in_the_tests_folder() {
-    let ws = workspace(
-        "//- /tests/__init__.py\n//- /pkg/calc.py\ndef add(a, b):\n    return a $0+ b\n",
-    );
+    let ws =
+        workspace("//- /tests/__init__.py\n//- /pkg/calc.py\ndef add(a, b):\n    return a $0+ b\n");
     check(
         &ws,
         ws.request(ActionId::GenerateTests, None),
@@ -516,14 +529,21 @@ async fn a_custom_action_expands_its_template() {
         custom: vec![CustomAction {
             id: "typed".into(),
             title: "Add type hints with AI".into(),
-            prompt: "Add type hints to this {language} code from {file} ({instruction}):\n{selection}".into(),
+            prompt:
+                "Add type hints to this {language} code from {file} ({instruction}):\n{selection}"
+                    .into(),
             languages: vec!["python".into()],
             needs_selection: true,
             ..CustomAction::default()
         }],
         ..ActionsConfig::default()
     };
-    let request = ws.request_with(ActionId::Custom("typed".into()), Some("be strict"), Vec::new(), config);
+    let request = ws.request_with(
+        ActionId::Custom("typed".into()),
+        Some("be strict"),
+        Vec::new(),
+        config,
+    );
     let fake = check(
         &ws,
         request,
@@ -540,7 +560,9 @@ async fn a_custom_action_expands_its_template() {
     .await;
     let prompt = prompt_of(&fake, 0);
     assert!(
-        prompt.contains("Add type hints to this python code from a.py (be strict):\nreturn [x*2 for x in xs]"),
+        prompt.contains(
+            "Add type hints to this python code from a.py (be strict):\nreturn [x*2 for x in xs]"
+        ),
         "{prompt}"
     );
 }
@@ -558,9 +580,17 @@ async fn an_edit_that_does_not_parse_is_retried_once_then_refused() {
         panic!("expected a parse refusal, got {error}");
     };
     assert!(regression.after > regression.before);
-    assert!(error.to_string().starts_with("the model's edit did not parse: line "), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("the model's edit did not parse: line "),
+        "{error}"
+    );
     let retry = prompt_of(&fake, 1);
-    assert!(retry.contains("Your previous answer was refused because the file no longer parsed"), "{retry}");
+    assert!(
+        retry.contains("Your previous answer was refused because the file no longer parsed"),
+        "{retry}"
+    );
 }
 
 #[tokio::test]
@@ -621,7 +651,8 @@ async fn progress_reports_begin_streamed_tokens_and_end() {
         tokens 1
         tokens 2
         tokens 3
-        end done"#]].assert_eq(&events);
+        end done"#]]
+    .assert_eq(&events);
 }
 
 #[tokio::test]
@@ -629,12 +660,23 @@ async fn dropping_the_action_cancels_the_model_call() {
     let ws = workspace(RUST_ADD);
     let fake = Fake::start().await;
     fake.push(
-        openai_stream(&["```rust\n", "/// a\n", "/// b\n", "/// c\n", "/// d\n", "```\n"])
-            .paced(Duration::from_millis(300)),
+        openai_stream(&[
+            "```rust\n",
+            "/// a\n",
+            "/// b\n",
+            "/// c\n",
+            "/// d\n",
+            "```\n",
+        ])
+        .paced(Duration::from_millis(300)),
     );
     let llm = client(model("openai", &format!("{}/v1", fake.url)));
     let run = run_action(&llm, ws.request(ActionId::Document, None), &NoProgress);
-    assert!(tokio::time::timeout(Duration::from_millis(400), run).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(400), run)
+            .await
+            .is_err()
+    );
     assert!(fake.wait_dropped(1, Duration::from_secs(5)).await);
 }
 
@@ -672,7 +714,8 @@ fn the_catalogue_is_instant_and_depends_on_the_place() {
         augur.fix [quickfix] Fix with AI: mismatched types
         augur.document [source] Document `add` with AI
         augur.tests [source] Generate tests for `add` with AI
-        augur.custom.review [refactor.rewrite] Review with AI"#]].assert_eq(&titles(&ws.context(diags), &config));
+        augur.custom.review [refactor.rewrite] Review with AI"#]]
+    .assert_eq(&titles(&ws.context(diags), &config));
     let mut outside = ws.context(Vec::new());
     outside.range = 0..0;
     expect![[r#""#]].assert_eq(&titles(&outside, &ActionsConfig::default()));

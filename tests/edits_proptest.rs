@@ -9,8 +9,25 @@ use proptest::prelude::*;
 
 /// Pieces of text that stress offsets: multi-byte characters, combining marks, every line break.
 const PIECES: &[&str] = &[
-    "a", "b", "fn", "x = 1;", " ", "    ", "\n", "\r\n", "\r", "😀", "👩‍👩‍👧", "中文", "é", "e\u{301}",
-    "x\u{308}", "{", "}", "\t", "ß",
+    "a",
+    "b",
+    "fn",
+    "x = 1;",
+    " ",
+    "    ",
+    "\n",
+    "\r\n",
+    "\r",
+    "😀",
+    "👩‍👩‍👧",
+    "中文",
+    "é",
+    "e\u{301}",
+    "x\u{308}",
+    "{",
+    "}",
+    "\t",
+    "ß",
 ];
 
 fn text() -> impl Strategy<Value = Vec<&'static str>> {
@@ -23,14 +40,22 @@ fn pair() -> impl Strategy<Value = (String, String)> {
     let mutated = (
         text(),
         prop::collection::vec(
-            (any::<prop::sample::Index>(), 0..3u8, prop::sample::select(PIECES)),
+            (
+                any::<prop::sample::Index>(),
+                0..3u8,
+                prop::sample::select(PIECES),
+            ),
             1..6,
         ),
     )
         .prop_map(|(old, changes)| {
             let mut new = old.clone();
             for (at, op, piece) in changes {
-                let i = if new.is_empty() { 0 } else { at.index(new.len()) };
+                let i = if new.is_empty() {
+                    0
+                } else {
+                    at.index(new.len())
+                };
                 match op {
                     0 => new.insert(i, piece),
                     1 if !new.is_empty() => {
@@ -86,7 +111,10 @@ fn a_one_line_change_in_a_5000_line_file_is_one_small_edit() {
     );
     let edits = minimal_edits(&old, &new);
     assert_eq!(edits.len(), 1, "{edits:?}");
-    assert!(edits[0].range.len() <= 4 && edits[0].new_text.len() <= 4, "{edits:?}");
+    assert!(
+        edits[0].range.len() <= 4 && edits[0].new_text.len() <= 4,
+        "{edits:?}"
+    );
     assert_eq!(apply(&old, &edits).unwrap(), new);
 }
 

@@ -45,10 +45,9 @@ pub fn offer(ctx: &ActionContext, action: &CustomAction) -> Option<ActionOffer> 
 fn applies_to(ctx: &ActionContext, action: &CustomAction) -> bool {
     action.languages.is_empty()
         || ctx.language.is_some_and(|l| {
-            action
-                .languages
-                .iter()
-                .any(|name| name.eq_ignore_ascii_case(l.name()) || name.eq_ignore_ascii_case(l.lsp_id()))
+            action.languages.iter().any(|name| {
+                name.eq_ignore_ascii_case(l.name()) || name.eq_ignore_ascii_case(l.lsp_id())
+            })
         })
 }
 
@@ -87,9 +86,13 @@ pub(crate) fn prepare(request: &ActionRequest, id: &str) -> Result<Job, ActionEr
         .custom
         .iter()
         .find(|c| c.id == id)
-        .ok_or_else(|| ActionError::NotApplicable(format!("no custom action `{id}` is configured")))?;
+        .ok_or_else(|| {
+            ActionError::NotApplicable(format!("no custom action `{id}` is configured"))
+        })?;
     if !applies_to(ctx, action) {
-        return Err(ActionError::NotApplicable(format!("`{id}` does not apply to this language")));
+        return Err(ActionError::NotApplicable(format!(
+            "`{id}` does not apply to this language"
+        )));
     }
     let instruction = request.instruction.clone().unwrap_or_default();
     if action.needs_instruction && instruction.trim().is_empty() {
@@ -100,9 +103,9 @@ pub(crate) fn prepare(request: &ActionRequest, id: &str) -> Result<Job, ActionEr
     } else if action.needs_selection {
         return Err(ActionError::NotApplicable("nothing is selected".into()));
     } else {
-        let s = ctx
-            .enclosing_symbol(DOCUMENTABLE)
-            .ok_or_else(|| ActionError::NotApplicable("no function or type at the cursor".into()))?;
+        let s = ctx.enclosing_symbol(DOCUMENTABLE).ok_or_else(|| {
+            ActionError::NotApplicable("no function or type at the cursor".into())
+        })?;
         (whole_lines(&ctx.text, s.byte_range.clone()), Some(s.name))
     };
     let selection = ctx.text[range.clone()].to_owned();
@@ -115,7 +118,8 @@ pub(crate) fn prepare(request: &ActionRequest, id: &str) -> Result<Job, ActionEr
         _ => None,
     });
     // The code goes in its own block unless the template already placed it.
-    let subject = (!action.prompt.contains("{selection}")).then(|| ("The code".to_owned(), selection));
+    let subject =
+        (!action.prompt.contains("{selection}")).then(|| ("The code".to_owned(), selection));
     let (answer, output) = match action.output {
         CustomOutput::Replace => (
             "Answer with the new code in one fenced code block, nothing else. It replaces exactly \
@@ -126,7 +130,11 @@ pub(crate) fn prepare(request: &ActionRequest, id: &str) -> Result<Job, ActionEr
         CustomOutput::Markdown => ("Answer in concise Markdown.".to_owned(), Output::Markdown),
     };
     Ok(Job {
-        title: if action.title.is_empty() { action.id.clone() } else { action.title.clone() },
+        title: if action.title.is_empty() {
+            action.id.clone()
+        } else {
+            action.title.clone()
+        },
         task,
         sections: Vec::new(),
         subject,

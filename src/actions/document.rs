@@ -49,7 +49,10 @@ pub fn convention(language: Language) -> DocConvention {
         docstring: false,
     };
     match language {
-        Language::Rust => line("rustdoc (`///` lines in Markdown, with `# Errors`, `# Panics` and `# Examples` sections where they apply)", "/// "),
+        Language::Rust => line(
+            "rustdoc (`///` lines in Markdown, with `# Errors`, `# Panics` and `# Examples` sections where they apply)",
+            "/// ",
+        ),
         Language::Python => DocConvention {
             name: "a PEP 257 docstring (triple double quotes, a summary line, then Args/Returns/Raises sections)",
             line_prefix: None,
@@ -59,11 +62,21 @@ pub fn convention(language: Language) -> DocConvention {
         Language::JavaScript | Language::TypeScript | Language::Tsx => {
             block("JSDoc (`/** ... */` with `@param` and `@returns` tags)")
         }
-        Language::Java => block("Javadoc (`/** ... */` with `@param`, `@return` and `@throws` tags)"),
+        Language::Java => {
+            block("Javadoc (`/** ... */` with `@param`, `@return` and `@throws` tags)")
+        }
         Language::Php => block("PHPDoc (`/** ... */` with `@param` and `@return` tags)"),
-        Language::C | Language::Cpp => block("Doxygen (`/** ... */` with `@brief`, `@param` and `@return`)"),
-        Language::CSharp => line("XML documentation comments (`///` lines with `<summary>`, `<param>` and `<returns>`)", "/// "),
-        Language::Go => line("Go doc comments (`//` lines whose first sentence starts with the name)", "// "),
+        Language::C | Language::Cpp => {
+            block("Doxygen (`/** ... */` with `@brief`, `@param` and `@return`)")
+        }
+        Language::CSharp => line(
+            "XML documentation comments (`///` lines with `<summary>`, `<param>` and `<returns>`)",
+            "/// ",
+        ),
+        Language::Go => line(
+            "Go doc comments (`//` lines whose first sentence starts with the name)",
+            "// ",
+        ),
         Language::Ruby => line("YARD (`#` lines with `@param` and `@return` tags)", "# "),
         Language::Bash => line("`#` comment lines", "# "),
         Language::Lua => line("LDoc (`---` lines with `@param` and `@return`)", "--- "),
@@ -98,7 +111,11 @@ pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
         .chars()
         .take(request.config.max_context_bytes)
         .collect();
-    let what = if conv.docstring { "docstring" } else { "doc comment" };
+    let what = if conv.docstring {
+        "docstring"
+    } else {
+        "doc comment"
+    };
     Ok(Job {
         title: format!("Document `{}` with AI", symbol.name),
         task: format!(
@@ -122,7 +139,9 @@ fn is_doc_line(conv: &DocConvention, trimmed: &str) -> bool {
     conv.line_prefix
         .is_some_and(|p| trimmed.starts_with(p.trim_end()))
         || (conv.block.is_some()
-            && (trimmed.starts_with("/**") || trimmed.starts_with('*') || trimmed.starts_with("*/")))
+            && (trimmed.starts_with("/**")
+                || trimmed.starts_with('*')
+                || trimmed.starts_with("*/")))
 }
 
 /// Whether a trimmed line is an attribute or decorator that sits between a doc and its symbol.
@@ -226,7 +245,11 @@ pub(crate) fn place(
         };
         (start..end, reindent(&doc, symbol_indent))
     };
-    let new_doc = if crlf { new_doc.replace('\n', "\r\n") } else { new_doc };
+    let new_doc = if crlf {
+        new_doc.replace('\n', "\r\n")
+    } else {
+        new_doc
+    };
     let mut new = String::with_capacity(text.len() + new_doc.len());
     new.push_str(&text[..range.start]);
     new.push_str(&new_doc);
@@ -258,7 +281,9 @@ fn docstring_place(
         format!("{header_indent}    ")
     };
     let trimmed = first_body_line.trim_start();
-    let quote = ["\"\"\"", "'''", "r\"\"\""].into_iter().find(|q| trimmed.starts_with(q));
+    let quote = ["\"\"\"", "'''", "r\"\"\""]
+        .into_iter()
+        .find(|q| trimmed.starts_with(q));
     let mut end = offset;
     if let Some(q) = quote {
         // Replace the existing docstring: through the line holding its closing quotes.
@@ -267,7 +292,9 @@ fn docstring_place(
         let close_marker = &q[q.len() - 3..];
         if let Some(close) = text[inner_start..].find(close_marker) {
             let after = inner_start + close + 3;
-            end = text[after..].find('\n').map_or(text.len(), |i| after + i + 1);
+            end = text[after..]
+                .find('\n')
+                .map_or(text.len(), |i| after + i + 1);
         }
     }
     (offset..end, reindent(doc, &indent))

@@ -33,7 +33,10 @@ pub fn offer(ctx: &ActionContext) -> Option<ActionOffer> {
 pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
     let ctx = &request.context;
     let (code, what) = if ctx.has_selection() {
-        (ctx.text[ctx.selection()].to_owned(), "the selected code".to_owned())
+        (
+            ctx.text[ctx.selection()].to_owned(),
+            "the selected code".to_owned(),
+        )
     } else {
         let s = ctx
             .enclosing_symbol(DOCUMENTABLE)

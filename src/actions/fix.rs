@@ -53,11 +53,25 @@ pub fn offer(ctx: &ActionContext) -> Option<ActionOffer> {
 pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
     let ctx = &request.context;
     if ctx.diagnostics.is_empty() {
-        return Err(ActionError::NotApplicable("there is no diagnostic to fix".into()));
+        return Err(ActionError::NotApplicable(
+            "there is no diagnostic to fix".into(),
+        ));
     }
     let len = ctx.text.len();
-    let start = ctx.diagnostics.iter().map(|d| d.range.start).min().unwrap_or(0).min(len);
-    let end = ctx.diagnostics.iter().map(|d| d.range.end).max().unwrap_or(0).clamp(start, len);
+    let start = ctx
+        .diagnostics
+        .iter()
+        .map(|d| d.range.start)
+        .min()
+        .unwrap_or(0)
+        .min(len);
+    let end = ctx
+        .diagnostics
+        .iter()
+        .map(|d| d.range.end)
+        .max()
+        .unwrap_or(0)
+        .clamp(start, len);
     let around = ActionContext {
         range: start..end,
         ..ctx.clone()
@@ -67,7 +81,10 @@ pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
         .or_else(|| around.enclosing_symbol(DOCUMENTABLE))
         .filter(|s| s.byte_range.len() <= request.config.max_context_bytes);
     let (range, name) = match &symbol {
-        Some(s) => (whole_lines(&ctx.text, s.byte_range.clone()), Some(s.name.clone())),
+        Some(s) => (
+            whole_lines(&ctx.text, s.byte_range.clone()),
+            Some(s.name.clone()),
+        ),
         None => (lines_around(&ctx.text, start..end, CONTEXT_LINES), None),
     };
     let code = ctx.text[range.clone()].to_owned();
@@ -96,7 +113,11 @@ pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
 }
 
 /// Whole lines from `context` lines before `range` to `context` lines after it.
-fn lines_around(text: &str, range: std::ops::Range<usize>, context: usize) -> std::ops::Range<usize> {
+fn lines_around(
+    text: &str,
+    range: std::ops::Range<usize>,
+    context: usize,
+) -> std::ops::Range<usize> {
     let lines = whole_lines(text, range);
     let mut start = lines.start;
     for _ in 0..context {

@@ -211,12 +211,20 @@ pub(crate) fn place(
     }
     let text = &ctx.text;
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let fix_newlines = |s: String| if newline == "\r\n" { s.replace('\n', "\r\n") } else { s };
+    let fix_newlines = |s: String| {
+        if newline == "\r\n" {
+            s.replace('\n', "\r\n")
+        } else {
+            s
+        }
+    };
     match placement {
         Placement::IntoModule { at, indent } => {
             let at = (*at).min(text.len());
             let mut new = text[..at].to_owned();
-            if !new.ends_with(&format!("{{{newline}")) && !new.ends_with(&format!("{newline}{newline}")) {
+            if !new.ends_with(&format!("{{{newline}"))
+                && !new.ends_with(&format!("{newline}{newline}"))
+            {
                 new.push_str(newline);
             }
             new.push_str(&fix_newlines(reindent(&code, indent)));

@@ -339,13 +339,16 @@ pub struct NoProgress;
 
 impl ActionProgress for NoProgress {}
 
+/// The function that decides whether a built-in action is offered.
+type OfferFn = fn(&ActionContext) -> Option<ActionOffer>;
+
 /// The actions that apply to `ctx`, instantly: nothing here calls a model or reads a file.
 pub fn available_actions(ctx: &ActionContext, config: &ActionsConfig) -> Vec<ActionOffer> {
     if !config.enabled {
         return Vec::new();
     }
     let mut offers = Vec::new();
-    let builtins: [(&str, fn(&ActionContext) -> Option<ActionOffer>); 5] = [
+    let builtins: [(&str, OfferFn); 5] = [
         ("fix", fix::offer),
         ("document", document::offer),
         ("rewrite", rewrite::offer),
@@ -408,8 +411,16 @@ pub(crate) fn diagnostics_text(text: &str, diagnostics: &[Diagnostic]) -> String
                 Some(Severity::Information) => "info",
                 Some(Severity::Hint) => "hint",
             };
-            let code = d.code.as_deref().map(|c| format!("[{c}]")).unwrap_or_default();
-            let source = d.source.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            let code = d
+                .code
+                .as_deref()
+                .map(|c| format!("[{c}]"))
+                .unwrap_or_default();
+            let source = d
+                .source
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             format!(
                 "line {}: {severity}{code}: {}{source}",
                 line_of(text, d.range.start) + 1,

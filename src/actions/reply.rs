@@ -103,11 +103,7 @@ pub fn extract_code(reply: &str) -> String {
         .skip(first_content)
         .collect::<Vec<_>>()
         .join("\n");
-    if text.is_empty() {
-        text
-    } else {
-        text + "\n"
-    }
+    if text.is_empty() { text } else { text + "\n" }
 }
 
 /// The indentation (leading spaces and tabs) of a line.
@@ -138,7 +134,10 @@ pub fn reindent(code: &str, indent: &str) -> String {
 /// Shapes a reply's code to replace `original`: same leading indentation, same line endings,
 /// the same trailing newline (or lack of one).
 pub fn fit_to(code: &str, original: &str) -> String {
-    let first = original.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = original
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let mut out = reindent(code, indentation(first));
     if !original.ends_with('\n') {
         while out.ends_with('\n') {
@@ -159,7 +158,9 @@ fn body_bounds(function: &str) -> Option<(usize, usize)> {
     if let (Some(open), Some(close)) = (function.find('{'), function.rfind('}'))
         && open < close
     {
-        let start = function[open..].find('\n').map_or(open + 1, |i| open + i + 1);
+        let start = function[open..]
+            .find('\n')
+            .map_or(open + 1, |i| open + i + 1);
         let end = function[..close].rfind('\n').map_or(close, |i| i + 1);
         return (start <= end).then_some((start, end));
     }
@@ -190,7 +191,14 @@ pub fn replacement_for_symbol(code: &str, original: &str, name: &str) -> String 
         return fit_to(code, original);
     };
     let body = &original[start..end];
-    let new_body = fit_to(code, if body.trim().is_empty() { original } else { body });
+    let new_body = fit_to(
+        code,
+        if body.trim().is_empty() {
+            original
+        } else {
+            body
+        },
+    );
     let mut new_body = if body.trim().is_empty() {
         // An empty body gives no indentation to copy; indent one level past the header.
         let header_indent = indentation(original.lines().next().unwrap_or(""));
@@ -220,11 +228,20 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("fn a() {}", "fn a() {}\n"),
             ("```\nx = 1\n```", "x = 1\n"),
-            ("```python\ndef f():\n    pass\n```\n", "def f():\n    pass\n"),
-            ("Here is the code:\n```go\nfunc A() {}\n```\nDone.", "func A() {}\n"),
+            (
+                "```python\ndef f():\n    pass\n```\n",
+                "def f():\n    pass\n",
+            ),
+            (
+                "Here is the code:\n```go\nfunc A() {}\n```\nDone.",
+                "func A() {}\n",
+            ),
             ("Here is the code:\nfn a() {}\n", "fn a() {}\n"),
             ("Sure.\n\n    return x\n", "    return x\n"),
-            ("<think>hmm ``` no</think>```rs\nlet a = 1;\n```", "let a = 1;\n"),
+            (
+                "<think>hmm ``` no</think>```rs\nlet a = 1;\n```",
+                "let a = 1;\n",
+            ),
             ("```rust\nfn cut_short() {\n", "fn cut_short() {\n"),
             ("    a + b\n```\nExplanation.", "    a + b\n"),
             (
@@ -234,7 +251,10 @@ mod tests {
             ("```js\r\nlet a = 1;\r\n```\r\n", "let a = 1;\n"),
             ("", ""),
             ("```\n```", ""),
-            ("Def main: is python?:\ndef main():\n    pass", "def main():\n    pass\n"),
+            (
+                "Def main: is python?:\ndef main():\n    pass",
+                "def main():\n    pass\n",
+            ),
         ];
         for (reply, want) in cases {
             assert_eq!(&extract_code(reply), want, "reply: {reply:?}");

@@ -61,10 +61,14 @@ pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
              Keep whatever the instruction does not ask to change."
         ),
         sections: Vec::new(),
-        subject: Some(("The code to rewrite".into(), ctx.text[range.clone()].to_owned())),
-        answer: "Answer with the rewritten code in one fenced code block, nothing else. It replaces \
+        subject: Some((
+            "The code to rewrite".into(),
+            ctx.text[range.clone()].to_owned(),
+        )),
+        answer:
+            "Answer with the rewritten code in one fenced code block, nothing else. It replaces \
                  exactly the code shown."
-            .into(),
+                .into(),
         output: Output::Replace { range, symbol },
     })
 }

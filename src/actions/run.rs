@@ -148,12 +148,14 @@ async fn run_inner(
             Err(CheckError::Action(e)) => return Err(e),
         }
     }
-    Err(ActionError::DidNotParse(refusal.unwrap_or(SyntaxRegression {
-        before: 0,
-        after: 0,
-        first_error_line: 0,
-        message: "no answer".into(),
-    })))
+    Err(ActionError::DidNotParse(refusal.unwrap_or(
+        SyntaxRegression {
+            before: 0,
+            after: 0,
+            first_error_line: 0,
+            message: "no answer".into(),
+        },
+    )))
 }
 
 /// The prompt: who the model is, the task, the context, the code, and the answer's format.
@@ -237,7 +239,10 @@ fn identifiers(code: &str, max: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for word in code.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
         if word.len() >= 3
-            && word.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && word
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
             && !out.iter().any(|w| w == word)
         {
             out.push(word.to_owned());

@@ -112,7 +112,9 @@ fn char_edits(base: usize, old_part: &str, new_part: &str, out: &mut Vec<TextEdi
     let old_mid = &old_rest[..old_rest.len() - suffix];
     let new_mid = &new_rest[..new_rest.len() - suffix];
     let base = base + prefix;
-    if old_mid.len() + new_mid.len() > MAX_CHAR_DIFF_BYTES || old_mid.is_empty() || new_mid.is_empty()
+    if old_mid.len() + new_mid.len() > MAX_CHAR_DIFF_BYTES
+        || old_mid.is_empty()
+        || new_mid.is_empty()
     {
         out.push(TextEdit::replace(base..base + old_mid.len(), new_mid));
         return;
@@ -236,7 +238,10 @@ mod tests {
 
     #[test]
     fn a_word_change_is_one_edit() {
-        let edits = minimal_edits("let value = compute(a, b);\n", "let value = compute(b, a);\n");
+        let edits = minimal_edits(
+            "let value = compute(a, b);\n",
+            "let value = compute(b, a);\n",
+        );
         assert_eq!(edits.len(), 1, "{edits:?}");
         assert_eq!(
             apply("let value = compute(a, b);\n", &edits).unwrap(),
@@ -247,7 +252,13 @@ mod tests {
     #[test]
     fn crlf_is_never_split() {
         let old = "a\r\nb\r\n";
-        for new in ["a\nb\r\n", "a\r\r\nb\r\n", "ab\r\n", "a\r\nb\n", "x\r\ny\r\n"] {
+        for new in [
+            "a\nb\r\n",
+            "a\r\r\nb\r\n",
+            "ab\r\n",
+            "a\r\nb\n",
+            "x\r\ny\r\n",
+        ] {
             let edits = minimal_edits(old, new);
             for e in &edits {
                 assert!(!splits_crlf(old, e.range.start) && !splits_crlf(old, e.range.end));
@@ -259,7 +270,10 @@ mod tests {
     #[test]
     fn apply_refuses_bad_edits() {
         assert!(matches!(
-            apply("ab", &[TextEdit::replace(1..0, "")]),
+            apply(
+                "ab",
+                &[TextEdit::replace(std::ops::Range { start: 1, end: 0 }, "")]
+            ),
             Err(EditError::Reversed { .. })
         ));
         assert!(matches!(
@@ -271,7 +285,10 @@ mod tests {
             Err(EditError::NotCharBoundary { .. })
         ));
         assert!(matches!(
-            apply("abc", &[TextEdit::replace(0..2, ""), TextEdit::replace(1..3, "")]),
+            apply(
+                "abc",
+                &[TextEdit::replace(0..2, ""), TextEdit::replace(1..3, "")]
+            ),
             Err(EditError::Overlapping { .. })
         ));
     }

@@ -141,10 +141,7 @@ impl SyntaxBaseline {
             before: self.errors,
             after,
             first_error_line: line,
-            message: node.map_or_else(
-                || "a syntax error".to_owned(),
-                |n| describe(n, &new_text),
-            ),
+            message: node.map_or_else(|| "a syntax error".to_owned(), |n| describe(n, &new_text)),
         }
         .into())
     }
