@@ -725,3 +725,46 @@ fn the_catalogue_is_instant_and_depends_on_the_place() {
     };
     assert!(available_actions(&ws.context(Vec::new()), &off).is_empty());
 }
+
+#[tokio::test]
+async fn the_prompt_carries_definitions_from_the_workspace_index() {
+    let ws = workspace(
+        "//- /src/geometry.rs\n/// The area of a rectangle.\npub fn area(width: f64, height: f64) -> f64 {\n    width * height\n}\n//- /src/lib.rs\nmod geometry;\n\npub fn floor_size(w: f64) -> f64 {\n    geometry::area(w)$0\n}\n",
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let index = augur::index::WorkspaceIndex::open_in(
+        &ws.root(),
+        &cache.path().join("index"),
+        &augur::index::IndexConfig::default(),
+    )
+    .unwrap();
+    index
+        .build(
+            &augur::index::NoProgress,
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .unwrap();
+    let diags = vec![diagnostic(
+        &ws.text,
+        "geometry::area(w)",
+        "this function takes 2 arguments but 1 argument was supplied",
+    )];
+    let mut request = ws.request_with(ActionId::Fix, None, diags, ActionsConfig::default());
+    request.index = Some(std::sync::Arc::new(index));
+    let (fake, llm) = fake_with(&[
+        "```rust\npub fn floor_size(w: f64) -> f64 {\n    geometry::area(w, w)\n}\n```",
+    ])
+    .await;
+    let outcome = run_action(&llm, request, &NoProgress).await.unwrap();
+    let prompt = prompt_of(&fake, 0);
+    assert!(
+        prompt.contains("Definitions from the workspace that the code uses:"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("pub fn area(width: f64, height: f64) -> f64"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("// The area of a rectangle."), "{prompt}");
+    assert!(matches!(outcome, ActionOutcome::Edit { .. }));
+}

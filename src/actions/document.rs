@@ -85,8 +85,8 @@ pub fn convention(language: Language) -> DocConvention {
 }
 
 /// Offered when the cursor is inside a function, method or type.
-pub fn offer(ctx: &ActionContext) -> Option<ActionOffer> {
-    let symbol = ctx.enclosing_symbol(DOCUMENTABLE)?;
+pub fn offer(ctx: &ActionContext, symbols: &[Symbol]) -> Option<ActionOffer> {
+    let symbol = ctx.enclosing_in(symbols, DOCUMENTABLE)?;
     Some(ActionOffer {
         id: ActionId::Document,
         title: format!("Document `{}` with AI", symbol.name),

@@ -6,6 +6,8 @@
 //! assert_eq!(clean_markdown("<think>hm</think>\n\nIt adds.\n"), "It adds.");
 //! ```
 
+use crate::syntax::Symbol;
+
 use super::run::{Job, Output};
 use super::{
     ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, DOCUMENTABLE,
@@ -13,11 +15,11 @@ use super::{
 };
 
 /// Offered when text is selected or the cursor is inside a function or type.
-pub fn offer(ctx: &ActionContext) -> Option<ActionOffer> {
+pub fn offer(ctx: &ActionContext, symbols: &[Symbol]) -> Option<ActionOffer> {
     let title = if ctx.has_selection() {
         "Explain selection with AI".to_owned()
     } else {
-        let s = ctx.enclosing_symbol(DOCUMENTABLE)?;
+        let s = ctx.enclosing_in(symbols, DOCUMENTABLE)?;
         format!("Explain `{}` with AI", s.name)
     };
     Some(ActionOffer {

@@ -20,9 +20,11 @@
 //!         source: Some("pyright".into()),
 //!     }],
 //! };
-//! let offer = fix::offer(&ctx).unwrap();
+//! let offer = fix::offer(&ctx, &[]).unwrap();
 //! assert_eq!((offer.title.as_str(), offer.kind), ("Fix with AI: `x` is not defined", ActionKind::Quickfix));
 //! ```
+
+use crate::syntax::Symbol;
 
 use super::run::{Job, Output};
 use super::{
@@ -34,7 +36,7 @@ use super::{
 const CONTEXT_LINES: usize = 3;
 
 /// Offered when the editor sent diagnostics for the range.
-pub fn offer(ctx: &ActionContext) -> Option<ActionOffer> {
+pub fn offer(ctx: &ActionContext, _symbols: &[Symbol]) -> Option<ActionOffer> {
     let first = ctx.diagnostics.first()?;
     let title = match ctx.diagnostics.len() {
         1 => format!("Fix with AI: {}", shorten(&first.message, 60)),

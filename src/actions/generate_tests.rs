@@ -22,7 +22,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::syntax::{Language, SymbolKind, document_symbols};
+use crate::syntax::{Language, Symbol, SymbolKind, document_symbols};
 
 use super::reply::{extract_code, indentation, reindent};
 use super::run::{Candidate, Job, Output};
@@ -96,11 +96,11 @@ pub fn test_file_for(language: Language, path: &Path, roots: &[PathBuf]) -> Opti
 }
 
 /// Offered when the cursor is inside a function or method of a code file.
-pub fn offer(ctx: &ActionContext) -> Option<ActionOffer> {
+pub fn offer(ctx: &ActionContext, symbols: &[Symbol]) -> Option<ActionOffer> {
     if !ctx.language?.is_code() {
         return None;
     }
-    let symbol = ctx.enclosing_symbol(FUNCTIONS)?;
+    let symbol = ctx.enclosing_in(symbols, FUNCTIONS)?;
     Some(ActionOffer {
         id: ActionId::GenerateTests,
         title: format!("Generate tests for `{}` with AI", symbol.name),

@@ -204,15 +204,27 @@ impl ActionContext {
         !self.text[s].trim().is_empty()
     }
 
+    /// The symbols of the document (a parse; the catalogue does it once for every action).
+    pub fn symbols(&self) -> Vec<Symbol> {
+        self.language
+            .map(|language| document_symbols(language, &self.text))
+            .unwrap_or_default()
+    }
+
     /// The innermost symbol whose range holds the selection and whose kind is in `kinds`.
     pub fn enclosing_symbol(&self, kinds: &[SymbolKind]) -> Option<Symbol> {
-        let language = self.language?;
+        self.enclosing_in(&self.symbols(), kinds)
+    }
+
+    /// Like [`ActionContext::enclosing_symbol`], among symbols already computed.
+    pub fn enclosing_in(&self, symbols: &[Symbol], kinds: &[SymbolKind]) -> Option<Symbol> {
         let s = self.selection();
-        document_symbols(language, &self.text)
-            .into_iter()
+        symbols
+            .iter()
             .filter(|sym| kinds.contains(&sym.kind))
             .filter(|sym| sym.byte_range.start <= s.start && s.end <= sym.byte_range.end)
             .min_by_key(|sym| sym.byte_range.len())
+            .cloned()
     }
 }
 
@@ -340,7 +352,7 @@ pub struct NoProgress;
 impl ActionProgress for NoProgress {}
 
 /// The function that decides whether a built-in action is offered.
-type OfferFn = fn(&ActionContext) -> Option<ActionOffer>;
+type OfferFn = fn(&ActionContext, &[Symbol]) -> Option<ActionOffer>;
 
 /// The actions that apply to `ctx`, instantly: nothing here calls a model or reads a file.
 pub fn available_actions(ctx: &ActionContext, config: &ActionsConfig) -> Vec<ActionOffer> {
@@ -348,6 +360,7 @@ pub fn available_actions(ctx: &ActionContext, config: &ActionsConfig) -> Vec<Act
         return Vec::new();
     }
     let mut offers = Vec::new();
+    let symbols = ctx.symbols();
     let builtins: [(&str, OfferFn); 5] = [
         ("fix", fix::offer),
         ("document", document::offer),
@@ -357,7 +370,7 @@ pub fn available_actions(ctx: &ActionContext, config: &ActionsConfig) -> Vec<Act
     ];
     for (name, offer) in builtins {
         if config.builtin_enabled(name)
-            && let Some(o) = offer(ctx)
+            && let Some(o) = offer(ctx, &symbols)
         {
             offers.push(o);
         }

@@ -13,12 +13,14 @@
 //!     range: 11..37,
 //!     diagnostics: Vec::new(),
 //! };
-//! let offer = rewrite::offer(&ctx).unwrap();
+//! let offer = rewrite::offer(&ctx, &[]).unwrap();
 //! assert!(offer.needs_instruction);
 //! assert_eq!(offer.kind, ActionKind::RefactorRewrite);
 //! ctx.range = 0..0;
-//! assert!(rewrite::offer(&ctx).is_none());
+//! assert!(rewrite::offer(&ctx, &[]).is_none());
 //! ```
+
+use crate::syntax::Symbol;
 
 use super::run::{Job, Output};
 use super::{
@@ -27,7 +29,7 @@ use super::{
 };
 
 /// Offered when text is selected.
-pub fn offer(ctx: &ActionContext) -> Option<ActionOffer> {
+pub fn offer(ctx: &ActionContext, _symbols: &[Symbol]) -> Option<ActionOffer> {
     ctx.has_selection().then(|| ActionOffer {
         id: ActionId::Rewrite,
         title: "Rewrite selection with AI…".into(),

@@ -70,10 +70,15 @@ pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
     if old == new {
         return Vec::new();
     }
+    // The unchanged lines at both ends are cut off first: a byte comparison is far cheaper than
+    // hashing every line of a large file for the line diff.
+    let (prefix, suffix) = common_ends(old, new);
+    let old_mid = &old[prefix..old.len() - suffix];
+    let new_mid = &new[prefix..new.len() - suffix];
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Myers)
         .timeout(DIFF_TIMEOUT)
-        .diff_lines(old, new);
+        .diff_lines(old_mid, new_mid);
     let old_offsets = token_offsets(diff.iter_old_slices());
     let new_offsets = token_offsets(diff.iter_new_slices());
     let mut edits = Vec::new();
@@ -81,13 +86,43 @@ pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
         let old_range = old_offsets[old_lines.start]..old_offsets[old_lines.end];
         let new_range = new_offsets[new_lines.start]..new_offsets[new_lines.end];
         char_edits(
-            old_range.start,
-            &old[old_range],
-            &new[new_range],
+            prefix + old_range.start,
+            &old_mid[old_range],
+            &new_mid[new_range],
             &mut edits,
         );
     }
     normalize(old, edits)
+}
+
+/// The lengths of the common prefix and suffix of whole lines: the prefix ends just after a
+/// line break, the suffix starts just after one (or at the start of the text), and they never
+/// overlap in either text.
+fn common_ends(old: &str, new: &str) -> (usize, usize) {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let prefix = a[..same]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let room = a.len().min(b.len()) - prefix;
+    let mut suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    // The suffix must start a line in both texts.
+    while suffix > 0 {
+        let (i, j) = (a.len() - suffix, b.len() - suffix);
+        let line_start = |t: &[u8], k: usize| k == prefix || t[k - 1] == b'\n';
+        if line_start(a, i) && line_start(b, j) {
+            break;
+        }
+        suffix -= 1;
+    }
+    (prefix, suffix)
 }
 
 /// Appends the edits turning `old_part` (which starts at `base` in the old text) into

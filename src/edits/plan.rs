@@ -63,6 +63,19 @@ pub enum PlanError {
         /// The offending path, as given.
         path: PathBuf,
     },
+    /// A document changed after the edits were computed for it.
+    #[error(
+        "{path} changed since the edit was computed (version {expected}, now {current:?}); run \
+         the action again"
+    )]
+    Stale {
+        /// The document.
+        path: PathBuf,
+        /// The version the edits were computed for.
+        expected: i32,
+        /// Its version now (`None`: it is no longer open).
+        current: Option<i32>,
+    },
     /// A path is relative, so it cannot be placed in the workspace.
     #[error("refusing to edit {path}: the path is not absolute")]
     RelativePath {
@@ -83,6 +96,25 @@ impl WorkspaceEditPlan {
             .iter()
             .map(|c| c.path.as_path())
             .chain(self.edits.iter().map(|f| f.path.as_path()))
+    }
+
+    /// Refuses the plan if a document it edits is no longer at the version the edits were
+    /// computed for; `current` gives a document's version now (`None` when it is not open).
+    /// The protocol layer calls this right before `workspace/applyEdit`.
+    pub fn check_versions(&self, current: impl Fn(&Path) -> Option<i32>) -> Result<(), PlanError> {
+        for file in &self.edits {
+            if let Some(expected) = file.version {
+                let now = current(&file.path);
+                if now != Some(expected) {
+                    return Err(PlanError::Stale {
+                        path: file.path.clone(),
+                        expected,
+                        current: now,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Refuses the plan if any path is relative or lies outside all of `roots` once `.` and `..`
@@ -147,5 +179,27 @@ mod tests {
             Err(PlanError::RelativePath { .. })
         ));
         assert!(check_path(Path::new("/ws/a/x.rs"), &[]).is_err());
+    }
+
+    #[test]
+    fn a_stale_version_is_refused() {
+        let plan = WorkspaceEditPlan {
+            creations: Vec::new(),
+            edits: vec![FileEdits {
+                path: PathBuf::from("/ws/a.rs"),
+                version: Some(3),
+                edits: vec![TextEdit::insert(0, "x")],
+            }],
+        };
+        assert!(plan.check_versions(|_| Some(3)).is_ok());
+        assert!(matches!(
+            plan.check_versions(|_| Some(4)),
+            Err(PlanError::Stale {
+                expected: 3,
+                current: Some(4),
+                ..
+            })
+        ));
+        assert!(plan.check_versions(|_| None).is_err());
     }
 }
