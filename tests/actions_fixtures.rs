@@ -768,3 +768,11 @@ async fn the_prompt_carries_definitions_from_the_workspace_index() {
     assert!(prompt.contains("// The area of a rectangle."), "{prompt}");
     assert!(matches!(outcome, ActionOutcome::Edit { .. }));
 }
+
+/// The protocol layer spawns actions on the runtime, so their future must be `Send`.
+#[allow(dead_code)]
+fn the_action_future_is_send(llm: &LlmClient, request: ActionRequest) {
+    fn assert_send<T: Send>(_: &T) {}
+    let future = run_action(llm, request, &NoProgress);
+    assert_send(&future);
+}
