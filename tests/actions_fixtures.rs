@@ -776,3 +776,19 @@ fn the_action_future_is_send(llm: &LlmClient, request: ActionRequest) {
     let future = run_action(llm, request, &NoProgress);
     assert_send(&future);
 }
+
+#[tokio::test]
+async fn diagnostics_with_ranges_inside_characters_or_past_the_end_do_not_panic() {
+    let ws = workspace("//- /a.rs\nfn é() -> u8 {\n    2$0\n}\n");
+    let bad = vec![Diagnostic {
+        range: 4..4000,
+        message: "odd".into(),
+        severity: None,
+        code: None,
+        source: None,
+    }];
+    let request = ws.request_with(ActionId::Fix, None, bad, ActionsConfig::default());
+    let (_fake, llm) = fake_with(&["```rust\nfn é() -> u8 {\n    3\n}\n```"]).await;
+    let outcome = run_action(&llm, request, &NoProgress).await.unwrap();
+    assert!(matches!(outcome, ActionOutcome::Edit { .. }));
+}

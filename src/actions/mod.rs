@@ -401,9 +401,16 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 /// Widens a byte range to whole lines: from the start of its first line to just after the line
 /// break of its last line.
 pub(crate) fn whole_lines(text: &str, range: Range<usize>) -> Range<usize> {
-    let start = text[..range.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
+    // Ranges from outside (diagnostics) may be anywhere: round them down to characters first.
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let range = floor(range.start)..floor(range.end);
+    let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
     let end = range.end.min(text.len()).max(start);
     let end = if end > start && text.as_bytes()[end - 1] == b'\n' {
         end
