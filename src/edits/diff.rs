@@ -83,6 +83,21 @@ pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
     let new_offsets = token_offsets(diff.iter_new_slices());
     let mut edits = Vec::new();
     for (old_lines, new_lines) in changed_runs(diff.ops()) {
+        if old_lines.len() == new_lines.len() {
+            // As many lines on both sides: the lines correspond one to one, and diffing them in
+            // pairs keeps each character diff small.
+            for (o, n) in old_lines.zip(new_lines) {
+                let old_range = old_offsets[o]..old_offsets[o + 1];
+                let new_range = new_offsets[n]..new_offsets[n + 1];
+                char_edits(
+                    prefix + old_range.start,
+                    &old_mid[old_range],
+                    &new_mid[new_range],
+                    &mut edits,
+                );
+            }
+            continue;
+        }
         let old_range = old_offsets[old_lines.start]..old_offsets[old_lines.end];
         let new_range = new_offsets[new_lines.start]..new_offsets[new_lines.end];
         char_edits(
