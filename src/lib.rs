@@ -10,10 +10,12 @@
 //!
 //! See `ARCHITECTURE.md` for the invariants every module keeps.
 
+pub mod actions;
 pub mod cli;
 pub mod completion;
 pub mod config;
 pub mod documents;
+pub mod edits;
 pub mod index;
 pub mod llm;
 pub mod logging;

@@ -1,0 +1,267 @@
+//! "Generate tests with AI": tests for the function at the cursor, where the language's
+//! convention puts them: a `#[cfg(test)] mod tests` in the same Rust file, `tests/test_*.py` (or
+//! `test_*.py` beside the module) for Python, `*.test.ts`/`*.test.js` beside the module,
+//! `*_test.go` in the package, `src/test/java/.../*Test.java` for Maven layouts, and so on. A test
+//! file that does not exist yet is created.
+//!
+//! ```
+//! use std::path::{Path, PathBuf};
+//! use augur::actions::generate_tests::test_file_for;
+//! use augur::syntax::Language;
+//! let roots = [PathBuf::from("/ws")];
+//! assert_eq!(
+//!     test_file_for(Language::Go, Path::new("/ws/pkg/math.go"), &roots),
+//!     Some(PathBuf::from("/ws/pkg/math_test.go"))
+//! );
+//! assert_eq!(
+//!     test_file_for(Language::TypeScript, Path::new("/ws/src/add.ts"), &roots),
+//!     Some(PathBuf::from("/ws/src/add.test.ts"))
+//! );
+//! assert_eq!(test_file_for(Language::Rust, Path::new("/ws/src/lib.rs"), &roots), None);
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::syntax::{Language, Symbol, SymbolKind, document_symbols};
+
+use super::reply::{extract_code, indentation, reindent};
+use super::run::{Candidate, Job, Output};
+use super::{
+    ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, FUNCTIONS,
+    display_path, whole_lines,
+};
+
+/// Where generated tests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// Inside the same file's test module, before its closing brace (Rust, existing module).
+    IntoModule {
+        /// The byte offset of the line holding the module's closing brace.
+        at: usize,
+        /// The indentation of the module's items.
+        indent: String,
+    },
+    /// A new test module appended to the same file (Rust).
+    AppendModule,
+    /// Another file, existing (its text) or to be created.
+    File {
+        /// The test file.
+        path: PathBuf,
+        /// Its text, when it exists.
+        existing: Option<String>,
+    },
+}
+
+/// The test file for a source file under the language's convention, or `None` when tests go in
+/// the same file (Rust). Looks at the disk only to prefer an existing `tests/` folder.
+pub fn test_file_for(language: Language, path: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
+    let dir = path.parent()?;
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let root = roots.iter().find(|r| path.starts_with(r));
+    Some(match language {
+        Language::Rust => return None,
+        Language::Python => {
+            let name = format!("test_{stem}.py");
+            match root.map(|r| r.join("tests")).filter(|t| t.is_dir()) {
+                Some(tests) => tests.join(name),
+                None => dir.join(name),
+            }
+        }
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            dir.join(format!("{stem}.test.{ext}"))
+        }
+        Language::Go => dir.join(format!("{stem}_test.go")),
+        Language::Java => {
+            let text = path.to_string_lossy();
+            let test_name = format!("{stem}Test.java");
+            if text.contains("/src/main/java/") {
+                PathBuf::from(text.replacen("/src/main/java/", "/src/test/java/", 1))
+                    .with_file_name(test_name)
+            } else {
+                dir.join(test_name)
+            }
+        }
+        Language::CSharp => dir.join(format!("{stem}Tests.cs")),
+        Language::Ruby => match root.map(|r| r.join("spec")).filter(|s| s.is_dir()) {
+            Some(spec) => spec.join(format!("{stem}_spec.rb")),
+            None => dir.join(format!("{stem}_test.rb")),
+        },
+        Language::Php => dir.join(format!("{stem}Test.php")),
+        _ => dir.join(format!("test_{stem}.{ext}")),
+    })
+}
+
+/// Offered when the cursor is inside a function or method of a code file.
+pub fn offer(ctx: &ActionContext, symbols: &[Symbol]) -> Option<ActionOffer> {
+    if !ctx.language?.is_code() {
+        return None;
+    }
+    let symbol = ctx.enclosing_in(symbols, FUNCTIONS)?;
+    Some(ActionOffer {
+        id: ActionId::GenerateTests,
+        title: format!("Generate tests for `{}` with AI", symbol.name),
+        kind: ActionKind::Source,
+        needs_instruction: false,
+        edits: true,
+    })
+}
+
+/// The prompt and the placement.
+pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
+    let ctx = &request.context;
+    let language = ctx
+        .language
+        .ok_or_else(|| ActionError::UnknownLanguage(ctx.path.clone()))?;
+    let symbol = ctx
+        .enclosing_symbol(FUNCTIONS)
+        .ok_or_else(|| ActionError::NotApplicable("no function at the cursor".into()))?;
+    let code = ctx.text[whole_lines(&ctx.text, symbol.byte_range.clone())].to_owned();
+    let mut sections = Vec::new();
+    let (place, answer) = match test_file_for(language, &ctx.path, &request.roots) {
+        None => match rust_test_module(&ctx.text) {
+            Some((at, indent)) => (
+                Placement::IntoModule { at, indent },
+                "Answer with only the new `#[test]` functions in one fenced code block; they go \
+                 into the file's existing `mod tests`."
+                    .to_owned(),
+            ),
+            None => (
+                Placement::AppendModule,
+                "Answer with a complete `#[cfg(test)] mod tests { use super::*; ... }` module in \
+                 one fenced code block; it is appended to the file."
+                    .to_owned(),
+            ),
+        },
+        Some(path) => {
+            let existing = match std::fs::read_to_string(&path) {
+                Ok(text) => Some(text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(ActionError::Io {
+                        path,
+                        message: e.to_string(),
+                    });
+                }
+            };
+            let shown = display_path(&path, &request.roots);
+            let answer = match &existing {
+                Some(text) => {
+                    let head: String = text.lines().take(40).collect::<Vec<_>>().join("\n");
+                    sections.push(format!(
+                        "The test file `{shown}` exists; it begins:\n```\n{head}\n```"
+                    ));
+                    format!(
+                        "Answer with only the new tests in one fenced code block; they are \
+                         appended to `{shown}` (add no import it already has)."
+                    )
+                }
+                None => format!(
+                    "Answer with the complete new test file `{shown}` (imports included) in one \
+                     fenced code block."
+                ),
+            };
+            (Placement::File { path, existing }, answer)
+        }
+    };
+    Ok(Job {
+        title: format!("Generate tests for `{}` with AI", symbol.name),
+        task: format!(
+            "Write unit tests for the {} `{}` with the usual test framework of the language and \
+             project: the normal cases, edge cases and errors. Tests must be deterministic.",
+            symbol.kind.as_str(),
+            symbol.name
+        ),
+        sections,
+        subject: Some(("The code under test".into(), code)),
+        answer,
+        output: Output::Tests { place },
+    })
+}
+
+/// The line of the closing brace of a Rust file's `mod tests`, and its items' indentation.
+fn rust_test_module(text: &str) -> Option<(usize, String)> {
+    let module = document_symbols(Language::Rust, text)
+        .into_iter()
+        .find(|s| s.kind == SymbolKind::Module && s.name == "tests")?;
+    let end = module.byte_range.end.min(text.len());
+    if !text[..end].ends_with('}') {
+        return None;
+    }
+    let close_line = text[..end - 1].rfind('\n').map_or(0, |i| i + 1);
+    if close_line <= module.byte_range.start {
+        return None;
+    }
+    let module_indent = indentation(&text[whole_lines(text, module.byte_range.clone())]);
+    Some((close_line, format!("{module_indent}    ")))
+}
+
+/// The candidate with the tests in place.
+pub(crate) fn place(
+    ctx: &ActionContext,
+    placement: &Placement,
+    answer: &str,
+) -> Result<Candidate, ActionError> {
+    let code = extract_code(answer);
+    if code.trim().is_empty() {
+        return Err(ActionError::EmptyReply);
+    }
+    let text = &ctx.text;
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let fix_newlines = |s: String| {
+        if newline == "\r\n" {
+            s.replace('\n', "\r\n")
+        } else {
+            s
+        }
+    };
+    match placement {
+        Placement::IntoModule { at, indent } => {
+            let at = (*at).min(text.len());
+            let mut new = text[..at].to_owned();
+            if !new.ends_with(&format!("{{{newline}"))
+                && !new.ends_with(&format!("{newline}{newline}"))
+            {
+                new.push_str(newline);
+            }
+            new.push_str(&fix_newlines(reindent(&code, indent)));
+            new.push_str(&text[at..]);
+            Ok(Candidate::Document(new))
+        }
+        Placement::AppendModule => {
+            let mut new = text.to_owned();
+            if !new.is_empty() && !new.ends_with('\n') {
+                new.push_str(newline);
+            }
+            if !new.is_empty() {
+                new.push_str(newline);
+            }
+            new.push_str(&fix_newlines(reindent(&code, "")));
+            Ok(Candidate::Document(new))
+        }
+        Placement::File { path, existing } => {
+            let new = match existing {
+                Some(old) => {
+                    let mut new = old.clone();
+                    if !new.is_empty() && !new.ends_with('\n') {
+                        new.push('\n');
+                    }
+                    if !new.is_empty() {
+                        new.push('\n');
+                    }
+                    new.push_str(&reindent(&code, ""));
+                    new
+                }
+                None => reindent(&code, ""),
+            };
+            Ok(Candidate::OtherFile {
+                path: path.clone(),
+                old: existing.clone(),
+                new,
+            })
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The run of one action: prompt, streamed model call, reply parsing, minimal edits, syntax check
+//! and one retry with the parser's complaint.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use crate::edits::{
+    FileCreation, FileEdits, SyntaxBaseline, SyntaxRegression, ValidationError, WorkspaceEditPlan,
+    minimal_edits,
+};
+use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
+use crate::syntax::{Language, Symbol};
+
+use super::{
+    ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest, custom, display_path,
+    document, explain, fix, generate_tests, reply, rewrite,
+};
+
+/// What one action asks of the model and what it does with the answer.
+pub(crate) struct Job {
+    /// The title shown in progress and in the outcome.
+    pub title: String,
+    /// What the model must do.
+    pub task: String,
+    /// Extra prompt sections (diagnostics, an existing test file, ...).
+    pub sections: Vec<String>,
+    /// The label of the code shown to the model, and the code.
+    pub subject: Option<(String, String)>,
+    /// How the answer must be formatted.
+    pub answer: String,
+    /// What is done with the answer.
+    pub output: Output,
+}
+
+/// What is done with the model's answer.
+pub(crate) enum Output {
+    /// The code replaces `range` of the document (whole lines, or the exact selection).
+    Replace {
+        /// The bytes replaced.
+        range: Range<usize>,
+        /// The function or class replaced, whose header is kept when the answer is its body.
+        symbol: Option<String>,
+    },
+    /// The answer is the doc comment of `symbol`.
+    DocComment {
+        /// The symbol documented.
+        symbol: Symbol,
+    },
+    /// The answer holds tests, placed as the language's convention says.
+    Tests {
+        /// Where they go.
+        place: generate_tests::Placement,
+    },
+    /// The answer is markdown.
+    Markdown,
+}
+
+/// A candidate result: the new text of each file it changes or creates.
+pub(crate) enum Candidate {
+    /// The document gets this new text.
+    Document(String),
+    /// Another file, existing with `old` text (if any), gets `new` text.
+    OtherFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its current text, or `None` when it is created.
+        old: Option<String>,
+        /// Its new text.
+        new: String,
+    },
+}
+
+/// Runs one action to its outcome.
+///
+/// The prompt holds the diagnostics, the enclosing function or class and definitions the code
+/// uses from the workspace index. The answer is streamed at [`Priority::Action`] with progress
+/// per piece; its code becomes the smallest edits, which must add no syntax error: a first
+/// refusal asks the model once more with the parser's complaint, a second fails with
+/// [`ActionError::DidNotParse`]. Every path is checked against the workspace roots. Dropping the
+/// future cancels the model call.
+pub async fn run_action(
+    llm: &LlmClient,
+    request: ActionRequest,
+    progress: &dyn ActionProgress,
+) -> Result<ActionOutcome, ActionError> {
+    let result = run_inner(llm, &request, progress).await;
+    progress.end(&match &result {
+        Ok(_) => "done".to_owned(),
+        Err(e) => e.to_string(),
+    });
+    result
+}
+
+async fn run_inner(
+    llm: &LlmClient,
+    request: &ActionRequest,
+    progress: &dyn ActionProgress,
+) -> Result<ActionOutcome, ActionError> {
+    let ctx = &request.context;
+    let job = match &request.action {
+        ActionId::Fix => fix::prepare(request)?,
+        ActionId::Document => document::prepare(request)?,
+        ActionId::Rewrite => rewrite::prepare(request)?,
+        ActionId::GenerateTests => generate_tests::prepare(request)?,
+        ActionId::Explain => explain::prepare(request)?,
+        ActionId::Custom(id) => custom::prepare(request, id)?,
+    };
+    progress.begin(&job.title);
+    let prompt = build_prompt(request, &job);
+    if matches!(job.output, Output::Markdown) {
+        let answer = ask(llm, request, prompt, progress).await?;
+        let text = explain::clean_markdown(&answer);
+        if text.is_empty() {
+            return Err(ActionError::EmptyReply);
+        }
+        return Ok(ActionOutcome::Markdown {
+            title: job.title,
+            text,
+        });
+    }
+    let language = ctx
+        .language
+        .ok_or_else(|| ActionError::UnknownLanguage(ctx.path.clone()))?;
+    // The old document is parsed once, before the model answers, for every check.
+    let baseline = SyntaxBaseline::new(language, &ctx.text);
+    let mut attempt_prompt = prompt.clone();
+    let mut refusal: Option<SyntaxRegression> = None;
+    for attempt in 0..2 {
+        if attempt == 1
+            && let Some(r) = &refusal
+        {
+            progress.retrying(&r.to_string());
+            attempt_prompt = retry_prompt(&prompt, r);
+        }
+        let answer = ask(llm, request, attempt_prompt.clone(), progress).await?;
+        let candidate = finish(request, &job, &answer)?;
+        match check(request, language, &baseline, candidate) {
+            Ok(plan) => {
+                plan.check_roots(&request.roots)?;
+                return Ok(ActionOutcome::Edit {
+                    title: job.title,
+                    plan,
+                });
+            }
+            Err(CheckError::Syntax(r)) => refusal = Some(r),
+            Err(CheckError::Action(e)) => return Err(e),
+        }
+    }
+    Err(ActionError::DidNotParse(refusal.unwrap_or(
+        SyntaxRegression {
+            before: 0,
+            after: 0,
+            first_error_line: 0,
+            message: "no answer".into(),
+        },
+    )))
+}
+
+/// The prompt: who the model is, the task, the context, the code, and the answer's format.
+fn build_prompt(request: &ActionRequest, job: &Job) -> String {
+    let ctx = &request.context;
+    let lang = ctx.language.map_or("plain text", |l| l.name());
+    let fence = ctx.language.map_or("", |l| l.lsp_id());
+    let mut prompt = format!(
+        "You are an expert {lang} programmer. You are working on the file `{}`.\n\n{}\n",
+        display_path(&ctx.path, &request.roots),
+        job.task.trim_end()
+    );
+    let definitions = definitions_section(request, job);
+    if !definitions.is_empty() {
+        prompt.push_str(&format!(
+            "\nDefinitions from the workspace that the code uses:\n```{fence}\n{definitions}```\n"
+        ));
+    }
+    for section in &job.sections {
+        prompt.push('\n');
+        prompt.push_str(section.trim_end());
+        prompt.push('\n');
+    }
+    if let Some((label, code)) = &job.subject {
+        let code = code.replace("\r\n", "\n");
+        let newline = if code.ends_with('\n') { "" } else { "\n" };
+        prompt.push_str(&format!("\n{label}:\n```{fence}\n{code}{newline}```\n"));
+    }
+    prompt.push('\n');
+    prompt.push_str(job.answer.trim_end());
+    prompt.push('\n');
+    prompt
+}
+
+/// The prompt of the second attempt: the first, plus what the parser said about the answer.
+fn retry_prompt(prompt: &str, refusal: &SyntaxRegression) -> String {
+    format!(
+        "{prompt}\nYour previous answer was refused because the file no longer parsed: {refusal}. \
+         Answer again with code that parses.\n"
+    )
+}
+
+/// Signatures and docs of definitions named in the subject, from the workspace index.
+fn definitions_section(request: &ActionRequest, job: &Job) -> String {
+    let (Some(index), Some((_, code))) = (&request.index, &job.subject) else {
+        return String::new();
+    };
+    if request.config.max_definitions == 0 {
+        return String::new();
+    }
+    let names = identifiers(code, 32);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let hits = match index.definitions(&names, request.config.max_definitions * 2) {
+        Ok(hits) => hits,
+        Err(error) => {
+            tracing::debug!(%error, "no definitions for an action's prompt");
+            return String::new();
+        }
+    };
+    let mut out = String::new();
+    for hit in hits
+        .iter()
+        .filter(|h| h.path != request.context.path)
+        .take(request.config.max_definitions)
+    {
+        out.push_str(&format!("// {}\n", hit.rel_path));
+        if let Some(doc) = &hit.doc {
+            for line in doc.lines() {
+                out.push_str(&format!("// {line}\n"));
+            }
+        }
+        out.push_str(hit.snippet.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Distinct identifiers of `code` that look like names of definitions (three characters or
+/// more), in order of appearance.
+fn identifiers(code: &str, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in code.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if word.len() >= 3
+            && word
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && !out.iter().any(|w| w == word)
+        {
+            out.push(word.to_owned());
+            if out.len() == max {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// One streamed model call; progress reports each piece.
+async fn ask(
+    llm: &LlmClient,
+    request: &ActionRequest,
+    prompt: String,
+    progress: &dyn ActionProgress,
+) -> Result<String, ActionError> {
+    let config = &request.config;
+    let completion = CompletionRequest {
+        prompt,
+        max_tokens: Some(config.max_tokens),
+        temperature: Some(config.temperature),
+        priority: Priority::Action,
+        stream: true,
+        deadline: Some(Duration::from_millis(config.timeout_ms)),
+        use_cache: false,
+        ..CompletionRequest::new(config.model.clone())
+    };
+    let mut stream = llm.stream(completion)?;
+    let mut pieces = 0;
+    let mut text = String::new();
+    while let Some(item) = stream.next().await {
+        match item? {
+            StreamEvent::Delta(piece) => {
+                pieces += 1;
+                text.push_str(&piece);
+                progress.tokens(pieces);
+            }
+            StreamEvent::Done(done) => return Ok(done.text),
+        }
+    }
+    if text.is_empty() {
+        Err(ActionError::Llm(LlmError::Cancelled))
+    } else {
+        Ok(text)
+    }
+}
+
+/// Turns the answer into a candidate according to the job's output.
+fn finish(request: &ActionRequest, job: &Job, answer: &str) -> Result<Candidate, ActionError> {
+    let ctx = &request.context;
+    match &job.output {
+        Output::Replace { range, symbol } => {
+            let code = reply::extract_code(answer);
+            if code.trim().is_empty() {
+                return Err(ActionError::EmptyReply);
+            }
+            let original = ctx.text.get(range.clone()).unwrap_or("");
+            let line_start = ctx.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+            let before = &ctx.text[line_start..range.start];
+            let replacement = match symbol {
+                Some(name) => reply::replacement_for_symbol(&code, original, name),
+                // A selection that starts after the indentation of its line: the answer's later
+                // lines take that indentation, its first line none.
+                None if !before.is_empty() && before.trim().is_empty() => {
+                    let fitted = reply::fit_to(&code, &format!("{before}{original}"));
+                    fitted.strip_prefix(before).unwrap_or(&fitted).to_owned()
+                }
+                None => reply::fit_to(&code, original),
+            };
+            let mut new = String::with_capacity(ctx.text.len() + replacement.len());
+            new.push_str(&ctx.text[..range.start]);
+            new.push_str(&replacement);
+            new.push_str(&ctx.text[range.end..]);
+            Ok(Candidate::Document(new))
+        }
+        Output::DocComment { symbol } => document::place(ctx, symbol, answer),
+        Output::Tests { place } => generate_tests::place(ctx, place, answer),
+        Output::Markdown => Err(ActionError::Internal(
+            "a markdown answer has no edit".into(),
+        )),
+    }
+}
+
+enum CheckError {
+    Syntax(SyntaxRegression),
+    Action(ActionError),
+}
+
+/// The minimal edits of a candidate, checked for syntax.
+fn check(
+    request: &ActionRequest,
+    language: Language,
+    baseline: &SyntaxBaseline,
+    candidate: Candidate,
+) -> Result<WorkspaceEditPlan, CheckError> {
+    let ctx = &request.context;
+    let mut plan = WorkspaceEditPlan::default();
+    let refused = |e: ValidationError| match e {
+        ValidationError::Syntax(r) => CheckError::Syntax(r),
+        ValidationError::Edit(e) => CheckError::Action(ActionError::Internal(e.to_string())),
+    };
+    match candidate {
+        Candidate::Document(new) => {
+            let edits = minimal_edits(&ctx.text, &new);
+            baseline.check(&ctx.text, &edits).map_err(refused)?;
+            plan.edits.push(FileEdits {
+                path: ctx.path.clone(),
+                version: ctx.version,
+                edits,
+            });
+        }
+        Candidate::OtherFile { path, old, new } => {
+            let other = Language::from_path(&path).unwrap_or(language);
+            let old_text = old.clone().unwrap_or_default();
+            let edits = minimal_edits(&old_text, &new);
+            SyntaxBaseline::new(other, &old_text)
+                .check(&old_text, &edits)
+                .map_err(refused)?;
+            match old {
+                Some(_) => plan.edits.push(FileEdits {
+                    path,
+                    version: None,
+                    edits,
+                }),
+                None => plan.creations.push(FileCreation { path, text: new }),
+            }
+        }
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_distinct_and_in_order() {
+        assert_eq!(
+            identifiers("let total = add(total, Config::new());", 10),
+            ["let", "total", "add", "Config", "new"]
+        );
+    }
+}

@@ -1,0 +1,345 @@
+//! The smallest set of edits that turns one text into another, and their application.
+//!
+//! The diff runs in two passes, as editors expect from a code action: lines first (Myers, with a
+//! time limit so that a pathological pair cannot stall the server), then characters inside each
+//! group of changed lines. Character edits separated by a short unchanged run are merged, so a
+//! rewrite of a word is one edit rather than a scatter of single letters.
+//!
+//! ```
+//! use augur::edits::{apply, minimal_edits};
+//! let old = "let x = 1;\r\nlet y = 2;\r\n";
+//! let new = "let x = 1;\r\nlet why = 2;\r\n";
+//! let edits = minimal_edits(old, new);
+//! assert_eq!(edits.len(), 1);
+//! assert_eq!(apply(old, &edits).unwrap(), new);
+//! ```
+
+use std::time::Duration;
+
+use similar::{Algorithm, DiffOp, DiffTag, TextDiff};
+
+use crate::documents::{EditError, TextEdit};
+
+/// How long each diff pass may search before it settles for a larger (still correct) diff.
+const DIFF_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// Groups of changed lines larger than this (old plus new bytes) are not diffed by characters:
+/// the character diff is quadratic in the worst case, and one edit per group is small enough.
+const MAX_CHAR_DIFF_BYTES: usize = 8 * 1024;
+
+/// Character edits separated by fewer unchanged bytes than this are merged into one edit.
+const MERGE_GAP_BYTES: usize = 4;
+
+/// The byte offset at which each token of a diff side starts, plus the total length at the end.
+fn token_offsets<'a>(tokens: impl Iterator<Item = &'a str>) -> Vec<usize> {
+    let mut offsets = vec![0];
+    let mut at = 0;
+    for token in tokens {
+        at += token.len();
+        offsets.push(at);
+    }
+    offsets
+}
+
+/// The old and new token ranges of runs of adjacent changed operations.
+fn changed_runs(ops: &[DiffOp]) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let mut runs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+    let mut previous_changed = false;
+    for op in ops {
+        let (tag, old, new) = op.as_tag_tuple();
+        if tag == DiffTag::Equal {
+            previous_changed = false;
+            continue;
+        }
+        match runs.last_mut() {
+            Some(last) if previous_changed => {
+                last.0.end = last.0.end.max(old.end);
+                last.1.end = last.1.end.max(new.end);
+            }
+            _ => runs.push((old, new)),
+        }
+        previous_changed = true;
+    }
+    runs
+}
+
+/// The edits that turn `old` into `new`: as few as possible, sorted, never overlapping nor
+/// touching, each range on character boundaries of `old` and never between the `\r` and `\n`
+/// of a line break. Applying them to `old` with [`apply`] gives exactly `new`.
+pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
+    if old == new {
+        return Vec::new();
+    }
+    // The unchanged lines at both ends are cut off first: a byte comparison is far cheaper than
+    // hashing every line of a large file for the line diff.
+    let (prefix, suffix) = common_ends(old, new);
+    let old_mid = &old[prefix..old.len() - suffix];
+    let new_mid = &new[prefix..new.len() - suffix];
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(old_mid, new_mid);
+    let old_offsets = token_offsets(diff.iter_old_slices());
+    let new_offsets = token_offsets(diff.iter_new_slices());
+    let mut edits = Vec::new();
+    for (old_lines, new_lines) in changed_runs(diff.ops()) {
+        if old_lines.len() == new_lines.len() {
+            // As many lines on both sides: the lines correspond one to one, and diffing them in
+            // pairs keeps each character diff small.
+            for (o, n) in old_lines.zip(new_lines) {
+                let old_range = old_offsets[o]..old_offsets[o + 1];
+                let new_range = new_offsets[n]..new_offsets[n + 1];
+                char_edits(
+                    prefix + old_range.start,
+                    &old_mid[old_range],
+                    &new_mid[new_range],
+                    &mut edits,
+                );
+            }
+            continue;
+        }
+        let old_range = old_offsets[old_lines.start]..old_offsets[old_lines.end];
+        let new_range = new_offsets[new_lines.start]..new_offsets[new_lines.end];
+        char_edits(
+            prefix + old_range.start,
+            &old_mid[old_range],
+            &new_mid[new_range],
+            &mut edits,
+        );
+    }
+    normalize(old, edits)
+}
+
+/// The lengths of the common prefix and suffix of whole lines: the prefix ends just after a
+/// line break, the suffix starts just after one (or at the start of the text), and they never
+/// overlap in either text.
+fn common_ends(old: &str, new: &str) -> (usize, usize) {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let prefix = a[..same]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let room = a.len().min(b.len()) - prefix;
+    let mut suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    // The suffix must start a line in both texts.
+    while suffix > 0 {
+        let (i, j) = (a.len() - suffix, b.len() - suffix);
+        let line_start = |t: &[u8], k: usize| k == prefix || t[k - 1] == b'\n';
+        if line_start(a, i) && line_start(b, j) {
+            break;
+        }
+        suffix -= 1;
+    }
+    (prefix, suffix)
+}
+
+/// Appends the edits turning `old_part` (which starts at `base` in the old text) into
+/// `new_part`.
+fn char_edits(base: usize, old_part: &str, new_part: &str, out: &mut Vec<TextEdit>) {
+    // Trimming the common prefix and suffix by characters keeps every offset on a boundary.
+    let prefix: usize = old_part
+        .chars()
+        .zip(new_part.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum();
+    let old_rest = &old_part[prefix..];
+    let new_rest = &new_part[prefix..];
+    let suffix: usize = old_rest
+        .chars()
+        .rev()
+        .zip(new_rest.chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum();
+    let old_mid = &old_rest[..old_rest.len() - suffix];
+    let new_mid = &new_rest[..new_rest.len() - suffix];
+    let base = base + prefix;
+    if old_mid.len() + new_mid.len() > MAX_CHAR_DIFF_BYTES
+        || old_mid.is_empty()
+        || new_mid.is_empty()
+    {
+        out.push(TextEdit::replace(base..base + old_mid.len(), new_mid));
+        return;
+    }
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(DIFF_TIMEOUT)
+        .diff_chars(old_mid, new_mid);
+    let old_offsets = token_offsets(diff.iter_old_slices());
+    let new_offsets = token_offsets(diff.iter_new_slices());
+    let mut pending: Option<(std::ops::Range<usize>, std::ops::Range<usize>)> = None;
+    for (old_chars, new_chars) in changed_runs(diff.ops()) {
+        let o = old_offsets[old_chars.start]..old_offsets[old_chars.end];
+        let n = new_offsets[new_chars.start]..new_offsets[new_chars.end];
+        pending = match pending {
+            // A short unchanged run between two changes is folded into one edit.
+            Some((po, pn)) if o.start - po.end < MERGE_GAP_BYTES => {
+                Some((po.start..o.end, pn.start..n.end))
+            }
+            Some((po, pn)) => {
+                out.push(TextEdit::replace(
+                    base + po.start..base + po.end,
+                    &new_mid[pn],
+                ));
+                Some((o, n))
+            }
+            None => Some((o, n)),
+        };
+    }
+    if let Some((po, pn)) = pending {
+        out.push(TextEdit::replace(
+            base + po.start..base + po.end,
+            &new_mid[pn],
+        ));
+    }
+}
+
+/// Whether `offset` falls between the `\r` and the `\n` of a line break in `text`.
+fn splits_crlf(text: &str, offset: usize) -> bool {
+    let bytes = text.as_bytes();
+    offset > 0 && offset < bytes.len() && bytes[offset - 1] == b'\r' && bytes[offset] == b'\n'
+}
+
+/// Sorts the edits, moves ends that would split a `\r\n` outwards, and merges edits that touch.
+fn normalize(old: &str, mut edits: Vec<TextEdit>) -> Vec<TextEdit> {
+    for edit in &mut edits {
+        if splits_crlf(old, edit.range.start) {
+            edit.range.start -= 1;
+            edit.new_text.insert(0, '\r');
+        }
+        if splits_crlf(old, edit.range.end) {
+            edit.range.end += 1;
+            edit.new_text.push('\n');
+        }
+    }
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut merged: Vec<TextEdit> = Vec::with_capacity(edits.len());
+    for edit in edits {
+        match merged.last_mut() {
+            Some(last) if edit.range.start <= last.range.end => {
+                // Edits come from disjoint diff runs, so they can only touch (or, after the line
+                // break adjustment, share that one break); the old bytes between them are kept.
+                let kept = &old[last.range.end.min(edit.range.start)..edit.range.start];
+                last.new_text.push_str(kept);
+                last.new_text.push_str(&edit.new_text);
+                last.range.end = last.range.end.max(edit.range.end);
+            }
+            _ => merged.push(edit),
+        }
+    }
+    merged.retain(|e| !(e.range.is_empty() && e.new_text.is_empty()));
+    merged
+}
+
+/// Applies edits whose ranges all refer to `old`, in any order. Refuses (without panicking)
+/// ranges that are reversed, out of bounds, inside a character, or that overlap.
+pub fn apply(old: &str, edits: &[TextEdit]) -> Result<String, EditError> {
+    let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let len = old.len();
+    for edit in &sorted {
+        let (start, end) = (edit.range.start, edit.range.end);
+        if start > end {
+            return Err(EditError::Reversed { start, end });
+        }
+        if end > len {
+            return Err(EditError::OutOfBounds { start, end, len });
+        }
+        if !old.is_char_boundary(start) || !old.is_char_boundary(end) {
+            return Err(EditError::NotCharBoundary { start, end });
+        }
+    }
+    for pair in sorted.windows(2) {
+        if pair[0].range.end > pair[1].range.start {
+            return Err(EditError::Overlapping {
+                first: pair[0].range.start,
+                second: pair[1].range.start,
+            });
+        }
+    }
+    let grown: usize = sorted.iter().map(|e| e.new_text.len()).sum();
+    let mut out = String::with_capacity(len + grown);
+    let mut at = 0;
+    for edit in sorted {
+        out.push_str(&old[at..edit.range.start]);
+        out.push_str(&edit.new_text);
+        at = edit.range.end;
+    }
+    out.push_str(&old[at..]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_texts_need_no_edit() {
+        assert!(minimal_edits("abc\n", "abc\n").is_empty());
+    }
+
+    #[test]
+    fn a_word_change_is_one_edit() {
+        let edits = minimal_edits(
+            "let value = compute(a, b);\n",
+            "let value = compute(b, a);\n",
+        );
+        assert_eq!(edits.len(), 1, "{edits:?}");
+        assert_eq!(
+            apply("let value = compute(a, b);\n", &edits).unwrap(),
+            "let value = compute(b, a);\n"
+        );
+    }
+
+    #[test]
+    fn crlf_is_never_split() {
+        let old = "a\r\nb\r\n";
+        for new in [
+            "a\nb\r\n",
+            "a\r\r\nb\r\n",
+            "ab\r\n",
+            "a\r\nb\n",
+            "x\r\ny\r\n",
+        ] {
+            let edits = minimal_edits(old, new);
+            for e in &edits {
+                assert!(!splits_crlf(old, e.range.start) && !splits_crlf(old, e.range.end));
+            }
+            assert_eq!(apply(old, &edits).unwrap(), new);
+        }
+    }
+
+    #[test]
+    fn apply_refuses_bad_edits() {
+        assert!(matches!(
+            apply(
+                "ab",
+                &[TextEdit::replace(std::ops::Range { start: 1, end: 0 }, "")]
+            ),
+            Err(EditError::Reversed { .. })
+        ));
+        assert!(matches!(
+            apply("ab", &[TextEdit::replace(1..3, "")]),
+            Err(EditError::OutOfBounds { .. })
+        ));
+        assert!(matches!(
+            apply("é", &[TextEdit::insert(1, "x")]),
+            Err(EditError::NotCharBoundary { .. })
+        ));
+        assert!(matches!(
+            apply(
+                "abc",
+                &[TextEdit::replace(0..2, ""), TextEdit::replace(1..3, "")]
+            ),
+            Err(EditError::Overlapping { .. })
+        ));
+    }
+}

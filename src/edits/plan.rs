@@ -1,0 +1,205 @@
+//! The plan of a workspace edit, before it becomes the protocol's `WorkspaceEdit`: per file the
+//! path, the document version the edits were computed for, and the edits; plus files to create.
+//! Every path must lie inside a workspace root, checked after `.` and `..` are resolved.
+//!
+//! ```
+//! use std::path::{Path, PathBuf};
+//! use augur::edits::{FileEdits, PlanError, TextEdit, WorkspaceEditPlan};
+//!
+//! let mut plan = WorkspaceEditPlan::default();
+//! plan.edits.push(FileEdits {
+//!     path: PathBuf::from("/ws/src/lib.rs"),
+//!     version: Some(3),
+//!     edits: vec![TextEdit::insert(0, "// hi\n")],
+//! });
+//! let roots = [PathBuf::from("/ws")];
+//! assert!(plan.check_roots(&roots).is_ok());
+//!
+//! plan.edits[0].path = PathBuf::from("/ws/../etc/passwd");
+//! assert!(matches!(plan.check_roots(&roots), Err(PlanError::OutsideWorkspace { .. })));
+//! ```
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::documents::TextEdit;
+
+/// The edits to one existing file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEdits {
+    /// The absolute path of the file.
+    pub path: PathBuf,
+    /// The document version the edits were computed for; `None` for a file that is not open
+    /// (the edit then applies to the file on disk).
+    pub version: Option<i32>,
+    /// The edits, ranges in bytes of that version's text, sorted and not overlapping.
+    pub edits: Vec<TextEdit>,
+}
+
+/// A file to create with its whole content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCreation {
+    /// The absolute path of the new file.
+    pub path: PathBuf,
+    /// Its content.
+    pub text: String,
+}
+
+/// Everything an action changes in the workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkspaceEditPlan {
+    /// Files to create first (the protocol layer sends them as `CreateFile` operations when the
+    /// client supports resource operations).
+    pub creations: Vec<FileCreation>,
+    /// Edits to existing files.
+    pub edits: Vec<FileEdits>,
+}
+
+/// Why a plan was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A path lies outside every workspace root.
+    #[error("refusing to edit {path}: it is outside the workspace folders")]
+    OutsideWorkspace {
+        /// The offending path, as given.
+        path: PathBuf,
+    },
+    /// A document changed after the edits were computed for it.
+    #[error(
+        "{path} changed since the edit was computed (version {expected}, now {current:?}); run \
+         the action again"
+    )]
+    Stale {
+        /// The document.
+        path: PathBuf,
+        /// The version the edits were computed for.
+        expected: i32,
+        /// Its version now (`None`: it is no longer open).
+        current: Option<i32>,
+    },
+    /// A path is relative, so it cannot be placed in the workspace.
+    #[error("refusing to edit {path}: the path is not absolute")]
+    RelativePath {
+        /// The offending path, as given.
+        path: PathBuf,
+    },
+}
+
+impl WorkspaceEditPlan {
+    /// Whether the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.creations.is_empty() && self.edits.iter().all(|f| f.edits.is_empty())
+    }
+
+    /// Every path the plan touches.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.creations
+            .iter()
+            .map(|c| c.path.as_path())
+            .chain(self.edits.iter().map(|f| f.path.as_path()))
+    }
+
+    /// Refuses the plan if a document it edits is no longer at the version the edits were
+    /// computed for; `current` gives a document's version now (`None` when it is not open).
+    /// The protocol layer calls this right before `workspace/applyEdit`.
+    pub fn check_versions(&self, current: impl Fn(&Path) -> Option<i32>) -> Result<(), PlanError> {
+        for file in &self.edits {
+            if let Some(expected) = file.version {
+                let now = current(&file.path);
+                if now != Some(expected) {
+                    return Err(PlanError::Stale {
+                        path: file.path.clone(),
+                        expected,
+                        current: now,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses the plan if any path is relative or lies outside all of `roots` once `.` and `..`
+    /// are resolved. With no roots at all, every path is outside.
+    pub fn check_roots(&self, roots: &[PathBuf]) -> Result<(), PlanError> {
+        for path in self.paths() {
+            check_path(path, roots)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks one path against the workspace roots (see [`WorkspaceEditPlan::check_roots`]).
+pub fn check_path(path: &Path, roots: &[PathBuf]) -> Result<(), PlanError> {
+    if !path.is_absolute() {
+        return Err(PlanError::RelativePath {
+            path: path.to_owned(),
+        });
+    }
+    let normal = normalize_path(path);
+    let inside = roots
+        .iter()
+        .any(|root| root.is_absolute() && normal.starts_with(normalize_path(root)));
+    if inside {
+        Ok(())
+    } else {
+        Err(PlanError::OutsideWorkspace {
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// Resolves `.` and `..` components without touching the file system (so it works for files
+/// that do not exist yet). `..` at the root stays at the root.
+pub fn normalize_path(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_checked_after_normalisation() {
+        let roots = [PathBuf::from("/ws/a"), PathBuf::from("/other")];
+        assert!(check_path(Path::new("/ws/a/x.rs"), &roots).is_ok());
+        assert!(check_path(Path::new("/other/./y/../z.py"), &roots).is_ok());
+        assert!(check_path(Path::new("/ws/ab/x.rs"), &roots).is_err());
+        assert!(check_path(Path::new("/ws/a/../b/x.rs"), &roots).is_err());
+        assert!(matches!(
+            check_path(Path::new("a/x.rs"), &roots),
+            Err(PlanError::RelativePath { .. })
+        ));
+        assert!(check_path(Path::new("/ws/a/x.rs"), &[]).is_err());
+    }
+
+    #[test]
+    fn a_stale_version_is_refused() {
+        let plan = WorkspaceEditPlan {
+            creations: Vec::new(),
+            edits: vec![FileEdits {
+                path: PathBuf::from("/ws/a.rs"),
+                version: Some(3),
+                edits: vec![TextEdit::insert(0, "x")],
+            }],
+        };
+        assert!(plan.check_versions(|_| Some(3)).is_ok());
+        assert!(matches!(
+            plan.check_versions(|_| Some(4)),
+            Err(PlanError::Stale {
+                expected: 3,
+                current: Some(4),
+                ..
+            })
+        ));
+        assert!(plan.check_versions(|_| None).is_err());
+    }
+}

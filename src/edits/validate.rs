@@ -1,0 +1,269 @@
+//! The syntax check of an edit: parse the document with the edits applied and refuse the edits
+//! if they add syntax errors (tree-sitter `ERROR` and `MISSING` nodes).
+//!
+//! A [`SyntaxBaseline`] parses the old text once (an action builds it while the model is
+//! thinking); each check then reparses incrementally, reusing the old tree for the unchanged
+//! parts, so validating a rewrite in a large file costs a fraction of a full parse.
+//!
+//! ```
+//! use augur::edits::{SyntaxBaseline, TextEdit};
+//! use augur::syntax::Language;
+//!
+//! let old = "def f(x):\n    return x\n";
+//! let baseline = SyntaxBaseline::new(Language::Python, old);
+//! assert!(baseline.check(old, &[TextEdit::replace(21..22, "x + 1")]).is_ok());
+//! let error = baseline.check(old, &[TextEdit::replace(21..22, "x +")]).unwrap_err();
+//! assert!(error.to_string().contains("line 2"), "{error}");
+//! ```
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
+
+use crate::documents::{EditError, TextEdit};
+use crate::syntax::{Language, error_count_in};
+
+use super::apply;
+
+thread_local! {
+    /// One parser per language per thread, kept apart from the syntax module's pool because these
+    /// parses reuse an old tree.
+    static PARSERS: RefCell<HashMap<Language, Parser>> = RefCell::new(HashMap::new());
+}
+
+/// Parses `text`, reusing `old_tree` (already edited to match) when given.
+fn parse_with(language: Language, text: &str, old_tree: Option<&Tree>) -> Option<Tree> {
+    PARSERS.with(|cell| {
+        let mut parsers = cell.borrow_mut();
+        let parser = match parsers.entry(language) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let mut parser = Parser::new();
+                parser.set_language(&language.grammar()).ok()?;
+                v.insert(parser)
+            }
+        };
+        let tree = parser.parse(text, old_tree);
+        if tree.is_none() {
+            parser.reset();
+        }
+        tree
+    })
+}
+
+/// Edits that would add syntax errors to a document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {}: {message} ({before} syntax errors before the edit, {after} after)", first_error_line + 1)]
+pub struct SyntaxRegression {
+    /// Syntax errors in the document before the edits.
+    pub before: usize,
+    /// Syntax errors with the edits applied.
+    pub after: usize,
+    /// The zero-based line (in the edited text) of the first error the edits introduced, or of
+    /// the first error at all when none lies in the edited region.
+    pub first_error_line: usize,
+    /// What the parser found there, for the model's second attempt and for the user.
+    pub message: String,
+}
+
+/// Why a set of edits was refused by [`validate`] or [`SyntaxBaseline::check`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    /// The edits do not apply to the text.
+    #[error("the edits do not apply: {0}")]
+    Edit(#[from] EditError),
+    /// The edits add syntax errors.
+    #[error("{0}")]
+    Syntax(#[from] SyntaxRegression),
+}
+
+/// The old document's tree and error count, computed once for any number of checks.
+#[derive(Debug, Clone)]
+pub struct SyntaxBaseline {
+    language: Language,
+    tree: Option<Tree>,
+    errors: usize,
+}
+
+impl SyntaxBaseline {
+    /// Parses `old_text`, the text every checked edit refers to.
+    pub fn new(language: Language, old_text: &str) -> Self {
+        let tree = parse_with(language, old_text, None);
+        let errors = tree.as_ref().map_or(0, |t| error_count_in(t.root_node()));
+        Self {
+            language,
+            tree,
+            errors,
+        }
+    }
+
+    /// The number of syntax errors in the old text.
+    pub fn errors(&self) -> usize {
+        self.errors
+    }
+
+    /// Checks `edits` (ranges into `old_text`, the text given to [`SyntaxBaseline::new`]).
+    pub fn check(&self, old_text: &str, edits: &[TextEdit]) -> Result<(), ValidationError> {
+        let new_text = apply(old_text, edits)?;
+        let Some(old_tree) = &self.tree else {
+            // A grammar that cannot load checks nothing; the edit is not refused for it.
+            return Ok(());
+        };
+        let (Some(first), Some(last)) = (
+            edits.iter().map(|e| e.range.start).min(),
+            edits.iter().map(|e| e.range.end).max(),
+        ) else {
+            return Ok(());
+        };
+        // One input edit spans every change: the reparse revisits that region only.
+        let new_end = (last as isize + new_text.len() as isize - old_text.len() as isize) as usize;
+        let input = InputEdit {
+            start_byte: first,
+            old_end_byte: last,
+            new_end_byte: new_end,
+            start_position: point_at(old_text, first),
+            old_end_position: point_at(old_text, last),
+            new_end_position: point_at(&new_text, new_end),
+        };
+        let mut edited = old_tree.clone();
+        edited.edit(&input);
+        let Some(tree) = parse_with(self.language, &new_text, Some(&edited)) else {
+            return Ok(());
+        };
+        let after = error_count_in(tree.root_node());
+        if after <= self.errors {
+            return Ok(());
+        }
+        let (node, line) = first_error(tree.root_node(), first..new_end.max(first))
+            .map_or((None, 0), |n| (Some(n), n.start_position().row));
+        Err(SyntaxRegression {
+            before: self.errors,
+            after,
+            first_error_line: line,
+            message: node.map_or_else(|| "a syntax error".to_owned(), |n| describe(n, &new_text)),
+        }
+        .into())
+    }
+}
+
+/// Checks that `edits` add no syntax errors to `old_text`: a full parse of the old text plus an
+/// incremental one of the new text. Keep a [`SyntaxBaseline`] to check several candidates.
+pub fn validate(
+    language: Language,
+    old_text: &str,
+    edits: &[TextEdit],
+) -> Result<(), ValidationError> {
+    SyntaxBaseline::new(language, old_text).check(old_text, edits)
+}
+
+/// The row and byte column of `offset` in `text`.
+fn point_at(text: &str, offset: usize) -> Point {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let row = before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    Point::new(row, offset - line_start)
+}
+
+/// The first error node, preferring one that overlaps `region` (the edited bytes).
+fn first_error(root: Node<'_>, region: std::ops::Range<usize>) -> Option<Node<'_>> {
+    let mut first_any = None;
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            let overlaps = node.start_byte() <= region.end && node.end_byte() >= region.start;
+            if overlaps {
+                return Some(node);
+            }
+            first_any.get_or_insert(node);
+        }
+        if node.has_error() && !node.is_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.depth() == 0 {
+                break 'walk;
+            }
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    first_any
+}
+
+/// A short description of an error node: what is missing, or the text that did not parse.
+fn describe(node: Node<'_>, text: &str) -> String {
+    if node.is_missing() {
+        return format!("missing `{}`", node.kind());
+    }
+    let snippet: String = text
+        .get(node.byte_range())
+        .unwrap_or("")
+        .split('\n')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(40)
+        .collect();
+    if snippet.is_empty() {
+        "unexpected end of input".to_owned()
+    } else {
+        format!("unexpected `{snippet}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edits::minimal_edits;
+
+    #[test]
+    fn an_unclosed_brace_is_refused_with_its_line() {
+        let old = "fn a() {\n    1\n}\n\nfn b() {}\n";
+        let new = "fn a() {\n    1\n\n\nfn b() {}\n";
+        let edits = minimal_edits(old, new);
+        let Err(ValidationError::Syntax(r)) = validate(Language::Rust, old, &edits) else {
+            panic!("expected a regression");
+        };
+        assert_eq!(r.before, 0);
+        assert!(r.after > 0);
+        assert!(r.first_error_line <= 4, "{r:?}");
+    }
+
+    #[test]
+    fn existing_errors_do_not_block_unrelated_edits() {
+        let old = "fn a() {\n\nfn b() { 1 }\n";
+        let new = "fn a() {\n\nfn b() { 2 }\n";
+        assert!(validate(Language::Rust, old, &minimal_edits(old, new)).is_ok());
+    }
+
+    #[test]
+    fn invalid_edits_are_an_error_not_a_panic() {
+        assert!(matches!(
+            validate(Language::Rust, "fn a() {}", &[TextEdit::replace(5..50, "")]),
+            Err(ValidationError::Edit(_))
+        ));
+    }
+
+    #[test]
+    fn incremental_and_full_parses_agree() {
+        let old = "def f(x):\n    return x\n\ndef g():\n    pass\n";
+        let new = "def f(x):\n    return (x\n\ndef g():\n    pass\n";
+        let edits = minimal_edits(old, new);
+        let checked = validate(Language::Python, old, &edits).is_err();
+        assert_eq!(
+            checked,
+            crate::syntax::has_new_errors(Language::Python, old, new)
+        );
+    }
+}
