@@ -16,6 +16,9 @@
 //! - `AUGUR_BENCH_LINES` (default 1000000): lines of Rust in the workspace subset;
 //! - `AUGUR_BENCH_CARGO_SRC`: the registry source directory to take crates from;
 //! - `AUGUR_BENCH_REQUESTS` (default 500): requests of part 1;
+//! - `AUGUR_BENCH_OPEN` (default 10): documents open in parts 1 and 2;
+//! - `AUGUR_BENCH_COMPLETION`: JSON merged into the `completion` settings, to isolate a cost
+//!   (`{"use_open_documents": false}`, `{"context_tokens": 0}`);
 //! - `AUGUR_BENCH_LOG=PATH`: run augur at `augur=debug` with its log in PATH, and summarise the
 //!   per-request timings it logs (`prompt_build_ms`, `ttft_ms`, `total_ms`). Off by default
 //!   (augur's default `info` level), so the headline figures carry no debug logging.
@@ -548,6 +551,17 @@ fn main() {
         }
         None => env.push(("AUGUR_LOG".into(), "info".into())),
     }
+    // `AUGUR_BENCH_COMPLETION`: JSON merged into the `completion` settings, to isolate costs
+    // (e.g. `{"use_open_documents": false}` or `{"context_tokens": 0}`).
+    let mut completion_config = json!({"debounce_ms": 0});
+    if let Some(extra) = std::env::var("AUGUR_BENCH_COMPLETION")
+        .ok()
+        .and_then(|v| serde_json::from_str::<Value>(&v).ok())
+        .and_then(|v| v.as_object().cloned())
+    {
+        completion_config.as_object_mut().unwrap().extend(extra);
+    }
+    println!("completion settings: {completion_config}");
     let before = child_pids();
     let mut client = StdioClient::spawn(
         Path::new(BIN),
@@ -572,7 +586,7 @@ fn main() {
                 "models": {"default": {"backend": "openai", "url": format!("{}/v1", fake.url()),
                                        "model": "fake", "retries": 0}},
                 "llm": {"cache": {"enabled": false}},
-                "completion": {"debounce_ms": 0},
+                "completion": completion_config,
             }
         }),
     );
@@ -610,7 +624,8 @@ fn main() {
         candidates.swap(i, rng.below(i + 1));
     }
     let mut pool = candidates.into_iter().filter_map(|p| Doc::load(&p));
-    let mut open: Vec<Doc> = pool.by_ref().take(10).collect();
+    let open_count = env_usize("AUGUR_BENCH_OPEN", 10).max(1);
+    let mut open: Vec<Doc> = pool.by_ref().take(open_count).collect();
     for doc in &open {
         client.open(&doc.uri, "rust", doc.version, &doc.text);
     }
