@@ -651,6 +651,21 @@ fn main() {
         out
     });
     let calls_after_rtt = fake.calls();
+    // Diagnostic: what an `await` of `tokio::time::sleep(Duration::ZERO)` costs (augur's
+    // completion handler awaits the debounce delay even when it is zero, for invoked triggers).
+    let zero_sleeps: Vec<Duration> = runtime.block_on(async {
+        tokio::spawn(async {
+            let mut out = Vec::new();
+            for _ in 0..200 {
+                let started = Instant::now();
+                tokio::time::sleep(Duration::ZERO).await;
+                out.push(started.elapsed());
+            }
+            out
+        })
+        .await
+        .unwrap()
+    });
 
     // 1. Latency with retrieval: invoked requests at varied positions in varied open files.
     for i in 0..20 {
@@ -795,6 +810,11 @@ fn main() {
         "fake backend round trip (reqwest, reused)",
         &stats(fake_round_trips),
         "(~0.5 ms ref)",
+    );
+    row(
+        "(diag.) tokio sleep(Duration::ZERO).await",
+        &stats(zero_sleeps),
+        "",
     );
     row(
         "1. inlineCompletion, retrieval on, invoked",
