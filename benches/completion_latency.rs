@@ -698,6 +698,7 @@ fn main() {
     let mut through_wrong = 0;
     let mut through_rounds = 0;
     let mut through_model_calls = 0;
+    let mut through_slow: Vec<(usize, usize, f64)> = Vec::new();
     for round in 0..40 {
         let which = round % open.len();
         let (line, col) = open[which].line_end(&mut rng);
@@ -724,6 +725,9 @@ fn main() {
                 inline_params(&uri, line, col + typed, false),
             );
             through.push(elapsed);
+            if elapsed > Duration::from_millis(1) {
+                through_slow.push((round, k, elapsed.as_secs_f64() * 1000.0));
+            }
             let rest: String = chars[k..].iter().collect();
             if result.ok().as_ref().and_then(first_item).as_deref() != Some(rest.as_str()) {
                 through_wrong += 1;
@@ -839,6 +843,13 @@ fn main() {
         through_wrong,
         through_model_calls
     );
+    if !through_slow.is_empty() {
+        let shown: Vec<String> = through_slow
+            .iter()
+            .map(|(r, k, ms)| format!("round {r} key {k}: {ms:.2} ms"))
+            .collect();
+        println!("   type-through keystrokes over 1 ms: {}", shown.join(", "));
+    }
     let first = each.first().map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
     let median_answer = pct(&each, 50.0);
     println!(
