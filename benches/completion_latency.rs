@@ -168,7 +168,9 @@ fn stats(mut samples: Vec<Duration>) -> Stats {
         p50: pct(&samples, 50.0),
         p95: pct(&samples, 95.0),
         p99: pct(&samples, 99.0),
-        max: samples.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0),
+        max: samples
+            .last()
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0),
         mean,
     }
 }
@@ -204,7 +206,10 @@ fn child_pids() -> Vec<u32> {
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for task in tasks.flatten() {
             if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
-                out.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+                out.extend(
+                    text.split_whitespace()
+                        .filter_map(|p| p.parse::<u32>().ok()),
+                );
             }
         }
     }
@@ -392,7 +397,10 @@ impl Doc {
             let line = rng.below(self.lines.len());
             let text = &self.lines[line];
             if text.trim().len() > 3 {
-                return (line as u32, text.chars().map(char::len_utf16).sum::<usize>() as u32);
+                return (
+                    line as u32,
+                    text.chars().map(char::len_utf16).sum::<usize>() as u32,
+                );
             }
         }
         (0, 0)
@@ -475,9 +483,16 @@ fn summarise_log(path: &Path) {
         }
     }
     println!();
-    println!("In-server timings from augur's debug log ({}):", path.display());
+    println!(
+        "In-server timings from augur's debug log ({}):",
+        path.display()
+    );
     header();
-    row("engine: prompt build (retrieval included)", &stats(prompt), "");
+    row(
+        "engine: prompt build (retrieval included)",
+        &stats(prompt),
+        "",
+    );
     row("engine: time to first token (fake)", &stats(ttft), "");
     row("engine: total (prompt + model + post)", &stats(total), "");
     if !through.is_empty() {
@@ -614,9 +629,7 @@ fn main() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut candidates: Vec<PathBuf> = rs_files
         .iter()
-        .filter(|p| {
-            std::fs::metadata(p).is_ok_and(|m| (4_000..160_000).contains(&m.len()))
-        })
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| (4_000..160_000).contains(&m.len())))
         .cloned()
         .collect();
     candidates.sort();
@@ -641,7 +654,12 @@ fn main() {
         let mut out = Vec::new();
         for i in 0..520 {
             let started = Instant::now();
-            let response = http.post(&url).json(&body).send().await.expect("the fake answers");
+            let response = http
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .expect("the fake answers");
             let bytes = response.bytes().await.expect("a body");
             assert!(!bytes.is_empty());
             if i >= 20 {
@@ -718,12 +736,17 @@ fn main() {
         let mut typed = 0u32;
         for k in 1..chars.len().min(20) {
             let c = chars[k - 1];
-            change(&mut client, &mut open[which], line, col + typed, col + typed, &c.to_string());
-            typed += c.len_utf16() as u32;
-            let (elapsed, result) = timed(
+            change(
                 &mut client,
-                inline_params(&uri, line, col + typed, false),
+                &mut open[which],
+                line,
+                col + typed,
+                col + typed,
+                &c.to_string(),
             );
+            typed += c.len_utf16() as u32;
+            let (elapsed, result) =
+                timed(&mut client, inline_params(&uri, line, col + typed, false));
             through.push(elapsed);
             if elapsed > Duration::from_millis(1) {
                 through_slow.push((round, k, elapsed.as_secs_f64() * 1000.0));
@@ -740,7 +763,10 @@ fn main() {
 
     // 3. Twenty requests at once, on twenty freshly opened documents.
     for doc in &open {
-        client.notify("textDocument/didClose", json!({"textDocument": {"uri": doc.uri}}));
+        client.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": doc.uri}}),
+        );
     }
     let burst_docs: Vec<Doc> = pool.by_ref().take(20).collect();
     for doc in &burst_docs {
@@ -825,7 +851,11 @@ fn main() {
         &stats(latencies.clone()),
         "p99 < 1.0",
     );
-    row("2. type-through (didChange + request)", &stats(through.clone()), "p99 < 0.3");
+    row(
+        "2. type-through (didChange + request)",
+        &stats(through.clone()),
+        "p99 < 0.3",
+    );
     println!();
     println!(
         "1. {} requests: {} with a suggestion, {} empty, {} errors; model calls {} (one per request expected); fake calls during round-trip probe {}",
