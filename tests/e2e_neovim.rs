@@ -43,7 +43,7 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
     std::fs::write(
         root.path().join("augur.toml"),
         format!(
-            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\nmax_tokens = 24\ntemperature = 0.0\nfirst_token_timeout_ms = 90000\ntotal_timeout_ms = 120000\n[completion]\ntimeout_ms = 120000\n",
+            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\nmax_tokens = 24\ntemperature = 0.0\n",
             server.url
         ),
     )
