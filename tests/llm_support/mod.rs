@@ -322,6 +322,12 @@ impl Fake {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
+            // Without TCP_NODELAY each small streamed write waits for the client's delayed ACK
+            // (about 40 ms per reply).
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, app).await.unwrap();
         });
         Fake {
