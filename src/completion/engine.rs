@@ -387,8 +387,12 @@ impl CompletionEngine {
             prompt_tokens = prompt.total_tokens(),
             stopped_early,
             ?source,
+            shown_chars = text.len(),
+            note = note.as_deref().unwrap_or(""),
             "completion"
         );
+        // The user's code, so only at the trace level.
+        tracing::trace!(raw = post.raw(), shown = %text, "completion text");
         Ok(Suggestion {
             raw: post.raw().to_string(),
             text,

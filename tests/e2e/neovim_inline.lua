@@ -62,14 +62,28 @@ local function ghost_text(mark)
   return table.concat(pieces)
 end
 
+-- A small model may suggest nothing useful at first (its output differs between CPUs). Like a
+-- user, keep typing a plausible continuation, one character every few seconds, until a
+-- suggestion shows; each keystroke asks augur again with a new prompt.
+local typing = os.getenv('AUGUR_E2E_TYPE') or ''
+local typed = 0
+local retype_ms = tonumber(os.getenv('AUGUR_E2E_RETYPE_MS') or '4000')
 local started = vim.uv.now()
+local last_key = started
 local timer = vim.uv.new_timer()
 timer:start(100, 100, vim.schedule_wrap(function()
   result.mode = vim.api.nvim_get_mode().mode
   local found = marks()
-  if #found == 0 and vim.uv.now() - started < timeout then
+  local now = vim.uv.now()
+  if #found == 0 and now - started < timeout then
+    if typed < #typing and now - last_key >= retype_ms and result.mode == 'i' then
+      typed = typed + 1
+      last_key = now
+      vim.api.nvim_feedkeys(typing:sub(typed, typed), 'n', false)
+    end
     return
   end
+  result.typed = typing:sub(1, typed)
   timer:stop()
   if #found > 0 then
     result.ghost = true
