@@ -43,6 +43,9 @@ pub struct ActionsConfig {
     pub temperature: f32,
     /// How long one model call may take, in milliseconds, before the action fails.
     pub timeout_ms: u64,
+    /// Instructions offered to choose from when an editor runs an action that needs one (the
+    /// rewrite) without giving it; editors that can prompt pass their own instead.
+    pub instructions: Vec<String>,
     /// The user's own actions.
     pub custom: Vec<CustomAction>,
 }
@@ -58,12 +61,52 @@ impl Default for ActionsConfig {
             max_tokens: 2048,
             temperature: 0.2,
             timeout_ms: 120_000,
+            instructions: [
+                "Simplify it",
+                "Make it more idiomatic",
+                "Add error handling",
+                "Add comments that explain it",
+            ]
+            .map(String::from)
+            .to_vec(),
             custom: Vec::new(),
         }
     }
 }
 
 impl ActionsConfig {
+    /// Checks what the types cannot: every custom action has a unique, well-formed `id`, a
+    /// title and a prompt. The error names the field and says what is wrong.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        for (i, action) in self.custom.iter().enumerate() {
+            let field = |name: &str| format!("custom[{i}].{name}");
+            let well_formed = !action.id.is_empty()
+                && action
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !well_formed {
+                return Err((
+                    field("id"),
+                    format!(
+                        "`{}` is not a valid action id (use letters, digits, `-` and `_`)",
+                        action.id
+                    ),
+                ));
+            }
+            if self.custom[..i].iter().any(|other| other.id == action.id) {
+                return Err((field("id"), format!("the id `{}` is used twice", action.id)));
+            }
+            if action.title.trim().is_empty() {
+                return Err((field("title"), "a custom action needs a title".into()));
+            }
+            if action.prompt.trim().is_empty() {
+                return Err((field("prompt"), "a custom action needs a prompt".into()));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the built-in action `name` is offered.
     pub fn builtin_enabled(&self, name: &str) -> bool {
         self.enabled && !self.disabled.iter().any(|d| d == name)

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::actions::ActionsConfig;
 use crate::completion::CompletionConfig;
 use crate::index::config::IndexConfig;
 use crate::llm::config::{LlmSettings, ModelConfig};
@@ -52,6 +53,8 @@ pub struct Config {
     pub index: IndexConfig,
     /// AI completions.
     pub completion: CompletionConfig,
+    /// AI code actions.
+    pub actions: ActionsConfig,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             llm: LlmSettings::default(),
             index: IndexConfig::default(),
             completion: CompletionConfig::default(),
+            actions: ActionsConfig::default(),
         }
     }
 }
@@ -233,11 +237,16 @@ fn merge(base: &mut Value, layer: &Value) {
 }
 
 fn parse(value: &Value) -> Result<Config, (String, String)> {
-    serde_path_to_error::deserialize::<_, Config>(value).map_err(|e| {
+    let config = serde_path_to_error::deserialize::<_, Config>(value).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { String::new() } else { field };
         (field, e.into_inner().to_string())
-    })
+    })?;
+    config
+        .actions
+        .check()
+        .map_err(|(field, message)| (format!("actions.{field}"), message))?;
+    Ok(config)
 }
 
 fn hint_for(field: &str, message: &str) -> String {

@@ -4,9 +4,11 @@
 //! tree, so every "does the client support X" question has one answer in one place.
 
 use tower_lsp_server::ls_types::{
-    ClientCapabilities, PositionEncodingKind, SaveOptions, ServerCapabilities,
+    ClientCapabilities, CodeActionKind, CodeActionOptions, CodeActionProviderCapability,
+    ExecuteCommandOptions, PositionEncodingKind, SaveOptions, ServerCapabilities,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
+    TextDocumentSyncSaveOptions, WorkDoneProgressOptions, WorkspaceFoldersServerCapabilities,
+    WorkspaceServerCapabilities,
 };
 
 use crate::documents::PositionEncoding;
@@ -23,7 +25,11 @@ pub struct ClientCaps {
     pub inline_completion: bool,
     /// `textDocument.completion.completionItem.snippetSupport`.
     pub snippet_support: bool,
-    /// `textDocument.codeAction.resolveSupport`: code actions can be resolved lazily.
+    /// `textDocument.codeAction.codeActionLiteralSupport`: code actions may be `CodeAction`
+    /// literals (else only `Command`s).
+    pub code_action_literals: bool,
+    /// `textDocument.codeAction.resolveSupport` lists `edit`: a code action's edit can be
+    /// computed lazily, in `codeAction/resolve`.
     pub code_action_resolve: bool,
     /// `textDocument.codeAction.dataSupport`: code actions keep their `data` field.
     pub code_action_data: bool,
@@ -62,9 +68,12 @@ impl ClientCaps {
                 .and_then(|c| c.completion_item.as_ref())
                 .and_then(|i| i.snippet_support)
                 .unwrap_or(false),
+            code_action_literals: code_action
+                .and_then(|c| c.code_action_literal_support.as_ref())
+                .is_some(),
             code_action_resolve: code_action
                 .and_then(|c| c.resolve_support.as_ref())
-                .is_some(),
+                .is_some_and(|r| r.properties.iter().any(|p| p == "edit")),
             code_action_data: code_action.and_then(|c| c.data_support).unwrap_or(false),
             document_changes: edit.and_then(|e| e.document_changes).unwrap_or(false),
             create_files: edit
@@ -136,6 +145,24 @@ pub fn server_capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             ..Default::default()
         }),
         document_symbol_provider: Some(tower_lsp_server::ls_types::OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::REFACTOR_REWRITE,
+                CodeActionKind::SOURCE,
+            ]),
+            resolve_provider: Some(true),
+            ..Default::default()
+        })),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: crate::lsp::handlers::execute_command::COMMANDS
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            work_done_progress_options: WorkDoneProgressOptions {
+                work_done_progress: Some(true),
+            },
+        }),
         ..ServerCapabilities::default()
     }
 }

@@ -94,3 +94,32 @@ pub fn workspace_root(folder: &WorkspaceFolder) -> Option<WorkspaceRoot> {
     }
     Some(root)
 }
+
+/// A diagnostic the client sent with a code action request, in byte offsets of `rope`.
+pub fn diagnostic(
+    rope: &Rope,
+    diagnostic: &tower_lsp_server::ls_types::Diagnostic,
+    encoding: PositionEncoding,
+) -> crate::actions::Diagnostic {
+    use crate::actions::Severity;
+    use tower_lsp_server::ls_types::{DiagnosticSeverity, NumberOrString};
+    let severity = diagnostic.severity.and_then(|s| match s {
+        DiagnosticSeverity::ERROR => Some(Severity::Error),
+        DiagnosticSeverity::WARNING => Some(Severity::Warning),
+        DiagnosticSeverity::INFORMATION => Some(Severity::Information),
+        DiagnosticSeverity::HINT => Some(Severity::Hint),
+        _ => None,
+    });
+    let range = range(rope, diagnostic.range, encoding);
+    crate::actions::Diagnostic {
+        // A reversed range from the client becomes an empty one at its start.
+        range: range.start.min(range.end)..range.end.max(range.start),
+        message: diagnostic.message.clone(),
+        severity,
+        code: diagnostic.code.as_ref().map(|code| match code {
+            NumberOrString::Number(n) => n.to_string(),
+            NumberOrString::String(s) => s.clone(),
+        }),
+        source: diagnostic.source.clone(),
+    }
+}

@@ -97,3 +97,116 @@ impl FileTexts {
         })
     }
 }
+
+/// The protocol kind of an action kind.
+pub fn code_action_kind(kind: crate::actions::ActionKind) -> ls_types::CodeActionKind {
+    use crate::actions::ActionKind as K;
+    match kind {
+        K::Quickfix => ls_types::CodeActionKind::QUICKFIX,
+        K::RefactorRewrite => ls_types::CodeActionKind::REFACTOR_REWRITE,
+        K::Source => ls_types::CodeActionKind::SOURCE,
+    }
+}
+
+/// How a client takes workspace edits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EditStyle {
+    /// Versioned `documentChanges` (else the plain `changes` map).
+    pub document_changes: bool,
+    /// `CreateFile` resource operations inside `documentChanges`.
+    pub create_files: bool,
+}
+
+/// Why a plan cannot be sent as a `WorkspaceEdit`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkspaceEditError {
+    /// A path has no `file:` URI.
+    #[error("{0} cannot be named by a file URI")]
+    NoUri(std::path::PathBuf),
+    /// The text the edits apply to is gone.
+    #[error("cannot read {0} to place the edits")]
+    Unreadable(std::path::PathBuf),
+    /// The plan creates a file but the client cannot create files.
+    #[error(
+        "the action would create {0}, but the editor does not support creating files in an edit"
+    )]
+    CannotCreate(std::path::PathBuf),
+}
+
+/// The protocol's `WorkspaceEdit` for a plan. `text_of` gives the text each edited file's byte
+/// ranges refer to (the open document's, or the file on disk). With `document_changes`, edits
+/// carry the document version they were computed for and new files come first as `CreateFile`
+/// operations; otherwise the `changes` map is used and new files cannot be expressed.
+pub fn workspace_edit(
+    plan: &crate::edits::WorkspaceEditPlan,
+    style: EditStyle,
+    encoding: PositionEncoding,
+    mut text_of: impl FnMut(&std::path::Path) -> Option<Rope>,
+) -> Result<ls_types::WorkspaceEdit, WorkspaceEditError> {
+    use ls_types::{
+        CreateFile, CreateFileOptions, DocumentChangeOperation, DocumentChanges, OneOf,
+        OptionalVersionedTextDocumentIdentifier, ResourceOp, TextDocumentEdit,
+    };
+    let uri_of = |path: &std::path::Path| {
+        uri(path).ok_or_else(|| WorkspaceEditError::NoUri(path.to_owned()))
+    };
+    let mut files = Vec::new();
+    for file in &plan.edits {
+        let rope =
+            text_of(&file.path).ok_or_else(|| WorkspaceEditError::Unreadable(file.path.clone()))?;
+        let edits: Vec<ls_types::TextEdit> = file
+            .edits
+            .iter()
+            .map(|edit| text_edit(&rope, edit, encoding))
+            .collect();
+        files.push((uri_of(&file.path)?, file.version, edits));
+    }
+    if !style.document_changes || (!plan.creations.is_empty() && !style.create_files) {
+        if let Some(created) = plan.creations.first() {
+            return Err(WorkspaceEditError::CannotCreate(created.path.clone()));
+        }
+        let changes = files
+            .into_iter()
+            .map(|(uri, _, edits)| (uri, edits))
+            .collect();
+        return Ok(ls_types::WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        });
+    }
+    let mut operations = Vec::new();
+    for created in &plan.creations {
+        let uri = uri_of(&created.path)?;
+        operations.push(DocumentChangeOperation::Op(ResourceOp::Create(
+            CreateFile {
+                uri: uri.clone(),
+                options: Some(CreateFileOptions {
+                    overwrite: Some(false),
+                    ignore_if_exists: Some(true),
+                }),
+                annotation_id: None,
+            },
+        )));
+        let end = Position {
+            line: 0,
+            character: 0,
+        };
+        operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
+            edits: vec![OneOf::Left(ls_types::TextEdit {
+                range: ls_types::Range { start: end, end },
+                new_text: created.text.clone(),
+            })],
+        }));
+    }
+    for (uri, version, edits) in files {
+        operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
+            edits: edits.into_iter().map(OneOf::Left).collect(),
+        }));
+    }
+    Ok(ls_types::WorkspaceEdit {
+        document_changes: Some(DocumentChanges::Operations(operations)),
+        ..Default::default()
+    })
+}

@@ -25,7 +25,11 @@ pub fn capabilities(encodings: &[&str]) -> Value {
             "synchronization": { "didSave": true },
             "completion": { "completionItem": { "snippetSupport": true } },
             "inlineCompletion": {},
-            "codeAction": { "dataSupport": true, "resolveSupport": { "properties": ["edit"] } }
+            "codeAction": {
+                "dataSupport": true,
+                "resolveSupport": { "properties": ["edit"] },
+                "codeActionLiteralSupport": { "codeActionKind": { "valueSet": ["quickfix", "refactor", "refactor.rewrite", "source"] } }
+            }
         }
     })
 }

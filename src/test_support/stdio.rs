@@ -70,6 +70,8 @@ pub struct StdioClient {
     settings: Value,
     /// How long to wait for any one answer.
     pub timeout: Duration,
+    /// What `workspace/applyEdit` is answered with (`applied`).
+    pub apply_edits: bool,
 }
 
 impl StdioClient {
@@ -118,6 +120,7 @@ impl StdioClient {
             responses: Vec::new(),
             settings: options.settings,
             timeout: Duration::from_secs(30),
+            apply_edits: true,
         })
     }
 
@@ -227,6 +230,14 @@ impl StdioClient {
                         let items = message["params"]["items"].as_array().map_or(0, Vec::len);
                         Value::Array(vec![self.settings.clone(); items])
                     }
+                    // An editor applies the edit, shows the document, and the user picks the
+                    // first choice offered.
+                    Some("workspace/applyEdit") => json!({"applied": self.apply_edits}),
+                    Some("window/showDocument") => json!({"success": true}),
+                    Some("window/showMessageRequest") => message["params"]["actions"]
+                        .get(0)
+                        .cloned()
+                        .unwrap_or(Value::Null),
                     _ => Value::Null,
                 };
                 let id = message["id"].clone();

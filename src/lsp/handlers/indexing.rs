@@ -216,7 +216,7 @@ pub fn cancel(state: &ServerState, params: WorkDoneProgressCancelParams) {
         NumberOrString::Number(n) => n.to_string(),
     };
     if state.cancel_progress(&token) {
-        tracing::info!(%token, "indexing cancelled by the user");
+        tracing::info!(%token, "work cancelled by the user");
     }
 }
 

@@ -1,10 +1,14 @@
 //! One module per protocol feature. Each handler takes the shared state (and the client, when it
 //! must talk back), does its work through the core, and converts only in `from_proto`/`to_proto`.
 
+pub mod ai_action;
 pub mod ai_completion;
+pub mod code_action;
+pub mod code_action_resolve;
 pub mod completion;
 pub mod configuration;
 pub mod debug;
+pub mod execute_command;
 pub mod indexing;
 pub mod inline_completion;
 pub mod lifecycle;

@@ -1,0 +1,448 @@
+//! What the AI code action handlers share: turning a request into the core's
+//! [`ActionRequest`], running it with `$/progress` and cancellation, and turning its outcome into
+//! a protocol `WorkspaceEdit` (version-guarded) or a shown explanation.
+//!
+//! A run reports `begin` (the action's title), `report`s as the model's answer streams in ("42
+//! pieces received"), and `end` (done, or why not). Cancelling the progress
+//! (`window/workDoneProgress/cancel`) or the request (`$/cancelRequest`) drops the run, which
+//! closes the model's HTTP connection.
+//!
+//! Example `data` of a lazily resolved code action:
+//! `{"uri": "file:///ws/src/lib.rs", "version": 3, "range": {...}, "action": "augur.document"}`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tower_lsp_server::Client;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode};
+use tower_lsp_server::ls_types::notification::Progress;
+use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
+use tower_lsp_server::ls_types::{
+    self, MessageType, NumberOrString, ProgressParams, ProgressParamsValue, ShowDocumentParams,
+    Uri, WorkDoneProgress, WorkDoneProgressBegin, WorkDoneProgressCreateParams,
+    WorkDoneProgressEnd, WorkDoneProgressReport,
+};
+
+use crate::actions::{
+    ActionContext, ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest, run_action,
+};
+use crate::documents::Document;
+use crate::edits::{PlanError, WorkspaceEditPlan};
+use crate::lsp::state::ServerState;
+use crate::lsp::{from_proto, to_proto};
+use crate::syntax::Language;
+use crate::workspace::root_paths;
+
+/// Names the action to run: carried in a code action's `data` and in the arguments of the
+/// `augur.action` command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionData {
+    /// The document.
+    pub uri: Uri,
+    /// Its version when the action was offered (the command uses the current one when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    /// The selection, or the cursor as an empty range.
+    pub range: ls_types::Range,
+    /// Which action (`augur.fix`, `augur.custom.<id>`, ...).
+    pub action: ActionId,
+    /// The user's instruction, for actions that need one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<String>,
+    /// The diagnostics a fix is for (commands carry them here; resolved code actions carry them
+    /// in their own `diagnostics`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<ls_types::Diagnostic>,
+}
+
+/// An open document and the selection in it, ready for the core.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The document's key in the store.
+    pub key: String,
+    /// The snapshot the action runs on.
+    pub doc: Document,
+    /// The core's view of it.
+    pub context: ActionContext,
+}
+
+/// Why a run gave no outcome.
+#[derive(Debug)]
+pub enum Failure {
+    /// The user cancelled it.
+    Cancelled,
+    /// The document changed while the model was working.
+    Stale(PlanError),
+    /// The action failed; the message is for the user.
+    Failed(String),
+}
+
+impl From<ActionError> for Failure {
+    fn from(error: ActionError) -> Self {
+        match error {
+            ActionError::Plan(stale @ PlanError::Stale { .. }) => Failure::Stale(stale),
+            other => Failure::Failed(other.to_string()),
+        }
+    }
+}
+
+impl Failure {
+    /// The response error for a request.
+    pub fn into_error(self) -> Error {
+        match self {
+            Failure::Cancelled => Error::request_cancelled(),
+            Failure::Stale(stale) => Error {
+                code: ErrorCode::ContentModified,
+                message: stale.to_string().into(),
+                data: None,
+            },
+            Failure::Failed(message) => request_failed(message),
+        }
+    }
+
+    /// The message shown to the user.
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Cancelled => "augur: the AI action was cancelled".into(),
+            Failure::Stale(stale) => format!("augur: {stale}"),
+            Failure::Failed(message) => format!("augur: {message}"),
+        }
+    }
+}
+
+/// A `RequestFailed` (-32803) error: the request was valid but the action failed.
+pub fn request_failed(message: impl Into<String>) -> Error {
+    Error {
+        code: ErrorCode::ServerError(-32803),
+        message: message.into().into(),
+        data: None,
+    }
+}
+
+/// The snapshot of the open document `uri` with `range` selected and the client's diagnostics.
+/// Refuses documents that are not open, not files, or excluded from AI features (secrets and
+/// `index.exclude` patterns never reach a model).
+pub fn target(
+    state: &ServerState,
+    uri: &Uri,
+    range: ls_types::Range,
+    diagnostics: &[ls_types::Diagnostic],
+) -> Result<Target, Failure> {
+    let path = from_proto::path(uri)
+        .ok_or_else(|| Failure::Failed(format!("AI actions need a file URI, not {uri:?}")))?;
+    let key = from_proto::doc_key(uri);
+    let doc = state
+        .document(&key)
+        .ok_or_else(|| Failure::Failed(format!("{} is not open", path.display())))?;
+    let config = state.config();
+    if crate::index::walk::is_excluded(&config.index, &path) {
+        return Err(Failure::Failed(format!(
+            "{} is excluded from AI features (a secret or `index.exclude` pattern)",
+            path.display()
+        )));
+    }
+    let encoding = state.encoding();
+    let bytes = from_proto::range(&doc.text, range, encoding);
+    let bytes: Range<usize> = bytes.start.min(bytes.end)..bytes.end.max(bytes.start);
+    let language = Language::from_lsp_id(&doc.language_id).or_else(|| Language::from_path(&path));
+    let diagnostics = diagnostics
+        .iter()
+        .map(|d| from_proto::diagnostic(&doc.text, d, encoding))
+        .collect();
+    let context = ActionContext {
+        path,
+        language,
+        text: doc.text.to_string(),
+        version: Some(doc.version),
+        range: bytes,
+        diagnostics,
+    };
+    Ok(Target { key, doc, context })
+}
+
+/// The core's request for running `action` on `target`.
+pub fn request(
+    state: &ServerState,
+    target: &Target,
+    action: ActionId,
+    instruction: Option<String>,
+) -> ActionRequest {
+    ActionRequest {
+        action,
+        instruction,
+        roots: root_paths(&state.roots()),
+        config: state.config().actions.clone(),
+        index: state.index_for(&target.context.path),
+        context: target.context.clone(),
+    }
+}
+
+/// Runs an action with progress and cancellation. `token` is the client's own progress token
+/// (from a request's `workDoneToken`); without one, a token is created when the client shows
+/// server-initiated progress.
+pub async fn run(
+    state: &Arc<ServerState>,
+    client: &Client,
+    request: ActionRequest,
+    token: Option<NumberOrString>,
+) -> Result<ActionOutcome, Failure> {
+    let llm = state
+        .completion_engine()
+        .map(|engine| engine.client().clone())
+        .ok_or_else(|| {
+            Failure::Failed("no model is configured: add one under [models] in augur.toml".into())
+        })?;
+    let token = match token {
+        Some(token) => Some(token),
+        None => create_token(state, client).await,
+    };
+    let cancel = CancellationToken::new();
+    let (events, receiver) = mpsc::unbounded_channel();
+    let name = token.as_ref().map(token_name);
+    if let Some(name) = &name {
+        state.register_progress(name, cancel.clone());
+    }
+    let reporter = token.map(|token| tokio::spawn(report(client.clone(), token, receiver)));
+    let progress = ChannelProgress {
+        events,
+        last_report: std::sync::Mutex::new(None),
+    };
+    // Ends the progress and forgets the token however the run stops, even when the request's
+    // future is dropped by `$/cancelRequest`.
+    let _guard = RunGuard {
+        state: state.clone(),
+        name,
+        events: progress.events.clone(),
+    };
+    let outcome = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(Failure::Cancelled),
+        result = run_action(&llm, request, &progress) => result.map_err(Failure::from),
+    };
+    drop(_guard);
+    if let Some(reporter) = reporter {
+        let _ = tokio::time::timeout(Duration::from_secs(1), reporter).await;
+    }
+    outcome
+}
+
+/// The protocol edit for a plan, refused when a document it edits is no longer at the version the
+/// edits were computed for.
+pub fn workspace_edit(
+    state: &ServerState,
+    plan: &WorkspaceEditPlan,
+) -> Result<ls_types::WorkspaceEdit, Failure> {
+    let open = |path: &Path| -> Option<Document> {
+        let uri = to_proto::uri(path)?;
+        state.document(&from_proto::doc_key(&uri))
+    };
+    plan.check_versions(|path| open(path).map(|doc| doc.version))
+        .map_err(Failure::Stale)?;
+    let caps = state.caps();
+    let style = to_proto::EditStyle {
+        document_changes: caps.document_changes,
+        create_files: caps.create_files,
+    };
+    to_proto::workspace_edit(plan, style, state.encoding(), |path| match open(path) {
+        Some(doc) => Some(doc.text),
+        None => {
+            let bytes = std::fs::read(path).ok()?;
+            Some(ropey::Rope::from_str(std::str::from_utf8(&bytes).ok()?))
+        }
+    })
+    .map_err(|e| Failure::Failed(e.to_string()))
+}
+
+/// Shows an explanation: as a markdown file opened with `window/showDocument` when the client
+/// supports it, else as a `window/showMessage`. Returns the file shown, if any.
+pub async fn show_markdown(
+    state: &ServerState,
+    client: &Client,
+    title: &str,
+    text: &str,
+) -> Option<PathBuf> {
+    if state.caps().show_document
+        && let Some(path) = write_explanation(state, title, text)
+        && let Some(uri) = to_proto::uri(&path)
+    {
+        let shown = client
+            .show_document(ShowDocumentParams {
+                uri,
+                external: Some(false),
+                take_focus: Some(true),
+                selection: None,
+            })
+            .await;
+        if matches!(shown, Ok(true)) {
+            return Some(path);
+        }
+    }
+    client
+        .show_message(MessageType::INFO, format!("{title}\n\n{text}"))
+        .await;
+    None
+}
+
+/// Writes an explanation to `<cache>/explanations/<n>-<title>.md`.
+fn write_explanation(state: &ServerState, title: &str, text: &str) -> Option<PathBuf> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = crate::index::store::cache_dir(&state.config().index).join("explanations");
+    std::fs::create_dir_all(&dir).ok()?;
+    let slug: String = title
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .take(8)
+        .collect::<Vec<_>>()
+        .join("-");
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = dir.join(format!("{}-{n}-{slug}.md", std::process::id()));
+    std::fs::write(&path, format!("# {title}\n\n{text}\n")).ok()?;
+    Some(path)
+}
+
+/// Asks the client for a progress token, when it shows server-initiated progress.
+async fn create_token(state: &ServerState, client: &Client) -> Option<NumberOrString> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    if !state.caps().work_done_progress {
+        return None;
+    }
+    let token = NumberOrString::String(format!(
+        "augur/action/{}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    client
+        .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+            token: token.clone(),
+        })
+        .await
+        .ok()
+        .map(|_| token)
+}
+
+fn token_name(token: &NumberOrString) -> String {
+    match token {
+        NumberOrString::String(s) => s.clone(),
+        NumberOrString::Number(n) => n.to_string(),
+    }
+}
+
+/// Progress events from the run to the task that reports them.
+enum Event {
+    Begin(String),
+    Tokens(usize),
+    Retrying(String),
+    End(String),
+}
+
+/// Turns the core's progress calls into events, at most one token report per 100 ms.
+struct ChannelProgress {
+    events: mpsc::UnboundedSender<Event>,
+    last_report: std::sync::Mutex<Option<Instant>>,
+}
+
+impl ActionProgress for ChannelProgress {
+    fn begin(&self, title: &str) {
+        let _ = self.events.send(Event::Begin(title.to_owned()));
+    }
+
+    fn tokens(&self, tokens: usize) {
+        let mut last = self.last_report.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_none_or(|at| at.elapsed() >= Duration::from_millis(100)) {
+            *last = Some(Instant::now());
+            let _ = self.events.send(Event::Tokens(tokens));
+        }
+    }
+
+    fn retrying(&self, reason: &str) {
+        let _ = self.events.send(Event::Retrying(reason.to_owned()));
+    }
+
+    fn end(&self, message: &str) {
+        let _ = self.events.send(Event::End(message.to_owned()));
+    }
+}
+
+/// Ends the progress when a run stops, however it stops.
+struct RunGuard {
+    state: Arc<ServerState>,
+    name: Option<String>,
+    events: mpsc::UnboundedSender<Event>,
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        // The reporter ignores this when the run already ended.
+        let _ = self.events.send(Event::End("cancelled".into()));
+        if let Some(name) = &self.name {
+            self.state.finish_progress(name);
+        }
+    }
+}
+
+/// Sends `$/progress` for one run: `begin`, `report`s, then one `end`.
+async fn report(client: Client, token: NumberOrString, mut events: mpsc::UnboundedReceiver<Event>) {
+    let send = |value: WorkDoneProgress| {
+        let client = client.clone();
+        let token = token.clone();
+        async move {
+            client
+                .send_notification::<Progress>(ProgressParams {
+                    token,
+                    value: ProgressParamsValue::WorkDone(value),
+                })
+                .await;
+        }
+    };
+    let mut begun = false;
+    while let Some(event) = events.recv().await {
+        let value = match event {
+            Event::Begin(title) => {
+                begun = true;
+                WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                    title,
+                    cancellable: Some(true),
+                    message: Some("asking the model".into()),
+                    percentage: None,
+                })
+            }
+            Event::Tokens(n) if begun => WorkDoneProgress::Report(WorkDoneProgressReport {
+                cancellable: Some(true),
+                message: Some(format!("{n} pieces received")),
+                percentage: None,
+            }),
+            Event::Retrying(reason) if begun => WorkDoneProgress::Report(WorkDoneProgressReport {
+                cancellable: Some(true),
+                message: Some(format!("asking again: {reason}")),
+                percentage: None,
+            }),
+            Event::Tokens(_) | Event::Retrying(_) => continue,
+            Event::End(message) => {
+                if !begun {
+                    send(WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                        title: "augur".into(),
+                        cancellable: Some(false),
+                        message: None,
+                        percentage: None,
+                    }))
+                    .await;
+                }
+                send(WorkDoneProgress::End(WorkDoneProgressEnd {
+                    message: Some(message),
+                }))
+                .await;
+                return;
+            }
+        };
+        send(value).await;
+    }
+}
