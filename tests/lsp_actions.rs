@@ -10,8 +10,8 @@ mod llm_support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use augur::test_support::capabilities;
 use augur::test_support::stdio::{SpawnOptions, StdioClient};
+use augur::test_support::{apply_lsp_edits as apply_edits, capabilities};
 use llm_support::{End, Fake, Reply, openai_sse, openai_stream};
 use serde_json::{Value, json};
 
@@ -138,43 +138,6 @@ fn reply(code: &str) -> Reply {
         .collect();
     let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
     openai_stream(&pieces)
-}
-
-/// Applies protocol text edits (UTF-16 positions) to `text`, independently of augur's own
-/// conversions: the edits must not overlap.
-fn apply_edits(text: &str, edits: &[Value]) -> String {
-    let offset = |pos: &Value| -> usize {
-        let line = pos["line"].as_u64().unwrap() as usize;
-        let character = pos["character"].as_u64().unwrap() as usize;
-        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
-        let mut units = 0;
-        for (i, c) in text[start..].char_indices() {
-            if units >= character || c == '\n' {
-                return start + i;
-            }
-            units += c.len_utf16();
-        }
-        text.len()
-    };
-    let mut edits: Vec<(usize, usize, String)> = edits
-        .iter()
-        .map(|e| {
-            (
-                offset(&e["range"]["start"]),
-                offset(&e["range"]["end"]),
-                e["newText"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    edits.sort_by_key(|e| e.0);
-    for pair in edits.windows(2) {
-        assert!(pair[0].1 <= pair[1].0, "overlapping edits: {edits:?}");
-    }
-    let mut out = text.to_owned();
-    for (start, end, new) in edits.into_iter().rev() {
-        out.replace_range(start..end, &new);
-    }
-    out
 }
 
 fn diagnostic() -> Value {
