@@ -115,3 +115,98 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
         "{result}"
     );
 }
+
+#[test]
+fn neovim_runs_ai_code_actions_from_a_real_model_with_the_shipped_setup() {
+    let server = LlamaServer::start();
+    let root = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(
+        root.path().join("augur.toml"),
+        format!(
+            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\n\
+             first_token_timeout_ms = 60000\ntotal_timeout_ms = 120000\n\
+             [actions]\nmax_tokens = 64\ntemperature = 0.0\n[index]\nenabled = false\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let source = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
+    let file = root.path().join("lib.rs");
+    std::fs::write(&file, source).unwrap();
+    let out = root.path().join("result.json");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let log = root.path().join("augur.log");
+    let user = root.path().join("user.toml");
+    std::fs::write(
+        &user,
+        format!(
+            "[log]\nlevel = \"augur=debug\"\nfile = \"{}\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let status = Command::new(nvim())
+        .args(["--headless", "--clean", "-c"])
+        .arg(format!(
+            "luafile {}",
+            manifest.join("tests/e2e/neovim_action.lua").display()
+        ))
+        .env("AUGUR_BIN", env!("CARGO_BIN_EXE_augur"))
+        .env(
+            "AUGUR_NVIM_CONFIG",
+            manifest.join("editors/neovim/augur.lua"),
+        )
+        .env("AUGUR_E2E_FILE", &file)
+        .env("AUGUR_E2E_OUT", &out)
+        .env("AUGUR_CACHE_DIR", cache.path())
+        .env("AUGUR_CONFIG", &user)
+        .env("XDG_STATE_HOME", root.path().join("state"))
+        .status()
+        .expect("nvim runs");
+    assert!(status.success(), "nvim exited with {status}");
+    let result: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("a result file")).unwrap();
+    let logs = || {
+        format!(
+            "model log: {}\naugur log: {}",
+            server.log_text(),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    };
+    if std::env::var_os("AUGUR_E2E_SHOW_LOG").is_some() {
+        eprintln!("{}", logs());
+    }
+    assert_eq!(
+        result["attached"], true,
+        "the shipped set-up started augur: {result}"
+    );
+    assert_eq!(
+        result["documented"],
+        true,
+        "the code action changed the buffer: {result}\n{}",
+        logs()
+    );
+    let after = result["after_document"].as_str().unwrap();
+    assert!(after.ends_with(source.trim_end()), "{after}");
+    let added = &after[..after.len() - source.trim_end().len()];
+    assert!(
+        !added.is_empty() && added.lines().all(|l| l.trim_start().starts_with("///")),
+        "only doc comment lines were added: {added:?}"
+    );
+    // The mapping reached augur with a well-formed command; what the small model made of the
+    // instruction may or may not parse, but augur answered with a status, not an error.
+    let rewrite = &result["rewrite"];
+    assert!(rewrite["err"].is_null(), "{result}");
+    let status = rewrite["status"].as_str().unwrap_or_default();
+    assert!(
+        ["applied", "failed", "rejected"].contains(&status),
+        "{result}"
+    );
+    if status == "applied" {
+        assert_ne!(
+            result["after_rewrite"], result["after_document"],
+            "{result}"
+        );
+    }
+}

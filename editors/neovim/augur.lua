@@ -4,7 +4,7 @@ vim.lsp.config('augur', {
   cmd = { 'augur', 'serve', '--stdio' },
   root_markers = { 'augur.toml', '.augur.toml', '.git' },
   -- Settings are also read from augur.toml; these win over it.
-  settings = { augur = {} },
+  settings = { augur = vim.empty_dict() },
 })
 vim.lsp.enable('augur')
 

@@ -204,6 +204,11 @@ impl ConfigLayer {
             }
             other => other,
         };
+        // Lua clients (Neovim) send an empty table as `[]`: it means "no settings".
+        let value = match value {
+            Value::Array(items) if items.is_empty() => Value::Null,
+            other => other,
+        };
         Self { source, value }
     }
 }
@@ -266,6 +271,17 @@ fn hint_for(field: &str, message: &str) -> String {
     "Correct the value; `augur check-config` shows the merged configuration.".into()
 }
 
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a table",
+    }
+}
+
 /// Merges layers over the defaults. A layer with an error is left out, and its error is returned.
 pub fn resolve(layers: &[ConfigLayer]) -> (Config, Vec<ConfigError>) {
     let defaults = Config::default();
@@ -273,6 +289,16 @@ pub fn resolve(layers: &[ConfigLayer]) -> (Config, Vec<ConfigError>) {
     let mut config = defaults;
     let mut errors = Vec::new();
     for layer in layers {
+        if !matches!(layer.value, Value::Object(_) | Value::Null) {
+            errors.push(ConfigError {
+                source: layer.source.clone(),
+                field: String::new(),
+                message: format!("the settings are {}, not a table", kind_of(&layer.value)),
+                hint: "Give the settings as a table (an object), e.g. {\"completion\": {...}}."
+                    .into(),
+            });
+            continue;
+        }
         let mut candidate = merged.clone();
         merge(&mut candidate, &layer.value);
         match parse(&candidate) {
@@ -364,6 +390,36 @@ mod tests {
         assert_eq!(config.models["default"].model, "b");
         assert_eq!(config.models["default"].url, "http://u");
         assert_eq!(config.log.level, "debug");
+    }
+
+    #[test]
+    fn an_empty_lua_table_means_no_settings_and_a_list_is_refused() {
+        let file = ws("[index]\nenabled = false\n");
+        // Neovim encodes `settings = { augur = {} }` as `{"augur": []}`.
+        let empty =
+            ConfigLayer::from_client_json(ConfigSource::ClientSettings, json!({"augur": []}));
+        let (config, errors) = resolve(&[file.clone(), empty]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(!config.index.enabled, "the file's settings stay");
+        let list = ConfigLayer::from_client_json(ConfigSource::ClientSettings, json!([1]));
+        let (config, errors) = resolve(&[file, list]);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("not a table"), "{}", errors[0]);
+        assert!(!config.index.enabled);
+    }
+
+    #[test]
+    fn custom_actions_are_checked() {
+        let dup = ws(
+            "[[actions.custom]]\nid = \"a\"\ntitle = \"A\"\nprompt = \"p\"\n\
+                      [[actions.custom]]\nid = \"a\"\ntitle = \"B\"\nprompt = \"q\"\n",
+        );
+        let (config, errors) = resolve(&[dup]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "actions.custom[1].id");
+        assert!(config.actions.custom.is_empty());
+        let bad = ws("[[actions.custom]]\nid = \"no spaces\"\ntitle = \"A\"\nprompt = \"p\"\n");
+        assert_eq!(resolve(&[bad]).1[0].field, "actions.custom[0].id");
     }
 
     #[test]
