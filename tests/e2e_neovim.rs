@@ -6,6 +6,7 @@
 //! `.venv-llm`/`.llm-models`); `AUGUR_NVIM` may name another Neovim 0.12 binary, and
 //! `AUGUR_E2E_SHOW_LOG=1` prints augur's and the model's logs even when the test passes.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -36,71 +37,119 @@ fn nvim() -> PathBuf {
     })
 }
 
+/// A workspace with an `augur.toml` pointing at a real model server, and augur's log.
+struct Workspace {
+    server: LlamaServer,
+    root: tempfile::TempDir,
+    cache: tempfile::TempDir,
+    log: PathBuf,
+    user: PathBuf,
+}
+
+impl Workspace {
+    /// `settings` is appended to the workspace file after the model's table.
+    fn new(settings: &str, log_level: &str) -> Workspace {
+        let server = LlamaServer::start();
+        let root = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::write(
+            root.path().join("augur.toml"),
+            format!(
+                "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\n\
+                 model = \"SmolLM2-135M\"\n{settings}",
+                server.url
+            ),
+        )
+        .unwrap();
+        // augur's own log, through a user configuration file, shown when a test fails.
+        let log = root.path().join("augur.log");
+        let user = root.path().join("user.toml");
+        std::fs::write(
+            &user,
+            format!(
+                "[log]\nlevel = \"{log_level}\"\nfile = \"{}\"\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        Workspace {
+            server,
+            root,
+            cache,
+            log,
+            user,
+        }
+    }
+
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.root.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Runs `tests/e2e/<script>` in a headless Neovim with `env`, and returns the JSON it wrote.
+    fn run_nvim(&self, script: &str, env: &[(&str, &OsStr)]) -> Value {
+        let out = self.root.path().join("result.json");
+        let status = Command::new(nvim())
+            .args(["--headless", "--clean", "-c"])
+            .arg(format!(
+                "luafile {}",
+                manifest().join("tests/e2e").join(script).display()
+            ))
+            .env("AUGUR_BIN", env!("CARGO_BIN_EXE_augur"))
+            .env("AUGUR_E2E_OUT", &out)
+            .env("AUGUR_CACHE_DIR", self.cache.path())
+            .env("AUGUR_CONFIG", &self.user)
+            .env("XDG_STATE_HOME", self.root.path().join("state"))
+            .envs(env.iter().copied())
+            .status()
+            .expect("nvim runs");
+        assert!(status.success(), "nvim exited with {status}");
+        if std::env::var_os("AUGUR_E2E_SHOW_LOG").is_some() {
+            eprintln!("{}", self.logs());
+        }
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("a result file")).unwrap()
+    }
+
+    fn logs(&self) -> String {
+        format!(
+            "model log: {}\naugur log: {}",
+            self.server.log_text(),
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        )
+    }
+}
+
+fn manifest() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
 #[test]
 fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
-    let server = LlamaServer::start();
-    let root = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    std::fs::write(
-        root.path().join("augur.toml"),
-        format!(
-            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\nmax_tokens = 24\ntemperature = 0.0\n[index]\nenabled = false\n",
-            server.url
-        ),
-    )
-    .unwrap();
-    let file = root.path().join("add.rs");
-    std::fs::write(
-        &file,
+    let ws = Workspace::new(
+        "max_tokens = 24\ntemperature = 0.0\n[index]\nenabled = false\n",
+        "augur=debug,augur::completion=trace",
+    );
+    let file = ws.file(
+        "add.rs",
         "// Adds two numbers.\nfn add(a: i32, b: i32) -> i32 {\n    \n}\n",
-    )
-    .unwrap();
-    let out = root.path().join("result.json");
-    // augur's own log, through a user configuration file, shown when the test fails.
-    let log = root.path().join("augur.log");
-    let user = root.path().join("user.toml");
-    std::fs::write(
-        &user,
-        format!(
-            "[log]\nlevel = \"augur=debug,augur::completion=trace\"\nfile = \"{}\"\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    let status = Command::new(nvim())
-        .args(["--headless", "--clean", "-c"])
-        .arg(format!(
-            "luafile {}",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/e2e/neovim_inline.lua")
-                .display()
-        ))
-        .env("AUGUR_BIN", env!("CARGO_BIN_EXE_augur"))
-        .env("AUGUR_E2E_FILE", &file)
-        .env("AUGUR_E2E_LINE", "3")
-        .env("AUGUR_E2E_ROOT", root.path())
-        .env("AUGUR_E2E_TIMEOUT_MS", "120000")
-        .env("AUGUR_E2E_TYPE", "return a + b")
-        .env("AUGUR_E2E_OUT", &out)
-        .env("AUGUR_CACHE_DIR", cache.path())
-        .env("AUGUR_CONFIG", &user)
-        .env("XDG_STATE_HOME", root.path().join("state"))
-        .status()
-        .expect("nvim runs");
-    assert!(status.success(), "nvim exited with {status}");
-    if std::env::var_os("AUGUR_E2E_SHOW_LOG").is_some() {
-        eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());
-        eprintln!("{}", server.log_text());
-    }
-    let result: Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("a result file")).unwrap();
+    );
+    let result = ws.run_nvim(
+        "neovim_inline.lua",
+        &[
+            ("AUGUR_E2E_FILE", file.as_os_str()),
+            ("AUGUR_E2E_LINE", "3".as_ref()),
+            ("AUGUR_E2E_ROOT", ws.root.path().as_os_str()),
+            ("AUGUR_E2E_TIMEOUT_MS", "120000".as_ref()),
+            ("AUGUR_E2E_TYPE", "return a + b".as_ref()),
+        ],
+    );
     assert_eq!(result["initialized"], true, "{result}");
     assert_eq!(
         result["ghost"],
         true,
-        "no ghost text appeared: {result}\nmodel log: {}\naugur log: {}",
-        server.log_text(),
-        std::fs::read_to_string(&log).unwrap_or_default()
+        "no ghost text appeared: {result}\n{}",
+        ws.logs()
     );
     assert_eq!(result["accepted"], true, "{result}");
     let (before, after) = (
@@ -118,65 +167,21 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
 
 #[test]
 fn neovim_runs_ai_code_actions_from_a_real_model_with_the_shipped_setup() {
-    let server = LlamaServer::start();
-    let root = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    std::fs::write(
-        root.path().join("augur.toml"),
-        format!(
-            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\n\
-             first_token_timeout_ms = 60000\ntotal_timeout_ms = 120000\n\
-             [actions]\nmax_tokens = 64\ntemperature = 0.0\n[index]\nenabled = false\n",
-            server.url
-        ),
-    )
-    .unwrap();
+    let ws = Workspace::new(
+        "first_token_timeout_ms = 60000\ntotal_timeout_ms = 120000\n\
+         [actions]\nmax_tokens = 64\ntemperature = 0.0\n[index]\nenabled = false\n",
+        "augur=debug",
+    );
     let source = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
-    let file = root.path().join("lib.rs");
-    std::fs::write(&file, source).unwrap();
-    let out = root.path().join("result.json");
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let log = root.path().join("augur.log");
-    let user = root.path().join("user.toml");
-    std::fs::write(
-        &user,
-        format!(
-            "[log]\nlevel = \"augur=debug\"\nfile = \"{}\"\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    let status = Command::new(nvim())
-        .args(["--headless", "--clean", "-c"])
-        .arg(format!(
-            "luafile {}",
-            manifest.join("tests/e2e/neovim_action.lua").display()
-        ))
-        .env("AUGUR_BIN", env!("CARGO_BIN_EXE_augur"))
-        .env(
-            "AUGUR_NVIM_CONFIG",
-            manifest.join("editors/neovim/augur.lua"),
-        )
-        .env("AUGUR_E2E_FILE", &file)
-        .env("AUGUR_E2E_OUT", &out)
-        .env("AUGUR_CACHE_DIR", cache.path())
-        .env("AUGUR_CONFIG", &user)
-        .env("XDG_STATE_HOME", root.path().join("state"))
-        .status()
-        .expect("nvim runs");
-    assert!(status.success(), "nvim exited with {status}");
-    let result: Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("a result file")).unwrap();
-    let logs = || {
-        format!(
-            "model log: {}\naugur log: {}",
-            server.log_text(),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        )
-    };
-    if std::env::var_os("AUGUR_E2E_SHOW_LOG").is_some() {
-        eprintln!("{}", logs());
-    }
+    let file = ws.file("lib.rs", source);
+    let config = manifest().join("editors/neovim/augur.lua");
+    let result = ws.run_nvim(
+        "neovim_action.lua",
+        &[
+            ("AUGUR_E2E_FILE", file.as_os_str()),
+            ("AUGUR_NVIM_CONFIG", config.as_os_str()),
+        ],
+    );
     assert_eq!(
         result["attached"], true,
         "the shipped set-up started augur: {result}"
@@ -185,7 +190,7 @@ fn neovim_runs_ai_code_actions_from_a_real_model_with_the_shipped_setup() {
         result["documented"],
         true,
         "the code action changed the buffer: {result}\n{}",
-        logs()
+        ws.logs()
     );
     let after = result["after_document"].as_str().unwrap();
     assert!(after.ends_with(source.trim_end()), "{after}");

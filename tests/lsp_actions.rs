@@ -29,12 +29,7 @@ struct Setup {
 }
 
 fn setup(caps: Value) -> Setup {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let fake = runtime.block_on(Fake::start());
+    let (runtime, fake) = Fake::start_in_background();
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("calc.py"), CALC).unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -92,6 +87,44 @@ impl Setup {
             )
             .unwrap();
         result.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Types `text` at the start of the document, making it `version`.
+    fn type_at_top(&mut self, uri: &str, version: i32, text: &str) {
+        self.client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"range": range((0, 0), (0, 0)), "text": text}]}),
+        );
+    }
+
+    /// Runs a command and returns its answer.
+    fn execute(&mut self, command: &Value) -> Value {
+        self.client
+            .request(
+                "workspace/executeCommand",
+                json!({"command": command["command"], "arguments": command["arguments"]}),
+            )
+            .unwrap()
+    }
+
+    /// Waits until the fake model has been called more than `n` times.
+    fn wait_calls_over(&mut self, n: usize) {
+        let fake = &self.fake;
+        self.client
+            .wait_for(|_| (fake.calls() > n).then_some(()))
+            .expect("the model was called");
+    }
+
+    fn wait_progress_end(&mut self) {
+        self.client
+            .wait_for(|c| {
+                c.notifications
+                    .iter()
+                    .any(|n| n["params"]["value"]["kind"] == "end")
+                    .then_some(())
+            })
+            .expect("the progress ended");
     }
 
     fn progress_kinds(&mut self) -> Vec<String> {
@@ -206,14 +239,7 @@ fn code_actions_are_instant_and_resolve_to_a_minimal_versioned_edit_with_progres
     assert!(prompt.contains("add subtracts"), "{prompt}");
     // Progress: a token was created, then begin, reports, end.
     assert_eq!(s.server_requests("window/workDoneProgress/create").len(), 1);
-    s.client
-        .wait_for(|c| {
-            c.notifications
-                .iter()
-                .any(|n| n["params"]["value"]["kind"] == "end")
-                .then_some(())
-        })
-        .expect("the progress ended");
+    s.wait_progress_end();
     let kinds = s.progress_kinds();
     assert_eq!(
         kinds.first().map(String::as_str),
@@ -263,11 +289,7 @@ fn a_document_changed_since_the_offer_or_during_the_run_is_not_edited() {
     let actions = s.code_actions(&uri, range((1, 11), (1, 16)), diagnostic());
     let fix = find(&actions, "Fix with AI").clone();
     // Changed before resolve: refused without asking the model.
-    s.client.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 2},
-               "contentChanges": [{"range": range((0, 0), (0, 0)), "text": "# hi\n"}]}),
-    );
+    s.type_at_top(&uri, 2, "# hi\n");
     let error = s.client.request("codeAction/resolve", fix).unwrap_err();
     assert_eq!(error["code"], -32801, "{error}");
     assert_eq!(s.fake.calls(), 0);
@@ -285,14 +307,8 @@ fn a_document_changed_since_the_offer_or_during_the_run_is_not_edited() {
         reply("def add(a, b):\n    return a + b\n").first_after(Duration::from_millis(800)),
     );
     let id = s.client.send_request("codeAction/resolve", fix);
-    s.client
-        .wait_for(|_| (s.fake.calls() > 0).then_some(()))
-        .expect("the model was called");
-    s.client.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 3},
-               "contentChanges": [{"range": range((0, 0), (0, 0)), "text": "# again\n"}]}),
-    );
+    s.wait_calls_over(0);
+    s.type_at_top(&uri, 3, "# again\n");
     let error = s.client.response(id).unwrap_err();
     assert_eq!(error["code"], -32801, "{error}");
     assert!(error["message"].as_str().unwrap().contains("changed since"));
@@ -304,14 +320,8 @@ fn the_rewrite_command_applies_its_edit_only_to_the_version_it_was_computed_for(
     s.fake
         .set_default(reply("def sub(a, b):\n    return b - a\n"));
     let uri = s.open_calc();
-    let result = s
-        .client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "augur.rewrite", "arguments": [
-                {"uri": uri, "range": range((4, 0), (5, 16)), "instruction": "swap the operands"}]}),
-        )
-        .unwrap();
+    let result = s.execute(&json!({"command": "augur.rewrite", "arguments": [
+                {"uri": uri, "range": range((4, 0), (5, 16)), "instruction": "swap the operands"}]}));
     assert_eq!(result["status"], "applied", "{result}");
     let prompt = s.fake.requests()[0].body["prompt"].to_string();
     assert!(prompt.contains("swap the operands"), "{prompt}");
@@ -336,14 +346,8 @@ fn the_rewrite_command_applies_its_edit_only_to_the_version_it_was_computed_for(
         json!({"command": "augur.rewrite", "arguments": [
             {"uri": uri, "range": range((4, 0), (5, 16)), "instruction": "swap the operands"}]}),
     );
-    s.client
-        .wait_for(|_| (s.fake.calls() > 1).then_some(()))
-        .expect("the model was called");
-    s.client.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 2},
-               "contentChanges": [{"range": range((0, 0), (0, 0)), "text": "# typing\n"}]}),
-    );
+    s.wait_calls_over(1);
+    s.type_at_top(&uri, 2, "# typing\n");
     let result = s.client.response(id).unwrap();
     assert_eq!(result["status"], "stale", "{result}");
     assert_eq!(
@@ -369,13 +373,7 @@ fn a_rewrite_without_an_instruction_lets_the_user_pick_one() {
     let uri = s.open_calc();
     let actions = s.code_actions(&uri, range((4, 0), (5, 16)), json!([]));
     let command = find(&actions, "Rewrite")["command"].clone();
-    let result = s
-        .client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": command["command"], "arguments": command["arguments"]}),
-        )
-        .unwrap();
+    let result = s.execute(&command);
     let asked = s.server_requests("window/showMessageRequest");
     assert_eq!(asked.len(), 1, "{result}");
     let first = asked[0]["params"]["actions"][0]["title"].as_str().unwrap();
@@ -394,14 +392,8 @@ fn an_edit_outside_the_workspace_folders_is_refused() {
     let elsewhere = tempfile::tempdir().unwrap();
     let outside = file_uri(&elsewhere.path().join("calc.py"));
     s.client.open(&outside, "python", 1, CALC);
-    let result = s
-        .client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "augur.rewrite", "arguments": [
-                {"uri": outside, "range": range((4, 0), (5, 16)), "instruction": "swap"}]}),
-        )
-        .unwrap();
+    let result = s.execute(&json!({"command": "augur.rewrite", "arguments": [
+                {"uri": outside, "range": range((4, 0), (5, 16)), "instruction": "swap"}]}));
     assert_eq!(result["status"], "failed", "{result}");
     assert!(
         result["message"]
@@ -451,9 +443,7 @@ fn cancelling_the_progress_or_the_request_stops_the_model_call() {
     // By `$/cancelRequest`; the progress still ends.
     s.client.notifications.clear();
     let id = s.client.send_request("codeAction/resolve", fix);
-    s.client
-        .wait_for(|_| (s.fake.calls() > 1).then_some(()))
-        .expect("the model was called");
+    s.wait_calls_over(1);
     s.client.notify("$/cancelRequest", json!({"id": id}));
     assert_eq!(s.client.response(id).unwrap_err()["code"], -32800);
     assert!(
@@ -461,14 +451,7 @@ fn cancelling_the_progress_or_the_request_stops_the_model_call() {
             .block_on(s.fake.wait_dropped(2, Duration::from_secs(5))),
         "the second HTTP call was closed"
     );
-    s.client
-        .wait_for(|c| {
-            c.notifications
-                .iter()
-                .any(|n| n["params"]["value"]["kind"] == "end")
-                .then_some(())
-        })
-        .expect("the progress ended");
+    s.wait_progress_end();
 }
 
 #[test]
@@ -481,8 +464,7 @@ fn explain_opens_a_markdown_document_or_shows_a_message() {
     let uri = s.open_calc();
     let actions = s.code_actions(&uri, range((4, 4), (4, 7)), json!([]));
     let command = find(&actions, "Explain")["command"].clone();
-    let run = json!({"command": command["command"], "arguments": command["arguments"]});
-    let result = s.client.request("workspace/executeCommand", run).unwrap();
+    let result = s.execute(&command);
     assert_eq!(result["status"], "shown", "{result}");
     let shown = s.server_requests("window/showDocument");
     assert_eq!(shown.len(), 1);
@@ -503,8 +485,7 @@ fn explain_opens_a_markdown_document_or_shows_a_message() {
     let uri = s.open_calc();
     let actions = s.code_actions(&uri, range((4, 4), (4, 7)), json!([]));
     let command = find(&actions, "Explain")["command"].clone();
-    let run = json!({"command": command["command"], "arguments": command["arguments"]});
-    let result = s.client.request("workspace/executeCommand", run).unwrap();
+    let result = s.execute(&command);
     assert_eq!(result["status"], "shown", "{result}");
     let message = s.client.notification("window/showMessage").unwrap();
     assert!(
@@ -577,13 +558,7 @@ fn clients_with_fewer_capabilities_get_commands_and_plain_changes() {
     );
     let fix = find(&actions, "Fix with AI")["command"].clone();
     assert_eq!(fix["command"], "augur.action");
-    let result = s
-        .client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": fix["command"], "arguments": fix["arguments"]}),
-        )
-        .unwrap();
+    let result = s.execute(&fix);
     assert_eq!(result["status"], "applied", "{result}");
     let applied = s.server_requests("workspace/applyEdit");
     let edits = applied[0]["params"]["edit"]["changes"][uri.as_str()]

@@ -24,12 +24,7 @@ struct Setup {
 }
 
 fn setup(caps: Value, completion: Value) -> Setup {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let fake = runtime.block_on(Fake::start());
+    let (runtime, fake) = Fake::start_in_background();
     let cache = tempfile::tempdir().unwrap();
     let options = SpawnOptions {
         env: vec![("AUGUR_CACHE_DIR".into(), cache.path().display().to_string())],

@@ -337,6 +337,18 @@ impl Fake {
         }
     }
 
+    /// Starts a fake on a runtime of its own, for tests that are not async themselves (the
+    /// runtime must live as long as the fake).
+    pub fn start_in_background() -> (tokio::runtime::Runtime, Fake) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let fake = runtime.block_on(Fake::start());
+        (runtime, fake)
+    }
+
     /// Scripts the next reply.
     pub fn push(&self, reply: Reply) -> &Fake {
         self.state.script.lock().unwrap().push_back(reply);
