@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    Backend, Base, Event, HttpCall, Method, ParseError, WireRequest, count, embedded_error,
-    finish_reason, parse_json,
+    Backend, Base, Event, HttpCall, ParseError, WireRequest, count, embedded_error, finish_reason,
+    parse_json,
 };
 
 /// The Anthropic backend.
@@ -42,13 +42,10 @@ impl Backend for Anthropic {
             body.insert("stop_sequences".into(), json!(stop));
         }
         body.insert("stream".into(), json!(request.stream));
-        Ok(HttpCall {
-            method: Method::Post,
-            path: "messages".into(),
-            base: Base::Versioned,
-            body: Value::Object(body),
-            headers: vec![("anthropic-version", API_VERSION.into())],
-        })
+        Ok(
+            HttpCall::post(Base::Versioned, "messages", Value::Object(body))
+                .with_header("anthropic-version", API_VERSION),
+        )
     }
 
     fn auth_headers(&self, key: &str) -> Vec<(&'static str, String)> {
@@ -134,13 +131,7 @@ impl Backend for Anthropic {
     }
 
     fn list_models(&self) -> Option<HttpCall> {
-        Some(HttpCall {
-            method: Method::Get,
-            path: "models".into(),
-            base: Base::Versioned,
-            body: Value::Null,
-            headers: vec![("anthropic-version", API_VERSION.into())],
-        })
+        Some(HttpCall::get(Base::Versioned, "models").with_header("anthropic-version", API_VERSION))
     }
 
     fn model_must_be_listed(&self) -> bool {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::openai::{chat_body, parse_choice_body, parse_choice_chunk};
 use super::{
-    Api, Backend, Base, Event, HttpCall, Method, ParseError, WireRequest, count, embedded_error,
+    Api, Backend, Base, Event, HttpCall, ParseError, WireRequest, count, embedded_error,
     finish_reason, parse_json,
 };
 use crate::llm::types::FinishReason;
@@ -57,13 +57,11 @@ impl Backend for LlamaCpp {
 
     fn build(&self, request: &WireRequest<'_>) -> Result<HttpCall, String> {
         if request.api == Api::Chat {
-            return Ok(HttpCall {
-                method: Method::Post,
-                path: "/v1/chat/completions".into(),
-                base: Base::Root,
-                body: chat_body(request, true),
-                headers: Vec::new(),
-            });
+            return Ok(HttpCall::post(
+                Base::Root,
+                "/v1/chat/completions",
+                chat_body(request, true),
+            ));
         }
         let mut body = Map::new();
         body.insert("n_predict".into(), json!(request.max_tokens));
@@ -95,13 +93,7 @@ impl Backend for LlamaCpp {
                 "/completion"
             }
         };
-        Ok(HttpCall {
-            method: Method::Post,
-            path: path.into(),
-            base: Base::Root,
-            body: Value::Object(body),
-            headers: Vec::new(),
-        })
+        Ok(HttpCall::post(Base::Root, path, Value::Object(body)))
     }
 
     fn parse_body(
@@ -135,13 +127,7 @@ impl Backend for LlamaCpp {
     }
 
     fn list_models(&self) -> Option<HttpCall> {
-        Some(HttpCall {
-            method: Method::Get,
-            path: "/v1/models".into(),
-            base: Base::Root,
-            body: Value::Null,
-            headers: Vec::new(),
-        })
+        Some(HttpCall::get(Base::Root, "/v1/models"))
     }
 }
 

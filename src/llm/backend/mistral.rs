@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::openai::{chat_body, parse_choice_body, parse_choice_chunk, sampling};
-use super::{Api, Backend, Base, Event, HttpCall, Method, ParseError, WireRequest};
+use super::{Api, Backend, Base, Event, HttpCall, ParseError, WireRequest};
 
 /// The Mistral backend.
 #[derive(Debug, Clone, Copy)]
@@ -17,13 +17,11 @@ impl Backend for Mistral {
 
     fn build(&self, request: &WireRequest<'_>) -> Result<HttpCall, String> {
         if request.api == Api::Chat {
-            return Ok(HttpCall {
-                method: Method::Post,
-                path: "chat/completions".into(),
-                base: Base::Versioned,
-                body: chat_body(request, false),
-                headers: Vec::new(),
-            });
+            return Ok(HttpCall::post(
+                Base::Versioned,
+                "chat/completions",
+                chat_body(request, false),
+            ));
         }
         let mut body = Map::new();
         body.insert("model".into(), json!(request.model));
@@ -32,13 +30,11 @@ impl Backend for Mistral {
             body.insert("suffix".into(), json!(suffix));
         }
         sampling(&mut body, request);
-        Ok(HttpCall {
-            method: Method::Post,
-            path: "fim/completions".into(),
-            base: Base::Versioned,
-            body: Value::Object(body),
-            headers: Vec::new(),
-        })
+        Ok(HttpCall::post(
+            Base::Versioned,
+            "fim/completions",
+            Value::Object(body),
+        ))
     }
 
     fn parse_body(&self, _: &WireRequest<'_>, body: &Value) -> Result<Vec<Event>, ParseError> {
@@ -55,13 +51,7 @@ impl Backend for Mistral {
     }
 
     fn list_models(&self) -> Option<HttpCall> {
-        Some(HttpCall {
-            method: Method::Get,
-            path: "models".into(),
-            base: Base::Versioned,
-            body: Value::Null,
-            headers: Vec::new(),
-        })
+        Some(HttpCall::get(Base::Versioned, "models"))
     }
 
     fn model_must_be_listed(&self) -> bool {

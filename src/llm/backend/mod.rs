@@ -148,6 +148,36 @@ pub struct HttpCall {
     pub headers: Vec<(&'static str, String)>,
 }
 
+impl HttpCall {
+    /// A POST of `body` to `path` relative to `base`, with no extra headers.
+    pub fn post(base: Base, path: &str, body: Value) -> Self {
+        Self {
+            method: Method::Post,
+            path: path.into(),
+            base,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A GET of `path` relative to `base`, with no extra headers.
+    pub fn get(base: Base, path: &str) -> Self {
+        Self {
+            method: Method::Get,
+            path: path.into(),
+            base,
+            body: Value::Null,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The same call with one more header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
 /// How a stream is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {

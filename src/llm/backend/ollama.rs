@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    Api, Backend, Base, Event, Framing, HttpCall, Method, ParseError, WireRequest, count,
-    embedded_error, finish_reason, parse_json,
+    Api, Backend, Base, Event, Framing, HttpCall, ParseError, WireRequest, count, embedded_error,
+    finish_reason, parse_json,
 };
 use crate::llm::types::FinishReason;
 
@@ -94,13 +94,7 @@ impl Backend for Ollama {
             }
             "/api/generate"
         };
-        Ok(HttpCall {
-            method: Method::Post,
-            path: path.into(),
-            base: Base::Root,
-            body: Value::Object(body),
-            headers: Vec::new(),
-        })
+        Ok(HttpCall::post(Base::Root, path, Value::Object(body)))
     }
 
     fn framing(&self) -> Framing {
@@ -125,13 +119,7 @@ impl Backend for Ollama {
     }
 
     fn list_models(&self) -> Option<HttpCall> {
-        Some(HttpCall {
-            method: Method::Get,
-            path: "/api/tags".into(),
-            base: Base::Root,
-            body: Value::Null,
-            headers: Vec::new(),
-        })
+        Some(HttpCall::get(Base::Root, "/api/tags"))
     }
 
     fn parse_models(&self, body: &Value) -> Vec<String> {

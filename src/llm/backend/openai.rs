@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    Api, Backend, Base, Event, HttpCall, Method, ParseError, WireRequest, count, embedded_error,
+    Api, Backend, Base, Event, HttpCall, ParseError, WireRequest, count, embedded_error,
     finish_reason, parse_json,
 };
 
@@ -106,13 +106,11 @@ impl Backend for OpenAi {
 
     fn build(&self, request: &WireRequest<'_>) -> Result<HttpCall, String> {
         if request.api == Api::Chat {
-            return Ok(HttpCall {
-                method: Method::Post,
-                path: "chat/completions".into(),
-                base: Base::Versioned,
-                body: chat_body(request, true),
-                headers: Vec::new(),
-            });
+            return Ok(HttpCall::post(
+                Base::Versioned,
+                "chat/completions",
+                chat_body(request, true),
+            ));
         }
         let mut body = Map::new();
         body.insert("model".into(), json!(request.model));
@@ -131,13 +129,11 @@ impl Backend for OpenAi {
         if request.stream {
             body.insert("stream_options".into(), json!({"include_usage": true}));
         }
-        Ok(HttpCall {
-            method: Method::Post,
-            path: "completions".into(),
-            base: Base::Versioned,
-            body: Value::Object(body),
-            headers: Vec::new(),
-        })
+        Ok(HttpCall::post(
+            Base::Versioned,
+            "completions",
+            Value::Object(body),
+        ))
     }
 
     fn parse_body(&self, _: &WireRequest<'_>, body: &Value) -> Result<Vec<Event>, ParseError> {
@@ -154,13 +150,7 @@ impl Backend for OpenAi {
     }
 
     fn list_models(&self) -> Option<HttpCall> {
-        Some(HttpCall {
-            method: Method::Get,
-            path: "models".into(),
-            base: Base::Versioned,
-            body: Value::Null,
-            headers: Vec::new(),
-        })
+        Some(HttpCall::get(Base::Versioned, "models"))
     }
 }
 
