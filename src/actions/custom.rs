@@ -103,9 +103,7 @@ pub(crate) fn prepare(request: &ActionRequest, id: &str) -> Result<Job, ActionEr
     } else if action.needs_selection {
         return Err(ActionError::NotApplicable("nothing is selected".into()));
     } else {
-        let s = ctx.enclosing_symbol(DOCUMENTABLE).ok_or_else(|| {
-            ActionError::NotApplicable("no function or type at the cursor".into())
-        })?;
+        let s = ctx.require_symbol(DOCUMENTABLE, "function or type")?;
         (whole_lines(&ctx.text, s.byte_range.clone()), Some(s.name))
     };
     let selection = ctx.text[range.clone()].to_owned();

@@ -87,24 +87,18 @@ pub fn convention(language: Language) -> DocConvention {
 /// Offered when the cursor is inside a function, method or type.
 pub fn offer(ctx: &ActionContext, symbols: &[Symbol]) -> Option<ActionOffer> {
     let symbol = ctx.enclosing_in(symbols, DOCUMENTABLE)?;
-    Some(ActionOffer {
-        id: ActionId::Document,
-        title: format!("Document `{}` with AI", symbol.name),
-        kind: ActionKind::Source,
-        needs_instruction: false,
-        edits: true,
-    })
+    Some(ActionOffer::edit(
+        ActionId::Document,
+        format!("Document `{}` with AI", symbol.name),
+        ActionKind::Source,
+    ))
 }
 
 /// The prompt.
 pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
     let ctx = &request.context;
-    let language = ctx
-        .language
-        .ok_or_else(|| ActionError::UnknownLanguage(ctx.path.clone()))?;
-    let symbol = ctx
-        .enclosing_symbol(DOCUMENTABLE)
-        .ok_or_else(|| ActionError::NotApplicable("no function or type at the cursor".into()))?;
+    let language = ctx.known_language()?;
+    let symbol = ctx.require_symbol(DOCUMENTABLE, "function or type")?;
     let conv = convention(language);
     let lines = whole_lines(&ctx.text, symbol.byte_range.clone());
     let code: String = ctx.text[lines]
@@ -192,9 +186,7 @@ pub(crate) fn place(
     symbol: &Symbol,
     answer: &str,
 ) -> Result<Candidate, ActionError> {
-    let language = ctx
-        .language
-        .ok_or_else(|| ActionError::UnknownLanguage(ctx.path.clone()))?;
+    let language = ctx.known_language()?;
     let conv = convention(language);
     // A doc is prose, so an answer without code is taken whole.
     let code = match extract_code(answer) {

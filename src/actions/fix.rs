@@ -42,13 +42,11 @@ pub fn offer(ctx: &ActionContext, _symbols: &[Symbol]) -> Option<ActionOffer> {
         1 => format!("Fix with AI: {}", shorten(&first.message, 60)),
         n => format!("Fix {n} problems with AI"),
     };
-    Some(ActionOffer {
-        id: ActionId::Fix,
+    Some(ActionOffer::edit(
+        ActionId::Fix,
         title,
-        kind: ActionKind::Quickfix,
-        needs_instruction: false,
-        edits: true,
-    })
+        ActionKind::Quickfix,
+    ))
 }
 
 /// The prompt and the range replaced.

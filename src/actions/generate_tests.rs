@@ -101,24 +101,18 @@ pub fn offer(ctx: &ActionContext, symbols: &[Symbol]) -> Option<ActionOffer> {
         return None;
     }
     let symbol = ctx.enclosing_in(symbols, FUNCTIONS)?;
-    Some(ActionOffer {
-        id: ActionId::GenerateTests,
-        title: format!("Generate tests for `{}` with AI", symbol.name),
-        kind: ActionKind::Source,
-        needs_instruction: false,
-        edits: true,
-    })
+    Some(ActionOffer::edit(
+        ActionId::GenerateTests,
+        format!("Generate tests for `{}` with AI", symbol.name),
+        ActionKind::Source,
+    ))
 }
 
 /// The prompt and the placement.
 pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
     let ctx = &request.context;
-    let language = ctx
-        .language
-        .ok_or_else(|| ActionError::UnknownLanguage(ctx.path.clone()))?;
-    let symbol = ctx
-        .enclosing_symbol(FUNCTIONS)
-        .ok_or_else(|| ActionError::NotApplicable("no function at the cursor".into()))?;
+    let language = ctx.known_language()?;
+    let symbol = ctx.require_symbol(FUNCTIONS, "function")?;
     let code = ctx.text[whole_lines(&ctx.text, symbol.byte_range.clone())].to_owned();
     let mut sections = Vec::new();
     let (place, answer) = match test_file_for(language, &ctx.path, &request.roots) {

@@ -216,6 +216,19 @@ impl ActionContext {
         self.enclosing_in(&self.symbols(), kinds)
     }
 
+    /// The document's language, or the error saying it is unknown.
+    pub fn known_language(&self) -> Result<Language, ActionError> {
+        self.language
+            .ok_or_else(|| ActionError::UnknownLanguage(self.path.clone()))
+    }
+
+    /// The innermost symbol of `kinds` at the selection, or [`ActionError::NotApplicable`] saying
+    /// there is no `what` at the cursor.
+    pub fn require_symbol(&self, kinds: &[SymbolKind], what: &str) -> Result<Symbol, ActionError> {
+        self.enclosing_symbol(kinds)
+            .ok_or_else(|| ActionError::NotApplicable(format!("no {what} at the cursor")))
+    }
+
     /// Like [`ActionContext::enclosing_symbol`], among symbols already computed.
     pub fn enclosing_in(&self, symbols: &[Symbol], kinds: &[SymbolKind]) -> Option<Symbol> {
         let s = self.selection();
@@ -257,6 +270,19 @@ pub struct ActionOffer {
     pub needs_instruction: bool,
     /// Whether the action produces edits (`false`: it shows markdown).
     pub edits: bool,
+}
+
+impl ActionOffer {
+    /// An action that edits code and needs no instruction.
+    pub fn edit(id: ActionId, title: String, kind: ActionKind) -> Self {
+        Self {
+            id,
+            title,
+            kind,
+            needs_instruction: false,
+            edits: true,
+        }
+    }
 }
 
 /// Everything one run of an action needs.

@@ -120,9 +120,7 @@ async fn run_inner(
             text,
         });
     }
-    let language = ctx
-        .language
-        .ok_or_else(|| ActionError::UnknownLanguage(ctx.path.clone()))?;
+    let language = ctx.known_language()?;
     // The old document is parsed once, before the model answers, for every check.
     let baseline = SyntaxBaseline::new(language, &ctx.text);
     let mut attempt_prompt = prompt.clone();
