@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::{Range, Uri};
 
 use crate::index::SearchQuery;
 use crate::lsp::handlers::invalid_params;
-use crate::lsp::handlers::symbols::across_indexes;
+use crate::lsp::handlers::symbols::on_indexes;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
 use crate::syntax::SymbolKind;
@@ -66,12 +66,7 @@ pub async fn search(state: &Arc<ServerState>, params: SearchParams) -> Result<Ve
         kinds,
         paths: params.paths,
     };
-    let hits = across_indexes(
-        state,
-        move |index| index.search(&query).unwrap_or_default(),
-        limit,
-    )
-    .await;
+    let hits = on_indexes(state, move |set| set.search(&query)).await;
     let encoding = state.encoding();
     let mut texts = to_proto::FileTexts::default();
     Ok(hits

@@ -13,6 +13,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::index::Hit;
+use crate::index::set::IndexSet;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
 use crate::syntax::{Language, document_symbols};
@@ -20,21 +21,15 @@ use crate::syntax::{Language, document_symbols};
 /// The most workspace symbols returned.
 const WORKSPACE_SYMBOL_LIMIT: usize = 128;
 
-/// Runs `query` against every index on a blocking thread and merges the hits, best first.
-pub(crate) async fn across_indexes(
+/// Runs `query` on the indexes of every root (merged by score) on a blocking thread.
+pub(crate) async fn on_indexes(
     state: &ServerState,
-    query: impl Fn(&crate::index::WorkspaceIndex) -> Vec<Hit> + Send + 'static,
-    limit: usize,
+    query: impl FnOnce(&IndexSet) -> Vec<Hit> + Send + 'static,
 ) -> Vec<Hit> {
-    let indexes = state.indexes();
-    let hits = tokio::task::spawn_blocking(move || {
-        let mut hits: Vec<Hit> = indexes.iter().flat_map(|index| query(index)).collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-        hits.truncate(limit);
-        hits
-    })
-    .await;
-    hits.unwrap_or_default()
+    let set = IndexSet::from_indexes(state.indexes());
+    tokio::task::spawn_blocking(move || query(&set))
+        .await
+        .unwrap_or_default()
 }
 
 /// Handles `workspace/symbol`.
@@ -43,15 +38,9 @@ pub async fn workspace_symbol(
     params: WorkspaceSymbolParams,
 ) -> Result<Option<WorkspaceSymbolResponse>> {
     let query = params.query;
-    let hits = across_indexes(
-        state,
-        move |index| {
-            index
-                .workspace_symbols(&query, WORKSPACE_SYMBOL_LIMIT)
-                .unwrap_or_default()
-        },
-        WORKSPACE_SYMBOL_LIMIT,
-    )
+    let hits = on_indexes(state, move |set| {
+        set.workspace_symbols(&query, WORKSPACE_SYMBOL_LIMIT)
+    })
     .await;
     let encoding = state.encoding();
     let mut texts = to_proto::FileTexts::default();
