@@ -49,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use crate::edits::{PlanError, SyntaxRegression, WorkspaceEditPlan};
 use crate::index::WorkspaceIndex;
 use crate::llm::LlmError;
-use crate::syntax::{Language, Symbol, SymbolKind, document_symbols};
+use crate::syntax::{Language, Symbol, SymbolKind, parse, symbols_around};
 
 pub use config::{ActionsConfig, CustomAction, CustomOutput};
 pub use run::run_action;
@@ -204,10 +204,14 @@ impl ActionContext {
         !self.text[s].trim().is_empty()
     }
 
-    /// The symbols of the document (a parse; the catalogue does it once for every action).
+    /// The symbols of the top-level definition around the selection (a parse; the catalogue
+    /// does it once for every action): what encloses the selection is among them.
     pub fn symbols(&self) -> Vec<Symbol> {
-        self.language
-            .map(|language| document_symbols(language, &self.text))
+        let Some(language) = self.language else {
+            return Vec::new();
+        };
+        parse(language, &self.text)
+            .map(|tree| symbols_around(language, &tree, &self.text, self.selection()))
             .unwrap_or_default()
     }
 
@@ -385,8 +389,20 @@ pub fn available_actions(ctx: &ActionContext, config: &ActionsConfig) -> Vec<Act
     if !config.enabled {
         return Vec::new();
     }
+    available_actions_in(ctx, &ctx.symbols(), config)
+}
+
+/// Like [`available_actions`], with the symbols around the selection already known (from a
+/// parse tree the caller keeps, say: see [`crate::syntax::symbols_around`]).
+pub fn available_actions_in(
+    ctx: &ActionContext,
+    symbols: &[Symbol],
+    config: &ActionsConfig,
+) -> Vec<ActionOffer> {
+    if !config.enabled {
+        return Vec::new();
+    }
     let mut offers = Vec::new();
-    let symbols = ctx.symbols();
     let builtins: [(&str, OfferFn); 5] = [
         ("fix", fix::offer),
         ("document", document::offer),
@@ -396,7 +412,7 @@ pub fn available_actions(ctx: &ActionContext, config: &ActionsConfig) -> Vec<Act
     ];
     for (name, offer) in builtins {
         if config.builtin_enabled(name)
-            && let Some(o) = offer(ctx, &symbols)
+            && let Some(o) = offer(ctx, symbols)
         {
             offers.push(o);
         }

@@ -133,7 +133,7 @@ impl LanguageServer for Server {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        handlers::code_action::code_action(&self.state, params)
+        handlers::code_action::code_action(&self.state, params).await
     }
 
     async fn code_action_resolve(&self, params: CodeAction) -> Result<CodeAction> {

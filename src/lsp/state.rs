@@ -81,6 +81,7 @@ pub struct ServerState {
     engine: RwLock<Option<Arc<CompletionEngine>>>,
     completions: Mutex<HashMap<String, (u64, CancellationToken)>>,
     completion_generation: std::sync::atomic::AtomicU64,
+    trees: Mutex<HashMap<String, (i32, tree_sitter::Tree)>>,
 }
 
 impl ServerState {
@@ -103,6 +104,7 @@ impl ServerState {
             engine: RwLock::default(),
             completions: Mutex::default(),
             completion_generation: std::sync::atomic::AtomicU64::new(0),
+            trees: Mutex::default(),
         }
     }
 
@@ -363,6 +365,35 @@ impl ServerState {
                 Some((path, docs.get(uri)?.text))
             })
             .collect()
+    }
+
+    /// The syntax tree of an open document at `version`, parsing `text` only when the cached
+    /// tree is of another version (code actions ask for it on every cursor move). Blocking: call
+    /// it from the blocking pool.
+    pub fn syntax_tree(
+        &self,
+        key: &str,
+        version: i32,
+        language: crate::syntax::Language,
+        text: &str,
+    ) -> Option<tree_sitter::Tree> {
+        let trees = || self.trees.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((v, tree)) = trees().get(key)
+            && *v == version
+        {
+            return Some(tree.clone());
+        }
+        let tree = crate::syntax::parse(language, text)?;
+        trees().insert(key.to_owned(), (version, tree.clone()));
+        Some(tree)
+    }
+
+    /// Forgets what is kept for a closed document.
+    pub fn forget_document(&self, key: &str) {
+        self.trees
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 
     /// Records that `shutdown` was received.

@@ -25,5 +25,5 @@ mod queries;
 
 pub use chunk::{Chunk, ChunkOptions, chunks_in};
 pub use language::Language;
-pub use outline::{Import, Outline, Symbol, SymbolKind, document_symbols, outline};
+pub use outline::{Import, Outline, Symbol, SymbolKind, document_symbols, outline, symbols_around};
 pub use parse::{error_count_in, has_new_errors, parse, syntax_error_count};

@@ -164,6 +164,46 @@ pub fn document_symbols(language: Language, text: &str) -> Vec<Symbol> {
         .unwrap_or_default()
 }
 
+/// The symbols of the top-level definition (or statement) that holds `range`, from an already
+/// parsed `tree`: all that is needed to know what encloses a cursor, without extracting every
+/// symbol of a large file. Empty when nothing holds the range.
+///
+/// ```
+/// use augur::syntax::{Language, parse, symbols_around};
+/// let text = "def a():\n    pass\n\nclass B:\n    def c(self):\n        return 1\n";
+/// let tree = parse(Language::Python, text).unwrap();
+/// let cursor = text.find("return").unwrap();
+/// let names: Vec<String> = symbols_around(Language::Python, &tree, text, cursor..cursor)
+///     .into_iter()
+///     .map(|s| s.name)
+///     .collect();
+/// assert_eq!(names, ["B", "c"]);
+/// ```
+pub fn symbols_around(
+    language: Language,
+    tree: &Tree,
+    text: &str,
+    range: std::ops::Range<usize>,
+) -> Vec<Symbol> {
+    let root = tree.root_node();
+    let Some(mut node) = root.descendant_for_byte_range(range.start, range.end) else {
+        return Vec::new();
+    };
+    if node == root {
+        return Vec::new();
+    }
+    while let Some(parent) = node.parent() {
+        if parent == root {
+            break;
+        }
+        node = parent;
+    }
+    // Decorators and attributes before the definition belong to it in some grammars' queries:
+    // start from the previous sibling's end so they are seen.
+    let start = node.prev_sibling().map_or(0, |p| p.end_byte());
+    symbols_in_range(language, tree, text, Some(start..node.end_byte())).0
+}
+
 /// A definition found by the query, before kinds are settled and containers resolved.
 struct RawDef<'t> {
     node: Node<'t>,
@@ -182,6 +222,16 @@ pub(crate) fn symbols_in(
     tree: &Tree,
     text: &str,
 ) -> (Vec<Symbol>, Vec<Import>) {
+    symbols_in_range(language, tree, text, None)
+}
+
+/// Like [`symbols_in`], for the matches within `range` only (the whole file with `None`).
+fn symbols_in_range(
+    language: Language,
+    tree: &Tree,
+    text: &str,
+    range: Option<std::ops::Range<usize>>,
+) -> (Vec<Symbol>, Vec<Import>) {
     let Some(query) = queries::query(language) else {
         return (Vec::new(), Vec::new());
     };
@@ -190,6 +240,9 @@ pub(crate) fn symbols_in(
     let mut imports = Vec::new();
     let mut cursor = QueryCursor::new();
     cursor.set_match_limit(MATCH_LIMIT);
+    if let Some(range) = range {
+        cursor.set_byte_range(range);
+    }
     let mut matches = cursor.matches(query, tree.root_node(), text.as_bytes());
     while let Some(m) = matches.next() {
         let mut def: Option<(Node<'_>, Option<SymbolKind>)> = None;

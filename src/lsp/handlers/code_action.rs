@@ -14,17 +14,32 @@ use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, Command,
 };
 
-use crate::actions::{ActionId, ActionKind, ActionOffer, available_actions};
+use std::sync::Arc;
+
+use crate::actions::{ActionId, ActionKind, ActionOffer, available_actions_in};
 use crate::lsp::handlers::ai_action::{self, ActionData};
 use crate::lsp::handlers::execute_command::{ACTION_COMMAND, REWRITE_COMMAND};
 use crate::lsp::state::ServerState;
 use crate::lsp::to_proto;
+use crate::syntax::symbols_around;
 
-/// Handles `textDocument/codeAction`.
-pub fn code_action(
-    state: &ServerState,
+/// Handles `textDocument/codeAction`. The document is parsed on the blocking pool (once per
+/// version: the tree is kept), so a large file never holds up other requests.
+pub async fn code_action(
+    state: &Arc<ServerState>,
     params: CodeActionParams,
 ) -> Result<Option<CodeActionResponse>> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || catalogue(&state, params))
+        .await
+        .map_err(|e| tower_lsp_server::jsonrpc::Error {
+            code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
+            message: format!("the code action catalogue failed: {e}").into(),
+            data: None,
+        })?
+}
+
+fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
     let config = state.config();
     if !config.actions.enabled {
         return Ok(Some(Vec::new()));
@@ -41,7 +56,15 @@ pub fn code_action(
     let only = params.context.only.unwrap_or_default();
     let caps = state.caps();
     let lazy = caps.code_action_literals && caps.code_action_resolve && caps.code_action_data;
-    let actions = available_actions(&target.context, &config.actions)
+    let ctx = &target.context;
+    let symbols = ctx
+        .language
+        .and_then(|language| {
+            let tree = state.syntax_tree(&target.key, target.doc.version, language, &ctx.text)?;
+            Some(symbols_around(language, &tree, &ctx.text, ctx.selection()))
+        })
+        .unwrap_or_default();
+    let actions = available_actions_in(ctx, &symbols, &config.actions)
         .into_iter()
         .filter(|offer| wanted(&only, offer.kind))
         .map(|offer| {

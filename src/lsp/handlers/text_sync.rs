@@ -80,6 +80,7 @@ pub fn did_close(state: &ServerState, params: DidCloseTextDocumentParams) {
     if let Some(engine) = state.completion_engine() {
         engine.forget(&key);
     }
+    state.forget_document(&key);
     if !state.documents_mut().close(&key) {
         tracing::warn!(uri = %key, "didClose for a document that is not open");
     }
