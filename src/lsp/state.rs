@@ -81,7 +81,19 @@ pub struct ServerState {
     engine: RwLock<Option<Arc<CompletionEngine>>>,
     completions: Mutex<HashMap<String, (u64, CancellationToken)>>,
     completion_generation: std::sync::atomic::AtomicU64,
-    trees: Mutex<HashMap<String, (i32, tree_sitter::Tree)>>,
+    trees: Mutex<HashMap<String, TreeEntry>>,
+}
+
+/// A document's syntax tree and the edits made to the document since it was parsed.
+#[derive(Debug)]
+struct TreeEntry {
+    /// The version the tree was parsed for.
+    version: i32,
+    tree: tree_sitter::Tree,
+    /// The edits since, in order.
+    pending: Vec<tree_sitter::InputEdit>,
+    /// The version after the last pending edit.
+    pending_version: i32,
 }
 
 impl ServerState {
@@ -367,9 +379,10 @@ impl ServerState {
             .collect()
     }
 
-    /// The syntax tree of an open document at `version`, parsing `text` only when the cached
-    /// tree is of another version (code actions ask for it on every cursor move). Blocking: call
-    /// it from the blocking pool.
+    /// The syntax tree of an open document at `version` (whose text is `text`). The tree is kept
+    /// per document: the same version costs nothing, and after edits only the changed regions are
+    /// parsed again (see [`Self::note_edits`]); a 10 MB file is never parsed whole per keystroke.
+    /// Blocking: call it from the blocking pool.
     pub fn syntax_tree(
         &self,
         key: &str,
@@ -378,14 +391,64 @@ impl ServerState {
         text: &str,
     ) -> Option<tree_sitter::Tree> {
         let trees = || self.trees.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((v, tree)) = trees().get(key)
-            && *v == version
-        {
-            return Some(tree.clone());
+        let base = match trees().get(key) {
+            Some(entry) if entry.version == version => return Some(entry.tree.clone()),
+            Some(entry) if entry.pending_version == version => {
+                Some((entry.version, entry.tree.clone(), entry.pending.clone()))
+            }
+            _ => None,
+        };
+        let tree = match &base {
+            Some((_, old, edits)) => {
+                let mut old = old.clone();
+                for edit in edits {
+                    old.edit(edit);
+                }
+                crate::syntax::reparse(language, text, &old)?
+            }
+            None => crate::syntax::parse(language, text)?,
+        };
+        let mut trees = trees();
+        match (trees.get_mut(key), &base) {
+            // Edits that came in meanwhile stay pending on top of the new tree.
+            (Some(entry), Some((base_version, _, applied))) if entry.version == *base_version => {
+                entry
+                    .pending
+                    .drain(..applied.len().min(entry.pending.len()));
+                entry.version = version;
+                entry.tree = tree.clone();
+            }
+            (Some(_), _) => {}
+            (None, _) => {
+                trees.insert(
+                    key.to_owned(),
+                    TreeEntry {
+                        version,
+                        tree: tree.clone(),
+                        pending: Vec::new(),
+                        pending_version: version,
+                    },
+                );
+            }
         }
-        let tree = crate::syntax::parse(language, text)?;
-        trees().insert(key.to_owned(), (version, tree.clone()));
         Some(tree)
+    }
+
+    /// Whether a syntax tree is kept for the document (so its edits must be noted).
+    pub fn keeps_tree(&self, key: &str) -> bool {
+        self.trees
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key)
+    }
+
+    /// Records the edits of a `didChange` that made the document `version`, for the kept tree.
+    pub fn note_edits(&self, key: &str, version: i32, edits: Vec<tree_sitter::InputEdit>) {
+        let mut trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = trees.get_mut(key) {
+            entry.pending.extend(edits);
+            entry.pending_version = version;
+        }
     }
 
     /// Forgets what is kept for a closed document.

@@ -26,6 +26,56 @@ thread_local! {
 /// Returns `None` only when the grammar cannot be loaded (which a unit test rules out for every
 /// built-in grammar); syntax errors yield a tree with `ERROR` and `MISSING` nodes.
 pub fn parse(language: Language, text: &str) -> Option<Tree> {
+    parse_with_old(language, text, None)
+}
+
+/// Parses `text` again after edits: `old` is the previous tree with every edit already applied
+/// to it ([`Tree::edit`], see [`input_edit`]), so only the changed regions are parsed anew.
+///
+/// ```
+/// use augur::documents::TextEdit;
+/// use augur::syntax::{Language, input_edit, parse, reparse};
+///
+/// let before = "fn a() {}\nfn b() {}\n";
+/// let mut tree = parse(Language::Rust, before).unwrap();
+/// let edit = TextEdit::insert(0, "// hi\n");
+/// tree.edit(&input_edit(&ropey::Rope::from_str(before), &edit));
+/// let after = "// hi\nfn a() {}\nfn b() {}\n";
+/// let tree = reparse(Language::Rust, after, &tree).unwrap();
+/// assert_eq!(tree.root_node().to_sexp(), parse(Language::Rust, after).unwrap().root_node().to_sexp());
+/// ```
+pub fn reparse(language: Language, text: &str, old: &Tree) -> Option<Tree> {
+    parse_with_old(language, text, Some(old))
+}
+
+/// The tree-sitter edit that `edit` makes to `rope` (the text before the edit), for
+/// [`Tree::edit`]. Rows are the rope's lines.
+pub fn input_edit(rope: &ropey::Rope, edit: &crate::documents::TextEdit) -> tree_sitter::InputEdit {
+    let len = rope.len_bytes();
+    let point = |byte: usize| {
+        let byte = byte.min(len);
+        let row = rope.byte_to_line(byte);
+        tree_sitter::Point::new(row, byte - rope.line_to_byte(row))
+    };
+    let start = point(edit.range.start);
+    let new_end = match edit.new_text.rfind('\n') {
+        Some(last) => tree_sitter::Point::new(
+            start.row + edit.new_text.matches('\n').count(),
+            edit.new_text.len() - last - 1,
+        ),
+        None => tree_sitter::Point::new(start.row, start.column + edit.new_text.len()),
+    };
+    tree_sitter::InputEdit {
+        start_byte: edit.range.start,
+        old_end_byte: edit.range.end,
+        new_end_byte: edit.range.start + edit.new_text.len(),
+        start_position: start,
+        old_end_position: point(edit.range.end),
+        new_end_position: new_end,
+    }
+}
+
+fn parse_with_old(language: Language, text: &str, old: Option<&Tree>) -> Option<Tree> {
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let parser = match parsers.entry(language) {
@@ -39,7 +89,7 @@ pub fn parse(language: Language, text: &str) -> Option<Tree> {
                 v.insert(parser)
             }
         };
-        let tree = parser.parse(text, None);
+        let tree = parser.parse(text, old);
         if tree.is_none() {
             // A parse that did not finish leaves the parser mid-way; reset it for the next call.
             parser.reset();

@@ -38,6 +38,7 @@ pub fn did_open(state: &ServerState, params: DidOpenTextDocumentParams) {
     let doc = params.text_document;
     let key = from_proto::doc_key(&doc.uri);
     tracing::debug!(uri = %key, version = doc.version, bytes = doc.text.len(), "open");
+    state.forget_document(&key);
     state
         .documents_mut()
         .open(&key, &doc.language_id, doc.version, &doc.text);
@@ -50,15 +51,25 @@ pub fn apply_did_change(
 ) -> Result<(), DidChangeError> {
     let key = from_proto::doc_key(&params.text_document.uri);
     let encoding = state.encoding();
+    let version = params.text_document.version;
+    // The kept syntax tree follows the edits, so it is parsed again only where they are.
+    let mut tree_edits = state.keeps_tree(&key).then(Vec::new);
     state
         .documents_mut()
-        .edit(&key, params.text_document.version, |doc| {
+        .edit::<DidChangeError>(&key, version, |doc| {
             for change in &params.content_changes {
                 let edit = from_proto::content_change(&doc.text, change, encoding)?;
+                if let Some(tree_edits) = &mut tree_edits {
+                    tree_edits.push(crate::syntax::input_edit(&doc.text, &edit));
+                }
                 doc.apply(&edit)?;
             }
             Ok(())
-        })
+        })?;
+    if let Some(tree_edits) = tree_edits {
+        state.note_edits(&key, version, tree_edits);
+    }
+    Ok(())
 }
 
 /// Handles `didChange`; a refused change is logged and leaves the document as it was.
