@@ -32,3 +32,14 @@ impl WorkspaceRoot {
 pub fn root_paths(roots: &[WorkspaceRoot]) -> Vec<PathBuf> {
     roots.iter().map(|r| r.path.clone()).collect()
 }
+
+/// The workspace root a command line tool assumes for `file`: the nearest folder above it with a
+/// `.git`, else the file's own folder.
+pub fn default_root(file: &Path) -> PathBuf {
+    let folder = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    folder
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or(folder)
+}

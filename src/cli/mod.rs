@@ -10,6 +10,7 @@
 //! augur doctor                # check every configured model: reachable, auth, model, latency
 //! augur complete src/main.rs:12:5 --explain                 # what the editor would be offered
 //! augur complete --prompt 'fn add(a: i32, b: i32) -> i32 {'   # one raw completion from the model
+//! augur action src/lib.rs:12:5 --action document           # an AI code action, as a diff
 //! ```
 
 mod check_config;
@@ -60,6 +61,9 @@ pub enum Command {
     Doctor(crate::llm::cli::DoctorArgs),
     /// Complete at FILE:LINE:COL with workspace context (as an editor would), or send a raw prompt.
     Complete(crate::completion::cli::CompleteArgs),
+    /// Run an AI code action at FILE:LINE:COL[-LINE:COL]: print its diff, write it, or list the
+    /// actions that apply.
+    Action(crate::actions::cli::ActionArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -95,6 +99,13 @@ pub fn run(cli: Cli) -> ExitCode {
             report(block_on(async {
                 let out = &mut std::io::stdout();
                 crate::completion::cli::run_complete(&config, &args, out).await
+            }))
+        }
+        Command::Action(args) => {
+            let config = load_config(Path::new("."));
+            report(block_on(async {
+                let out = &mut std::io::stdout();
+                crate::actions::cli::run_action_cli(&config, &args, out).await
             }))
         }
     }

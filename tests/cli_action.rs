@@ -1,0 +1,140 @@
+//! `augur action` from the command line against a scripted fake model on 127.0.0.1: it lists the
+//! actions that apply, prints a fix as a unified diff, writes it with `--write`, and refuses an
+//! answer that does not parse without touching the file.
+
+#[path = "llm_support/mod.rs"]
+mod llm_support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use llm_support::{Fake, openai_stream};
+
+const CALC: &str = "def add(a, b):\n    return a - b\n";
+
+fn workspace(fake: &Fake) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join("calc.py"), CALC).unwrap();
+    std::fs::write(
+        dir.path().join("augur.toml"),
+        format!(
+            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"fake\"\nretries = 0\n\
+             [llm.cache]\nenabled = false\n[index]\nenabled = false\n",
+            fake.url
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+fn augur(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_augur"))
+        .arg("action")
+        .args(args)
+        .current_dir(dir)
+        .env("AUGUR_CONFIG", "/nonexistent/augur-test.toml")
+        .env("AUGUR_CACHE_DIR", dir.join(".cache"))
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn lists_prints_and_writes_a_fix() {
+    let (_runtime, fake) = Fake::start_in_background();
+    let dir = workspace(&fake);
+    let listed = augur(
+        dir.path(),
+        &["calc.py:2:12-2:17", "--diagnostic", "add subtracts"],
+    );
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listed = text(&listed.stdout);
+    assert!(
+        listed.contains("fix          Fix with AI: add subtracts (quickfix)"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("document     Document `add` with AI (source)"),
+        "{listed}"
+    );
+    assert_eq!(fake.calls(), 0, "listing calls no model");
+
+    fake.set_default(openai_stream(&[
+        "```python\ndef add(a, b):\n",
+        "    return a + b\n```\n",
+    ]));
+    let printed = augur(
+        dir.path(),
+        &[
+            "calc.py:2:12-2:17",
+            "--action",
+            "fix",
+            "--diagnostic",
+            "add subtracts",
+        ],
+    );
+    assert!(printed.status.success(), "{}", text(&printed.stderr));
+    assert_eq!(
+        text(&printed.stdout),
+        "--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("calc.py")).unwrap(),
+        CALC
+    );
+    let prompt = fake.requests()[0].body["prompt"].to_string();
+    assert!(prompt.contains("add subtracts"), "{prompt}");
+
+    let written = augur(
+        dir.path(),
+        &[
+            "calc.py:2:12-2:17",
+            "--action",
+            "fix",
+            "--diagnostic",
+            "add subtracts",
+            "--write",
+        ],
+    );
+    assert!(written.status.success(), "{}", text(&written.stderr));
+    assert_eq!(text(&written.stdout), "wrote calc.py\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("calc.py")).unwrap(),
+        CALC.replace("a - b", "a + b")
+    );
+}
+
+#[test]
+fn an_answer_that_does_not_parse_changes_nothing() {
+    let (_runtime, fake) = Fake::start_in_background();
+    let dir = workspace(&fake);
+    fake.set_default(openai_stream(&[
+        "```python\ndef add(a, b:\n    return (a +\n```\n",
+    ]));
+    let run = augur(
+        dir.path(),
+        &[
+            "calc.py:2:12-2:17",
+            "--action",
+            "rewrite",
+            "--instruction",
+            "fix it",
+            "--write",
+        ],
+    );
+    assert!(!run.status.success());
+    assert!(
+        text(&run.stderr).contains("the model's edit did not parse"),
+        "{}",
+        text(&run.stderr)
+    );
+    assert_eq!(fake.calls(), 2, "one retry");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("calc.py")).unwrap(),
+        CALC
+    );
+}
