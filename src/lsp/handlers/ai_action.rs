@@ -320,13 +320,14 @@ async fn create_token(state: &ServerState, client: &Client) -> Option<NumberOrSt
         "augur/action/{}",
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
-    client
-        .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
-            token: token.clone(),
-        })
-        .await
-        .ok()
-        .map(|_| token)
+    // A client that never answers must not hold the action up.
+    let created = client.send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+        token: token.clone(),
+    });
+    match tokio::time::timeout(Duration::from_secs(5), created).await {
+        Ok(Ok(())) => Some(token),
+        _ => None,
+    }
 }
 
 fn token_name(token: &NumberOrString) -> String {
