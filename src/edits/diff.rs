@@ -1,8 +1,8 @@
 //! The smallest set of edits that turns one text into another, and their application.
 //!
-//! The diff runs in two passes, as editors expect from a code action: lines first (Myers, with a
-//! time limit so that a pathological pair cannot stall the server), then characters inside each
-//! group of changed lines. Character edits separated by a short unchanged run are merged, so a
+//! The diff runs in two passes, as editors expect from a code action: lines first (patience, with a
+//! time limit so that a pathological pair cannot stall the server), then words inside each
+//! group of changed lines, then characters inside each changed run of words. Character edits separated by a short unchanged run are merged, so a
 //! rewrite of a word is one edit rather than a scatter of single letters.
 //!
 //! ```
@@ -14,9 +14,11 @@
 //! assert_eq!(apply(old, &edits).unwrap(), new);
 //! ```
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::{Duration, Instant};
 
-use similar::{Algorithm, DiffOp, DiffTag, TextDiff};
+use similar::{Algorithm, DiffOp, DiffTag, capture_diff_slices_deadline};
 
 use crate::documents::{EditError, TextEdit};
 
@@ -27,23 +29,43 @@ const DIFF_TIMEOUT: Duration = Duration::from_millis(50);
 /// the character diff is quadratic in the worst case, and one edit per group is small enough.
 const MAX_CHAR_DIFF_BYTES: usize = 8 * 1024;
 
+/// Word and character diffs of at most this many tokens (old plus new) run without a time limit.
+const NO_DEADLINE_TOKENS: usize = 512;
+
 /// Character edits separated by fewer unchanged bytes than this are merged into one edit.
 const MERGE_GAP_BYTES: usize = 4;
 
-/// The byte offset at which each token of a diff side starts, plus the total length at the end.
-fn token_offsets<'a>(tokens: impl Iterator<Item = &'a str>) -> Vec<usize> {
-    let mut offsets = vec![0];
-    let mut at = 0;
-    for token in tokens {
-        at += token.len();
+/// The characters of `text`, and the byte offset at which each starts plus the length at the end.
+fn chars_and_offsets(text: &str) -> (Vec<char>, Vec<usize>) {
+    let mut chars = Vec::with_capacity(text.len());
+    let mut offsets = Vec::with_capacity(text.len() + 1);
+    for (at, c) in text.char_indices() {
+        chars.push(c);
         offsets.push(at);
     }
-    offsets
+    offsets.push(text.len());
+    (chars, offsets)
+}
+
+/// The lines of `text` (each with its line break) as numbers, equal lines having equal numbers
+/// across calls sharing `ids`; and the byte offset at which each line starts plus the length at
+/// the end.
+fn line_ids<'a>(text: &'a str, ids: &mut HashMap<&'a str, u32>) -> (Vec<u32>, Vec<usize>) {
+    let mut lines = Vec::new();
+    let mut offsets = vec![0];
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let next = ids.len() as u32;
+        lines.push(*ids.entry(line).or_insert(next));
+        at += line.len();
+        offsets.push(at);
+    }
+    (lines, offsets)
 }
 
 /// The old and new token ranges of runs of adjacent changed operations.
-fn changed_runs(ops: &[DiffOp]) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
-    let mut runs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+fn changed_runs(ops: &[DiffOp]) -> Vec<(Range<usize>, Range<usize>)> {
+    let mut runs: Vec<(Range<usize>, Range<usize>)> = Vec::new();
     let mut previous_changed = false;
     for op in ops {
         let (tag, old, new) = op.as_tag_tuple();
@@ -75,14 +97,20 @@ pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
     let (prefix, suffix) = common_ends(old, new);
     let old_mid = &old[prefix..old.len() - suffix];
     let new_mid = &new[prefix..new.len() - suffix];
-    let diff = TextDiff::configure()
-        .algorithm(Algorithm::Myers)
-        .timeout(DIFF_TIMEOUT)
-        .diff_lines(old_mid, new_mid);
-    let old_offsets = token_offsets(diff.iter_old_slices());
-    let new_offsets = token_offsets(diff.iter_new_slices());
+    // Patience anchors the diff on lines that occur once on each side, as most lines of code
+    // do, and searches only the short gaps between them: Myers would search the whole region.
+    // Each distinct line becomes a number, so that the search compares integers, not strings.
+    let mut ids = HashMap::new();
+    let (old_ids, old_offsets) = line_ids(old_mid, &mut ids);
+    let (new_ids, new_offsets) = line_ids(new_mid, &mut ids);
+    let ops = capture_diff_slices_deadline(
+        Algorithm::Patience,
+        &old_ids,
+        &new_ids,
+        Some(Instant::now() + DIFF_TIMEOUT),
+    );
     let mut edits = Vec::new();
-    for (old_lines, new_lines) in changed_runs(diff.ops()) {
+    for (old_lines, new_lines) in changed_runs(&ops) {
         if old_lines.len() == new_lines.len() {
             // As many lines on both sides: the lines correspond one to one, and diffing them in
             // pairs keeps each character diff small.
@@ -115,19 +143,13 @@ pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
 /// overlap in either text.
 fn common_ends(old: &str, new: &str) -> (usize, usize) {
     let (a, b) = (old.as_bytes(), new.as_bytes());
-    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let same = common_prefix_bytes(a, b);
     let prefix = a[..same]
         .iter()
         .rposition(|&c| c == b'\n')
         .map_or(0, |i| i + 1);
     let room = a.len().min(b.len()) - prefix;
-    let mut suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(room)
-        .take_while(|(x, y)| x == y)
-        .count();
+    let mut suffix = common_suffix_bytes(&a[a.len() - room..], &b[b.len() - room..]);
     // The suffix must start a line in both texts.
     while suffix > 0 {
         let (i, j) = (a.len() - suffix, b.len() - suffix);
@@ -138,6 +160,41 @@ fn common_ends(old: &str, new: &str) -> (usize, usize) {
         suffix -= 1;
     }
     (prefix, suffix)
+}
+
+/// The number of bytes compared at once when looking for the common ends of two texts.
+const CHUNK: usize = 16;
+
+/// The length of the common prefix of `a` and `b`, compared a chunk at a time.
+fn common_prefix_bytes(a: &[u8], b: &[u8]) -> usize {
+    let same_chunks = a
+        .chunks_exact(CHUNK)
+        .zip(b.chunks_exact(CHUNK))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let at = same_chunks * CHUNK;
+    at + a[at..]
+        .iter()
+        .zip(&b[at..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// The length of the common suffix of `a` and `b`, compared a chunk at a time.
+fn common_suffix_bytes(a: &[u8], b: &[u8]) -> usize {
+    let same_chunks = a
+        .rchunks_exact(CHUNK)
+        .zip(b.rchunks_exact(CHUNK))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let at = same_chunks * CHUNK;
+    let (a, b) = (&a[..a.len() - at], &b[..b.len() - at]);
+    at + a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Appends the edits turning `old_part` (which starts at `base` in the old text) into
@@ -169,16 +226,8 @@ fn char_edits(base: usize, old_part: &str, new_part: &str, out: &mut Vec<TextEdi
         out.push(TextEdit::replace(base..base + old_mid.len(), new_mid));
         return;
     }
-    let diff = TextDiff::configure()
-        .algorithm(Algorithm::Myers)
-        .timeout(DIFF_TIMEOUT)
-        .diff_chars(old_mid, new_mid);
-    let old_offsets = token_offsets(diff.iter_old_slices());
-    let new_offsets = token_offsets(diff.iter_new_slices());
-    let mut pending: Option<(std::ops::Range<usize>, std::ops::Range<usize>)> = None;
-    for (old_chars, new_chars) in changed_runs(diff.ops()) {
-        let o = old_offsets[old_chars.start]..old_offsets[old_chars.end];
-        let n = new_offsets[new_chars.start]..new_offsets[new_chars.end];
+    let mut pending: Option<(Range<usize>, Range<usize>)> = None;
+    for (o, n) in word_then_char_changes(old_mid, new_mid) {
         pending = match pending {
             // A short unchanged run between two changes is folded into one edit.
             Some((po, pn)) if o.start - po.end < MERGE_GAP_BYTES => {
@@ -200,6 +249,95 @@ fn char_edits(base: usize, old_part: &str, new_part: &str, out: &mut Vec<TextEdi
             &new_mid[pn],
         ));
     }
+}
+
+/// The changed byte ranges (old, new) between `old` and `new`: a diff of words first, then of
+/// characters inside each changed run of words. The search grows with the length of the input
+/// times the number of differences, and words make both several times smaller than characters.
+fn word_then_char_changes(old: &str, new: &str) -> Vec<(Range<usize>, Range<usize>)> {
+    let (old_words, old_offsets) = words_and_offsets(old);
+    let (new_words, new_offsets) = words_and_offsets(new);
+    let ops = capture_diff_slices_deadline(
+        Algorithm::Myers,
+        &old_words,
+        &new_words,
+        deadline_for(old_words.len() + new_words.len()),
+    );
+    let mut out = Vec::new();
+    for (old_run, new_run) in changed_runs(&ops) {
+        let o = old_offsets[old_run.start]..old_offsets[old_run.end];
+        let n = new_offsets[new_run.start]..new_offsets[new_run.end];
+        if o.is_empty() || n.is_empty() {
+            out.push((o, n));
+            continue;
+        }
+        // The characters are compared as `char`s, not as one-character strings: the comparison
+        // is a single integer test.
+        let (old_chars, old_char_offsets) = chars_and_offsets(&old[o.clone()]);
+        let (new_chars, new_char_offsets) = chars_and_offsets(&new[n.clone()]);
+        let ops = capture_diff_slices_deadline(
+            Algorithm::Myers,
+            &old_chars,
+            &new_chars,
+            deadline_for(old_chars.len() + new_chars.len()),
+        );
+        for (old_chars, new_chars) in changed_runs(&ops) {
+            out.push((
+                o.start + old_char_offsets[old_chars.start]
+                    ..o.start + old_char_offsets[old_chars.end],
+                n.start + new_char_offsets[new_chars.start]
+                    ..n.start + new_char_offsets[new_chars.end],
+            ));
+        }
+    }
+    out
+}
+
+/// The time limit of a diff of `tokens` tokens (old plus new). A small diff cannot take long even
+/// in the worst case, and reading the clock at every step of its search would cost more than the
+/// search itself.
+fn deadline_for(tokens: usize) -> Option<Instant> {
+    (tokens > NO_DEADLINE_TOKENS).then(|| Instant::now() + DIFF_TIMEOUT)
+}
+
+/// The words of `text` (runs of letters, digits and `_`; runs of white space; any other
+/// character alone), and the byte offset at which each starts plus the length at the end.
+fn words_and_offsets(text: &str) -> (Vec<&str>, Vec<usize>) {
+    /// The class of a character: characters of a class other than `Other` form runs.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Class {
+        Word,
+        Space,
+        Other,
+    }
+    let class = |c: char| {
+        if c.is_alphanumeric() || c == '_' {
+            Class::Word
+        } else if c.is_whitespace() {
+            Class::Space
+        } else {
+            Class::Other
+        }
+    };
+    let mut words = Vec::new();
+    let mut offsets = Vec::new();
+    let mut start = 0;
+    let mut previous = Class::Other;
+    for (at, c) in text.char_indices() {
+        let current = class(c);
+        if at > start && (current != previous || current == Class::Other) {
+            words.push(&text[start..at]);
+            offsets.push(start);
+            start = at;
+        }
+        previous = current;
+    }
+    if start < text.len() {
+        words.push(&text[start..]);
+        offsets.push(start);
+    }
+    offsets.push(text.len());
+    (words, offsets)
 }
 
 /// Whether `offset` falls between the `\r` and the `\n` of a line break in `text`.

@@ -110,24 +110,21 @@ impl SyntaxBaseline {
             // A grammar that cannot load checks nothing; the edit is not refused for it.
             return Ok(());
         };
-        let (Some(first), Some(last)) = (
-            edits.iter().map(|e| e.range.start).min(),
-            edits.iter().map(|e| e.range.end).max(),
-        ) else {
+        let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+        sorted.sort_by_key(|e| (e.range.start, e.range.end));
+        let (Some(first), Some(last)) = (sorted.first(), sorted.last()) else {
             return Ok(());
         };
-        // One input edit spans every change: the reparse revisits that region only.
-        let new_end = (last as isize + new_text.len() as isize - old_text.len() as isize) as usize;
-        let input = InputEdit {
-            start_byte: first,
-            old_end_byte: last,
-            new_end_byte: new_end,
-            start_position: point_at(old_text, first),
-            old_end_position: point_at(old_text, last),
-            new_end_position: point_at(&new_text, new_end),
-        };
+        let first = first.range.start;
+        let new_end =
+            (last.range.end as isize + new_text.len() as isize - old_text.len() as isize) as usize;
+        // One input edit per group of changes on a line, not one spanning them all: the reparse
+        // then reuses the unchanged statements between them. The edits are given last first, so
+        // that every position before an edit is still a position in the old text.
         let mut edited = old_tree.clone();
-        edited.edit(&input);
+        for input in input_edits(old_text, &sorted).iter().rev() {
+            edited.edit(input);
+        }
         let Some(tree) = parse_with(self.language, &new_text, Some(&edited)) else {
             return Ok(());
         };
@@ -157,16 +154,93 @@ pub fn validate(
     SyntaxBaseline::new(language, old_text).check(old_text, edits)
 }
 
-/// The row and byte column of `offset` in `text`.
-fn point_at(text: &str, offset: usize) -> Point {
-    let offset = offset.min(text.len());
-    let before = &text.as_bytes()[..offset];
-    let row = before.iter().filter(|&&b| b == b'\n').count();
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    Point::new(row, offset - line_start)
+/// The tree-sitter edits for `edits` (sorted, not overlapping, ranges into `old_text`), in
+/// order. Edits separated by unchanged text without a line break become one input edit: a
+/// token between them would be relexed anyway, and fewer edits walk the tree fewer times.
+fn input_edits(old_text: &str, edits: &[&TextEdit]) -> Vec<InputEdit> {
+    let mut out = Vec::new();
+    let mut cursor = PointCursor::default();
+    let mut i = 0;
+    while i < edits.len() {
+        let start = edits[i].range.start;
+        let start_position = cursor.advance(old_text, start);
+        let mut new_extent = Extent::default();
+        let mut end = start;
+        while let Some(edit) = edits.get(i) {
+            let gap = &old_text[end..edit.range.start];
+            if end != start && gap.contains('\n') {
+                break;
+            }
+            new_extent.push(gap);
+            new_extent.push(&edit.new_text);
+            end = edit.range.end;
+            i += 1;
+        }
+        let old_end_position = cursor.advance(old_text, end);
+        out.push(InputEdit {
+            start_byte: start,
+            old_end_byte: end,
+            new_end_byte: start + new_extent.bytes,
+            start_position,
+            old_end_position,
+            new_end_position: new_extent.end_from(start_position),
+        });
+    }
+    out
+}
+
+/// Walks forward through a text, turning increasing byte offsets into rows and byte columns.
+#[derive(Default)]
+struct PointCursor {
+    at: usize,
+    row: usize,
+    line_start: usize,
+}
+
+impl PointCursor {
+    /// The point of `offset`, which must not be before the previous one.
+    fn advance(&mut self, text: &str, offset: usize) -> Point {
+        let offset = offset.min(text.len());
+        let passed = &text.as_bytes()[self.at..offset];
+        self.row += passed.iter().filter(|&&b| b == b'\n').count();
+        if let Some(i) = passed.iter().rposition(|&b| b == b'\n') {
+            self.line_start = self.at + i + 1;
+        }
+        self.at = offset;
+        Point::new(self.row, offset - self.line_start)
+    }
+}
+
+/// The size of inserted text: bytes, line breaks, and bytes after the last line break.
+#[derive(Default)]
+struct Extent {
+    bytes: usize,
+    rows: usize,
+    last_line: usize,
+}
+
+impl Extent {
+    /// Grows the extent by `text`, which follows what it measured so far.
+    fn push(&mut self, text: &str) {
+        self.bytes += text.len();
+        let bytes = text.as_bytes();
+        match bytes.iter().rposition(|&b| b == b'\n') {
+            Some(i) => {
+                self.rows += bytes.iter().filter(|&&b| b == b'\n').count();
+                self.last_line = bytes.len() - i - 1;
+            }
+            None => self.last_line += bytes.len(),
+        }
+    }
+
+    /// Where the text ends when it starts at `start`.
+    fn end_from(&self, start: Point) -> Point {
+        if self.rows == 0 {
+            Point::new(start.row, start.column + self.last_line)
+        } else {
+            Point::new(start.row + self.rows, self.last_line)
+        }
+    }
 }
 
 /// The first error node, preferring one that overlaps `region` (the edited bytes).
@@ -265,5 +339,24 @@ mod tests {
             checked,
             crate::syntax::has_new_errors(Language::Python, old, new)
         );
+    }
+
+    #[test]
+    fn many_edits_on_many_lines_agree_with_a_full_parse() {
+        let old = "fn a() {\n    let x = 1;\n    let y = 2;\n}\n\nfn b() -> u8 { 3 }\n";
+        for new in [
+            "fn a() {\n    let x = 10;\n    let yy = 2;\n}\n\nfn b() -> u8 { 4 }\n",
+            "fn a() {\n    let x = (1;\n    let y = 2;\n}\n\nfn b() -> u8 { 4 }\n",
+            "fn a() {\n    let x = 1;\n    let y = 2\n}\n\nfn b() -> u8 { 3 \n",
+            "fn a() {\n    let é = 1;\n\n    let y = \"中\";\n}\n\nfn b() -> u8 { 3 }\n",
+        ] {
+            let edits = minimal_edits(old, new);
+            assert!(edits.len() > 1, "{edits:?}");
+            assert_eq!(
+                validate(Language::Rust, old, &edits).is_err(),
+                crate::syntax::has_new_errors(Language::Rust, old, new),
+                "{new:?}"
+            );
+        }
     }
 }
