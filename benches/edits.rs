@@ -1,13 +1,12 @@
 //! Benchmark of what an AI code action costs after the model answered: the minimal diff and the
 //! syntax check for a rewrite of a 300-line function in a 10,000-line Rust file.
 //!
-//! Run with `cargo bench --bench edits`. `checked_edits` is the path of an action (the diff and
-//! the check at once, on two threads), `diff_and_validate` the same one after the other; the
+//! Run with `cargo bench --bench edits`. `diff_and_validate` is the path of an action, whose
 //! [`SyntaxBaseline`] (the parse of the old text) is built while the model is thinking;
 //! `diff_and_validate_cold` includes that full parse too; `diff_only` and `validate_only` split the
 //! warm path. The target is under 5 ms.
 
-use augur::edits::{SyntaxBaseline, checked_edits, minimal_edits, validate};
+use augur::edits::{SyntaxBaseline, minimal_edits, validate};
 use augur::syntax::Language;
 
 fn main() {
@@ -63,13 +62,6 @@ fn diff_and_validate(bencher: divan::Bencher) {
         baseline.check(&before, &edits).unwrap();
         edits.len()
     });
-}
-
-#[divan::bench]
-fn checked(bencher: divan::Bencher) {
-    let (before, after) = texts();
-    let baseline = SyntaxBaseline::new(Language::Rust, &before);
-    bencher.bench_local(|| checked_edits(&baseline, &before, &after).unwrap().len());
 }
 
 #[divan::bench]

@@ -1,12 +1,10 @@
-//! Properties of `edits::minimal_edits` (and `checked_edits`, which agrees with it and the syntax
-//! check): applying the edits to the old text gives exactly the new
+//! Properties of `edits::minimal_edits`: applying the edits to the old text gives exactly the new
 //! text; the edits are sorted and never overlap; every range end is a character boundary that
 //! survives a round trip through line/column in UTF-8, UTF-16 and UTF-32. Plus minimality on a
 //! large file.
 
 use augur::documents::{PositionEncoding, line_col_to_offset, offset_to_line_col};
-use augur::edits::{SyntaxBaseline, apply, checked_edits, minimal_edits};
-use augur::syntax::Language;
+use augur::edits::{apply, minimal_edits};
 use proptest::prelude::*;
 
 /// Pieces of text that stress offsets: multi-byte characters, combining marks, every line break.
@@ -98,20 +96,6 @@ proptest! {
                     );
                 }
             }
-        }
-    }
-
-    /// The diff and the check on two threads decide exactly as one after the other.
-    #[test]
-    fn checked_edits_agree_with_diff_then_check((old, new) in pair()) {
-        let baseline = SyntaxBaseline::new(Language::Rust, &old);
-        let apart = baseline.check(&old, &minimal_edits(&old, &new));
-        match checked_edits(&baseline, &old, &new) {
-            Ok(edits) => {
-                prop_assert!(apart.is_ok(), "{:?}", apart);
-                prop_assert_eq!(edits, minimal_edits(&old, &new));
-            }
-            Err(error) => prop_assert!(apart.is_err(), "{}", error),
         }
     }
 }

@@ -8,7 +8,7 @@ use futures::StreamExt;
 
 use crate::edits::{
     FileCreation, FileEdits, SyntaxBaseline, SyntaxRegression, ValidationError, WorkspaceEditPlan,
-    checked_edits,
+    minimal_edits,
 };
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
 use crate::syntax::{Language, Symbol};
@@ -346,7 +346,8 @@ fn check(
     };
     match candidate {
         Candidate::Document(new) => {
-            let edits = checked_edits(baseline, &ctx.text, &new).map_err(refused)?;
+            let edits = minimal_edits(&ctx.text, &new);
+            baseline.check(&ctx.text, &edits).map_err(refused)?;
             plan.edits.push(FileEdits {
                 path: ctx.path.clone(),
                 version: ctx.version,
@@ -356,7 +357,9 @@ fn check(
         Candidate::OtherFile { path, old, new } => {
             let other = Language::from_path(&path).unwrap_or(language);
             let old_text = old.clone().unwrap_or_default();
-            let edits = checked_edits(&SyntaxBaseline::new(other, &old_text), &old_text, &new)
+            let edits = minimal_edits(&old_text, &new);
+            SyntaxBaseline::new(other, &old_text)
+                .check(&old_text, &edits)
                 .map_err(refused)?;
             match old {
                 Some(_) => plan.edits.push(FileEdits {

@@ -141,7 +141,7 @@ pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
 /// The lengths of the common prefix and suffix of whole lines: the prefix ends just after a
 /// line break, the suffix starts just after one (or at the start of the text), and they never
 /// overlap in either text.
-pub(crate) fn common_ends(old: &str, new: &str) -> (usize, usize) {
+fn common_ends(old: &str, new: &str) -> (usize, usize) {
     let (a, b) = (old.as_bytes(), new.as_bytes());
     let same = common_prefix_bytes(a, b);
     let prefix = a[..same]

@@ -32,4 +32,4 @@ mod validate;
 pub use crate::documents::TextEdit;
 pub use diff::{apply, minimal_edits};
 pub use plan::{FileCreation, FileEdits, PlanError, WorkspaceEditPlan, check_path, normalize_path};
-pub use validate::{SyntaxBaseline, SyntaxRegression, ValidationError, checked_edits, validate};
+pub use validate::{SyntaxBaseline, SyntaxRegression, ValidationError, validate};

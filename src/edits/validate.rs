@@ -24,7 +24,7 @@ use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 use crate::documents::{EditError, TextEdit};
 use crate::syntax::{Language, error_count_in};
 
-use super::{apply, minimal_edits};
+use super::apply;
 
 thread_local! {
     /// One parser per language per thread, kept apart from the syntax module's pool because these
@@ -152,42 +152,6 @@ pub fn validate(
     edits: &[TextEdit],
 ) -> Result<(), ValidationError> {
     SyntaxBaseline::new(language, old_text).check(old_text, edits)
-}
-
-/// The minimal edits from `old_text` to `new_text`, checked by `baseline` (made for
-/// `old_text`). The syntax check needs only the changed lines, not the edits, so the diff runs on
-/// a second thread at the same time: the result is the same as [`minimal_edits`] followed by
-/// [`SyntaxBaseline::check`], in about the time of the slower of the two.
-///
-/// ```
-/// use augur::edits::{SyntaxBaseline, ValidationError, checked_edits};
-/// use augur::syntax::Language;
-///
-/// let old = "fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n";
-/// let baseline = SyntaxBaseline::new(Language::Rust, old);
-/// let edits = checked_edits(&baseline, old, &old.replace("a - b", "a + b")).unwrap();
-/// assert_eq!(edits.len(), 1);
-/// let broken = checked_edits(&baseline, old, "fn add(a: i32, b: i32) -> i32 {\n");
-/// assert!(matches!(broken, Err(ValidationError::Syntax(_))));
-/// ```
-pub fn checked_edits(
-    baseline: &SyntaxBaseline,
-    old_text: &str,
-    new_text: &str,
-) -> Result<Vec<TextEdit>, ValidationError> {
-    let (prefix, suffix) = super::diff::common_ends(old_text, new_text);
-    let changed = TextEdit::replace(
-        prefix..old_text.len() - suffix,
-        new_text[prefix..new_text.len() - suffix].to_owned(),
-    );
-    std::thread::scope(|scope| {
-        let diff = scope.spawn(|| minimal_edits(old_text, new_text));
-        let checked = baseline.check(old_text, std::slice::from_ref(&changed));
-        let edits = diff
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        checked.map(|()| edits)
-    })
 }
 
 /// The tree-sitter edits for `edits` (sorted, not overlapping, ranges into `old_text`), in
@@ -335,6 +299,7 @@ fn describe(node: Node<'_>, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edits::minimal_edits;
 
     #[test]
     fn an_unclosed_brace_is_refused_with_its_line() {
