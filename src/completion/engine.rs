@@ -24,7 +24,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::config::{CompletionConfig, MultilinePolicy};
 use super::postprocess::{
-    PostContext, PostProcessor, adds_syntax_errors, auto_multiline, replaced_rest,
+    PostContext, PostProcessor, adds_syntax_errors, auto_multiline_at, replaced_rest,
 };
 use super::prompt::{
     BuiltPrompt, OpenDocument, PromptInput, build_prompt, clamp_cursor, is_excluded,
@@ -299,7 +299,8 @@ impl CompletionEngine {
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
         // Retrieval and parsing take a thread of the blocking pool: the LSP transport polls
-        // every handler on one task, which must not wait for them.
+        // every handler on one task, which must not wait for them. That thread hands the
+        // independent parts to rayon's pool (one thread per core) and waits for them.
         let client = Arc::clone(&self.client);
         let (request, prompt, multiline) = tokio::task::spawn_blocking(move || {
             let config = &request.config;
@@ -308,25 +309,28 @@ impl CompletionEngine {
                     .count_tokens(&config.model, text)
                     .unwrap_or_else(|_| text.len().div_ceil(4))
             };
-            let prompt = build_prompt(
-                &PromptInput {
-                    rope: &request.rope,
-                    cursor,
-                    path: request.path.as_deref(),
-                    language,
-                    config,
-                    indexes: &request.indexes,
-                    open_documents: &request.open_documents,
+            // The multi-line decision parses the lines around the cursor: beside the prompt.
+            let (prompt, multiline) = rayon::join(
+                || {
+                    build_prompt(
+                        &PromptInput {
+                            rope: &request.rope,
+                            cursor,
+                            path: request.path.as_deref(),
+                            language,
+                            config,
+                            indexes: &request.indexes,
+                            open_documents: &request.open_documents,
+                        },
+                        &count,
+                    )
                 },
-                &count,
+                || match config.multiline {
+                    MultilinePolicy::Always => true,
+                    MultilinePolicy::Never => false,
+                    MultilinePolicy::Auto => auto_multiline_at(language, &request.rope, cursor),
+                },
             );
-            let multiline = match config.multiline {
-                MultilinePolicy::Always => true,
-                MultilinePolicy::Never => false,
-                MultilinePolicy::Auto => {
-                    auto_multiline(language, &prompt.prefix_text, &prompt.suffix_text)
-                }
-            };
             (request, prompt, multiline)
         })
         .await

@@ -14,6 +14,8 @@
 //! assert_eq!(post.finish(), "a + b");
 //! ```
 
+use ropey::Rope;
+
 use super::template::CURSOR_MARK;
 use crate::syntax::{Language, has_new_errors, parse};
 
@@ -167,6 +169,18 @@ pub fn auto_multiline(language: Option<Language>, prefix: &str, suffix: &str) ->
         node = current.parent();
     }
     true
+}
+
+/// [`auto_multiline`] at a cursor of a whole document: from the lines around it, so that it can
+/// run before (or beside) prompt building.
+pub fn auto_multiline_at(language: Option<Language>, rope: &Rope, cursor: usize) -> bool {
+    let line = rope.byte_to_line(cursor);
+    let first = rope.line_to_byte(line.saturating_sub(MULTILINE_PARSE_LINES));
+    let last = (line + 1 + MULTILINE_PARSE_LINES / 4).min(rope.len_lines());
+    let end = rope.line_to_byte(last);
+    let prefix = rope.byte_slice(first..cursor).to_string();
+    let suffix = rope.byte_slice(cursor..end).to_string();
+    auto_multiline(language, &prefix, &suffix)
 }
 
 /// Whether a multi-line suggestion leaves more syntax errors around the cursor than before.

@@ -435,16 +435,17 @@ fn window(input: &PromptInput<'_>, cursor: usize, count: &dyn Fn(&str) -> usize)
     let mut suffix_end = cursor + rest.len();
     let mut suffix_tokens = count(rest);
     if suffix_end == next_line_start {
-        let mut next = line + 1;
-        while next < rope.len_lines() && suffix_end < rope.len_bytes() {
-            let end = line_start(rope, next + 1);
-            let tokens = count(&piece(rope, suffix_end..end));
+        // Whole lines: walk them with the rope's iterator rather than looking each one up.
+        for text in rope.lines_at(line + 1) {
+            if suffix_end >= rope.len_bytes() {
+                break;
+            }
+            let tokens = count(&text_of(text));
             if suffix_tokens + tokens > config.suffix_tokens {
                 break;
             }
             suffix_tokens += tokens;
-            suffix_end = end;
-            next += 1;
+            suffix_end += text.len_bytes();
         }
     }
     let prefix_limit = config.prefix_tokens + config.suffix_tokens.saturating_sub(suffix_tokens);
@@ -454,16 +455,14 @@ fn window(input: &PromptInput<'_>, cursor: usize, count: &dyn Fn(&str) -> usize)
     let mut prefix_start = cursor - before.len();
     let mut prefix_tokens = count(before);
     if prefix_start == this_line_start {
-        let mut previous = line;
-        while previous > 0 {
-            let start = line_start(rope, previous - 1);
-            let tokens = count(&piece(rope, start..prefix_start));
+        let mut lines = rope.lines_at(line);
+        while let Some(text) = lines.prev() {
+            let tokens = count(&text_of(text));
             if prefix_tokens + tokens > prefix_limit {
                 break;
             }
             prefix_tokens += tokens;
-            prefix_start = start;
-            previous -= 1;
+            prefix_start -= text.len_bytes();
         }
     }
     Window {
@@ -906,10 +905,20 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     }
     let mut candidates = Vec::new();
     if config.context_tokens > 0 {
-        candidates.extend(definition_candidates(input, current, &names, language));
-        candidates.extend(similar_candidates(input, current, &query));
         let query_words: Vec<&str> = query_names.iter().map(String::as_str).collect();
-        candidates.extend(open_document_candidates(input, current, &query_words));
+        // The three lookups are independent: run them side by side on rayon's pool.
+        let (definitions, (similar, open)) = rayon::join(
+            || definition_candidates(input, current, &names, language),
+            || {
+                rayon::join(
+                    || similar_candidates(input, current, &query),
+                    || open_document_candidates(input, current, &query_words),
+                )
+            },
+        );
+        candidates.extend(definitions);
+        candidates.extend(similar);
+        candidates.extend(open);
     }
     let mut context_parts: Vec<PromptPart> = Vec::new();
     let mut context_used = 0;
