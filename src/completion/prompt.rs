@@ -28,6 +28,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use rayon::prelude::*;
 use ropey::{Rope, RopeSlice};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -841,17 +842,20 @@ fn open_document_candidates(
     if !input.config.use_open_documents || query_words.is_empty() {
         return Vec::new();
     }
-    let mut scored = Vec::new();
-    for doc in input.open_documents {
-        let (path, rope) = (&doc.path, &doc.rope);
-        if current.is_some_and(|c| c == path) || !may_share(input.indexes, path) {
-            continue;
-        }
-        let passages = doc.passages();
-        if let Some((shared, start)) = passages.best(query_words) {
+    // In parallel: a document opened since the last request is indexed first (~0.5 us a line).
+    let mut scored: Vec<(usize, Candidate)> = input
+        .open_documents
+        .par_iter()
+        .filter_map(|doc| {
+            let (path, rope) = (&doc.path, &doc.rope);
+            if current.is_some_and(|c| c == path) || !may_share(input.indexes, path) {
+                return None;
+            }
+            let passages = doc.passages();
+            let (shared, start) = passages.best(query_words)?;
             let end = (start + PASSAGE_LINES).min(passages.lines);
             let body = slice(rope, line_start(rope, start)..line_start(rope, end));
-            scored.push((
+            Some((
                 shared,
                 Candidate {
                     kind: PartKind::OpenDocument,
@@ -863,9 +867,9 @@ fn open_document_candidates(
                         body + "\n"
                     },
                 },
-            ));
-        }
-    }
+            ))
+        })
+        .collect();
     // A stable sort: documents sharing as many words keep their order.
     scored.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
     scored.into_iter().map(|(_, c)| c).collect()
