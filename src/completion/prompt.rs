@@ -113,6 +113,10 @@ impl OpenDocument {
         self.passages = Arc::clone(&other.passages);
     }
 
+    fn is_indexed(&self) -> bool {
+        self.passages.get().is_some()
+    }
+
     fn passages(&self) -> &PassageIndex {
         self.passages.get_or_init(|| PassageIndex::new(&self.rope))
     }
@@ -842,34 +846,38 @@ fn open_document_candidates(
     if !input.config.use_open_documents || query_words.is_empty() {
         return Vec::new();
     }
-    // In parallel: a document opened since the last request is indexed first (~0.5 us a line).
-    let mut scored: Vec<(usize, Candidate)> = input
+    let shared: Vec<&OpenDocument> = input
         .open_documents
-        .par_iter()
-        .filter_map(|doc| {
-            let (path, rope) = (&doc.path, &doc.rope);
-            if current.is_some_and(|c| c == path) || !may_share(input.indexes, path) {
-                return None;
-            }
-            let passages = doc.passages();
-            let (shared, start) = passages.best(query_words)?;
-            let end = (start + PASSAGE_LINES).min(passages.lines);
-            let body = slice(rope, line_start(rope, start)..line_start(rope, end));
-            Some((
-                shared,
-                Candidate {
-                    kind: PartKind::OpenDocument,
-                    source: format!("{}:{}", display_path(input.indexes, path), start + 1),
-                    path: path.clone(),
-                    body: if body.ends_with('\n') {
-                        body
-                    } else {
-                        body + "\n"
-                    },
-                },
-            ))
-        })
+        .iter()
+        .filter(|d| current.is_none_or(|c| c != d.path) && may_share(input.indexes, &d.path))
         .collect();
+    let best_passage = |doc: &&OpenDocument| {
+        let (path, rope) = (&doc.path, &doc.rope);
+        let passages = doc.passages();
+        let (shared, start) = passages.best(query_words)?;
+        let end = (start + PASSAGE_LINES).min(passages.lines);
+        let body = slice(rope, line_start(rope, start)..line_start(rope, end));
+        Some((
+            shared,
+            Candidate {
+                kind: PartKind::OpenDocument,
+                source: format!("{}:{}", display_path(input.indexes, path), start + 1),
+                path: path.clone(),
+                body: if body.ends_with('\n') {
+                    body
+                } else {
+                    body + "\n"
+                },
+            },
+        ))
+    };
+    // A document opened since the last request is indexed first (~0.5 us a line): index those in
+    // parallel. Once all are indexed, scoring is quicker than handing work to other threads.
+    let mut scored: Vec<(usize, Candidate)> = if shared.iter().all(|d| d.is_indexed()) {
+        shared.iter().filter_map(best_passage).collect()
+    } else {
+        shared.par_iter().filter_map(best_passage).collect()
+    };
     // A stable sort: documents sharing as many words keep their order.
     scored.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
     scored.into_iter().map(|(_, c)| c).collect()
