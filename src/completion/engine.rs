@@ -14,18 +14,21 @@
 //! ```
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
 use ropey::Rope;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::config::{CompletionConfig, MultilinePolicy};
 use super::postprocess::{
-    PostContext, PostProcessor, adds_syntax_errors, auto_multiline, replaced_rest,
+    PostContext, PostProcessor, adds_syntax_errors, auto_multiline_at, replaced_rest,
 };
-use super::prompt::{BuiltPrompt, PromptInput, build_prompt, clamp_cursor, is_excluded};
+use super::prompt::{
+    BuiltPrompt, OpenDocument, PromptInput, build_prompt, clamp_cursor, is_excluded,
+};
 use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
 use crate::index::WorkspaceIndex;
@@ -59,8 +62,9 @@ pub struct EngineRequest {
     pub config: Arc<CompletionConfig>,
     /// The workspace indexes (one per root) to retrieve context from.
     pub indexes: Vec<Arc<WorkspaceIndex>>,
-    /// Other open documents.
-    pub open_documents: Vec<(PathBuf, Rope)>,
+    /// Other open documents (with their versions, so that their indexes are kept between
+    /// requests).
+    pub open_documents: Vec<OpenDocument>,
     /// What started the request.
     pub trigger: Trigger,
 }
@@ -172,6 +176,7 @@ pub struct CompletionEngine {
     client: Arc<LlmClient>,
     type_through: Mutex<TypeThrough>,
     debounce: Mutex<AdaptiveDebounce>,
+    open_documents: Mutex<FxHashMap<PathBuf, OpenDocument>>,
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -185,6 +190,35 @@ impl CompletionEngine {
             client,
             type_through: Mutex::new(TypeThrough::default()),
             debounce: Mutex::new(AdaptiveDebounce::from_config(&CompletionConfig::default())),
+            open_documents: Mutex::default(),
+        }
+    }
+
+    /// Gives the other open documents of a request the passage indexes built for the same
+    /// versions by earlier requests, and keeps theirs for later ones. Documents neither in the
+    /// request nor the request's own are forgotten (closed).
+    fn reuse_document_indexes(&self, request: &mut EngineRequest) {
+        let mut kept = self
+            .open_documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut open: FxHashSet<&Path> = request
+            .open_documents
+            .iter()
+            .map(|d| d.path.as_path())
+            .collect();
+        open.extend(request.path.as_deref());
+        kept.retain(|path, _| open.contains(path.as_path()));
+        for doc in &mut request.open_documents {
+            if doc.version.is_none() {
+                continue;
+            }
+            match kept.get(&doc.path) {
+                Some(old) if old.same_text(doc) => doc.share_index_of(old),
+                _ => {
+                    kept.insert(doc.path.clone(), doc.clone());
+                }
+            }
         }
     }
 
@@ -226,7 +260,10 @@ impl CompletionEngine {
     }
 
     /// Completes at the cursor. Dropping the future cancels the work, the HTTP call included.
-    pub async fn complete(&self, request: EngineRequest) -> Result<Suggestion, CompletionError> {
+    pub async fn complete(
+        &self,
+        mut request: EngineRequest,
+    ) -> Result<Suggestion, CompletionError> {
         let started = Instant::now();
         let cursor = clamp_cursor(&request.rope, request.cursor);
         if let Some(path) = &request.path
@@ -253,6 +290,7 @@ impl CompletionEngine {
             });
         }
         let model = request.config.model.clone();
+        self.reuse_document_indexes(&mut request);
         // An unknown model fails here, before any work.
         self.client.count_tokens(&model, "")?;
         let language = request
@@ -261,7 +299,8 @@ impl CompletionEngine {
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
         // Retrieval and parsing take a thread of the blocking pool: the LSP transport polls
-        // every handler on one task, which must not wait for them.
+        // every handler on one task, which must not wait for them. That thread hands the
+        // independent parts to rayon's pool (one thread per core) and waits for them.
         let client = Arc::clone(&self.client);
         let (request, prompt, multiline) = tokio::task::spawn_blocking(move || {
             let config = &request.config;
@@ -270,25 +309,28 @@ impl CompletionEngine {
                     .count_tokens(&config.model, text)
                     .unwrap_or_else(|_| text.len().div_ceil(4))
             };
-            let prompt = build_prompt(
-                &PromptInput {
-                    rope: &request.rope,
-                    cursor,
-                    path: request.path.as_deref(),
-                    language,
-                    config,
-                    indexes: &request.indexes,
-                    open_documents: &request.open_documents,
+            // The multi-line decision parses the lines around the cursor: beside the prompt.
+            let (prompt, multiline) = rayon::join(
+                || {
+                    build_prompt(
+                        &PromptInput {
+                            rope: &request.rope,
+                            cursor,
+                            path: request.path.as_deref(),
+                            language,
+                            config,
+                            indexes: &request.indexes,
+                            open_documents: &request.open_documents,
+                        },
+                        &count,
+                    )
                 },
-                &count,
+                || match config.multiline {
+                    MultilinePolicy::Always => true,
+                    MultilinePolicy::Never => false,
+                    MultilinePolicy::Auto => auto_multiline_at(language, &request.rope, cursor),
+                },
             );
-            let multiline = match config.multiline {
-                MultilinePolicy::Always => true,
-                MultilinePolicy::Never => false,
-                MultilinePolicy::Auto => {
-                    auto_multiline(language, &prompt.prefix_text, &prompt.suffix_text)
-                }
-            };
             (request, prompt, multiline)
         })
         .await

@@ -22,13 +22,15 @@
 //! assert_eq!(built.suffix.as_deref(), Some("\n}\n"));
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use ropey::Rope;
+use rayon::prelude::*;
+use ropey::{Rope, RopeSlice};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::config::CompletionConfig;
 use super::template::{self, CHAT_INSTRUCTION, CURSOR_MARK, PromptFormat};
@@ -52,7 +54,138 @@ pub struct PromptInput<'a> {
     /// The workspace indexes to retrieve from (one per root).
     pub indexes: &'a [Arc<WorkspaceIndex>],
     /// Other open documents.
-    pub open_documents: &'a [(PathBuf, Rope)],
+    pub open_documents: &'a [OpenDocument],
+}
+
+/// Lines read of another open document, from its start.
+const OPEN_DOCUMENT_LINES: usize = 2_000;
+
+/// Lines of a passage of another open document.
+const PASSAGE_LINES: usize = 20;
+
+/// Lines between the starts of consecutive passages (they overlap by half).
+const PASSAGE_STEP: usize = PASSAGE_LINES / 2;
+
+/// Another open document, which may give context. Its passages' identifiers are indexed on first
+/// use, once: clones share the index, so an owner that keeps a clone per document version (as
+/// [`CompletionEngine`](super::CompletionEngine) does) indexes each version once.
+#[derive(Debug, Clone)]
+pub struct OpenDocument {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its text.
+    pub rope: Rope,
+    /// The editor's version of the text, if it has one.
+    pub version: Option<i32>,
+    passages: Arc<OnceLock<PassageIndex>>,
+}
+
+impl OpenDocument {
+    /// An open document without a version.
+    pub fn new(path: PathBuf, rope: Rope) -> OpenDocument {
+        OpenDocument {
+            path,
+            rope,
+            version: None,
+            passages: Arc::default(),
+        }
+    }
+
+    /// The same document with the editor's version of its text.
+    pub fn with_version(self, version: i32) -> OpenDocument {
+        OpenDocument {
+            version: Some(version),
+            ..self
+        }
+    }
+
+    /// Whether `other` is the same text (same path, version and length), so its index may be
+    /// shared. Documents without a version are never the same.
+    pub fn same_text(&self, other: &OpenDocument) -> bool {
+        self.version.is_some()
+            && self.version == other.version
+            && self.path == other.path
+            && self.rope.len_bytes() == other.rope.len_bytes()
+    }
+
+    /// Shares the passage index of `other`, the same text (see [`same_text`](Self::same_text)).
+    pub fn share_index_of(&mut self, other: &OpenDocument) {
+        self.passages = Arc::clone(&other.passages);
+    }
+
+    fn is_indexed(&self) -> bool {
+        self.passages.get().is_some()
+    }
+
+    fn passages(&self) -> &PassageIndex {
+        self.passages.get_or_init(|| PassageIndex::new(&self.rope))
+    }
+}
+
+/// The telling identifiers of the passages of a document's first lines: passages of
+/// `PASSAGE_LINES` lines starting every `PASSAGE_STEP` lines, and for each identifier the passages
+/// that contain it.
+#[derive(Debug, Default)]
+struct PassageIndex {
+    /// The number of passages.
+    passages: usize,
+    /// The lines indexed.
+    lines: usize,
+    /// For each identifier, the passages (ascending numbers) that contain it.
+    words: FxHashMap<Box<str>, Vec<u32>>,
+}
+
+impl PassageIndex {
+    fn new(rope: &Rope) -> PassageIndex {
+        let lines = rope.len_lines().min(OPEN_DOCUMENT_LINES);
+        let mut words: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        for (number, line) in rope.lines().take(lines).enumerate() {
+            // Passage `p` holds lines `p * STEP .. p * STEP + LINES`.
+            let first = if number >= PASSAGE_LINES {
+                (number - PASSAGE_LINES) / PASSAGE_STEP + 1
+            } else {
+                0
+            };
+            let last = number / PASSAGE_STEP;
+            let text = text_of(line);
+            for word in identifiers(&text).filter(|w| is_telling(w)) {
+                let passages = match words.get_mut(word) {
+                    Some(passages) => passages,
+                    None => words.entry(word.into()).or_default(),
+                };
+                for passage in first..=last {
+                    let passage = passage as u32;
+                    // Lines come in order, so the numbers do too: skip those already there.
+                    if passages.last().is_none_or(|&p| p < passage) {
+                        passages.push(passage);
+                    }
+                }
+            }
+        }
+        PassageIndex {
+            passages: lines.div_ceil(PASSAGE_STEP),
+            lines,
+            words,
+        }
+    }
+
+    /// The first line of the passage sharing the most of `query` (distinct words), with the
+    /// number shared; the first such passage on a tie, `None` when none shares any.
+    fn best(&self, query: &[&str]) -> Option<(usize, usize)> {
+        let mut shared = vec![0usize; self.passages];
+        for word in query {
+            for &passage in self.words.get(*word).map_or(&[][..], Vec::as_slice) {
+                shared[passage as usize] += 1;
+            }
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for (passage, &count) in shared.iter().enumerate() {
+            if count > 0 && best.is_none_or(|(most, _)| count > most) {
+                best = Some((count, passage * PASSAGE_STEP));
+            }
+        }
+        best
+    }
 }
 
 /// What a part of the prompt is.
@@ -235,9 +368,22 @@ fn display_path(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> String {
 
 /// The text of `range`, cut back to character boundaries.
 fn slice(rope: &Rope, range: Range<usize>) -> String {
+    piece(rope, range).into_owned()
+}
+
+/// The text of `range`, cut back to character boundaries; borrowed when it is contiguous.
+fn piece(rope: &Rope, range: Range<usize>) -> Cow<'_, str> {
     let start = clamp_cursor(rope, range.start);
     let end = clamp_cursor(rope, range.end).max(start);
-    rope.byte_slice(start..end).to_string()
+    text_of(rope.byte_slice(start..end))
+}
+
+/// The text of a rope slice; borrowed when it is contiguous.
+fn text_of(slice: RopeSlice<'_>) -> Cow<'_, str> {
+    match slice.as_str() {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(slice.to_string()),
+    }
 }
 
 /// The byte where line `line` starts (the end of the text past the last line).
@@ -289,40 +435,39 @@ fn window(input: &PromptInput<'_>, cursor: usize, count: &dyn Fn(&str) -> usize)
     let line = rope.byte_to_line(cursor);
     // The rest of the cursor's line always goes in (cut to about its budget in bytes).
     let next_line_start = line_start(rope, line + 1);
-    let rest = slice(rope, cursor..next_line_start);
+    let rest = piece(rope, cursor..next_line_start);
     let rest = head(&rest, config.suffix_tokens.saturating_mul(4));
     let mut suffix_end = cursor + rest.len();
     let mut suffix_tokens = count(rest);
     if suffix_end == next_line_start {
-        let mut next = line + 1;
-        while next < rope.len_lines() && suffix_end < rope.len_bytes() {
-            let end = line_start(rope, next + 1);
-            let tokens = count(&slice(rope, suffix_end..end));
+        // Whole lines: walk them with the rope's iterator rather than looking each one up.
+        for text in rope.lines_at(line + 1) {
+            if suffix_end >= rope.len_bytes() {
+                break;
+            }
+            let tokens = count(&text_of(text));
             if suffix_tokens + tokens > config.suffix_tokens {
                 break;
             }
             suffix_tokens += tokens;
-            suffix_end = end;
-            next += 1;
+            suffix_end += text.len_bytes();
         }
     }
     let prefix_limit = config.prefix_tokens + config.suffix_tokens.saturating_sub(suffix_tokens);
     let this_line_start = line_start(rope, line);
-    let before = slice(rope, this_line_start..cursor);
+    let before = piece(rope, this_line_start..cursor);
     let before = tail(&before, prefix_limit.saturating_mul(4));
     let mut prefix_start = cursor - before.len();
     let mut prefix_tokens = count(before);
     if prefix_start == this_line_start {
-        let mut previous = line;
-        while previous > 0 {
-            let start = line_start(rope, previous - 1);
-            let tokens = count(&slice(rope, start..prefix_start));
+        let mut lines = rope.lines_at(line);
+        while let Some(text) = lines.prev() {
+            let tokens = count(&text_of(text));
             if prefix_tokens + tokens > prefix_limit {
                 break;
             }
             prefix_tokens += tokens;
-            prefix_start = start;
-            previous -= 1;
+            prefix_start -= text.len_bytes();
         }
     }
     Window {
@@ -334,13 +479,17 @@ fn window(input: &PromptInput<'_>, cursor: usize, count: &dyn Fn(&str) -> usize)
     }
 }
 
+/// Keywords and very common names of the supported languages, lowercase and sorted (searched by
+/// bisection): they say little about what the code near the cursor is about.
 const KEYWORDS: &[&str] = &[
     "and",
     "any",
+    "append",
     "as",
     "async",
     "await",
     "bool",
+    "box",
     "break",
     "case",
     "catch",
@@ -359,10 +508,13 @@ const KEYWORDS: &[&str] = &[
     "else",
     "end",
     "enum",
+    "err",
     "except",
     "export",
     "extends",
     "extern",
+    "f32",
+    "f64",
     "false",
     "final",
     "finally",
@@ -373,6 +525,8 @@ const KEYWORDS: &[&str] = &[
     "func",
     "function",
     "global",
+    "i32",
+    "i64",
     "if",
     "impl",
     "implements",
@@ -382,7 +536,9 @@ const KEYWORDS: &[&str] = &[
     "int",
     "interface",
     "is",
+    "isize",
     "lambda",
+    "len",
     "let",
     "local",
     "long",
@@ -396,19 +552,27 @@ const KEYWORDS: &[&str] = &[
     "none",
     "not",
     "null",
+    "ok",
+    "option",
     "or",
     "package",
     "pass",
+    "print",
+    "println",
     "private",
     "protected",
     "pub",
     "public",
     "raise",
+    "range",
     "ref",
     "require",
+    "result",
     "return",
     "self",
+    "some",
     "static",
+    "std",
     "str",
     "string",
     "struct",
@@ -421,66 +585,75 @@ const KEYWORDS: &[&str] = &[
     "true",
     "try",
     "type",
+    "u32",
+    "u64",
+    "u8",
     "undefined",
     "unsafe",
     "use",
     "usize",
     "var",
+    "vec",
     "void",
     "where",
     "while",
     "with",
     "yield",
-    "i32",
-    "i64",
-    "u32",
-    "u64",
-    "u8",
-    "f32",
-    "f64",
-    "isize",
-    "some",
-    "ok",
-    "err",
-    "option",
-    "result",
-    "vec",
-    "box",
-    "print",
-    "println",
-    "len",
-    "range",
-    "append",
-    "std",
 ];
+
+/// The length of the longest keyword, in bytes.
+const LONGEST_KEYWORD: usize = 10;
+
+/// Whether `word` (ASCII) is a keyword, in any case.
+fn is_keyword(word: &str) -> bool {
+    if word.len() > LONGEST_KEYWORD {
+        return false;
+    }
+    let mut buffer = [0u8; LONGEST_KEYWORD];
+    let lower = &mut buffer[..word.len()];
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    KEYWORDS
+        .binary_search_by(|keyword| keyword.as_bytes().cmp(lower))
+        .is_ok()
+}
+
+/// The identifiers of `text` in order: ASCII letters, digits and `_`, not starting with a digit.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            if is_word(bytes[i]) {
+                let start = i;
+                while i < bytes.len() && is_word(bytes[i]) {
+                    i += 1;
+                }
+                if !bytes[start].is_ascii_digit() {
+                    return Some(&text[start..i]);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        None
+    })
+}
+
+/// Whether an identifier says something about the code: not a keyword, not a very short name.
+fn is_telling(word: &str) -> bool {
+    word.len() >= 3 && !is_keyword(word)
+}
 
 /// Identifiers of `text`, last first (nearest the cursor), without duplicates, keywords or very
 /// short names.
 fn identifiers_nearest_last(text: &str) -> Vec<String> {
-    let mut found: Vec<&str> = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c.is_ascii_alphabetic() || c == b'_' {
-            let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            found.push(&text[start..i]);
-        } else if c.is_ascii_digit() {
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    let mut seen = HashSet::new();
+    let found: Vec<&str> = identifiers(text).filter(|w| is_telling(w)).collect();
+    let mut seen = FxHashSet::default();
     found
         .into_iter()
         .rev()
-        .filter(|w| w.len() >= 3 && !KEYWORDS.contains(&w.to_ascii_lowercase().as_str()))
         .filter(|w| seen.insert(*w))
         .map(str::to_string)
         .collect()
@@ -490,7 +663,7 @@ fn identifiers_nearest_last(text: &str) -> Vec<String> {
 fn imported_names(rope: &Rope) -> Vec<String> {
     let mut text = String::new();
     for line in rope.lines().take(200) {
-        let line = line.to_string();
+        let line = text_of(line);
         let trimmed = line.trim_start();
         let is_import = ["use ", "import ", "from ", "#include", "require", "using "]
             .iter()
@@ -538,8 +711,8 @@ fn definition_text(
     if range.is_empty() || range.len() > max_bytes {
         return None;
     }
-    if let Some((_, rope)) = input.open_documents.iter().find(|(p, _)| p == path) {
-        return (range.end <= rope.len_bytes()).then(|| slice(rope, range));
+    if let Some(doc) = input.open_documents.iter().find(|d| d.path == path) {
+        return (range.end <= doc.rope.len_bytes()).then(|| slice(&doc.rope, range));
     }
     // Read only the bytes of the definition, not the whole file.
     use std::io::{Read, Seek, SeekFrom};
@@ -612,16 +785,12 @@ fn definition_candidates(
         }
     }
     // Names nearest the cursor first: order the hits by the rank of their name.
-    let rank: HashMap<String, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.to_ascii_lowercase(), i))
-        .collect();
-    out.sort_by_key(|c| {
-        rank.iter()
-            .filter(|(name, _)| c.body.to_ascii_lowercase().contains(name.as_str()))
-            .map(|(_, r)| *r)
-            .min()
+    let lower_names: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    out.sort_by_cached_key(|c| {
+        let body = c.body.to_ascii_lowercase();
+        lower_names
+            .iter()
+            .position(|name| body.contains(name.as_str()))
             .unwrap_or(usize::MAX)
     });
     out.truncate(config.max_definitions);
@@ -668,54 +837,49 @@ fn similar_candidates(
 }
 
 /// The passage of each other open document that shares the most identifiers with the query
-/// (windows of 20 lines, the first 2,000 lines only), best documents first.
+/// (passages of 20 lines, the first 2,000 lines only), best documents first.
 fn open_document_candidates(
     input: &PromptInput<'_>,
     current: Option<&Path>,
-    query_words: &HashSet<String>,
+    query_words: &[&str],
 ) -> Vec<Candidate> {
-    const WINDOW: usize = 20;
     if !input.config.use_open_documents || query_words.is_empty() {
         return Vec::new();
     }
-    let mut scored = Vec::new();
-    for (path, rope) in input.open_documents {
-        if current.is_some_and(|c| c == path) || !may_share(input.indexes, path) {
-            continue;
-        }
-        let lines = rope.len_lines().min(2_000);
-        let mut best: Option<(f32, usize)> = None;
-        let mut start = 0;
-        while start < lines {
-            let end = (start + WINDOW).min(lines);
-            let text = slice(rope, line_start(rope, start)..line_start(rope, end));
-            let words: HashSet<String> = identifiers_nearest_last(&text).into_iter().collect();
-            let shared = words.intersection(query_words).count();
-            let score = shared as f32 / query_words.len() as f32;
-            if shared > 0 && best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, start));
-            }
-            start += WINDOW / 2;
-        }
-        if let Some((score, start)) = best {
-            let end = (start + WINDOW).min(lines);
-            let body = slice(rope, line_start(rope, start)..line_start(rope, end));
-            scored.push((
-                score,
-                Candidate {
-                    kind: PartKind::OpenDocument,
-                    source: format!("{}:{}", display_path(input.indexes, path), start + 1),
-                    path: path.clone(),
-                    body: if body.ends_with('\n') {
-                        body
-                    } else {
-                        body + "\n"
-                    },
+    let shared: Vec<&OpenDocument> = input
+        .open_documents
+        .iter()
+        .filter(|d| current.is_none_or(|c| c != d.path) && may_share(input.indexes, &d.path))
+        .collect();
+    let best_passage = |doc: &&OpenDocument| {
+        let (path, rope) = (&doc.path, &doc.rope);
+        let passages = doc.passages();
+        let (shared, start) = passages.best(query_words)?;
+        let end = (start + PASSAGE_LINES).min(passages.lines);
+        let body = slice(rope, line_start(rope, start)..line_start(rope, end));
+        Some((
+            shared,
+            Candidate {
+                kind: PartKind::OpenDocument,
+                source: format!("{}:{}", display_path(input.indexes, path), start + 1),
+                path: path.clone(),
+                body: if body.ends_with('\n') {
+                    body
+                } else {
+                    body + "\n"
                 },
-            ));
-        }
-    }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+            },
+        ))
+    };
+    // A document opened since the last request is indexed first (~0.5 us a line): index those in
+    // parallel. Once all are indexed, scoring is quicker than handing work to other threads.
+    let mut scored: Vec<(usize, Candidate)> = if shared.iter().all(|d| d.is_indexed()) {
+        shared.iter().filter_map(best_passage).collect()
+    } else {
+        shared.par_iter().filter_map(best_passage).collect()
+    };
+    // A stable sort: documents sharing as many words keep their order.
+    scored.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
     scored.into_iter().map(|(_, c)| c).collect()
 }
 
@@ -740,31 +904,45 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     );
     let query = slice(rope, query_start..cursor);
     let near_after = head(&suffix_text, 400);
-    let mut names = identifiers_nearest_last(&query);
-    for name in identifiers_nearest_last(near_after) {
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    for name in imported_names(rope) {
-        if !names.contains(&name) {
+    let query_names = identifiers_nearest_last(&query);
+    let mut names = query_names.clone();
+    let mut seen_names: FxHashSet<String> = names.iter().cloned().collect();
+    for name in identifiers_nearest_last(near_after)
+        .into_iter()
+        .chain(imported_names(rope))
+    {
+        if seen_names.insert(name.clone()) {
             names.push(name);
         }
     }
     let mut candidates = Vec::new();
     if config.context_tokens > 0 {
-        candidates.extend(definition_candidates(input, current, &names, language));
-        candidates.extend(similar_candidates(input, current, &query));
-        let query_words: HashSet<String> = identifiers_nearest_last(&query).into_iter().collect();
-        candidates.extend(open_document_candidates(input, current, &query_words));
+        let query_words: Vec<&str> = query_names.iter().map(String::as_str).collect();
+        // The three lookups are independent: run them side by side on rayon's pool.
+        let (definitions, (similar, open)) = rayon::join(
+            || definition_candidates(input, current, &names, language),
+            || {
+                rayon::join(
+                    || similar_candidates(input, current, &query),
+                    || open_document_candidates(input, current, &query_words),
+                )
+            },
+        );
+        candidates.extend(definitions);
+        candidates.extend(similar);
+        candidates.extend(open);
     }
     let mut context_parts: Vec<PromptPart> = Vec::new();
     let mut context_used = 0;
-    let mut per_file: HashMap<PathBuf, usize> = HashMap::new();
-    let mut seen_bodies: HashSet<String> = HashSet::new();
-    for candidate in candidates {
+    let mut per_file: FxHashMap<PathBuf, usize> = FxHashMap::default();
+    let mut seen_bodies: FxHashSet<&str> = FxHashSet::default();
+    for candidate in &candidates {
+        // Once the budget is spent nothing more fits: skip counting the rest.
+        if context_used >= config.context_tokens {
+            break;
+        }
         let taken = per_file.entry(candidate.path.clone()).or_default();
-        if *taken >= config.max_snippets_per_file || !seen_bodies.insert(candidate.body.clone()) {
+        if *taken >= config.max_snippets_per_file || !seen_bodies.insert(&candidate.body) {
             continue;
         }
         let header = template::comment(language, &format!("Path: {}", candidate.source));
@@ -781,7 +959,7 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
         context_used += header_tokens + body_tokens;
         context_parts.push(PromptPart {
             kind: candidate.kind,
-            source: candidate.source,
+            source: candidate.source.clone(),
             text: header + &body,
             tokens: header_tokens + body_tokens,
         });
@@ -955,6 +1133,76 @@ mod tests {
         let b = built("ab", 99, &CompletionConfig::default());
         assert_eq!(b.prefix_text, "ab");
         assert_eq!(b.suffix_text, "");
+    }
+
+    #[test]
+    fn keywords_are_sorted_lowercase_and_matched_in_any_case() {
+        assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            KEYWORDS
+                .iter()
+                .all(|k| *k == k.to_ascii_lowercase() && k.len() <= LONGEST_KEYWORD)
+        );
+        assert!(is_keyword("Self") && is_keyword("IMPLEMENTS") && is_keyword("str"));
+        assert!(!is_keyword("implementsx") && !is_keyword("rect"));
+    }
+
+    /// The best passage by scanning every passage's text, as prompt building once did.
+    fn best_by_scanning(rope: &Rope, query: &[&str]) -> Option<(usize, usize)> {
+        let lines = rope.len_lines().min(OPEN_DOCUMENT_LINES);
+        let mut best: Option<(usize, usize)> = None;
+        let mut start = 0;
+        while start < lines {
+            let end = (start + PASSAGE_LINES).min(lines);
+            let text = slice(rope, line_start(rope, start)..line_start(rope, end));
+            let words: FxHashSet<String> = identifiers_nearest_last(&text).into_iter().collect();
+            let shared = query.iter().filter(|q| words.contains(**q)).count();
+            if shared > 0 && best.is_none_or(|(b, _)| shared > b) {
+                best = Some((shared, start));
+            }
+            start += PASSAGE_STEP;
+        }
+        best
+    }
+
+    #[test]
+    fn the_passage_index_finds_the_passage_a_scan_finds() {
+        let names = ["alpha", "beta_x", "Gamma", "delta9", "self", "eps"];
+        let mut text = String::new();
+        let mut seed = 7u64;
+        for line in 0..2_300 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let a = names[(seed >> 33) as usize % names.len()];
+            let b = names[(seed >> 45) as usize % names.len()];
+            match seed >> 60 {
+                0..=5 => text.push_str(&format!("let {a} = {b}({line});\n")),
+                6..=9 => text.push('\n'),
+                10..=12 => text.push_str(&format!("    {a}.{a}_{line} 9{b}\r\n")),
+                _ => text.push_str("}\n"),
+            }
+        }
+        let rope = Rope::from_str(&text);
+        let index = PassageIndex::new(&rope);
+        let queries: [&[&str]; 5] = [
+            &["alpha"],
+            &["Gamma", "beta_x"],
+            &["delta9", "alpha", "beta_x", "Gamma"],
+            &["alpha_17", "alpha_1200", "eps"],
+            &["nothing"],
+        ];
+        for query in queries {
+            assert_eq!(
+                index.best(query),
+                best_by_scanning(&rope, query),
+                "{query:?}"
+            );
+        }
+        let short = Rope::from_str("fn one() {}\nlet two_words = 2;");
+        let index = PassageIndex::new(&short);
+        assert_eq!(index.best(&["two_words"]), Some((1, 0)));
+        assert_eq!(PassageIndex::new(&Rope::new()).best(&["x"]), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, 
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
 
-use super::schema::{CHUNK, SYMBOL};
+use super::schema::SYMBOL;
 use super::store::{IndexError, WorkspaceIndex};
 use super::tokenizer::{name_key, words};
 use crate::syntax::{Language, SymbolKind};
@@ -66,6 +66,12 @@ pub struct Hit {
 
 /// Most terms taken from a text for a similarity search.
 const MAX_SIMILARITY_TERMS: usize = 64;
+
+/// Most of those terms a similarity search scores with (the rarest).
+const MAX_SCORED_TERMS: usize = 16;
+
+/// Most postings (documents per term, summed) a similarity search scores, past its first term.
+const MAX_SCORED_POSTINGS: u64 = 3_000;
 
 impl WorkspaceIndex {
     fn term(&self, field: Field, text: &str) -> Term {
@@ -235,14 +241,12 @@ impl WorkspaceIndex {
         if keys.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let should = keys
-            .iter()
-            .map(|k| (Occur::Should, self.term_query(f.name_key, k, 1.0)))
-            .collect();
-        let query = BooleanQuery::new(vec![
-            (Occur::Must, self.doc_type_is(SYMBOL)),
-            (Occur::Must, Box::new(BooleanQuery::new(should))),
-        ]);
+        // Only symbols have a `name_key`: no filter on the document type is needed.
+        let query = BooleanQuery::new(
+            keys.iter()
+                .map(|k| (Occur::Should, self.term_query(f.name_key, k, 1.0)))
+                .collect(),
+        );
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
         top.into_iter()
@@ -271,14 +275,47 @@ impl WorkspaceIndex {
         if tokens.len() > MAX_SIMILARITY_TERMS {
             tokens.drain(..tokens.len() - MAX_SIMILARITY_TERMS);
         }
-        let should = tokens
+        // The rarest words say the most about the code (BM25 weighs them most), and the long
+        // posting lists of common words are what a search spends its time on: score with the
+        // rarest few, while their postings stay within a budget (always at least one word). Ties
+        // go to the words nearest the cursor.
+        let searcher = self.reader.searcher();
+        let mut terms: Vec<(u64, usize, Term)> = Vec::with_capacity(tokens.len());
+        for (position, token) in tokens.iter().enumerate() {
+            let term = self.term(f.text, token);
+            let doc_freq = searcher.doc_freq(&term)?;
+            if doc_freq > 0 {
+                terms.push((doc_freq, position, term));
+            }
+        }
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        terms.sort_by_key(|(doc_freq, position, _)| (*doc_freq, std::cmp::Reverse(*position)));
+        let mut postings = 0;
+        let kept = terms
             .iter()
-            .map(|t| (Occur::Should, self.term_query(f.text, t, 1.0)))
-            .collect();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, self.doc_type_is(CHUNK)),
-            (Occur::Must, Box::new(BooleanQuery::new(should))),
-        ];
+            .take(MAX_SCORED_TERMS)
+            .take_while(|(doc_freq, _, _)| {
+                postings += doc_freq;
+                postings <= MAX_SCORED_POSTINGS
+            })
+            .count()
+            .max(1);
+        terms.truncate(kept);
+        // Only chunks have a `text`, so a plain union of its terms finds chunks only.
+        let query = BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|(_, _, term)| -> (Occur, Box<dyn Query>) {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    )
+                })
+                .collect(),
+        );
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(query))];
         if let Some(rel) = exclude_path
             .and_then(|p| self.resolve(p))
             .map(|(rel, _)| rel)
@@ -291,7 +328,6 @@ impl WorkspaceIndex {
                 )),
             ));
         }
-        let searcher = self.reader.searcher();
         let top = searcher.search(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit).order_by_score(),

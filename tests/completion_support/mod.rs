@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use augur::completion::CompletionConfig;
-use augur::completion::prompt::{BuiltPrompt, PromptInput, build_prompt};
+use augur::completion::prompt::{BuiltPrompt, OpenDocument, PromptInput, build_prompt};
 use augur::index::{IndexConfig, NoProgress, WorkspaceIndex};
 use augur::syntax::Language;
 use augur::test_support::fixture::Fixture;
@@ -65,6 +65,10 @@ impl Workspace {
     pub fn prompt(&self, config: &CompletionConfig, open: &[(PathBuf, Rope)]) -> BuiltPrompt {
         let (path, text, cursor) = self.cursor();
         let rope = Rope::from_str(&text);
+        let open: Vec<OpenDocument> = open
+            .iter()
+            .map(|(path, rope)| OpenDocument::new(path.clone(), rope.clone()))
+            .collect();
         build_prompt(
             &PromptInput {
                 rope: &rope,
@@ -73,7 +77,7 @@ impl Workspace {
                 language: Language::from_path(&path),
                 config,
                 indexes: std::slice::from_ref(&self.index),
-                open_documents: open,
+                open_documents: &open,
             },
             &approx,
         )

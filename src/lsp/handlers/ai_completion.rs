@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{Position, Uri};
 
-use crate::completion::{EngineRequest, Trigger};
+use crate::completion::{EngineRequest, OpenDocument, Trigger};
 use crate::documents::Document;
 use crate::lsp::from_proto;
 use crate::lsp::state::ServerState;
@@ -42,6 +42,20 @@ pub struct Found {
     pub range: Range<usize>,
 }
 
+/// The open documents other than `key` that are files, with their versions (the engine keeps
+/// what it derives from a document while its version lasts).
+fn other_documents(state: &ServerState, key: &str) -> Vec<OpenDocument> {
+    let docs = state.documents();
+    docs.uris()
+        .filter(|uri| *uri != key)
+        .filter_map(|uri| {
+            let path = from_proto::path(&uri.parse::<Uri>().ok()?)?;
+            let doc = docs.get(uri)?;
+            Some(OpenDocument::new(path, doc.text).with_version(doc.version))
+        })
+        .collect()
+}
+
 /// Runs the pipeline; `None` when there is nothing to suggest.
 pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     let key = from_proto::doc_key(&ask.uri);
@@ -62,7 +76,7 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
         language_id: Some(doc.language_id.to_string()),
         config: Arc::new(config.completion.clone()),
         indexes: state.indexes(),
-        open_documents: state.other_documents(&key),
+        open_documents: other_documents(state, &key),
         trigger: ask.trigger,
     };
     let work = async {
