@@ -8,7 +8,7 @@
 //! ```
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use ropey::Rope;
@@ -110,19 +110,6 @@ pub fn position_to_offset(rope: &Rope, line: usize, column: usize) -> usize {
     rope.char_to_byte(start + column.saturating_sub(1).min(chars))
 }
 
-/// The git root above `file`, else its folder.
-fn default_root(file: &Path) -> PathBuf {
-    let folder = file.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let mut dir = Some(folder.as_path());
-    while let Some(current) = dir {
-        if current.join(".git").exists() {
-            return current.to_path_buf();
-        }
-        dir = current.parent();
-    }
-    folder
-}
-
 /// Runs `augur complete` with the root configuration. Until the root `Config` has a `completion`
 /// field, the completion settings are the defaults (see [`run_complete_with`]).
 pub async fn run_complete(
@@ -183,7 +170,7 @@ pub async fn run_complete_with(
 
     let root = match &args.root {
         Some(root) => root.clone(),
-        None => default_root(&file),
+        None => crate::workspace::default_root(&file),
     };
     let mut indexes = Vec::new();
     if index_config.enabled {

@@ -363,22 +363,6 @@ impl ServerState {
         }
     }
 
-    /// The other open documents with file paths, as context for a completion in `key`.
-    pub fn other_documents(&self, key: &str) -> Vec<(std::path::PathBuf, ropey::Rope)> {
-        let docs = self.documents();
-        docs.uris()
-            .filter(|uri| *uri != key)
-            .filter_map(|uri| {
-                let path = uri
-                    .parse::<tower_lsp_server::ls_types::Uri>()
-                    .ok()?
-                    .to_file_path()?
-                    .into_owned();
-                Some((path, docs.get(uri)?.text))
-            })
-            .collect()
-    }
-
     /// The syntax tree of an open document at `version` (whose text is `text`). The tree is kept
     /// per document: the same version costs nothing, and after edits only the changed regions are
     /// parsed again (see [`Self::note_edits`]); a 10 MB file is never parsed whole per keystroke.
