@@ -67,16 +67,14 @@ fn lists_prints_and_writes_a_fix() {
         "```python\ndef add(a, b):\n",
         "    return a + b\n```\n",
     ]));
-    let printed = augur(
-        dir.path(),
-        &[
-            "calc.py:2:12-2:17",
-            "--action",
-            "fix",
-            "--diagnostic",
-            "add subtracts",
-        ],
-    );
+    const FIX: [&str; 5] = [
+        "calc.py:2:12-2:17",
+        "--action",
+        "fix",
+        "--diagnostic",
+        "add subtracts",
+    ];
+    let printed = augur(dir.path(), &FIX);
     assert!(printed.status.success(), "{}", text(&printed.stderr));
     assert_eq!(
         text(&printed.stdout),
@@ -89,17 +87,7 @@ fn lists_prints_and_writes_a_fix() {
     let prompt = fake.requests()[0].body["prompt"].to_string();
     assert!(prompt.contains("add subtracts"), "{prompt}");
 
-    let written = augur(
-        dir.path(),
-        &[
-            "calc.py:2:12-2:17",
-            "--action",
-            "fix",
-            "--diagnostic",
-            "add subtracts",
-            "--write",
-        ],
-    );
+    let written = augur(dir.path(), &[&FIX[..], &["--write"]].concat());
     assert!(written.status.success(), "{}", text(&written.stderr));
     assert_eq!(text(&written.stdout), "wrote calc.py\n");
     assert_eq!(
