@@ -16,41 +16,12 @@
 //! assert!(error.to_string().contains("line 2"), "{error}");
 //! ```
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
-use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
+use tree_sitter::{InputEdit, Node, Point, Tree};
 
 use crate::documents::{EditError, TextEdit};
-use crate::syntax::{Language, error_count_in};
+use crate::syntax::{Language, error_count_in, parse, reparse};
 
 use super::apply;
-
-thread_local! {
-    /// One parser per language per thread, kept apart from the syntax module's pool because these
-    /// parses reuse an old tree.
-    static PARSERS: RefCell<HashMap<Language, Parser>> = RefCell::new(HashMap::new());
-}
-
-/// Parses `text`, reusing `old_tree` (already edited to match) when given.
-fn parse_with(language: Language, text: &str, old_tree: Option<&Tree>) -> Option<Tree> {
-    PARSERS.with(|cell| {
-        let mut parsers = cell.borrow_mut();
-        let parser = match parsers.entry(language) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                let mut parser = Parser::new();
-                parser.set_language(&language.grammar()).ok()?;
-                v.insert(parser)
-            }
-        };
-        let tree = parser.parse(text, old_tree);
-        if tree.is_none() {
-            parser.reset();
-        }
-        tree
-    })
-}
 
 /// Edits that would add syntax errors to a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,7 +60,7 @@ pub struct SyntaxBaseline {
 impl SyntaxBaseline {
     /// Parses `old_text`, the text every checked edit refers to.
     pub fn new(language: Language, old_text: &str) -> Self {
-        let tree = parse_with(language, old_text, None);
+        let tree = parse(language, old_text);
         let errors = tree.as_ref().map_or(0, |t| error_count_in(t.root_node()));
         Self {
             language,
@@ -125,7 +96,7 @@ impl SyntaxBaseline {
         for input in input_edits(old_text, &sorted).iter().rev() {
             edited.edit(input);
         }
-        let Some(tree) = parse_with(self.language, &new_text, Some(&edited)) else {
+        let Some(tree) = reparse(self.language, &new_text, &edited) else {
             return Ok(());
         };
         let after = error_count_in(tree.root_node());
