@@ -16,10 +16,12 @@
 //! assert!(error.to_string().contains("line 2"), "{error}");
 //! ```
 
+use std::ops::ControlFlow;
+
 use tree_sitter::{InputEdit, Node, Point, Tree};
 
 use crate::documents::{EditError, TextEdit};
-use crate::syntax::{Language, error_count_in, parse, reparse};
+use crate::syntax::{Language, error_count_in, parse, reparse, visit_error_nodes};
 
 use super::apply;
 
@@ -217,32 +219,16 @@ impl Extent {
 /// The first error node, preferring one that overlaps `region` (the edited bytes).
 fn first_error(root: Node<'_>, region: std::ops::Range<usize>) -> Option<Node<'_>> {
     let mut first_any = None;
-    let mut cursor = root.walk();
-    'walk: loop {
-        let node = cursor.node();
-        if node.is_error() || node.is_missing() {
-            let overlaps = node.start_byte() <= region.end && node.end_byte() >= region.start;
-            if overlaps {
-                return Some(node);
-            }
-            first_any.get_or_insert(node);
+    let mut in_region = None;
+    visit_error_nodes(root, |node| {
+        if node.start_byte() <= region.end && node.end_byte() >= region.start {
+            in_region = Some(node);
+            return ControlFlow::Break(());
         }
-        if node.has_error() && !node.is_error() && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.depth() == 0 {
-                break 'walk;
-            }
-            if cursor.goto_next_sibling() {
-                continue 'walk;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
-    first_any
+        first_any.get_or_insert(node);
+        ControlFlow::Continue(())
+    });
+    in_region.or(first_any)
 }
 
 /// A short description of an error node: what is missing, or the text that did not parse.

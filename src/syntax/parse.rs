@@ -11,6 +11,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -100,16 +101,26 @@ fn parse_with_old(language: Language, text: &str, old: Option<&Tree>) -> Option<
 
 /// The number of `ERROR` and `MISSING` nodes under `node`.
 pub fn error_count_in(node: Node<'_>) -> usize {
-    if !node.has_error() {
-        return 0;
-    }
     let mut count = 0;
+    visit_error_nodes(node, |_| {
+        count += 1;
+        ControlFlow::Continue(())
+    });
+    count
+}
+
+/// Visits the `ERROR` and `MISSING` nodes under `node` in document order, until `visit` breaks.
+/// Only subtrees that contain errors are entered, and the walk is iterative: deeply nested input
+/// cannot overflow the stack.
+pub fn visit_error_nodes<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>) -> ControlFlow<()>) {
+    if !node.has_error() {
+        return;
+    }
     let mut cursor = node.walk();
-    // An iterative walk: deeply nested input must not overflow the stack.
     'walk: loop {
         let current = cursor.node();
-        if current.is_error() || current.is_missing() {
-            count += 1;
+        if (current.is_error() || current.is_missing()) && visit(current).is_break() {
+            return;
         }
         if current.has_error() && !current.is_error() && cursor.goto_first_child() {
             continue;
@@ -126,7 +137,6 @@ pub fn error_count_in(node: Node<'_>) -> usize {
             }
         }
     }
-    count
 }
 
 /// The number of syntax errors (`ERROR` and `MISSING` nodes) in `text` parsed as `language`.
