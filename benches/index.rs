@@ -10,10 +10,14 @@
 //! `AUGUR_BENCH_CARGO_SRC` and `AUGUR_BENCH_PYTHON_STDLIB` override the corpus locations;
 //! `AUGUR_BENCH_SKIP_PYTHON` skips the Python corpus.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use augur::index::{IndexConfig, NoProgress, SearchQuery, WorkspaceIndex};
+use support::{cargo_src, rust_subset};
 use tokio_util::sync::CancellationToken;
 
 /// Peak resident set size of this process in MB, from `/proc/self/status` (`VmHWM`).
@@ -35,23 +39,6 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn cargo_src() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("AUGUR_BENCH_CARGO_SRC") {
-        return Some(PathBuf::from(dir));
-    }
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let src = home.join("registry/src");
-    // One directory per registry (`index.crates.io-...`); take the largest.
-    std::fs::read_dir(&src)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .max_by_key(|p| std::fs::read_dir(p).map(|d| d.count()).unwrap_or(0))
-}
-
 fn python_stdlib() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("AUGUR_BENCH_PYTHON_STDLIB") {
         return Some(PathBuf::from(dir));
@@ -65,60 +52,6 @@ fn python_stdlib() -> Option<PathBuf> {
         .ok()?;
     let path = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
     path.is_dir().then_some(path)
-}
-
-fn count_lines(dir: &Path) -> u64 {
-    let mut lines = 0;
-    for entry in ignore::WalkBuilder::new(dir)
-        .standard_filters(false)
-        .build()
-        .flatten()
-    {
-        if entry.path().extension().is_some_and(|e| e == "rs")
-            && let Ok(text) = std::fs::read(entry.path())
-        {
-            lines += text.iter().filter(|&&b| b == b'\n').count() as u64;
-        }
-    }
-    lines
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    let Ok(entries) = std::fs::read_dir(from) else {
-        return;
-    };
-    let _ = std::fs::create_dir_all(to);
-    for entry in entries.flatten() {
-        let target = to.join(entry.file_name());
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => copy_dir(&entry.path(), &target),
-            Ok(t) if t.is_file() => {
-                let _ = std::fs::copy(entry.path(), target);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Copies whole crates (in name order) until about `max_lines` lines of Rust.
-fn rust_subset(src: &Path, into: &Path, max_lines: u64) -> u64 {
-    let mut crates: Vec<PathBuf> = std::fs::read_dir(src)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    crates.sort();
-    let mut lines = 0;
-    for krate in crates {
-        if lines >= max_lines {
-            break;
-        }
-        let krate_lines = count_lines(&krate);
-        if krate_lines == 0 || lines + krate_lines > max_lines + max_lines / 10 {
-            continue;
-        }
-        copy_dir(&krate, &into.join(krate.file_name().unwrap()));
-        lines += krate_lines;
-    }
-    lines
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
