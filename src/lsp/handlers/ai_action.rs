@@ -73,6 +73,23 @@ pub struct Target {
     pub context: ActionContext,
 }
 
+impl Target {
+    /// Refuses the target when the document is no longer at `expected`, the version an action
+    /// was offered or asked for (`None`: any version).
+    pub fn require_version(&self, expected: Option<i32>) -> Result<(), Failure> {
+        match expected {
+            Some(expected) if expected != self.doc.version => {
+                Err(Failure::Stale(PlanError::Stale {
+                    path: self.context.path.clone(),
+                    expected,
+                    current: Some(self.doc.version),
+                }))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Why a run gave no outcome.
 #[derive(Debug)]
 pub enum Failure {
@@ -216,7 +233,7 @@ pub async fn run(
     };
     // Ends the progress and forgets the token however the run stops, even when the request's
     // future is dropped by `$/cancelRequest`.
-    let _guard = RunGuard {
+    let guard = RunGuard {
         state: state.clone(),
         name,
         events: progress.events.clone(),
@@ -226,7 +243,7 @@ pub async fn run(
         _ = cancel.cancelled() => Err(Failure::Cancelled),
         result = run_action(&llm, request, &progress) => result.map_err(Failure::from),
     };
-    drop(_guard);
+    drop(guard);
     if let Some(reporter) = reporter {
         let _ = tokio::time::timeout(Duration::from_secs(1), reporter).await;
     }

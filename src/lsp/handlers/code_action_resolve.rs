@@ -33,13 +33,7 @@ pub async fn resolve(
     let diagnostics = action.diagnostics.clone().unwrap_or(data.diagnostics);
     let result = async {
         let target = ai_action::target(state, &data.uri, data.range, &diagnostics)?;
-        if data.version.is_some_and(|v| v != target.doc.version) {
-            return Err(Failure::Stale(crate::edits::PlanError::Stale {
-                path: target.context.path.clone(),
-                expected: data.version.unwrap_or_default(),
-                current: Some(target.doc.version),
-            }));
-        }
+        target.require_version(data.version)?;
         let request = ai_action::request(state, &target, data.action, data.instruction);
         match ai_action::run(state, client, request, None).await? {
             ActionOutcome::Edit { plan, .. } => {

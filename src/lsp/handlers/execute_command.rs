@@ -125,15 +125,7 @@ async fn run(
     token: Option<ls_types::NumberOrString>,
 ) -> std::result::Result<Value, Failure> {
     let target = ai_action::target(state, &data.uri, data.range, &data.diagnostics)?;
-    if let Some(expected) = data.version
-        && expected != target.doc.version
-    {
-        return Err(Failure::Stale(crate::edits::PlanError::Stale {
-            path: target.context.path.clone(),
-            expected,
-            current: Some(target.doc.version),
-        }));
-    }
+    target.require_version(data.version)?;
     let request = ai_action::request(state, &target, data.action, data.instruction);
     match ai_action::run(state, client, request, token).await? {
         ActionOutcome::Edit { title, plan } => {
