@@ -6,7 +6,8 @@
 //! - [`capabilities`]: client capabilities read once, and what the server offers;
 //! - [`state`]: the shared state (one writer, snapshot readers);
 //! - [`middleware`]: spans and panic isolation around every message;
-//! - [`transport`]: framing over stdio that survives malformed input.
+//! - [`transport`]: framing over stdio that survives malformed input;
+//! - [`stdio`]: stdin and stdout driven by the reactor when they are pipes or sockets.
 
 pub mod capabilities;
 pub mod from_proto;
@@ -14,6 +15,7 @@ pub mod handlers;
 pub mod middleware;
 pub mod server;
 pub mod state;
+pub mod stdio;
 pub mod to_proto;
 pub mod transport;
 
@@ -51,6 +53,6 @@ pub fn build(
 /// the exit code (0 if it did, 1 if not), as the specification says.
 pub async fn serve_stdio(options: ServerOptions) -> bool {
     let (service, socket, state) = build(options);
-    transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
+    transport::serve(stdio::input(), stdio::output(), service, socket).await;
     state.shutdown_requested()
 }
