@@ -42,6 +42,7 @@
 //! and sees the first one's commits. An index of another schema version, or one that cannot be
 //! read, is deleted and rebuilt.
 
+mod cache;
 pub mod cli;
 pub mod config;
 pub mod directory;

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
@@ -10,6 +11,7 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, 
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
 
+use super::cache::StoredDoc;
 use super::schema::SYMBOL;
 use super::store::{IndexError, WorkspaceIndex};
 use super::tokenizer::{name_key, words};
@@ -145,9 +147,10 @@ impl WorkspaceIndex {
             limit * 10 + 50
         };
         let searcher = self.reader.searcher();
-        let top = searcher.search(
+        let top = searcher.search_with_statistics_provider(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(fetch).order_by_score(),
+            &self.cache.statistics(&searcher),
         )?;
         let exact = query.text.trim();
         let mut hits = Vec::with_capacity(limit);
@@ -208,7 +211,11 @@ impl WorkspaceIndex {
                 (Occur::Must, Box::new(BooleanQuery::new(should))),
             ]))
         };
-        let top = searcher.search(&query_box, &TopDocs::with_limit(limit * 3).order_by_score())?;
+        let top = searcher.search_with_statistics_provider(
+            &query_box,
+            &TopDocs::with_limit(limit * 3).order_by_score(),
+            &self.cache.statistics(&searcher),
+        )?;
         let key = name_key(query);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -248,7 +255,11 @@ impl WorkspaceIndex {
                 .collect(),
         );
         let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let top = searcher.search_with_statistics_provider(
+            &query,
+            &TopDocs::with_limit(limit).order_by_score(),
+            &self.cache.statistics(&searcher),
+        )?;
         top.into_iter()
             .map(|(score, address)| self.hit(&searcher, address, score, &[]))
             .collect()
@@ -283,7 +294,7 @@ impl WorkspaceIndex {
         let mut terms: Vec<(u64, usize, Term)> = Vec::with_capacity(tokens.len());
         for (position, token) in tokens.iter().enumerate() {
             let term = self.term(f.text, token);
-            let doc_freq = searcher.doc_freq(&term)?;
+            let doc_freq = self.cache.doc_freq(&searcher, &term)?;
             if doc_freq > 0 {
                 terms.push((doc_freq, position, term));
             }
@@ -328,13 +339,49 @@ impl WorkspaceIndex {
                 )),
             ));
         }
-        let top = searcher.search(
+        let top = searcher.search_with_statistics_provider(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit).order_by_score(),
+            &self.cache.statistics(&searcher),
         )?;
         top.into_iter()
             .map(|(score, address)| self.hit(&searcher, address, score, &tokens))
             .collect()
+    }
+
+    /// The fields of a stored document (from the cache when an earlier query read it).
+    fn stored(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+    ) -> Result<Arc<StoredDoc>, IndexError> {
+        let f = &self.fields;
+        let read = || -> tantivy::Result<StoredDoc> {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
+            let number =
+                |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+            Ok(StoredDoc {
+                rel_path: text(f.path).unwrap_or_default(),
+                kind: text(f.kind),
+                text: text(f.text),
+                signature: text(f.signature).filter(|s| !s.is_empty()),
+                language: text(f.language),
+                name: text(f.name),
+                container: text(f.container),
+                doc: text(f.doc),
+                start_byte: number(f.start_byte),
+                end_byte: number(f.end_byte),
+                start_line: number(f.start_line),
+                end_line: number(f.end_line),
+                start_column: number(f.start_column),
+            })
+        };
+        Ok(self.cache.doc(searcher, address, read)?)
     }
 
     fn hit(
@@ -344,45 +391,43 @@ impl WorkspaceIndex {
         score: Score,
         tokens: &[String],
     ) -> Result<Hit, IndexError> {
-        let f = &self.fields;
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
+        let stored = self.stored(searcher, address)?;
+        let kind = stored.kind.as_deref().and_then(SymbolKind::parse);
+        let chunk_text = if kind.is_none() {
+            stored.text.clone()
+        } else {
+            None
         };
-        let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-        let rel_path = text(f.path).unwrap_or_default();
-        let kind = text(f.kind).and_then(|k| SymbolKind::parse(&k));
-        let chunk_text = if kind.is_none() { text(f.text) } else { None };
-        let signature = text(f.signature).filter(|s| !s.is_empty());
+        let signature = stored.signature.clone();
         let snippet = match (&signature, &chunk_text) {
             (Some(signature), _) => signature.clone(),
             (None, Some(chunk)) => best_lines(chunk, tokens, 3),
             (None, None) => String::new(),
         };
         Ok(Hit {
-            path: self.given_root.join(&rel_path),
-            language: text(f.language).and_then(|l| Language::from_name(&l)),
+            path: self.given_root.join(&stored.rel_path),
+            language: stored.language.as_deref().and_then(Language::from_name),
             kind,
-            name: text(f.name)
-                .or_else(|| text(f.container))
+            name: stored
+                .name
+                .clone()
+                .or_else(|| stored.container.clone())
                 .unwrap_or_default(),
             container: if kind.is_some() {
-                text(f.container)
+                stored.container.clone()
             } else {
                 None
             },
-            byte_range: number(f.start_byte)..number(f.end_byte),
-            start_line: number(f.start_line),
-            end_line: number(f.end_line),
-            start_column: number(f.start_column),
+            byte_range: stored.start_byte..stored.end_byte,
+            start_line: stored.start_line,
+            end_line: stored.end_line,
+            start_column: stored.start_column,
             signature,
-            doc: text(f.doc),
+            doc: stored.doc.clone(),
             snippet,
             text: chunk_text,
             score,
-            rel_path,
+            rel_path: stored.rel_path.clone(),
         })
     }
 }

@@ -18,6 +18,7 @@ use tantivy::{
 };
 use tokio_util::sync::CancellationToken;
 
+use super::cache::QueryCache;
 use super::config::IndexConfig;
 use super::directory::CacheDirectory;
 use super::progress::{IndexProgress, IndexSummary};
@@ -96,6 +97,8 @@ pub struct WorkspaceIndex {
     files: Mutex<HashMap<String, FileRecord>>,
     versions: Mutex<HashMap<String, i64>>,
     batch: Mutex<Batch>,
+    /// Document frequencies and stored documents of the current searcher generation.
+    pub(crate) cache: QueryCache,
 }
 
 impl std::fmt::Debug for WorkspaceIndex {
@@ -202,6 +205,7 @@ impl WorkspaceIndex {
             files: Mutex::new(files),
             versions: Mutex::new(HashMap::new()),
             batch: Mutex::new(Batch::default()),
+            cache: QueryCache::default(),
         })
     }
 
@@ -429,6 +433,9 @@ impl WorkspaceIndex {
         }
         result?;
         committed?;
+        if bulk && !summary.cancelled {
+            self.compact()?;
+        }
         summary.seconds = started.elapsed().as_secs_f64();
         progress.end(&summary);
         Ok(summary)
@@ -436,6 +443,31 @@ impl WorkspaceIndex {
 
     /// Replaces the writer with one of `threads` threads and `memory_mb` megabytes. The lock is
     /// released in between: if another process takes it meanwhile, this one becomes read-only.
+    /// Merges all segments into one and waits for it: each search term is looked up once per
+    /// segment, so a freshly built index (one segment per indexing thread and commit) searches
+    /// several times slower than a merged one. Later small updates make small segments again,
+    /// which tantivy's merge policy merges among themselves.
+    pub fn compact(&self) -> Result<(), IndexError> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() < 2 {
+            return Ok(());
+        }
+        let started = Instant::now();
+        // The writer is locked only to start the merge: updates go on while it runs.
+        let merging = match lock(&self.writer).as_mut() {
+            Some(writer) => writer.merge(&ids),
+            None => return Ok(()),
+        };
+        merging.wait()?;
+        self.reader.reload()?;
+        tracing::info!(
+            segments = ids.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "index segments merged"
+        );
+        Ok(())
+    }
+
     fn replace_writer(&self, threads: usize, memory_mb: usize) {
         let mut guard = lock(&self.writer);
         if guard.is_none() {

@@ -1,0 +1,198 @@
+//! What the index's queries keep between calls, for the lookups a completion makes on every
+//! keystroke: document frequencies (each one a term-dictionary lookup per segment, wanted twice per
+//! similarity search: to choose the rarest words, then to weigh them) and stored documents (each
+//! one a block of the document store decompressed and parsed).
+//!
+//! Everything is valid for one searcher generation: the first use under a newer generation (a
+//! commit was loaded) empties the cache. Both maps are bounded LRU caches.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use lru::LruCache;
+use rustc_hash::FxBuildHasher;
+use tantivy::query::Bm25StatisticsProvider;
+use tantivy::schema::Field;
+use tantivy::{DocAddress, Searcher, Term};
+
+/// Most document frequencies kept (a term and a number each).
+const DOC_FREQS: usize = 65_536;
+
+/// Most stored documents kept (a chunk of code holds about a kilobyte).
+const DOCS: usize = 4_096;
+
+/// The fields of one stored document that hits are made of.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StoredDoc {
+    pub rel_path: String,
+    pub kind: Option<String>,
+    pub text: Option<String>,
+    pub signature: Option<String>,
+    pub language: Option<String>,
+    pub name: Option<String>,
+    pub container: Option<String>,
+    pub doc: Option<String>,
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub start_line: usize,
+    pub end_line: usize,
+    pub start_column: usize,
+}
+
+struct Inner {
+    generation: u64,
+    doc_freqs: LruCache<Term, u64, FxBuildHasher>,
+    total_tokens: Vec<(Field, u64)>,
+    docs: LruCache<DocAddress, Arc<StoredDoc>, FxBuildHasher>,
+}
+
+/// The cache of one index.
+pub(crate) struct QueryCache {
+    inner: Mutex<Inner>,
+}
+
+impl Default for QueryCache {
+    fn default() -> Self {
+        let cap = |n: usize| NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN);
+        QueryCache {
+            inner: Mutex::new(Inner {
+                generation: u64::MAX,
+                doc_freqs: LruCache::with_hasher(cap(DOC_FREQS), FxBuildHasher),
+                total_tokens: Vec::new(),
+                docs: LruCache::with_hasher(cap(DOCS), FxBuildHasher),
+            }),
+        }
+    }
+}
+
+impl QueryCache {
+    /// The cache, emptied first if `searcher` is of another generation than what it holds.
+    fn for_searcher(&self, searcher: &Searcher) -> MutexGuard<'_, Inner> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = searcher.generation().generation_id();
+        if inner.generation != generation {
+            inner.generation = generation;
+            inner.doc_freqs.clear();
+            inner.total_tokens.clear();
+            inner.docs.clear();
+        }
+        inner
+    }
+
+    /// The number of documents of `searcher` that contain `term`.
+    pub fn doc_freq(&self, searcher: &Searcher, term: &Term) -> tantivy::Result<u64> {
+        if let Some(freq) = self.for_searcher(searcher).doc_freqs.get(term) {
+            return Ok(*freq);
+        }
+        // Looked up without the lock: another thread may do the same meanwhile, harmlessly.
+        let freq = searcher.doc_freq(term)?;
+        self.for_searcher(searcher)
+            .doc_freqs
+            .put(term.clone(), freq);
+        Ok(freq)
+    }
+
+    /// A stored document, read with `read` on a miss.
+    pub fn doc(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        read: impl FnOnce() -> tantivy::Result<StoredDoc>,
+    ) -> tantivy::Result<Arc<StoredDoc>> {
+        if let Some(doc) = self.for_searcher(searcher).docs.get(&address) {
+            return Ok(Arc::clone(doc));
+        }
+        let doc = Arc::new(read()?);
+        self.for_searcher(searcher)
+            .docs
+            .put(address, Arc::clone(&doc));
+        Ok(doc)
+    }
+
+    /// BM25 statistics of `searcher` through this cache.
+    pub fn statistics<'a>(&'a self, searcher: &'a Searcher) -> CachedStatistics<'a> {
+        CachedStatistics {
+            cache: self,
+            searcher,
+        }
+    }
+}
+
+/// [`Bm25StatisticsProvider`] over a searcher, with its document frequencies and token totals
+/// cached.
+pub(crate) struct CachedStatistics<'a> {
+    cache: &'a QueryCache,
+    searcher: &'a Searcher,
+}
+
+impl Bm25StatisticsProvider for CachedStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        let known = self
+            .cache
+            .for_searcher(self.searcher)
+            .total_tokens
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, n)| *n);
+        if let Some(total) = known {
+            return Ok(total);
+        }
+        let total = self.searcher.total_num_tokens(field)?;
+        self.cache
+            .for_searcher(self.searcher)
+            .total_tokens
+            .push((field, total));
+        Ok(total)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        self.searcher.total_num_docs()
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        self.cache.doc_freq(self.searcher, term)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::index::{IndexConfig, NoProgress, WorkspaceIndex};
+
+    #[test]
+    fn stored_documents_are_read_once_per_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.rs"), "fn total_price() {}\n").unwrap();
+        let index = WorkspaceIndex::open_in(
+            dir.path(),
+            &dir.path().join(".idx"),
+            &IndexConfig::default(),
+        )
+        .unwrap();
+        index.build(&NoProgress, &Default::default()).unwrap();
+        let searcher = index.reader.searcher();
+        let address = tantivy::DocAddress::new(0, 0);
+        let reads = AtomicUsize::new(0);
+        let read = || {
+            reads.fetch_add(1, Ordering::SeqCst);
+            Ok(super::StoredDoc::default())
+        };
+        index.cache.doc(&searcher, address, read).unwrap();
+        index.cache.doc(&searcher, address, read).unwrap();
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        let term = tantivy::Term::from_field_text(index.fields.name_key, "totalprice");
+        let freq = index.cache.doc_freq(&searcher, &term).unwrap();
+        assert_eq!(freq, searcher.doc_freq(&term).unwrap());
+        assert_eq!(freq, 1);
+
+        // A commit makes a new generation: what was cached for the old one is forgotten.
+        std::fs::write(dir.path().join("b.rs"), "fn total_price() {}\n").unwrap();
+        index.build(&NoProgress, &Default::default()).unwrap();
+        let searcher = index.reader.searcher();
+        index.cache.doc(&searcher, address, read).unwrap();
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        assert_eq!(index.cache.doc_freq(&searcher, &term).unwrap(), 2);
+        assert_eq!(index.definitions(&["total_price"], 5).unwrap().len(), 2);
+    }
+}
