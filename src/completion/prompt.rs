@@ -34,7 +34,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::config::CompletionConfig;
 use super::template::{self, CHAT_INSTRUCTION, CURSOR_MARK, PromptFormat};
-use crate::index::{Exclusions, IndexConfig, WorkspaceIndex};
+use crate::index::{Exclusions, Hit, IndexConfig, WorkspaceIndex};
 use crate::syntax::{Language, SymbolKind};
 
 /// Everything a prompt is built from. The cursor is a byte offset into `rope`; it is clamped to
@@ -700,27 +700,24 @@ fn cut_to_tokens(body: &str, limit: usize, count: &dyn Fn(&str) -> usize) -> (St
     (out, used)
 }
 
-/// The text of `range` in `path` (from the open document if it is one, else from disk) when it
-/// is at most `max_bytes` long.
+/// The source text of a definition the index found (from the open document if it is one, else
+/// through the index, which reads the file once) when it is at most `max_bytes` long.
 fn definition_text(
     input: &PromptInput<'_>,
-    path: &Path,
-    range: Range<usize>,
+    index: &WorkspaceIndex,
+    hit: &Hit,
     max_bytes: usize,
 ) -> Option<String> {
+    let range = hit.byte_range.clone();
     if range.is_empty() || range.len() > max_bytes {
         return None;
     }
-    if let Some(doc) = input.open_documents.iter().find(|d| d.path == path) {
+    if let Some(doc) = input.open_documents.iter().find(|d| d.path == hit.path) {
         return (range.end <= doc.rope.len_bytes()).then(|| slice(&doc.rope, range));
     }
-    // Read only the bytes of the definition, not the whole file.
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).ok()?;
-    file.seek(SeekFrom::Start(range.start as u64)).ok()?;
-    let mut bytes = vec![0; range.len()];
-    file.read_exact(&mut bytes).ok()?;
-    String::from_utf8(bytes).ok()
+    index
+        .source_text(hit, max_bytes)
+        .map(|text| text.to_string())
 }
 
 fn definition_candidates(
@@ -760,12 +757,7 @@ fn definition_candidates(
                     | SymbolKind::Interface
                     | SymbolKind::Type
                     | SymbolKind::Constant,
-                ) => definition_text(
-                    input,
-                    &hit.path,
-                    hit.byte_range.clone(),
-                    config.snippet_tokens.saturating_mul(3),
-                ),
+                ) => definition_text(input, index, &hit, config.snippet_tokens.saturating_mul(3)),
                 _ => None,
             };
             let signature = whole
@@ -918,16 +910,16 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     let mut candidates = Vec::new();
     if config.context_tokens > 0 {
         let query_words: Vec<&str> = query_names.iter().map(String::as_str).collect();
-        // The three lookups are independent: run them side by side on rayon's pool.
-        let (definitions, (similar, open)) = rayon::join(
-            || definition_candidates(input, current, &names, language),
-            || {
-                rayon::join(
-                    || similar_candidates(input, current, &query),
-                    || open_document_candidates(input, current, &query_words),
-                )
-            },
-        );
+        // The lookups are independent: the slowest (similar code) goes to rayon's pool while
+        // this thread looks up the others, so that no thread waits for work handed to another.
+        let mut similar = Vec::new();
+        let (definitions, open) = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| similar = similar_candidates(input, current, &query));
+            (
+                definition_candidates(input, current, &names, language),
+                open_document_candidates(input, current, &query_words),
+            )
+        });
         candidates.extend(definitions);
         candidates.extend(similar);
         candidates.extend(open);

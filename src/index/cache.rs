@@ -1,7 +1,8 @@
 //! What the index's queries keep between calls, for the lookups a completion makes on every
 //! keystroke: document frequencies (each one a term-dictionary lookup per segment, wanted twice per
 //! similarity search: to choose the rarest words, then to weigh them) and stored documents (each
-//! one a block of the document store decompressed and parsed).
+//! one a block of the document store decompressed and parsed), and the source text of the small
+//! definitions prompts quote whole (each one a file read).
 //!
 //! Everything is valid for one searcher generation: the first use under a newer generation (a
 //! commit was loaded) empties the cache. Both maps are bounded LRU caches.
@@ -20,6 +21,9 @@ const DOC_FREQS: usize = 65_536;
 
 /// Most stored documents kept (a chunk of code holds about a kilobyte).
 const DOCS: usize = 4_096;
+
+/// Most source texts of definitions kept (small types and constants, read from their files).
+const SOURCES: usize = 1_024;
 
 /// The fields of one stored document that hits are made of.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +48,7 @@ struct Inner {
     doc_freqs: LruCache<Term, u64, FxBuildHasher>,
     total_tokens: Vec<(Field, u64)>,
     docs: LruCache<DocAddress, Arc<StoredDoc>, FxBuildHasher>,
+    sources: LruCache<(String, usize, usize), Option<Arc<str>>, FxBuildHasher>,
 }
 
 /// The cache of one index.
@@ -60,6 +65,7 @@ impl Default for QueryCache {
                 doc_freqs: LruCache::with_hasher(cap(DOC_FREQS), FxBuildHasher),
                 total_tokens: Vec::new(),
                 docs: LruCache::with_hasher(cap(DOCS), FxBuildHasher),
+                sources: LruCache::with_hasher(cap(SOURCES), FxBuildHasher),
             }),
         }
     }
@@ -75,21 +81,41 @@ impl QueryCache {
             inner.doc_freqs.clear();
             inner.total_tokens.clear();
             inner.docs.clear();
+            inner.sources.clear();
         }
         inner
     }
 
     /// The number of documents of `searcher` that contain `term`.
     pub fn doc_freq(&self, searcher: &Searcher, term: &Term) -> tantivy::Result<u64> {
-        if let Some(freq) = self.for_searcher(searcher).doc_freqs.get(term) {
-            return Ok(*freq);
+        Ok(self.doc_freqs(searcher, std::slice::from_ref(term))?[0])
+    }
+
+    /// The number of documents of `searcher` that contain each term, in order (one lock for the
+    /// cached ones, the others looked up in the index without it).
+    pub fn doc_freqs(&self, searcher: &Searcher, terms: &[Term]) -> tantivy::Result<Vec<u64>> {
+        let mut freqs: Vec<Option<u64>> = {
+            let mut inner = self.for_searcher(searcher);
+            terms
+                .iter()
+                .map(|t| inner.doc_freqs.get(t).copied())
+                .collect()
+        };
+        let mut found = Vec::new();
+        for (term, freq) in terms.iter().zip(&mut freqs) {
+            if freq.is_none() {
+                let looked_up = searcher.doc_freq(term)?;
+                *freq = Some(looked_up);
+                found.push((term.clone(), looked_up));
+            }
         }
-        // Looked up without the lock: another thread may do the same meanwhile, harmlessly.
-        let freq = searcher.doc_freq(term)?;
-        self.for_searcher(searcher)
-            .doc_freqs
-            .put(term.clone(), freq);
-        Ok(freq)
+        if !found.is_empty() {
+            let mut inner = self.for_searcher(searcher);
+            for (term, freq) in found {
+                inner.doc_freqs.put(term, freq);
+            }
+        }
+        Ok(freqs.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     /// A stored document, read with `read` on a miss.
@@ -107,6 +133,24 @@ impl QueryCache {
             .docs
             .put(address, Arc::clone(&doc));
         Ok(doc)
+    }
+
+    /// The text of bytes `range` of the file `rel` (relative to the root), read with `read` on a
+    /// miss. Files change only through updates of the index, which make a new generation.
+    pub fn source(
+        &self,
+        searcher: &Searcher,
+        rel: &str,
+        range: std::ops::Range<usize>,
+        read: impl FnOnce() -> Option<String>,
+    ) -> Option<Arc<str>> {
+        let key = (rel.to_string(), range.start, range.end);
+        if let Some(text) = self.for_searcher(searcher).sources.get(&key) {
+            return text.clone();
+        }
+        let text: Option<Arc<str>> = read().map(Arc::from);
+        self.for_searcher(searcher).sources.put(key, text.clone());
+        text
     }
 
     /// BM25 statistics of `searcher` through this cache.

@@ -291,14 +291,15 @@ impl WorkspaceIndex {
         // rarest few, while their postings stay within a budget (always at least one word). Ties
         // go to the words nearest the cursor.
         let searcher = self.reader.searcher();
-        let mut terms: Vec<(u64, usize, Term)> = Vec::with_capacity(tokens.len());
-        for (position, token) in tokens.iter().enumerate() {
-            let term = self.term(f.text, token);
-            let doc_freq = self.cache.doc_freq(&searcher, &term)?;
-            if doc_freq > 0 {
-                terms.push((doc_freq, position, term));
-            }
-        }
+        let all: Vec<Term> = tokens.iter().map(|t| self.term(f.text, t)).collect();
+        let freqs = self.cache.doc_freqs(&searcher, &all)?;
+        let mut terms: Vec<(u64, usize, Term)> = all
+            .into_iter()
+            .zip(freqs)
+            .enumerate()
+            .filter(|(_, (_, doc_freq))| *doc_freq > 0)
+            .map(|(position, (term, doc_freq))| (doc_freq, position, term))
+            .collect();
         if terms.is_empty() {
             return Ok(Vec::new());
         }
@@ -347,6 +348,27 @@ impl WorkspaceIndex {
         top.into_iter()
             .map(|(score, address)| self.hit(&searcher, address, score, &tokens))
             .collect()
+    }
+
+    /// The source text of a hit of this index (its bytes in its file), when it is at most
+    /// `max_bytes` long; cached until the index changes.
+    pub fn source_text(&self, hit: &Hit, max_bytes: usize) -> Option<Arc<str>> {
+        let range = hit.byte_range.clone();
+        if range.is_empty() || range.len() > max_bytes {
+            return None;
+        }
+        let searcher = self.reader.searcher();
+        let path = self.root.join(&hit.rel_path);
+        self.cache
+            .source(&searcher, &hit.rel_path, range.clone(), || {
+                // Read only the bytes of the definition, not the whole file.
+                use std::io::{Read, Seek, SeekFrom};
+                let mut file = std::fs::File::open(&path).ok()?;
+                file.seek(SeekFrom::Start(range.start as u64)).ok()?;
+                let mut bytes = vec![0; range.len()];
+                file.read_exact(&mut bytes).ok()?;
+                String::from_utf8(bytes).ok()
+            })
     }
 
     /// The fields of a stored document (from the cache when an earlier query read it).
@@ -442,19 +464,24 @@ fn is_subsequence(needle: &str, haystack: &str) -> bool {
     needle.chars().all(|c| rest.any(|h| h == c))
 }
 
-/// Up to `count` lines of a chunk starting at the first line that contains a query word.
+/// Up to `count` non-blank lines of a chunk, from the first line that holds a query word.
 fn best_lines(text: &str, tokens: &[String], count: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines
-        .iter()
-        .position(|line| {
-            let lower = line.to_lowercase();
-            tokens.iter().any(|t| lower.contains(t.as_str()))
-        })
-        .unwrap_or(0);
-    let picked: Vec<&str> = lines
-        .iter()
-        .skip(start)
+    // Tokens are lowercase: compare with each line lowercased in one reused buffer.
+    let mut lower = String::new();
+    let mut start = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        lower.clear();
+        lower.push_str(line);
+        lower.make_ascii_lowercase();
+        if tokens.iter().any(|t| lower.contains(t.as_str())) {
+            start = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    let picked: Vec<&str> = text[start..]
+        .lines()
         .filter(|l| !l.trim().is_empty())
         .take(count)
         .map(|l| l.trim_end())

@@ -12,9 +12,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::config::IndexConfig;
@@ -100,7 +102,13 @@ pub type SkipCounts = BTreeMap<SkipReason, usize>;
 #[derive(Debug, Clone)]
 pub struct Exclusions {
     set: GlobSet,
+    /// Answers given so far, by path (completions ask about the same few files on every
+    /// keystroke; two glob-set matches cost microseconds). Clones share it.
+    memo: Arc<Mutex<FxHashMap<PathBuf, bool>>>,
 }
+
+/// Most answers [`Exclusions`] remembers before it starts over.
+const EXCLUSION_MEMO: usize = 8_192;
 
 impl Exclusions {
     /// The built-in secret patterns plus the config's `exclude` globs (an invalid glob is logged
@@ -123,18 +131,27 @@ impl Exclusions {
             tracing::warn!(%error, "cannot build the exclude globs; only defaults are used");
             GlobSet::empty()
         });
-        Exclusions { set }
+        Exclusions {
+            set,
+            memo: Arc::default(),
+        }
     }
 
     /// Whether a file must never be indexed nor sent to a model: its name or path matches a
     /// secret pattern or a configured `exclude` glob. Works on absolute and relative paths.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        if let Some(name) = path.file_name()
-            && self.set.is_match(name)
-        {
-            return true;
+        let memo = || self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = memo().get(path) {
+            return *known;
         }
-        self.set.is_match(path)
+        let excluded =
+            path.file_name().is_some_and(|name| self.set.is_match(name)) || self.set.is_match(path);
+        let mut memo = memo();
+        if memo.len() >= EXCLUSION_MEMO {
+            memo.clear();
+        }
+        memo.insert(path.to_path_buf(), excluded);
+        excluded
     }
 }
 
