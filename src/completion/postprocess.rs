@@ -496,7 +496,12 @@ impl PostProcessor {
         self.complete
     }
 
-    /// The raw text received so far.
+    /// What it knows of the document around the cursor.
+    pub fn context(&self) -> &PostContext {
+        &self.context
+    }
+
+    /// The model's text so far, before post-processing.
     pub fn raw(&self) -> &str {
         &self.raw
     }

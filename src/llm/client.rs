@@ -1410,6 +1410,12 @@ impl LlmClient {
         })
     }
 
+    /// The token counter of a model (see [`crate::llm::tokens`]), to count many pieces without
+    /// looking the model up each time; `None` for an unknown model.
+    pub fn token_counter(&self, model: &str) -> Option<TokenCounter> {
+        self.inner.model(model).ok().map(|m| m.counter.clone())
+    }
+
     /// The number of tokens in `text` for a model (see [`crate::llm::tokens`]).
     pub fn count_tokens(&self, model: &str, text: &str) -> Result<usize, LlmError> {
         Ok(self.inner.model(model)?.counter.count(text))
