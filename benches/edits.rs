@@ -1,8 +1,10 @@
 //! Benchmark of what an AI code action costs after the model answered: the minimal diff and the
 //! syntax check for a rewrite of a 300-line function in a 10,000-line Rust file.
 //!
-//! Run with `cargo bench --bench edits`. `diff_and_validate` is the path of an action, whose
+//! Run with `cargo bench --bench edits`. `diff_and_validate` is the path of an action
+//! ([`SyntaxBaseline::checked_edits`]: the check and the character diff on two threads), whose
 //! [`SyntaxBaseline`] (the parse of the old text) is built while the model is thinking;
+//! `diff_then_validate` does the same one after the other;
 //! `diff_and_validate_cold` includes that full parse too; `diff_only` and `validate_only` split the
 //! warm path. The target is under 5 ms.
 
@@ -57,6 +59,13 @@ fn diff_and_validate(bencher: divan::Bencher) {
     let (before, after) = texts();
     let baseline = SyntaxBaseline::new(Language::Rust, &before);
     assert_eq!(baseline.errors(), 0);
+    bencher.bench_local(|| baseline.checked_edits(&before, &after).unwrap().len());
+}
+
+#[divan::bench]
+fn diff_then_validate(bencher: divan::Bencher) {
+    let (before, after) = texts();
+    let baseline = SyntaxBaseline::new(Language::Rust, &before);
     bencher.bench_local(|| {
         let edits = minimal_edits(&before, &after);
         baseline.check(&before, &edits).unwrap();

@@ -1,11 +1,14 @@
 //! Properties of `edits::minimal_edits`: applying the edits to the old text gives exactly the new
 //! text; the edits are sorted and never overlap; every range end is a character boundary that
-//! survives a round trip through line/column in UTF-8, UTF-16 and UTF-32. Plus minimality on a
-//! large file.
+//! survives a round trip through line/column in UTF-8, UTF-16 and UTF-32. The checked diff of
+//! an action (`SyntaxBaseline::checked_edits`) gives the same edits and refuses exactly the new
+//! texts that a full parse finds more errors in. Plus minimality on a large file.
 
 use augur::documents::{PositionEncoding, line_col_to_offset, offset_to_line_col};
-use augur::edits::{apply, minimal_edits};
+use augur::edits::{SyntaxBaseline, apply, minimal_edits};
+use augur::syntax::{Language, has_new_errors};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 /// Pieces of text that stress offsets: multi-byte characters, combining marks, every line break.
 const PIECES: &[&str] = &[
@@ -96,6 +99,76 @@ proptest! {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Lines of Rust, some of which open or close blocks, so that random sequences of them are
+/// sometimes valid and sometimes not.
+const RUST_LINES: &[&str] = &[
+    "fn a() {\n",
+    "fn b(x: u8) -> u8 {\n",
+    "}\n",
+    "    let x = 1;\n",
+    "    let y = \"é😀\";\r\n",
+    "    if x > 0 {\n",
+    "    x + 1\n",
+    "    call(x,\n",
+    "    );\n",
+    "\n",
+    "// 中文\n",
+    "struct S { a: u8 }\n",
+];
+
+/// A Rust text and a variant with a few lines inserted, removed or replaced.
+fn rust_pair() -> impl Strategy<Value = (String, String)> {
+    let lines = prop::collection::vec(prop::sample::select(RUST_LINES), 0..40);
+    let changes = prop::collection::vec(
+        (
+            any::<prop::sample::Index>(),
+            0..3u8,
+            prop::sample::select(RUST_LINES),
+        ),
+        1..4,
+    );
+    (lines, changes).prop_map(|(old, changes)| {
+        let mut new = old.clone();
+        for (at, op, line) in changes {
+            let i = if new.is_empty() {
+                0
+            } else {
+                at.index(new.len())
+            };
+            match op {
+                0 => new.insert(i, line),
+                1 if !new.is_empty() => {
+                    new.remove(i);
+                }
+                _ if !new.is_empty() => new[i] = line,
+                _ => new.push(line),
+            }
+        }
+        (old.concat(), new.concat())
+    })
+}
+
+proptest! {
+    // A fixed seed: the verdict is compared with a full parse, and a case where tree-sitter's
+    // incremental parse disagrees should show up the same way on every run.
+    #![proptest_config(ProptestConfig {
+        cases: 500,
+        rng_seed: RngSeed::Fixed(0x617567),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn checked_edits_agree_with_the_diff_and_a_full_parse((old, new) in rust_pair()) {
+        let baseline = SyntaxBaseline::new(Language::Rust, &old);
+        let checked = baseline.checked_edits(&old, &new);
+        let refused = has_new_errors(Language::Rust, &old, &new);
+        prop_assert_eq!(checked.is_err(), refused, "{:?} -> {:?}: {:?}", old, new, checked);
+        if let Ok(edits) = checked {
+            prop_assert_eq!(edits, minimal_edits(&old, &new));
         }
     }
 }

@@ -8,7 +8,6 @@ use futures::StreamExt;
 
 use crate::edits::{
     FileCreation, FileEdits, SyntaxBaseline, SyntaxRegression, ValidationError, WorkspaceEditPlan,
-    minimal_edits,
 };
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
 use crate::syntax::{Language, Symbol};
@@ -121,8 +120,14 @@ async fn run_inner(
         });
     }
     let language = ctx.known_language()?;
-    // The old document is parsed once, before the model answers, for every check.
-    let baseline = SyntaxBaseline::new(language, &ctx.text);
+    // The old document is parsed once, for every check, on rayon's pool while the model thinks.
+    let (done, parsing) = tokio::sync::oneshot::channel();
+    let text = ctx.text.clone();
+    rayon::spawn(move || {
+        let _ = done.send(SyntaxBaseline::new(language, &text));
+    });
+    let mut parsing = Some(parsing);
+    let mut parsed: Option<SyntaxBaseline> = None;
     let mut attempt_prompt = prompt.clone();
     let mut refusal: Option<SyntaxRegression> = None;
     for attempt in 0..2 {
@@ -134,7 +139,21 @@ async fn run_inner(
         }
         let answer = ask(llm, request, attempt_prompt.clone(), progress).await?;
         let candidate = finish(request, &job, &answer)?;
-        match check(request, language, &baseline, candidate) {
+        let baseline = match parsed {
+            Some(ref baseline) => baseline,
+            None => {
+                let received = match parsing.take() {
+                    Some(receiver) => receiver.await.ok(),
+                    None => None,
+                };
+                // A parse whose thread failed is done again here.
+                parsed.insert(
+                    received
+                        .unwrap_or_else(|| cpu_bound(|| SyntaxBaseline::new(language, &ctx.text))),
+                )
+            }
+        };
+        match cpu_bound(|| check(request, language, baseline, candidate)) {
             Ok(plan) => {
                 plan.check_roots(&request.roots)?;
                 return Ok(ActionOutcome::Edit {
@@ -331,6 +350,18 @@ enum CheckError {
     Action(ActionError),
 }
 
+/// Runs CPU-bound work (a parse, a diff) from the action's async code: on a multi-threaded
+/// runtime the runtime first moves this worker's other tasks to another thread
+/// ([`tokio::task::block_in_place`]), so that they do not wait; elsewhere it just runs.
+fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
+}
+
 /// The minimal edits of a candidate, checked for syntax.
 fn check(
     request: &ActionRequest,
@@ -346,8 +377,7 @@ fn check(
     };
     match candidate {
         Candidate::Document(new) => {
-            let edits = minimal_edits(&ctx.text, &new);
-            baseline.check(&ctx.text, &edits).map_err(refused)?;
+            let edits = baseline.checked_edits(&ctx.text, &new).map_err(refused)?;
             plan.edits.push(FileEdits {
                 path: ctx.path.clone(),
                 version: ctx.version,
@@ -357,9 +387,8 @@ fn check(
         Candidate::OtherFile { path, old, new } => {
             let other = Language::from_path(&path).unwrap_or(language);
             let old_text = old.clone().unwrap_or_default();
-            let edits = minimal_edits(&old_text, &new);
-            SyntaxBaseline::new(other, &old_text)
-                .check(&old_text, &edits)
+            let edits = SyntaxBaseline::new(other, &old_text)
+                .checked_edits(&old_text, &new)
                 .map_err(refused)?;
             match old {
                 Some(_) => plan.edits.push(FileEdits {

@@ -14,7 +14,7 @@
 //! assert_eq!(apply(old, &edits).unwrap(), new);
 //! ```
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,9 @@ const MAX_CHAR_DIFF_BYTES: usize = 8 * 1024;
 
 /// Word and character diffs of at most this many tokens (old plus new) run without a time limit.
 const NO_DEADLINE_TOKENS: usize = 512;
+
+/// How many gaps deep the patience line diff looks for anchors before it diffs a gap with Myers.
+const MAX_PATIENCE_DEPTH: usize = 32;
 
 /// Character edits separated by fewer unchanged bytes than this are merged into one edit.
 const MERGE_GAP_BYTES: usize = 4;
@@ -50,7 +53,7 @@ fn chars_and_offsets(text: &str) -> (Vec<char>, Vec<usize>) {
 /// The lines of `text` (each with its line break) as numbers, equal lines having equal numbers
 /// across calls sharing `ids`; and the byte offset at which each line starts plus the length at
 /// the end.
-fn line_ids<'a>(text: &'a str, ids: &mut HashMap<&'a str, u32>) -> (Vec<u32>, Vec<usize>) {
+fn line_ids<'a>(text: &'a str, ids: &mut FxHashMap<&'a str, u32>) -> (Vec<u32>, Vec<usize>) {
     let mut lines = Vec::new();
     let mut offsets = vec![0];
     let mut at = 0;
@@ -85,10 +88,162 @@ fn changed_runs(ops: &[DiffOp]) -> Vec<(Range<usize>, Range<usize>)> {
     runs
 }
 
+/// The patience diff of two sequences of line numbers, as runs of changed lines.
+///
+/// Lines that occur exactly once on each side anchor the diff: the longest sequence of them in
+/// the same order on both sides is kept, and the gaps between anchors are diffed the same way,
+/// down to gaps without such lines, which Myers diffs. Most lines of code are unique, so the
+/// searches stay small, and the result follows the code's structure rather than stray matches of
+/// blank lines and braces.
+struct LineDiff<'a> {
+    /// After this the remaining gaps are taken as changed whole.
+    deadline: Instant,
+    /// The changed runs found so far, in order, as (old lines, new lines).
+    runs: &'a mut Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl LineDiff<'_> {
+    /// Diffs `old` and `new`, which start at lines `o` and `n` of the whole sequences, `depth`
+    /// gaps deep.
+    fn patience(
+        &mut self,
+        (mut old, mut new): (&[u32], &[u32]),
+        (mut o, mut n): (usize, usize),
+        depth: usize,
+    ) {
+        let same = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        (old, new, o, n) = (&old[same..], &new[same..], o + same, n + same);
+        let same = old
+            .iter()
+            .rev()
+            .zip(new.iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        (old, new) = (&old[..old.len() - same], &new[..new.len() - same]);
+        if old.is_empty() || new.is_empty() || Instant::now() > self.deadline {
+            self.change(o..o + old.len(), n..n + new.len());
+            return;
+        }
+        // Gaps inside gaps are bounded, so that no input can exhaust the stack.
+        let anchors = if depth < MAX_PATIENCE_DEPTH {
+            unique_common_lines(old, new)
+        } else {
+            Vec::new()
+        };
+        if anchors.is_empty() {
+            self.myers(old, new, o, n);
+            return;
+        }
+        let (mut old_at, mut new_at) = (0, 0);
+        for (i, j) in anchors {
+            let gap = (&old[old_at..i], &new[new_at..j]);
+            self.patience(gap, (o + old_at, n + new_at), depth + 1);
+            (old_at, new_at) = (i + 1, j + 1);
+        }
+        let rest = (&old[old_at..], &new[new_at..]);
+        self.patience(rest, (o + old_at, n + new_at), depth + 1);
+    }
+
+    /// Diffs a gap without anchors with Myers' algorithm.
+    fn myers(&mut self, old: &[u32], new: &[u32], o: usize, n: usize) {
+        let ops = capture_diff_slices_deadline(Algorithm::Myers, old, new, Some(self.deadline));
+        for (old_lines, new_lines) in changed_runs(&ops) {
+            self.change(
+                o + old_lines.start..o + old_lines.end,
+                n + new_lines.start..n + new_lines.end,
+            );
+        }
+    }
+
+    /// Records a changed run, merged with the previous one when they touch.
+    fn change(&mut self, old: Range<usize>, new: Range<usize>) {
+        if old.is_empty() && new.is_empty() {
+            return;
+        }
+        match self.runs.last_mut() {
+            Some((o, n)) if o.end == old.start && n.end == new.start => {
+                o.end = old.end;
+                n.end = new.end;
+            }
+            _ => self.runs.push((old, new)),
+        }
+    }
+}
+
+/// The lines that occur exactly once in `old` and once in `new`, as (old index, new index)
+/// pairs: the longest series of them that is in the same order on both sides.
+fn unique_common_lines(old: &[u32], new: &[u32]) -> Vec<(usize, usize)> {
+    /// Where a line was seen: its index on each side, [`TWICE`] once it was seen again.
+    #[derive(Clone, Copy)]
+    struct Seen {
+        old: usize,
+        new: Option<usize>,
+    }
+    const TWICE: usize = usize::MAX;
+    let mut seen: FxHashMap<u32, Seen> = FxHashMap::default();
+    seen.reserve(old.len());
+    for (i, &line) in old.iter().enumerate() {
+        seen.entry(line)
+            .and_modify(|s| s.old = TWICE)
+            .or_insert(Seen { old: i, new: None });
+    }
+    for (j, &line) in new.iter().enumerate() {
+        if let Some(s) = seen.get_mut(&line) {
+            s.new = Some(if s.new.is_some() { TWICE } else { j });
+        }
+    }
+    // The candidates in old order, each with its new index.
+    let mut pairs: Vec<(usize, usize)> = seen
+        .values()
+        .filter_map(|s| match *s {
+            Seen {
+                old: i,
+                new: Some(j),
+            } if i != TWICE && j != TWICE => Some((i, j)),
+            _ => None,
+        })
+        .collect();
+    pairs.sort_unstable();
+    longest_increasing(&pairs)
+}
+
+/// The longest subsequence of `pairs` (sorted by their first element) whose second elements
+/// increase: patience sorting, in O(n log n).
+fn longest_increasing(pairs: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    // The index in `pairs` of the smallest tail of an increasing run of each length, and for
+    // each pair the index of the pair before it in its run.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut previous: Vec<Option<usize>> = Vec::with_capacity(pairs.len());
+    for (k, &(_, j)) in pairs.iter().enumerate() {
+        let length = tails.partition_point(|&t| pairs[t].1 < j);
+        previous.push(length.checked_sub(1).map(|l| tails[l]));
+        if length == tails.len() {
+            tails.push(k);
+        } else {
+            tails[length] = k;
+        }
+    }
+    let mut out = Vec::with_capacity(tails.len());
+    let mut at = tails.last().copied();
+    while let Some(k) = at {
+        out.push(pairs[k]);
+        at = previous[k];
+    }
+    out.reverse();
+    out
+}
+
 /// The edits that turn `old` into `new`: as few as possible, sorted, never overlapping nor
 /// touching, each range on character boundaries of `old` and never between the `\r` and `\n`
 /// of a line break. Applying them to `old` with [`apply`] gives exactly `new`.
 pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
+    refine(old, new, &changed_lines(old, new))
+}
+
+/// The lines that differ between `old` and `new`: sorted, disjoint pairs of byte ranges (old,
+/// new), each a run of whole lines. Replacing each old range with its new range turns `old` into
+/// `new` (see [`line_edits`]); [`refine`] narrows each pair down to the characters that changed.
+pub(crate) fn changed_lines(old: &str, new: &str) -> Vec<(Range<usize>, Range<usize>)> {
     if old == new {
         return Vec::new();
     }
@@ -97,43 +252,63 @@ pub fn minimal_edits(old: &str, new: &str) -> Vec<TextEdit> {
     let (prefix, suffix) = common_ends(old, new);
     let old_mid = &old[prefix..old.len() - suffix];
     let new_mid = &new[prefix..new.len() - suffix];
-    // Patience anchors the diff on lines that occur once on each side, as most lines of code
-    // do, and searches only the short gaps between them: Myers would search the whole region.
     // Each distinct line becomes a number, so that the search compares integers, not strings.
-    let mut ids = HashMap::new();
+    let mut ids = FxHashMap::default();
     let (old_ids, old_offsets) = line_ids(old_mid, &mut ids);
     let (new_ids, new_offsets) = line_ids(new_mid, &mut ids);
-    let ops = capture_diff_slices_deadline(
-        Algorithm::Patience,
-        &old_ids,
-        &new_ids,
-        Some(Instant::now() + DIFF_TIMEOUT),
-    );
-    let mut edits = Vec::new();
-    for (old_lines, new_lines) in changed_runs(&ops) {
+    let mut runs = Vec::new();
+    let mut diff = LineDiff {
+        deadline: Instant::now() + DIFF_TIMEOUT,
+        runs: &mut runs,
+    };
+    diff.patience((&old_ids, &new_ids), (0, 0), 0);
+    let mut pieces = Vec::new();
+    let absolute = |offsets: &[usize], lines: Range<usize>| {
+        prefix + offsets[lines.start]..prefix + offsets[lines.end]
+    };
+    for (old_lines, new_lines) in runs {
         if old_lines.len() == new_lines.len() {
-            // As many lines on both sides: the lines correspond one to one, and diffing them in
-            // pairs keeps each character diff small.
+            // As many lines on both sides: the lines correspond one to one, and refining them
+            // in pairs keeps each character diff small.
             for (o, n) in old_lines.zip(new_lines) {
-                let old_range = old_offsets[o]..old_offsets[o + 1];
-                let new_range = new_offsets[n]..new_offsets[n + 1];
-                char_edits(
-                    prefix + old_range.start,
-                    &old_mid[old_range],
-                    &new_mid[new_range],
-                    &mut edits,
-                );
+                pieces.push((
+                    absolute(&old_offsets, o..o + 1),
+                    absolute(&new_offsets, n..n + 1),
+                ));
             }
-            continue;
+        } else {
+            pieces.push((
+                absolute(&old_offsets, old_lines),
+                absolute(&new_offsets, new_lines),
+            ));
         }
-        let old_range = old_offsets[old_lines.start]..old_offsets[old_lines.end];
-        let new_range = new_offsets[new_lines.start]..new_offsets[new_lines.end];
-        char_edits(
-            prefix + old_range.start,
-            &old_mid[old_range],
-            &new_mid[new_range],
-            &mut edits,
-        );
+    }
+    pieces
+}
+
+/// The edits that replace whole lines, one per piece of [`changed_lines`] that changed: coarser
+/// than [`minimal_edits`], with the same result, and known as soon as the line diff is.
+pub(crate) fn line_edits(
+    old: &str,
+    new: &str,
+    pieces: &[(Range<usize>, Range<usize>)],
+) -> Vec<TextEdit> {
+    pieces
+        .iter()
+        .filter(|(o, n)| old[o.clone()] != new[n.clone()])
+        .map(|(o, n)| TextEdit::replace(o.clone(), &new[n.clone()]))
+        .collect()
+}
+
+/// The minimal edits inside the pieces of [`changed_lines`]: words, then characters.
+pub(crate) fn refine(
+    old: &str,
+    new: &str,
+    pieces: &[(Range<usize>, Range<usize>)],
+) -> Vec<TextEdit> {
+    let mut edits = Vec::new();
+    for (o, n) in pieces {
+        char_edits(o.start, &old[o.clone()], &new[n.clone()], &mut edits);
     }
     normalize(old, edits)
 }
@@ -453,6 +628,47 @@ mod tests {
             }
             assert_eq!(apply(old, &edits).unwrap(), new);
         }
+    }
+
+    #[test]
+    fn longest_increasing_keeps_the_longest_ordered_series() {
+        let pairs = [(0, 3), (1, 1), (2, 2), (3, 0), (4, 4)];
+        assert_eq!(longest_increasing(&pairs), [(1, 1), (2, 2), (4, 4)]);
+        assert!(longest_increasing(&[]).is_empty());
+    }
+
+    #[test]
+    fn unique_lines_anchor_the_line_diff() {
+        // Lines 1 and 3 are unique on both sides; the repeated 9s are not anchors.
+        let old = [1, 9, 2, 9, 3, 9];
+        let new = [1, 9, 4, 9, 3, 9];
+        assert_eq!(unique_common_lines(&old, &new), [(0, 0), (4, 4)]);
+        let mut runs = Vec::new();
+        LineDiff {
+            deadline: Instant::now() + DIFF_TIMEOUT,
+            runs: &mut runs,
+        }
+        .patience((&old, &new), (0, 0), 0);
+        assert_eq!(runs, [(2..3, 2..3)]);
+    }
+
+    #[test]
+    fn moved_and_repeated_lines_diff_exactly() {
+        let old = "fn a() {\n}\n\nfn b() {\n}\n\nfn c() {\n}\n";
+        for new in [
+            "fn c() {\n}\n\nfn a() {\n}\n\nfn b() {\n}\n",
+            "fn b() {\n}\n\nfn a() {\n}\n",
+            "}\n}\n}\n",
+            "",
+        ] {
+            assert_eq!(apply(old, &minimal_edits(old, new)).unwrap(), new);
+        }
+        // Few distinct lines, many of each: no anchors, and Myers takes over.
+        let old: String = (0..3000).map(|i| ["{\n", "}\n", "\n"][i % 3]).collect();
+        let new: String = (0..3000)
+            .map(|i| ["{\n", "}\n", "\n", "x\n"][i % 4])
+            .collect();
+        assert_eq!(apply(&old, &minimal_edits(&old, &new)).unwrap(), new);
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::documents::{EditError, TextEdit};
 use crate::syntax::{Language, error_count_in, parse, reparse, visit_error_nodes};
 
 use super::apply;
+use super::diff::{changed_lines, line_edits, refine};
 
 /// Edits that would add syntax errors to a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +80,48 @@ impl SyntaxBaseline {
     /// Checks `edits` (ranges into `old_text`, the text given to [`SyntaxBaseline::new`]).
     pub fn check(&self, old_text: &str, edits: &[TextEdit]) -> Result<(), ValidationError> {
         let new_text = apply(old_text, edits)?;
+        self.check_applied(old_text, &new_text, edits)
+    }
+
+    /// The minimal edits from `old_text` (the text given to [`SyntaxBaseline::new`]) to
+    /// `new_text`, as [`minimal_edits`](super::minimal_edits) computes them, once checked.
+    ///
+    /// The check needs only the new text and roughly where it changed, so it runs on the
+    /// whole-line edits of the line diff while the character diff refines them on another
+    /// thread: the two costs overlap instead of adding up.
+    ///
+    /// ```
+    /// use augur::edits::{SyntaxBaseline, apply};
+    /// use augur::syntax::Language;
+    ///
+    /// let old = "fn a() -> u8 {\n    1\n}\n";
+    /// let baseline = SyntaxBaseline::new(Language::Rust, old);
+    /// let edits = baseline.checked_edits(old, "fn a() -> u8 {\n    2\n}\n").unwrap();
+    /// assert_eq!(edits.len(), 1);
+    /// assert_eq!(apply(old, &edits).unwrap(), "fn a() -> u8 {\n    2\n}\n");
+    /// assert!(baseline.checked_edits(old, "fn a() -> u8 {\n    2\n").is_err());
+    /// ```
+    pub fn checked_edits(
+        &self,
+        old_text: &str,
+        new_text: &str,
+    ) -> Result<Vec<TextEdit>, ValidationError> {
+        let pieces = changed_lines(old_text, new_text);
+        let (edits, checked) = rayon::join(
+            || refine(old_text, new_text, &pieces),
+            || self.check_applied(old_text, new_text, &line_edits(old_text, new_text, &pieces)),
+        );
+        checked?;
+        Ok(edits)
+    }
+
+    /// Checks `edits`, which turn `old_text` into `new_text`.
+    fn check_applied(
+        &self,
+        old_text: &str,
+        new_text: &str,
+        edits: &[TextEdit],
+    ) -> Result<(), ValidationError> {
         let Some(old_tree) = &self.tree else {
             // A grammar that cannot load checks nothing; the edit is not refused for it.
             return Ok(());
@@ -98,7 +141,7 @@ impl SyntaxBaseline {
         for input in input_edits(old_text, &sorted).iter().rev() {
             edited.edit(input);
         }
-        let Some(tree) = reparse(self.language, &new_text, &edited) else {
+        let Some(tree) = reparse(self.language, new_text, &edited) else {
             return Ok(());
         };
         let after = error_count_in(tree.root_node());
@@ -111,7 +154,7 @@ impl SyntaxBaseline {
             before: self.errors,
             after,
             first_error_line: line,
-            message: node.map_or_else(|| "a syntax error".to_owned(), |n| describe(n, &new_text)),
+            message: node.map_or_else(|| "a syntax error".to_owned(), |n| describe(n, new_text)),
         }
         .into())
     }
