@@ -11,6 +11,7 @@
 //! See `ARCHITECTURE.md` for the invariants every module keeps.
 
 pub mod actions;
+pub mod alloc;
 pub mod cli;
 pub mod completion;
 pub mod config;

@@ -146,6 +146,8 @@ impl SyntaxBaseline {
         };
         let after = error_count_in(tree.root_node());
         if after <= self.errors {
+            // Freeing two trees node by node takes a tenth of the check: another thread does it.
+            rayon::spawn(move || drop((tree, edited)));
             return Ok(());
         }
         let (node, line) = first_error(tree.root_node(), first..new_end.max(first))
