@@ -13,6 +13,7 @@
 //! 4. the peak RSS (`VmHWM`) of the augur process.
 //!
 //! No timed assertions: it prints figures. Environment:
+//! - `AUGUR_BENCH_BIN`: the augur binary to measure instead of this build's (to compare builds);
 //! - `AUGUR_BENCH_LINES` (default 1000000): lines of Rust in the workspace subset;
 //! - `AUGUR_BENCH_CARGO_SRC`: the registry source directory to take crates from;
 //! - `AUGUR_BENCH_REQUESTS` (default 500): requests of part 1;
@@ -40,7 +41,10 @@ use augur::test_support::stdio::{SpawnOptions, StdioClient};
 use llm_support::{Fake, openai_stream};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_augur");
+/// The binary under test: this build's, or `AUGUR_BENCH_BIN` (to compare two builds).
+fn bin() -> String {
+    std::env::var("AUGUR_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_augur").to_owned())
+}
 
 /// The fake model's reply to every completion request, streamed in three events.
 const REPLY: [&str; 3] = ["compute_", "total(alpha, ", "beta)"];
@@ -508,8 +512,9 @@ fn main() {
     }
     println!("completion settings: {completion_config}");
     let before = child_pids();
+    let bin = bin();
     let mut client = StdioClient::spawn(
-        Path::new(BIN),
+        Path::new(&bin),
         SpawnOptions {
             args,
             env,
@@ -756,8 +761,7 @@ fn main() {
     // The table.
     println!();
     println!(
-        "augur {} over stdio, 0 ms fake OpenAI backend (3 SSE events), UTF-16 client, cache off, debounce 0",
-        BIN
+        "augur {bin} over stdio, 0 ms fake OpenAI backend (3 SSE events), UTF-16 client, cache off, debounce 0"
     );
     println!(
         "open documents in part 1/2: {} Rust files, {} lines; part 1 took {:.1} s",

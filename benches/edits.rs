@@ -11,10 +11,6 @@
 use augur::edits::{SyntaxBaseline, minimal_edits, validate};
 use augur::syntax::Language;
 
-/// The binary's allocator (see `augur::alloc`), so that the figures are the binary's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     // SAFETY: nothing has used tree-sitter yet.
     unsafe { augur::alloc::use_mimalloc_for_tree_sitter() };

@@ -4,10 +4,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc for all of the binary's memory: see [`augur::alloc`].
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // SAFETY: nothing has used tree-sitter yet.
     unsafe { augur::alloc::use_mimalloc_for_tree_sitter() };

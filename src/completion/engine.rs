@@ -195,22 +195,6 @@ async fn run_blocking<T: Send + 'static>(
     }
 }
 
-/// The post-processing context of a prompt, once the multi-line decision (made on another thread)
-/// is known. A decision that never came (its thread failed) counts as single-line.
-async fn post_context(
-    prompt: &BuiltPrompt,
-    config: &CompletionConfig,
-    decision: Option<tokio::sync::oneshot::Receiver<bool>>,
-) -> PostContext {
-    let multiline = match decision {
-        Some(decision) => decision.await.unwrap_or(false),
-        None => false,
-    };
-    let mut context = PostContext::new(&prompt.prefix_text, &prompt.suffix_text, multiline);
-    context.chat = PromptFormat::parse(&config.template) == PromptFormat::Chat;
-    context
-}
-
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
@@ -330,23 +314,11 @@ impl CompletionEngine {
             .as_deref()
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
-        // The multi-line decision parses the lines around the cursor. It is needed only once the
-        // model's first text arrives, so it runs on rayon's pool meanwhile, beside the prompt
-        // building and then the model's time to first token.
-        let (decided, decision) = tokio::sync::oneshot::channel();
-        let policy = request.config.multiline;
-        let (rope, at) = (request.rope.clone(), cursor);
-        rayon::spawn(move || {
-            let multiline = match policy {
-                MultilinePolicy::Always => true,
-                MultilinePolicy::Never => false,
-                MultilinePolicy::Auto => auto_multiline_at(language, &rope, at),
-            };
-            let _ = decided.send(multiline);
-        });
-        // Retrieval runs on this thread (see `run_blocking`), with part of it on rayon's pool.
+        // Retrieval and parsing take a thread of the blocking pool: the LSP transport polls
+        // every handler on one task, which must not wait for them. That thread hands the
+        // independent parts to rayon's pool (one thread per core) and waits for them.
         let client = Arc::clone(&self.client);
-        let (request, prompt) = run_blocking(move || {
+        let (request, prompt, multiline) = run_blocking(move || {
             let config = &request.config;
             let counter = client.token_counter(&config.model);
             let count = |text: &str| {
@@ -354,25 +326,37 @@ impl CompletionEngine {
                     .as_ref()
                     .map_or_else(|| text.len().div_ceil(4), |c| c.count(text))
             };
-            let prompt = build_prompt(
-                &PromptInput {
-                    rope: &request.rope,
-                    cursor,
-                    path: request.path.as_deref(),
-                    language,
-                    config,
-                    indexes: &request.indexes,
-                    open_documents: &request.open_documents,
+            // The multi-line decision parses the lines around the cursor: beside the prompt.
+            let (prompt, multiline) = rayon::join(
+                || {
+                    build_prompt(
+                        &PromptInput {
+                            rope: &request.rope,
+                            cursor,
+                            path: request.path.as_deref(),
+                            language,
+                            config,
+                            indexes: &request.indexes,
+                            open_documents: &request.open_documents,
+                        },
+                        &count,
+                    )
                 },
-                &count,
+                || match config.multiline {
+                    MultilinePolicy::Always => true,
+                    MultilinePolicy::Never => false,
+                    MultilinePolicy::Auto => auto_multiline_at(language, &request.rope, cursor),
+                },
             );
-            (request, prompt)
+            (request, prompt, multiline)
         })
         .await
         .map_err(|e| CompletionError::Internal(format!("prompt building failed: {e}")))?;
         let rope = &request.rope;
         let config = &request.config;
         let model = model.as_str();
+        let mut context = PostContext::new(&prompt.prefix_text, &prompt.suffix_text, multiline);
+        context.chat = PromptFormat::parse(&config.template) == PromptFormat::Chat;
         let prompt_build_ms = ms(started.elapsed());
 
         let sent = Instant::now();
@@ -387,8 +371,7 @@ impl CompletionEngine {
             use_cache: true,
             ..CompletionRequest::new(model)
         })?;
-        let mut decision = Some(decision);
-        let mut post: Option<PostProcessor> = None;
+        let mut post = PostProcessor::new(context.clone());
         let mut ttft = None;
         let mut source = SuggestionSource::Model;
         let mut stopped_early = false;
@@ -396,13 +379,7 @@ impl CompletionEngine {
             match item? {
                 StreamEvent::Delta(delta) => {
                     ttft.get_or_insert_with(|| sent.elapsed());
-                    if post.is_none() {
-                        let context = post_context(&prompt, config, decision.take()).await;
-                        post = Some(PostProcessor::new(context));
-                    }
-                    if let Some(post) = post.as_mut()
-                        && post.push(&delta)
-                    {
+                    if post.push(&delta) {
                         stopped_early = true;
                         // A cache hit has its end queued already: look without waiting.
                         if let Some(Some(Ok(StreamEvent::Done(done)))) =
@@ -426,12 +403,6 @@ impl CompletionEngine {
         // Dropping the stream closes the connection: the backend stops generating.
         drop(stream);
         let model_time = sent.elapsed();
-        let post = match post {
-            Some(post) => post,
-            None => PostProcessor::new(post_context(&prompt, config, decision.take()).await),
-        };
-        let context = post.context();
-        let multiline = context.multiline;
         let mut text = post.finish();
         let mut note = text
             .is_empty()
@@ -456,7 +427,7 @@ impl CompletionEngine {
                 .record(model_time);
         }
         // A one-line suggestion that contains the rest of the line (closing brackets) replaces it.
-        let replaced = replaced_rest(context, &text);
+        let replaced = replaced_rest(&context, &text);
         self.type_through
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -496,12 +496,7 @@ impl PostProcessor {
         self.complete
     }
 
-    /// What it knows of the document around the cursor.
-    pub fn context(&self) -> &PostContext {
-        &self.context
-    }
-
-    /// The model's text so far, before post-processing.
+    /// The raw text received so far.
     pub fn raw(&self) -> &str {
         &self.raw
     }
