@@ -21,6 +21,7 @@ pub mod index;
 pub mod llm;
 pub mod logging;
 pub mod lsp;
+mod runtime;
 pub mod syntax;
 #[doc(hidden)]
 pub mod test_support;

@@ -37,6 +37,31 @@ fn text() -> impl Strategy<Value = Vec<&'static str>> {
     prop::collection::vec(prop::sample::select(PIECES), 0..60)
 }
 
+/// `old` with each change applied in turn: at an index, 0 inserts the piece, 1 removes the piece
+/// there, anything else replaces it (or appends, when nothing is left).
+fn mutated(
+    old: &[&'static str],
+    changes: Vec<(prop::sample::Index, u8, &'static str)>,
+) -> Vec<&'static str> {
+    let mut new = old.to_vec();
+    for (at, op, piece) in changes {
+        let i = if new.is_empty() {
+            0
+        } else {
+            at.index(new.len())
+        };
+        match op {
+            0 => new.insert(i, piece),
+            1 if !new.is_empty() => {
+                new.remove(i);
+            }
+            _ if !new.is_empty() => new[i] = piece,
+            _ => new.push(piece),
+        }
+    }
+    new
+}
+
 /// An old text and a new one: either unrelated, or the old one with a few pieces changed.
 fn pair() -> impl Strategy<Value = (String, String)> {
     let unrelated = (text(), text()).prop_map(|(a, b)| (a.concat(), b.concat()));
@@ -51,25 +76,7 @@ fn pair() -> impl Strategy<Value = (String, String)> {
             1..6,
         ),
     )
-        .prop_map(|(old, changes)| {
-            let mut new = old.clone();
-            for (at, op, piece) in changes {
-                let i = if new.is_empty() {
-                    0
-                } else {
-                    at.index(new.len())
-                };
-                match op {
-                    0 => new.insert(i, piece),
-                    1 if !new.is_empty() => {
-                        new.remove(i);
-                    }
-                    _ if !new.is_empty() => new[i] = piece,
-                    _ => new.push(piece),
-                }
-            }
-            (old.concat(), new.concat())
-        });
+        .prop_map(|(old, changes)| (old.concat(), mutated(&old, changes).concat()));
     prop_oneof![unrelated, mutated]
 }
 
@@ -131,25 +138,7 @@ fn rust_pair() -> impl Strategy<Value = (String, String)> {
         ),
         1..4,
     );
-    (lines, changes).prop_map(|(old, changes)| {
-        let mut new = old.clone();
-        for (at, op, line) in changes {
-            let i = if new.is_empty() {
-                0
-            } else {
-                at.index(new.len())
-            };
-            match op {
-                0 => new.insert(i, line),
-                1 if !new.is_empty() => {
-                    new.remove(i);
-                }
-                _ if !new.is_empty() => new[i] = line,
-                _ => new.push(line),
-            }
-        }
-        (old.concat(), new.concat())
-    })
+    (lines, changes).prop_map(|(old, changes)| (old.concat(), mutated(&old, changes).concat()))
 }
 
 proptest! {

@@ -10,6 +10,7 @@ use crate::edits::{
     FileCreation, FileEdits, SyntaxBaseline, SyntaxRegression, ValidationError, WorkspaceEditPlan,
 };
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
+use crate::runtime::cpu_bound;
 use crate::syntax::{Language, Symbol};
 
 use super::{
@@ -348,18 +349,6 @@ fn finish(request: &ActionRequest, job: &Job, answer: &str) -> Result<Candidate,
 enum CheckError {
     Syntax(SyntaxRegression),
     Action(ActionError),
-}
-
-/// Runs CPU-bound work (a parse, a diff) from the action's async code: on a multi-threaded
-/// runtime the runtime first moves this worker's other tasks to another thread
-/// ([`tokio::task::block_in_place`]), so that they do not wait; elsewhere it just runs.
-fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
-        tokio::task::block_in_place(work)
-    } else {
-        work()
-    }
 }
 
 /// The minimal edits of a candidate, checked for syntax.

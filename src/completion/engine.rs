@@ -33,6 +33,7 @@ use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
 use crate::index::WorkspaceIndex;
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
+use crate::runtime::run_blocking;
 use crate::syntax::Language;
 
 /// What started a request.
@@ -177,22 +178,6 @@ pub struct CompletionEngine {
     type_through: Mutex<TypeThrough>,
     debounce: Mutex<AdaptiveDebounce>,
     open_documents: Mutex<FxHashMap<PathBuf, OpenDocument>>,
-}
-
-/// Runs CPU-bound work from async code. On a multi-threaded runtime it runs right here, on this
-/// thread, while the runtime moves this worker's other tasks to another thread
-/// ([`tokio::task::block_in_place`]): no hand-off to another thread and back, which costs tens of
-/// microseconds on a busy machine. On a current-thread runtime it takes a thread of the blocking
-/// pool.
-async fn run_blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, tokio::task::JoinError> {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
-        Ok(tokio::task::block_in_place(work))
-    } else {
-        tokio::task::spawn_blocking(work).await
-    }
 }
 
 fn ms(duration: Duration) -> f64 {

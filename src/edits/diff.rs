@@ -192,7 +192,7 @@ fn unique_common_lines(old: &[u32], new: &[u32]) -> Vec<(usize, usize)> {
             s.new = Some(if s.new.is_some() { TWICE } else { j });
         }
     }
-    // The candidates in old order, each with its new index.
+    // The candidates as (old index, new index), put in old order.
     let mut pairs: Vec<(usize, usize)> = seen
         .values()
         .filter_map(|s| match *s {
