@@ -258,3 +258,33 @@ fn twenty_requests_at_once_are_all_answered() {
         assert_eq!(items(&result).len(), 1, "{result}");
     }
 }
+
+#[test]
+fn a_model_changed_in_the_settings_is_used_by_the_next_request() {
+    let mut s = setup(capabilities(&["utf-16"]), json!({}));
+    s.fake.set_default(openai_stream(&["first"]));
+    let (_runtime, other) = Fake::start_in_background();
+    other.set_default(openai_stream(&["second"]));
+    open_calc(&mut s.client, "def add(a, b):\n    return \n");
+    let result = inline(&mut s.client, 1, 11, true).unwrap();
+    assert_eq!(items(&result)[0]["insertText"], "first");
+
+    s.client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"augur": {"models": {"default": {
+            "backend": "openai", "url": format!("{}/v1", other.url), "model": "other",
+            "retries": 0, "first_token_timeout_ms": 20000, "total_timeout_ms": 30000}}}}}),
+    );
+    // The reload happens on its own task: ask until the answer comes from the new model.
+    let mut answer = Value::Null;
+    for _ in 0..100 {
+        let result = inline(&mut s.client, 1, 11, true).unwrap();
+        answer = items(&result)[0]["insertText"].clone();
+        if answer == "second" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(answer, "second");
+    assert_eq!(other.requests().last().unwrap().body["model"], "other");
+}

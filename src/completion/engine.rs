@@ -260,6 +260,15 @@ impl CompletionEngine {
             .forget(key);
     }
 
+    /// Forgets every suggestion on screen, so that the next request asks the model (after the
+    /// models were reconfigured, say).
+    pub fn forget_all(&self) {
+        self.type_through
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget_all();
+    }
+
     /// Completes at the cursor. Dropping the future cancels the work, the HTTP call included.
     pub async fn complete(
         &self,

@@ -99,6 +99,11 @@ impl TypeThrough {
         self.shown.retain(|s| s.key != key);
     }
 
+    /// Forgets every document's suggestion (the model changed, say).
+    pub fn forget_all(&mut self) {
+        self.shown.clear();
+    }
+
     /// The rest of the suggestion shown in `key` if the text typed since is its beginning and
     /// nothing else on the line changed; `None` otherwise (also when all of it was typed).
     pub fn lookup(&self, key: &str, rope: &Rope, cursor: usize) -> Option<String> {

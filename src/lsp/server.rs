@@ -79,6 +79,10 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        tokio::spawn(handlers::configuration::follow_models(
+            self.state.clone(),
+            self.client.clone(),
+        ));
         handlers::lifecycle::initialized(&self.state, &self.client).await;
         tokio::spawn(handlers::indexing::start(
             self.state.clone(),

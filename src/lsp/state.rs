@@ -327,10 +327,16 @@ impl ServerState {
     /// Hands a new model configuration to the LLM client: it takes effect on the next request.
     pub fn reconfigure_models(&self, config: &Config) -> Result<(), String> {
         match self.completion_engine() {
-            Some(engine) => engine
-                .client()
-                .reconfigure(&config.models)
-                .map_err(|e| e.to_string()),
+            Some(engine) => {
+                engine
+                    .client()
+                    .reconfigure(&config.models)
+                    .map_err(|e| e.to_string())?;
+                // Suggestions on screen came from the old models: typing through them would
+                // keep showing their text.
+                engine.forget_all();
+                Ok(())
+            }
             None => self.start_engine(),
         }
     }

@@ -54,19 +54,29 @@ async fn report(client: &Client, errors: Vec<String>) {
 }
 
 /// Follows configuration changes for the rest of the session: a changed `[models]` table reaches
-/// the LLM client, taking effect on the next request.
-pub async fn follow_models(state: std::sync::Arc<ServerState>, client: Client) {
+/// the LLM client, taking effect on the next request. It subscribes before it returns, so a change
+/// made right after the call (the settings pulled in `initialized`, say) is not missed.
+pub fn follow_models(
+    state: std::sync::Arc<ServerState>,
+    client: Client,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
     let mut changes = state.subscribe_config();
     let mut models = state.config().models.clone();
-    while changes.changed().await.is_ok() {
-        let config = changes.borrow_and_update().clone();
-        if config.models == models {
-            continue;
-        }
-        models = config.models.clone();
-        if let Err(error) = state.reconfigure_models(&config) {
-            let message = format!("augur: the new model configuration cannot be used: {error}");
-            client.show_message(MessageType::ERROR, message).await;
+    async move {
+        while changes.changed().await.is_ok() {
+            let config = changes.borrow_and_update().clone();
+            if config.models == models {
+                continue;
+            }
+            models = config.models.clone();
+            match state.reconfigure_models(&config) {
+                Ok(()) => tracing::info!("model configuration reloaded"),
+                Err(error) => {
+                    let message =
+                        format!("augur: the new model configuration cannot be used: {error}");
+                    client.show_message(MessageType::ERROR, message).await;
+                }
+            }
         }
     }
 }
