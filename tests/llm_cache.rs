@@ -1,11 +1,12 @@
 //! The response cache through the client: hits, misses on other parameters, expiry, eviction,
-//! coalescing of identical requests in flight, and persistence across restarts.
+//! coalescing of identical requests in flight (whole and streamed), and persistence across
+//! restarts.
 
 mod llm_support;
 
 use std::time::Duration;
 
-use augur::llm::{CacheConfig, CompletionRequest, LlmSettings, StreamEvent};
+use augur::llm::{CacheConfig, CompletionRequest, CompletionStream, LlmSettings, StreamEvent};
 use futures::StreamExt;
 use llm_support::{Fake, client, client_with, model, openai_body, openai_stream};
 
@@ -77,6 +78,118 @@ async fn identical_requests_hit_and_other_parameters_miss() {
     assert_eq!(metrics.cache.hits, 1);
     assert_eq!(metrics.models[0].cache_hits, 1);
     assert_eq!(metrics.models[0].requests, 6);
+    // The endpoint that produced the cached answer is credited with the hit; tokens count only
+    // the five calls made (each reported 5 in, 2 out).
+    assert_eq!(metrics.endpoints[0].cache_hits, 1);
+    assert_eq!(metrics.endpoints[0].requests, 5);
+    assert_eq!(
+        (metrics.models[0].tokens_in, metrics.models[0].tokens_out),
+        (25, 10)
+    );
+    assert_eq!(
+        (
+            metrics.endpoints[0].tokens_in,
+            metrics.endpoints[0].tokens_out
+        ),
+        (25, 10)
+    );
+}
+
+/// Reads a stream to its end: its deltas and the final answer's text.
+async fn drain(mut stream: CompletionStream) -> (Vec<String>, String) {
+    let mut deltas = Vec::new();
+    while let Some(item) = stream.next().await {
+        match item.unwrap() {
+            StreamEvent::Delta(text) => deltas.push(text),
+            StreamEvent::Done(done) => return (deltas, done.text),
+        }
+    }
+    panic!("the stream ended without its answer");
+}
+
+#[tokio::test]
+async fn identical_streams_in_flight_share_one_call_and_a_late_joiner_gets_every_delta() {
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["a", "b", "c", "d"]).paced(Duration::from_millis(100)));
+    let client = client(model("openai", &fake.url));
+    let mut first = client.stream(request("same")).unwrap();
+    assert_eq!(
+        first.next().await.unwrap().unwrap(),
+        StreamEvent::Delta("a".into())
+    );
+    // The second caller comes after the first delta went out, and still reads it.
+    let second = client.stream(request("same")).unwrap();
+    let ((first_rest, first_text), (second_all, second_text)) =
+        futures::join!(drain(first), drain(second));
+    assert_eq!(first_rest, vec!["b", "c", "d"]);
+    assert_eq!(second_all, vec!["a", "b", "c", "d"]);
+    assert_eq!(
+        (first_text.as_str(), second_text.as_str()),
+        ("abcd", "abcd")
+    );
+    assert_eq!(fake.calls(), 1);
+    assert_eq!(client.metrics().models[0].coalesced, 1);
+}
+
+#[tokio::test]
+async fn a_shared_stream_goes_on_when_one_caller_drops_it_and_stops_when_all_do() {
+    let fake = Fake::start().await;
+    let client = client(model("openai", &fake.url));
+    fake.push(openai_stream(&["a", "b", "c", "d"]).paced(Duration::from_millis(100)));
+    let mut quitter = client.stream(request("kept")).unwrap();
+    let stayer = client.stream(request("kept")).unwrap();
+    assert_eq!(
+        quitter.next().await.unwrap().unwrap(),
+        StreamEvent::Delta("a".into())
+    );
+    drop(quitter);
+    assert_eq!(drain(stayer).await.1, "abcd");
+    assert_eq!(fake.calls(), 1);
+
+    fake.push(openai_stream(&["a", "b", "c", "d", "e", "f"]).paced(Duration::from_millis(100)));
+    let mut one = client.stream(request("dropped")).unwrap();
+    let mut two = client.stream(request("dropped")).unwrap();
+    assert!(one.next().await.unwrap().is_ok());
+    drop(one);
+    // The other caller still reads the call, which is open until it goes too.
+    for _ in 0..2 {
+        assert!(matches!(
+            two.next().await.unwrap().unwrap(),
+            StreamEvent::Delta(_)
+        ));
+    }
+    assert_eq!(fake.streams_dropped_early(), 0);
+    drop(two);
+    assert!(
+        fake.wait_dropped(1, Duration::from_secs(3)).await,
+        "the server saw the connection close once every caller went"
+    );
+    assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_caller_s_deadline_on_a_shared_stream_ends_only_its_own_reading() {
+    let fake = Fake::start().await;
+    let client = client(model("openai", &fake.url));
+    fake.push(openai_stream(&["a", "b", "c", "d"]).paced(Duration::from_millis(100)));
+    let mut hurried = client
+        .stream(CompletionRequest {
+            deadline: Some(Duration::from_millis(150)),
+            ..request("same")
+        })
+        .unwrap();
+    let patient = client.stream(request("same")).unwrap();
+    let err = loop {
+        match hurried.next().await.unwrap() {
+            Ok(StreamEvent::Delta(_)) => {}
+            Ok(StreamEvent::Done(_)) => panic!("the deadline passes before the answer"),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(err.code(), "llm.deadline");
+    assert!(hurried.next().await.is_none());
+    assert_eq!(drain(patient).await.1, "abcd");
+    assert_eq!(fake.calls(), 1);
 }
 
 #[tokio::test]

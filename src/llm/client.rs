@@ -2,7 +2,11 @@
 //!
 //! Around every backend it adds the cache (with coalescing of identical requests in flight), the
 //! per-endpoint gate (rate limits, in-flight cap, priority queue), endpoint choice with circuit
-//! breakers and failover, retries with backoff, timeouts, and metrics.
+//! breakers, health checks and failover, retries with backoff, timeouts, and metrics.
+//!
+//! Coalescing: identical cacheable requests in flight share one HTTP call, whole answers through
+//! a shared future, streams through a broadcast that keeps every event, so that a caller joining
+//! late reads the deltas sent before it came. Each caller keeps its own deadline.
 //!
 //! Cancellation is by dropping: dropping the future of [`LlmClient::complete`] or the
 //! [`CompletionStream`] of [`LlmClient::stream`] drops the HTTP response, which closes the
@@ -25,9 +29,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -35,7 +39,6 @@ use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures::future::{BoxFuture, Shared, WeakShared};
 use futures::{FutureExt, Stream, StreamExt};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
 use tokio_util::task::AbortOnDropHandle;
 
@@ -118,6 +121,9 @@ struct Inner {
     cache: ResponseCache,
     cache_path: Option<PathBuf>,
     inflight: Mutex<HashMap<CacheKey, WeakShared<RunFuture>>>,
+    /// Streamed runs in flight, by cache key, with the id of the run.
+    stream_inflight: Mutex<HashMap<CacheKey, (u64, std::sync::Weak<StreamRun>)>>,
+    next_stream_id: AtomicU64,
     endpoint_stats: Mutex<HashMap<(String, String), Arc<EndpointStats>>>,
     model_stats: Mutex<BTreeMap<String, ModelMetrics>>,
     http: Option<reqwest::Client>,
@@ -144,6 +150,9 @@ struct ModelRuntime {
     counter: TokenCounter,
     /// Everything about the model that shapes answers, for cache keys.
     identity: String,
+    /// The task probing the endpoints' health, once started; dropping the model (the client
+    /// dropped, or the model reconfigured) stops it.
+    health_checks: OnceLock<AbortOnDropHandle<()>>,
 }
 
 struct EndpointRuntime {
@@ -156,6 +165,8 @@ struct EndpointRuntime {
     http: reqwest::Client,
     gate: Arc<Gate>,
     breaker: Breaker,
+    /// Whether the last health check passed (true until one fails).
+    healthy: AtomicBool,
     stats: Arc<EndpointStats>,
 }
 
@@ -269,6 +280,15 @@ impl Inner {
                 ..ModelMetrics::default()
             });
         f(entry);
+    }
+
+    /// Counts a cache hit for the model and for the endpoint that produced the answer (if it is
+    /// still one of the model's).
+    fn credit_cache_hit(&self, model: &ModelRuntime, hit: &Completion) {
+        self.model_stat(&model.name, |m| m.cache_hits += 1);
+        if let Some(endpoint) = model.endpoints.iter().find(|e| e.display == hit.endpoint) {
+            endpoint.stats.with(|s| s.cache_hits += 1);
+        }
     }
 
     fn stats_for(&self, model: &str, url: &str) -> Arc<EndpointStats> {
@@ -401,6 +421,7 @@ impl Inner {
                     config.breaker_failures,
                     Duration::from_millis(config.breaker_cooldown_ms),
                 ),
+                healthy: AtomicBool::new(true),
             }));
         }
         Ok(ModelRuntime {
@@ -412,6 +433,7 @@ impl Inner {
             next: AtomicUsize::new(0),
             counter,
             identity,
+            health_checks: OnceLock::new(),
         })
     }
 
@@ -462,6 +484,59 @@ impl Inner {
         }
         future
     }
+
+    /// The streamed run of an identical request in flight, joined from its start, or a new one.
+    fn shared_stream(
+        self: &Arc<Self>,
+        key: CacheKey,
+        model: Arc<ModelRuntime>,
+        plan: Plan,
+    ) -> Arc<StreamRun> {
+        let mut inflight = lock(&self.stream_inflight);
+        if let Some(existing) = inflight.get(&key).and_then(|(_, weak)| weak.upgrade()) {
+            drop(inflight);
+            self.model_stat(&model.name, |m| m.coalesced += 1);
+            return existing;
+        }
+        let id = self.next_stream_id.fetch_add(1, Ordering::Relaxed);
+        let run = Arc::new(self.start_stream(Some(key), id, model, plan));
+        if inflight.len() >= 1024 {
+            // Entries of runs every caller dropped are dead; sweep them.
+            inflight.retain(|_, (_, weak)| weak.strong_count() > 0);
+        }
+        inflight.insert(key, (id, Arc::downgrade(&run)));
+        run
+    }
+
+    /// Starts a streamed run on a task of its own. A shared run (with a key) leaves the in-flight
+    /// table when it ends.
+    fn start_stream(
+        self: &Arc<Self>,
+        key: Option<CacheKey>,
+        id: u64,
+        model: Arc<ModelRuntime>,
+        plan: Plan,
+    ) -> StreamRun {
+        let broadcast = Arc::new(Broadcast::default());
+        let inner = Arc::clone(self);
+        let finish = FinishOnDrop(Arc::clone(&broadcast));
+        let task = tokio::spawn(async move {
+            let broadcast = Arc::clone(&finish.0);
+            let result = run(&inner, &model, &plan, key, Some(&broadcast)).await;
+            broadcast.push(result.map(StreamEvent::Done));
+            if let Some(key) = key {
+                let mut inflight = lock(&inner.stream_inflight);
+                if inflight.get(&key).is_some_and(|(entry, _)| *entry == id) {
+                    inflight.remove(&key);
+                }
+            }
+            drop(finish);
+        });
+        StreamRun {
+            broadcast,
+            _task: Some(AbortOnDropHandle::new(task)),
+        }
+    }
 }
 
 impl ModelRuntime {
@@ -479,8 +554,9 @@ impl ModelRuntime {
             let start = self.next.fetch_add(1, Ordering::Relaxed);
             (0..n).map(|i| (start + i) % n).collect()
         };
-        // Endpoints that failed this request go last.
-        order.sort_by_key(|i| avoid.contains(i));
+        // Endpoints whose health check failed go last (they are used only when no healthy one can
+        // take the request), and among the others those that failed this request.
+        order.sort_by_key(|&i| (!self.endpoints[i].is_healthy(), avoid.contains(&i)));
         let mut retry_in = Duration::MAX;
         for i in order {
             let endpoint = &self.endpoints[i];
@@ -498,12 +574,142 @@ impl ModelRuntime {
         Err(retry_in)
     }
 
-    /// Whether an endpoint not in `avoid` is available now.
+    /// Whether an endpoint not in `avoid` is available now (a healthy one, unless none is).
     fn has_other(&self, avoid: &[usize]) -> bool {
+        let any_healthy = self.endpoints.iter().any(|e| e.is_healthy());
         self.endpoints.iter().any(|e| {
             !avoid.contains(&e.index)
+                && (e.is_healthy() || !any_healthy)
                 && e.breaker.state() != crate::llm::breaker::BreakerState::Open
         })
+    }
+
+    /// Starts probing the endpoints' health if the model is configured for it and it has not
+    /// started yet. Needs a tokio runtime; without one it does nothing (the next request, which
+    /// runs on a runtime, starts it).
+    fn start_health_checks(&self, keys: &Arc<dyn KeySource>) {
+        let interval = Duration::from_millis(self.config.health_check_interval_ms);
+        if interval.is_zero() || self.endpoints.len() < 2 || self.health_checks.get().is_some() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        self.health_checks.get_or_init(|| {
+            let probe = Probe {
+                keys: Arc::clone(keys),
+                timeout: Duration::from_millis(self.config.first_token_timeout_ms),
+                connect_timeout: Duration::from_millis(self.config.connect_timeout_ms),
+            };
+            let endpoints = self.endpoints.clone();
+            AbortOnDropHandle::new(runtime.spawn(health_checks(endpoints, probe, interval)))
+        });
+    }
+}
+
+/// How an endpoint is asked for its model list.
+struct Probe {
+    keys: Arc<dyn KeySource>,
+    /// The bound of the whole call.
+    timeout: Duration,
+    /// The configured connect timeout, for its error.
+    connect_timeout: Duration,
+}
+
+/// Probes every endpoint at once, then again every `interval`, until aborted.
+async fn health_checks(endpoints: Vec<Arc<EndpointRuntime>>, probe: Probe, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        futures::future::join_all(endpoints.iter().map(|endpoint| async {
+            let result = endpoint.list_models(&probe).await;
+            endpoint.record_health(result.as_ref().err());
+        }))
+        .await;
+    }
+}
+
+impl EndpointRuntime {
+    fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Records the outcome of a health check. Errors that show the endpoint cannot serve requests
+    /// make it unhealthy; an answer it could give (even a 404 from a server without a model list)
+    /// shows it alive.
+    fn record_health(&self, error: Option<&LlmError>) {
+        let failure = error.filter(|e| {
+            matches!(
+                e,
+                LlmError::Connect { .. }
+                    | LlmError::Timeout { .. }
+                    | LlmError::Server { .. }
+                    | LlmError::Interrupted { .. }
+                    | LlmError::Unauthorized { .. }
+                    | LlmError::MissingApiKey { .. }
+            )
+        });
+        let healthy = failure.is_none();
+        let was = self.healthy.swap(healthy, Ordering::Relaxed);
+        match failure {
+            Some(error) if was => tracing::warn!(
+                code = error.code(),
+                endpoint = %self.display,
+                "LLM endpoint failed its health check; requests go elsewhere: {error}"
+            ),
+            None if !was => tracing::info!(
+                endpoint = %self.display,
+                "LLM endpoint passed its health check again"
+            ),
+            _ => {}
+        }
+    }
+
+    /// The model names the endpoint serves, by the backend's model-list call (an empty list for a
+    /// backend without one).
+    async fn list_models(&self, probe: &Probe) -> Result<Vec<String>, LlmError> {
+        let Some(call) = self.backend.list_models() else {
+            return Ok(Vec::new());
+        };
+        let mut builder = self.http.get(join_url(&self.base_url, &call));
+        for (name, value) in &call.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(env) = &self.api_key_env {
+            let key = probe
+                .keys
+                .get(env)
+                .ok_or_else(|| LlmError::MissingApiKey { env: env.clone() })?;
+            for (name, value) in self.backend.auth_headers(&key) {
+                builder = builder.header(name, value);
+            }
+        }
+        let deadline = Instant::now() + probe.timeout;
+        let response = match timeout_at(deadline, builder.send()).await {
+            Err(_) => {
+                return Err(LlmError::Timeout {
+                    endpoint: self.display.clone(),
+                    phase: TimeoutPhase::FirstToken,
+                    after: probe.timeout,
+                });
+            }
+            Ok(Err(e)) => return Err(transport_error(self, e, probe.connect_timeout)),
+            Ok(Ok(response)) => response,
+        };
+        if !response.status().is_success() {
+            return Err(status_failure(self, response, deadline).await.error);
+        }
+        let body: serde_json::Value = match timeout_at(deadline, response.json()).await {
+            Ok(Ok(body)) => body,
+            _ => {
+                return Err(LlmError::Protocol {
+                    endpoint: self.display.clone(),
+                    message: "the model list is not JSON".into(),
+                });
+            }
+        };
+        Ok(self.backend.parse_models(&body))
     }
 }
 
@@ -560,7 +766,8 @@ impl Failure {
     }
 }
 
-type Sink = mpsc::Sender<Result<StreamEvent, LlmError>>;
+/// Where a streamed run's text goes as it arrives.
+type Sink = Broadcast;
 
 /// Runs a request: attempts with retries and failover under the model's total timeout; caches a
 /// success.
@@ -742,9 +949,7 @@ impl Collector<'_> {
                     }
                     self.text.push_str(&text);
                     if let Some(sink) = self.sink {
-                        if sink.send(Ok(StreamEvent::Delta(text))).await.is_err() {
-                            return Err(Failure::request(LlmError::Cancelled));
-                        }
+                        sink.push(Ok(StreamEvent::Delta(text)));
                         *delivered = true;
                     }
                 }
@@ -1215,11 +1420,93 @@ async fn attempt_inner(
     Ok(collector.finish(endpoint))
 }
 
-/// A streamed answer: [`StreamEvent::Delta`]s, then one [`StreamEvent::Done`], or an error.
-/// Dropping it cancels the request and closes its connection.
-pub struct CompletionStream {
-    rx: mpsc::Receiver<Result<StreamEvent, LlmError>>,
+/// The events of one streamed run, all kept, so that a caller joining late still reads them from
+/// the start. An answer is at most a few thousand tokens, so keeping it costs little.
+#[derive(Default)]
+struct Broadcast {
+    state: Mutex<BroadcastState>,
+}
+
+#[derive(Default)]
+struct BroadcastState {
+    events: Vec<Result<StreamEvent, LlmError>>,
+    /// No event will follow.
+    finished: bool,
+    /// The readers waiting for the next event, by reader id.
+    waiting: HashMap<u64, Waker>,
+    next_reader: u64,
+}
+
+impl Broadcast {
+    /// A finished broadcast of these events (a cached answer).
+    fn finished(events: Vec<Result<StreamEvent, LlmError>>) -> Broadcast {
+        Broadcast {
+            state: Mutex::new(BroadcastState {
+                events,
+                finished: true,
+                ..BroadcastState::default()
+            }),
+        }
+    }
+
+    fn push(&self, event: Result<StreamEvent, LlmError>) {
+        let waiting = {
+            let mut state = lock(&self.state);
+            state.events.push(event);
+            std::mem::take(&mut state.waiting)
+        };
+        waiting.into_values().for_each(Waker::wake);
+    }
+
+    fn finish(&self) {
+        let waiting = {
+            let mut state = lock(&self.state);
+            state.finished = true;
+            std::mem::take(&mut state.waiting)
+        };
+        waiting.into_values().for_each(Waker::wake);
+    }
+
+    fn new_reader(&self) -> u64 {
+        let mut state = lock(&self.state);
+        state.next_reader += 1;
+        state.next_reader
+    }
+}
+
+/// Marks a broadcast finished when its task ends, however it ends.
+struct FinishOnDrop(Arc<Broadcast>);
+
+impl Drop for FinishOnDrop {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// One streamed run and the task behind it, shared by the callers reading it: when the last of
+/// them lets go, the task is aborted and its connection closed.
+struct StreamRun {
+    broadcast: Arc<Broadcast>,
     _task: Option<AbortOnDropHandle<()>>,
+}
+
+/// A caller's deadline on a stream.
+struct StreamDeadline {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    started: Instant,
+}
+
+/// A streamed answer: [`StreamEvent::Delta`]s, then one [`StreamEvent::Done`], or an error.
+/// Dropping it cancels the request and closes its connection, unless other callers share it (an
+/// identical request in flight), in which case the run goes on for them.
+pub struct CompletionStream {
+    run: Option<Arc<StreamRun>>,
+    reader: u64,
+    next: usize,
+    deadline: Option<StreamDeadline>,
+    /// Where to count an error this caller receives: the client (not kept alive by the stream)
+    /// and the model name.
+    errors: Option<(std::sync::Weak<Inner>, String)>,
 }
 
 impl std::fmt::Debug for CompletionStream {
@@ -1228,11 +1515,85 @@ impl std::fmt::Debug for CompletionStream {
     }
 }
 
+impl CompletionStream {
+    fn reading(
+        run: Arc<StreamRun>,
+        deadline: Option<StreamDeadline>,
+        errors: Option<(std::sync::Weak<Inner>, String)>,
+    ) -> CompletionStream {
+        CompletionStream {
+            reader: run.broadcast.new_reader(),
+            run: Some(run),
+            next: 0,
+            deadline,
+            errors,
+        }
+    }
+
+    /// Stops reading: the run goes on only if another caller still reads it.
+    fn release(&mut self) {
+        if let Some(run) = self.run.take() {
+            lock(&run.broadcast.state).waiting.remove(&self.reader);
+        }
+    }
+
+    fn count_error(&self) {
+        if let Some((inner, model)) = &self.errors
+            && let Some(inner) = inner.upgrade()
+        {
+            inner.model_stat(model, |m| m.errors += 1);
+        }
+    }
+}
+
+impl Drop for CompletionStream {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 impl Stream for CompletionStream {
     type Item = Result<StreamEvent, LlmError>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.rx.poll_recv(cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let Some(run) = &this.run else {
+            return Poll::Ready(None);
+        };
+        {
+            let mut state = lock(&run.broadcast.state);
+            if let Some(event) = state.events.get(this.next).cloned() {
+                drop(state);
+                this.next += 1;
+                // An error or the answer is the last event.
+                match &event {
+                    Err(_) => {
+                        this.count_error();
+                        this.release();
+                    }
+                    Ok(StreamEvent::Done(_)) => this.release(),
+                    Ok(StreamEvent::Delta(_)) => {}
+                }
+                return Poll::Ready(Some(event));
+            }
+            if state.finished {
+                drop(state);
+                this.release();
+                return Poll::Ready(None);
+            }
+            state.waiting.insert(this.reader, cx.waker().clone());
+        }
+        if let Some(deadline) = &mut this.deadline
+            && deadline.sleep.as_mut().poll(cx).is_ready()
+        {
+            let error = LlmError::DeadlineExceeded {
+                after: deadline.started.elapsed(),
+            };
+            this.count_error();
+            this.release();
+            return Poll::Ready(Some(Err(error)));
+        }
+        Poll::Pending
     }
 }
 
@@ -1284,6 +1645,8 @@ impl LlmClient {
             cache,
             cache_path,
             inflight: Mutex::new(HashMap::new()),
+            stream_inflight: Mutex::new(HashMap::new()),
+            next_stream_id: AtomicU64::new(0),
             endpoint_stats: Mutex::new(HashMap::new()),
             model_stats: Mutex::new(BTreeMap::new()),
             http: deps.http,
@@ -1299,6 +1662,9 @@ impl LlmClient {
     pub fn reconfigure(&self, models: &BTreeMap<String, ModelConfig>) -> Result<(), LlmError> {
         let old = Arc::clone(&self.inner.models.read().unwrap_or_else(|e| e.into_inner()));
         let built = self.inner.build_models(models, &old)?;
+        for model in built.values() {
+            model.start_health_checks(&self.inner.keys);
+        }
         *self.inner.models.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(built);
         Ok(())
     }
@@ -1334,6 +1700,7 @@ impl LlmClient {
     pub async fn complete(&self, request: CompletionRequest) -> Result<Completion, LlmError> {
         let started = Instant::now();
         let model = self.inner.model(&request.model)?;
+        model.start_health_checks(&self.inner.keys);
         let name = model.name.clone();
         self.inner.model_stat(&name, |m| m.requests += 1);
         let deadline = request.deadline.map(|d| started + d);
@@ -1342,7 +1709,7 @@ impl LlmClient {
         let result = if cacheable {
             let key = plan.cache_key(&model);
             if let Some(mut hit) = self.inner.cache.get(&key) {
-                self.inner.model_stat(&model.name, |m| m.cache_hits += 1);
+                self.inner.credit_cache_hit(&model, &hit);
                 hit.cached = true;
                 hit.attempts = 0;
                 hit.elapsed = started.elapsed();
@@ -1368,6 +1735,7 @@ impl LlmClient {
     pub fn stream(&self, mut request: CompletionRequest) -> Result<CompletionStream, LlmError> {
         let started = Instant::now();
         let model = self.inner.model(&request.model)?;
+        model.start_health_checks(&self.inner.keys);
         self.inner.model_stat(&model.name, |m| m.requests += 1);
         request.stream = true;
         let deadline = request.deadline.map(|d| started + d);
@@ -1377,37 +1745,30 @@ impl LlmClient {
         if let Some(key) = key
             && let Some(mut hit) = self.inner.cache.get(&key)
         {
-            self.inner.model_stat(&model.name, |m| m.cache_hits += 1);
+            self.inner.credit_cache_hit(&model, &hit);
             hit.cached = true;
             hit.attempts = 0;
             hit.elapsed = started.elapsed();
-            let (tx, rx) = mpsc::channel(2);
-            let _ = tx.try_send(Ok(StreamEvent::Delta(hit.text.clone())));
-            let _ = tx.try_send(Ok(StreamEvent::Done(hit)));
-            return Ok(CompletionStream { rx, _task: None });
+            let events = vec![
+                Ok(StreamEvent::Delta(hit.text.clone())),
+                Ok(StreamEvent::Done(hit)),
+            ];
+            let run = Arc::new(StreamRun {
+                broadcast: Arc::new(Broadcast::finished(events)),
+                _task: None,
+            });
+            return Ok(CompletionStream::reading(run, None, None));
         }
-        let (tx, rx) = mpsc::channel(64);
-        let inner = Arc::clone(&self.inner);
-        let task = tokio::spawn(async move {
-            let result = with_deadline(
-                deadline,
-                started,
-                run(&inner, &model, &plan, key, Some(&tx)),
-            )
-            .await;
-            let item = match result {
-                Ok(completion) => Ok(StreamEvent::Done(completion)),
-                Err(error) => {
-                    inner.model_stat(&model.name, |m| m.errors += 1);
-                    Err(error)
-                }
-            };
-            let _ = tx.send(item).await;
+        let deadline = deadline.map(|at| StreamDeadline {
+            sleep: Box::pin(tokio::time::sleep_until(at)),
+            started,
         });
-        Ok(CompletionStream {
-            rx,
-            _task: Some(AbortOnDropHandle::new(task)),
-        })
+        let errors = Some((Arc::downgrade(&self.inner), model.name.clone()));
+        let run = match key {
+            Some(key) => self.inner.shared_stream(key, model, plan),
+            None => Arc::new(self.inner.start_stream(None, 0, model, plan)),
+        };
+        Ok(CompletionStream::reading(run, deadline, errors))
     }
 
     /// The token counter of a model (see [`crate::llm::tokens`]), to count many pieces without
@@ -1427,50 +1788,12 @@ impl LlmClient {
         let Some(endpoint) = model.endpoints.first() else {
             return Ok(Vec::new());
         };
-        let Some(call) = endpoint.backend.list_models() else {
-            return Ok(Vec::new());
+        let probe = Probe {
+            keys: Arc::clone(&self.inner.keys),
+            timeout: Duration::from_millis(model.config.first_token_timeout_ms),
+            connect_timeout: Duration::from_millis(model.config.connect_timeout_ms),
         };
-        let mut builder = endpoint.http.get(join_url(&endpoint.base_url, &call));
-        for (name, value) in &call.headers {
-            builder = builder.header(*name, value);
-        }
-        if let Some(env) = &endpoint.api_key_env {
-            let key = self
-                .inner
-                .keys
-                .get(env)
-                .ok_or_else(|| LlmError::MissingApiKey { env: env.clone() })?;
-            for (name, value) in endpoint.backend.auth_headers(&key) {
-                builder = builder.header(name, value);
-            }
-        }
-        let timeout = Duration::from_millis(model.config.first_token_timeout_ms);
-        let deadline = Instant::now() + timeout;
-        let connect_timeout = Duration::from_millis(model.config.connect_timeout_ms);
-        let response = match timeout_at(deadline, builder.send()).await {
-            Err(_) => {
-                return Err(LlmError::Timeout {
-                    endpoint: endpoint.display.clone(),
-                    phase: TimeoutPhase::FirstToken,
-                    after: timeout,
-                });
-            }
-            Ok(Err(e)) => return Err(transport_error(endpoint, e, connect_timeout)),
-            Ok(Ok(response)) => response,
-        };
-        if !response.status().is_success() {
-            return Err(status_failure(endpoint, response, deadline).await.error);
-        }
-        let body: serde_json::Value = match timeout_at(deadline, response.json()).await {
-            Ok(Ok(body)) => body,
-            _ => {
-                return Err(LlmError::Protocol {
-                    endpoint: endpoint.display.clone(),
-                    message: "the model list is not JSON".into(),
-                });
-            }
-        };
-        Ok(endpoint.backend.parse_models(&body))
+        endpoint.list_models(&probe).await
     }
 
     /// A snapshot of the metrics.
@@ -1488,6 +1811,7 @@ impl LlmClient {
                             s.retries,
                             s.tokens_in,
                             s.tokens_out,
+                            s.cache_hits,
                         ],
                         s.ttft.summary(),
                         s.total.summary(),
@@ -1503,6 +1827,8 @@ impl LlmClient {
                     retries: counters[3],
                     tokens_in: counters[4],
                     tokens_out: counters[5],
+                    cache_hits: counters[6],
+                    healthy: e.is_healthy(),
                     in_flight: e.gate.in_flight(),
                     queued: e.gate.queued(),
                     breaker: e.breaker.state(),

@@ -10,6 +10,7 @@
 //! first_token_timeout_ms = 5000
 //! # Two servers for one model, tried in turn:
 //! endpoints = [{ url = "http://10.0.0.1:8090/v1" }, { url = "http://10.0.0.2:8090/v1" }]
+//! health_check_interval_ms = 30000 # probe both every 30 s; requests skip one that fails
 //! ```
 //!
 //! The same shape is accepted as JSON (`{"models": {"default": {"backend": "openai", ...}}}`).
@@ -87,6 +88,13 @@ pub struct ModelConfig {
     /// How long an open breaker keeps an endpoint out of rotation before one trial request is let
     /// through, in milliseconds.
     pub breaker_cooldown_ms: u64,
+    /// How often each endpoint of a model with several endpoints is probed, in milliseconds (0:
+    /// never). The probe is the backend's cheap model-list call (the one `augur doctor` makes),
+    /// bounded by `connect_timeout_ms` and `first_token_timeout_ms`. An endpoint whose probe fails
+    /// (no connection, a timeout, a 5xx, refused or missing credentials) is skipped by requests
+    /// while another endpoint is healthy, until a later probe succeeds. A model with a single
+    /// endpoint is never probed: there is nothing else to send its requests to.
+    pub health_check_interval_ms: u64,
     /// How tokens are counted: `auto` (a `tiktoken` encoding for OpenAI model names, else the
     /// approximation), `cl100k_base`, `o200k_base`, `p50k_base`, `r50k_base`, `approx` (one token
     /// per four bytes, rounded up: close for English text and code with BPE vocabularies), or the
@@ -122,6 +130,7 @@ impl Default for ModelConfig {
             max_retry_after_ms: 30_000,
             breaker_failures: 5,
             breaker_cooldown_ms: 30_000,
+            health_check_interval_ms: 30_000,
             tokenizer: "auto".into(),
             cache: true,
         }

@@ -1,5 +1,6 @@
-//! Usage and latency metrics: per endpoint (requests, errors, retries, tokens, time to first token
-//! and total latency percentiles) and per model (requests, cache hits), exposed as plain structs.
+//! Usage and latency metrics: per endpoint (requests, errors, retries, tokens, cache hits, health,
+//! time to first token and total latency percentiles) and per model (requests, cache hits, tokens),
+//! exposed as plain structs.
 //!
 //! Latency percentiles are computed over the most recent [`WINDOW`] samples of each endpoint.
 
@@ -72,6 +73,7 @@ pub(crate) struct EndpointCounters {
     pub(crate) retries: u64,
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
+    pub(crate) cache_hits: u64,
     pub(crate) ttft: Histogram,
     pub(crate) total: Histogram,
 }
@@ -126,6 +128,10 @@ pub struct EndpointMetrics {
     pub tokens_in: u64,
     /// Generated tokens reported by the server.
     pub tokens_out: u64,
+    /// Requests answered from the cache with an answer this endpoint produced.
+    pub cache_hits: u64,
+    /// Whether the last health check passed (true when the endpoint is not probed).
+    pub healthy: bool,
     /// Requests running now.
     pub in_flight: u32,
     /// Requests waiting in the queue now.
@@ -166,7 +172,7 @@ impl fmt::Display for LlmMetrics {
         for e in &self.endpoints {
             writeln!(
                 f,
-                "  {} {} [{}]: {} attempts ({} ok, {} errors, {} retries), {} in flight, {} queued, breaker {:?}",
+                "  {} {} [{}]: {} attempts ({} ok, {} errors, {} retries), {} cache hits, {} in flight, {} queued, breaker {:?}, {}",
                 e.model,
                 e.endpoint,
                 e.backend,
@@ -174,9 +180,11 @@ impl fmt::Display for LlmMetrics {
                 e.successes,
                 e.errors,
                 e.retries,
+                e.cache_hits,
                 e.in_flight,
                 e.queued,
-                e.breaker
+                e.breaker,
+                if e.healthy { "healthy" } else { "unhealthy" }
             )?;
             writeln!(
                 f,

@@ -13,9 +13,12 @@
 //! advance it with `#[tokio::test(start_paused = true)]`. The HTTP client can be injected through
 //! [`LlmDeps::http`] and the source of API keys through [`LlmDeps::keys`].
 //!
-//! Endpoint health is judged passively: an endpoint whose circuit breaker is open (after
-//! `breaker_failures` consecutive failures) is skipped until its cool-down ends; `augur doctor`
-//! runs the active checks.
+//! Endpoint health is judged passively and actively: an endpoint whose circuit breaker is open
+//! (after `breaker_failures` consecutive failures) is skipped until its cool-down ends, and the
+//! endpoints of a model with several are probed every `health_check_interval_ms` with the
+//! backend's model-list call (the one `augur doctor` makes); one whose probe fails is skipped while
+//! another endpoint is healthy, until a probe succeeds again. `augur doctor` runs the fuller
+//! checks (credentials, model present, a test completion).
 //!
 //! This module knows nothing of the Language Server Protocol.
 

@@ -1,10 +1,14 @@
 //! A scriptable fake model server for the LLM client's tests: an axum server on 127.0.0.1 that
 //! answers each request with the next scripted [`Reply`] (or the default one), records what it
 //! received, and notices when a client goes away in the middle of a streamed body.
+//!
+//! A path can also be given a fixed reply with [`Fake::route`] (health checks use it): requests to
+//! it are counted apart ([`Fake::route_calls`]) and neither consume the script nor show in
+//! [`Fake::calls`] and [`Fake::requests`].
 
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -173,6 +177,8 @@ pub struct Recorded {
 struct State {
     script: Mutex<VecDeque<Reply>>,
     default: Mutex<Option<Reply>>,
+    routes: Mutex<HashMap<String, Reply>>,
+    route_calls: Mutex<HashMap<String, usize>>,
     requests: Mutex<Vec<Recorded>>,
     calls: AtomicUsize,
     streams_started: AtomicUsize,
@@ -224,20 +230,41 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let routed = state.routes.lock().unwrap().get(uri.path()).cloned();
+    let reply = match routed {
+        Some(reply) => {
+            *state
+                .route_calls
+                .lock()
+                .unwrap()
+                .entry(uri.path().to_owned())
+                .or_default() += 1;
+            reply
+        }
+        None => scripted(&state, method, &uri, headers, &body),
+    };
+    respond(state, reply).await
+}
+
+/// Records a request and takes its scripted reply.
+fn scripted(state: &State, method: Method, uri: &Uri, headers: HeaderMap, body: &Bytes) -> Reply {
     state.calls.fetch_add(1, Ordering::SeqCst);
     state.requests.lock().unwrap().push(Recorded {
         method: method.to_string(),
         path: uri.path().to_owned(),
         headers,
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        body: serde_json::from_slice(body).unwrap_or(Value::Null),
     });
-    let reply = state
+    state
         .script
         .lock()
         .unwrap()
         .pop_front()
         .or_else(|| state.default.lock().unwrap().clone())
-        .unwrap_or_else(|| Reply::status(500, "the fake has no reply scripted"));
+        .unwrap_or_else(|| Reply::status(500, "the fake has no reply scripted"))
+}
+
+async fn respond(state: Arc<State>, reply: Reply) -> Response {
     match reply {
         Reply::Body {
             status,
@@ -360,7 +387,27 @@ impl Fake {
         *self.state.default.lock().unwrap() = Some(reply);
     }
 
-    /// Requests received.
+    /// Gives `path` a fixed reply (replacing any earlier one), outside the script.
+    pub fn route(&self, path: &str, reply: Reply) {
+        self.state
+            .routes
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), reply);
+    }
+
+    /// Requests received on a path given a reply by [`Fake::route`].
+    pub fn route_calls(&self, path: &str) -> usize {
+        self.state
+            .route_calls
+            .lock()
+            .unwrap()
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Requests received (those on routed paths aside).
     pub fn calls(&self) -> usize {
         self.state.calls.load(Ordering::SeqCst)
     }
@@ -388,7 +435,8 @@ impl Fake {
     }
 }
 
-/// A model table with fast test timings for `backend` at `url`.
+/// A model table with fast test timings for `backend` at `url`, without health checks (so that a
+/// model given several endpoints sends the fakes only the requests a test makes).
 pub fn model(backend: &str, url: &str) -> ModelConfig {
     ModelConfig {
         backend: backend.into(),
@@ -400,6 +448,7 @@ pub fn model(backend: &str, url: &str) -> ModelConfig {
         first_token_timeout_ms: 2_000,
         total_timeout_ms: 10_000,
         connect_timeout_ms: 500,
+        health_check_interval_ms: 0,
         ..ModelConfig::default()
     }
 }
