@@ -14,8 +14,8 @@ fn request(prompt: &str) -> CompletionRequest {
     CompletionRequest {
         prompt: prompt.into(),
         max_tokens: Some(16),
-        temperature: Some(0.0),
-        stop: vec!["\n\n".into()],
+        temperature: Some(0.5),
+        stop: vec!["\n\n".into(), "END".into()],
         use_cache: false,
         ..CompletionRequest::new("default")
     }
@@ -55,7 +55,8 @@ async fn openai_completions_plain_and_streamed() {
     assert_eq!(sent.path, "/v1/completions");
     assert_eq!(sent.body["prompt"], "fn add() {");
     assert_eq!(sent.body["max_tokens"], 16);
-    assert_eq!(sent.body["stop"], json!(["\n\n"]));
+    assert_eq!(sent.body["temperature"], 0.5);
+    assert_eq!(sent.body["stop"], json!(["\n\n", "END"]));
     assert_eq!(sent.body["stream"], false);
     assert!(sent.headers.get("authorization").is_none());
 
@@ -99,6 +100,9 @@ async fn openai_chat_tolerates_missing_usage_and_done() {
     assert_eq!(sent.path, "/v1/chat/completions");
     assert_eq!(sent.body["messages"][0]["role"], "system");
     assert_eq!(sent.body["messages"][1]["content"], "say hi");
+    assert_eq!(sent.body["max_tokens"], 16);
+    assert_eq!(sent.body["temperature"], 0.5);
+    assert_eq!(sent.body["stop"], json!(["\n\n", "END"]));
 }
 
 #[tokio::test]
@@ -153,6 +157,8 @@ async fn ollama_generate_raw_fim_and_ndjson_stream() {
         "<PRE>fn add(a: i32, b: i32) -> i32 {\n<SUF>\n}<MID>"
     );
     assert_eq!(sent.body["options"]["num_predict"], 16);
+    assert_eq!(sent.body["options"]["temperature"], 0.5);
+    assert_eq!(sent.body["options"]["stop"], json!(["\n\n", "END"]));
 
     fake.push(Reply::json(
         json!({"response": "x", "done": true, "eval_count": 1}),
@@ -172,7 +178,11 @@ async fn ollama_chat() {
         json!({"message": {"role": "assistant", "content": "yo"}, "done": true}),
     ));
     assert_eq!(client.complete(request("hey")).await.unwrap().text, "yo");
-    assert_eq!(fake.requests()[0].path, "/api/chat");
+    let sent = &fake.requests()[0];
+    assert_eq!(sent.path, "/api/chat");
+    assert_eq!(sent.body["options"]["num_predict"], 16);
+    assert_eq!(sent.body["options"]["temperature"], 0.5);
+    assert_eq!(sent.body["options"]["stop"], json!(["\n\n", "END"]));
 }
 
 #[tokio::test]
@@ -209,6 +219,9 @@ async fn llamacpp_infill_and_completion() {
     assert_eq!(sent.body["input_prefix"], "fn f() {");
     assert_eq!(sent.body["input_suffix"], "}");
     assert_eq!(sent.body["input_extra"][0]["filename"], "util.rs");
+    assert_eq!(sent.body["n_predict"], 16);
+    assert_eq!(sent.body["temperature"], 0.5);
+    assert_eq!(sent.body["stop"], json!(["\n\n", "END"]));
 
     fake.push(Reply::json(
         json!({"content": "done", "stop": true, "stop_type": "limit"}),
@@ -218,7 +231,13 @@ async fn llamacpp_infill_and_completion() {
         (done.text.as_str(), done.finish_reason),
         ("done", FinishReason::Length)
     );
-    assert_eq!(fake.requests()[1].path, "/completion");
+    let sent = &fake.requests()[1];
+    assert_eq!(sent.path, "/completion");
+    assert_eq!(
+        (&sent.body["n_predict"], &sent.body["temperature"]),
+        (&json!(16), &json!(0.5))
+    );
+    assert_eq!(sent.body["stop"], json!(["\n\n", "END"]));
 }
 
 #[tokio::test]
@@ -287,6 +306,11 @@ async fn anthropic_messages_sse_with_key_header() {
     assert_eq!(sent.headers["x-api-key"], "sk-ant-secret");
     assert_eq!(sent.headers["anthropic-version"], "2023-06-01");
     assert_eq!(sent.body["messages"][0]["content"], "hi");
+    assert_eq!(sent.body["max_tokens"], 16);
+    assert_eq!(sent.body["temperature"], 0.5);
+    // Anthropic refuses stop sequences made only of whitespace: only `END` is sent.
+    assert_eq!(sent.body["stop_sequences"], json!(["END"]));
+    assert!(sent.body.get("stop").is_none());
 
     fake.push(Reply::json(
         json!({"content": [{"type": "text", "text": "ok"}], "stop_reason": "max_tokens",
@@ -313,14 +337,33 @@ async fn mistral_fim() {
     };
     let done = client.complete(req).await.unwrap();
     assert_eq!(done.text, "b)");
+    assert_eq!(
+        done.usage,
+        Some(Usage {
+            prompt_tokens: 4,
+            completion_tokens: 2
+        })
+    );
+    assert_eq!(done.finish_reason, FinishReason::Stop);
     let sent = &fake.requests()[0];
     assert_eq!(sent.path, "/v1/fim/completions");
     assert_eq!(sent.body["prompt"], "def f(a, ");
     assert_eq!(sent.body["suffix"], ":\n    pass");
+    assert_eq!(sent.body["max_tokens"], 16);
+    assert_eq!(sent.body["temperature"], 0.5);
+    assert_eq!(sent.body["stop"], json!(["\n\n", "END"]));
 
     fake.push(openai_stream(&["x", "y"]));
-    let (deltas, _) = collect_stream(&client, request("p")).await;
+    let (deltas, done) = collect_stream(&client, request("p")).await;
     assert_eq!(deltas, vec!["x", "y"]);
+    assert_eq!(
+        done.usage,
+        Some(Usage {
+            prompt_tokens: 5,
+            completion_tokens: 2
+        })
+    );
+    assert_eq!(fake.requests()[1].body["stream"], true);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `augur doctor` and `augur complete` against fake servers.
+//! `augur doctor` and `augur complete` against fake servers, through the library functions and
+//! through the built binary (its exit code).
 
 mod llm_support;
 
@@ -131,4 +132,62 @@ async fn complete_prints_the_answer_whole_or_streamed() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("llm.unknown_model"), "{err}");
+}
+
+/// Runs the built `augur doctor` in an empty directory with `config` as the user configuration
+/// file: its exit code and its output (stdout then stderr).
+async fn doctor_binary(config: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_augur"))
+        .args(["doctor", "--timeout-ms", "5000"])
+        .current_dir(dir.path())
+        .env("AUGUR_CONFIG", &path)
+        .env_remove("AUGUR_LOG")
+        .output()
+        .await
+        .expect("augur runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+// The fake serves from the test's runtime while the binary runs, hence a multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_doctor_binary_exits_zero_on_a_healthy_endpoint_and_non_zero_on_a_dead_one() {
+    let fake = Fake::start().await;
+    fake.route(
+        "/v1/models",
+        Reply::json(json!({"data": [{"id": "test-model"}]})),
+    );
+    fake.set_default(openai_body(" world"));
+    let (code, text) = doctor_binary(&format!(
+        "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"test-model\"\n",
+        fake.url
+    ))
+    .await;
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("all checks passed"), "{text}");
+    assert_eq!(fake.calls(), 1, "one test completion");
+
+    let dead = dead_url();
+    let (code, text) = doctor_binary(&format!(
+        "[models.default]\nbackend = \"ollama\"\nurl = \"{dead}\"\nmodel = \"test-model\"\n"
+    ))
+    .await;
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("FAILED"), "{text}");
+    assert!(
+        text.contains(&format!("cannot connect to {dead}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("ollama serve"),
+        "the advice says what to do: {text}"
+    );
+    assert!(text.contains("some checks failed"), "{text}");
 }

@@ -487,3 +487,51 @@ async fn first_token_timeout_fires_at_its_time_with_a_paused_clock() {
         "{waited:?}"
     );
 }
+
+/// A listener whose accept queue is full: the kernel drops new connection attempts (their SYNs go
+/// unanswered), so a connect waits until its timeout. The connections that filled the queue are
+/// kept with it.
+async fn full_listener() -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>, String) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => held.push(stream),
+            Ok(Err(e)) => panic!("connecting to fill the queue: {e}"),
+            // This attempt got no answer: the queue is full.
+            Err(_) => return (listener, held, format!("http://{addr}")),
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+#[tokio::test]
+async fn a_server_that_never_accepts_is_a_connect_timeout() {
+    let (_listener, _held, url) = full_listener().await;
+    let mut config = model("openai", &url);
+    config.connect_timeout_ms = 300;
+    config.retries = 0;
+    let client = client(config);
+    let err = client.complete(request()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LlmError::Timeout {
+                phase: TimeoutPhase::Connect,
+                after,
+                ..
+            } if after == Duration::from_millis(300)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "llm.timeout.connect");
+    assert!(err.retryable());
+}

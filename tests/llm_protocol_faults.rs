@@ -1,10 +1,14 @@
-//! The same faults against every protocol: a 503 then success (retried), a reset mid-stream
-//! after text (interrupted), a truncated stream (interrupted), malformed JSON in the stream
-//! (protocol error), and the wrong content type (protocol error).
+//! The same faults against every protocol: a 503 then success (retried), a 429 with `Retry-After`
+//! (waited for, then retried), a slow first token (a first-token timeout), a stall after text (a
+//! stall timeout), a reset mid-stream after text (interrupted), a truncated stream (interrupted),
+//! malformed JSON in the stream (protocol error), and the wrong content type (protocol error).
+//! Timing faults run on tokio's paused clock.
 
 mod llm_support;
 
-use augur::llm::{CompletionRequest, LlmClient, StreamEvent};
+use std::time::Duration;
+
+use augur::llm::{CompletionRequest, LlmClient, LlmError, StreamEvent};
 use futures::StreamExt;
 use llm_support::{End, Fake, Reply, client, model};
 use serde_json::json;
@@ -160,6 +164,102 @@ async fn every_protocol_retries_a_503_and_streams_the_answer() {
             .unwrap_or_else(|e| panic!("{}: {e}", protocol.backend));
         assert_eq!(done.text, "hello", "{}", protocol.backend);
         assert_eq!(fake.calls(), 2, "{}", protocol.backend);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_protocol_waits_for_retry_after_on_429_then_streams_the_answer() {
+    for protocol in &PROTOCOLS {
+        let (fake, client) = setup(protocol, 2).await;
+        fake.push(Reply::status(429, "slow down").header("retry-after", "7"));
+        fake.push(Reply::stream(
+            protocol.content_type,
+            (protocol.chunks)(&["he", "llo"]),
+            End::Close,
+        ));
+        let started = tokio::time::Instant::now();
+        let done = client
+            .complete(request())
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", protocol.backend));
+        let waited = started.elapsed();
+        assert_eq!(done.text, "hello", "{}", protocol.backend);
+        assert_eq!(done.attempts, 2, "{}", protocol.backend);
+        assert!(
+            waited >= Duration::from_secs(7) && waited < Duration::from_secs(8),
+            "{}: {waited:?}",
+            protocol.backend
+        );
+        assert_eq!(fake.calls(), 2, "{}", protocol.backend);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_protocol_times_out_a_slow_first_token() {
+    for protocol in &PROTOCOLS {
+        let (fake, client) = setup(protocol, 0).await;
+        fake.push(
+            Reply::stream(
+                protocol.content_type,
+                (protocol.chunks)(&["late"]),
+                End::Close,
+            )
+            .first_after(Duration::from_secs(60)),
+        );
+        let started = tokio::time::Instant::now();
+        let err = client.complete(request()).await.unwrap_err();
+        assert_eq!(
+            err.code(),
+            "llm.timeout.first_token",
+            "{}: {err}",
+            protocol.backend
+        );
+        // `model()` sets a first-token timeout of two seconds.
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
+            "{}: {waited:?}",
+            protocol.backend
+        );
+        assert!(
+            fake.wait_dropped(1, Duration::from_secs(1)).await,
+            "{}: the connection was closed",
+            protocol.backend
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_protocol_reports_a_stall_after_text_as_a_stall_timeout() {
+    for protocol in &PROTOCOLS {
+        let (fake, client) = setup(protocol, 2).await;
+        let mut chunks = (protocol.chunks)(&["a", "b"]);
+        chunks.truncate(protocol.text_chunks);
+        fake.push(Reply::stream(protocol.content_type, chunks, End::Stall));
+        let mut stream = client.stream(request()).unwrap();
+        let mut text = String::new();
+        let err = loop {
+            match stream.next().await.expect("an item") {
+                Ok(StreamEvent::Delta(delta)) => text.push_str(&delta),
+                Ok(StreamEvent::Done(_)) => {
+                    panic!("{}: a stalled stream cannot finish", protocol.backend)
+                }
+                Err(err) => break err,
+            }
+        };
+        assert_eq!(text, "ab", "{}", protocol.backend);
+        assert!(
+            matches!(
+                err,
+                LlmError::Timeout {
+                    phase: augur::llm::TimeoutPhase::Stall,
+                    ..
+                }
+            ),
+            "{}: {err:?}",
+            protocol.backend
+        );
+        assert_eq!(fake.calls(), 1, "{}: text was delivered", protocol.backend);
     }
 }
 

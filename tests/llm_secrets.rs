@@ -1,0 +1,159 @@
+//! API keys stay secret: with a key configured and every log level recorded, the key reaches the
+//! servers that need it and appears neither in the log nor in the persisted cache file.
+
+mod llm_support;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use augur::llm::{
+    CacheConfig, CompletionRequest, EndpointConfig, LlmClient, LlmDeps, LlmSettings, StreamEvent,
+};
+use futures::StreamExt;
+use llm_support::{Fake, Reply, model, openai_body, openai_stream};
+use tracing_subscriber::fmt::MakeWriter;
+
+const KEY: &str = "sk-augur-test-5ecret-key-4242";
+
+/// A log destination that keeps everything written to it.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+fn request(prompt: &str) -> CompletionRequest {
+    CompletionRequest {
+        prompt: prompt.into(),
+        max_tokens: Some(8),
+        ..CompletionRequest::new("default")
+    }
+}
+
+// The test runs on one thread (tokio's default test runtime), so the subscriber set as this
+// thread's default sees the client's, the fakes' and the HTTP stack's events.
+#[tokio::test]
+async fn the_key_is_in_no_log_line_and_not_in_the_cache_file() {
+    let log = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(log.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let dir = tempfile::tempdir().unwrap();
+    let cache_path = dir.path().join("llm-cache.json");
+    let refusing = Fake::start().await;
+    let serving = Fake::start().await;
+    // The first endpoint refuses the key (on its health check and on requests); the second
+    // serves.
+    refusing.route("/v1/models", Reply::status(401, "invalid api key"));
+    refusing.set_default(Reply::status(401, "invalid api key"));
+    serving.route(
+        "/v1/models",
+        Reply::json(serde_json::json!({"data": [{"id": "test-model"}]})),
+    );
+    serving.push(Reply::status(500, "hiccup"));
+    serving.push(openai_body("answer"));
+    serving.push(openai_stream(&["str", "eamed"]));
+    let mut config = model("openai", "http://unused");
+    config.api_key_env = Some("AUGUR_SECRET_TEST_KEY".into());
+    config.health_check_interval_ms = 60_000;
+    config.endpoints = [&refusing, &serving]
+        .iter()
+        .map(|fake| EndpointConfig {
+            url: format!("{}/v1", fake.url),
+            ..EndpointConfig::default()
+        })
+        .collect();
+    let models = BTreeMap::from([("default".to_owned(), config)]);
+    let keys = |name: &str| (name == "AUGUR_SECRET_TEST_KEY").then(|| KEY.to_owned());
+    let client = LlmClient::new(
+        &models,
+        LlmDeps {
+            settings: LlmSettings {
+                cache: CacheConfig {
+                    path: Some(cache_path.clone()),
+                    ..CacheConfig::default()
+                },
+            },
+            keys: Some(Arc::new(keys)),
+            ..LlmDeps::default()
+        },
+    )
+    .unwrap();
+    // Wait for the first health check of both endpoints.
+    for _ in 0..300 {
+        if refusing.route_calls("/v1/models") + serving.route_calls("/v1/models") == 2
+            && !client.metrics().endpoints[0].healthy
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!client.metrics().endpoints[0].healthy);
+
+    // A 500, retried, then an answer; a streamed answer; a cache hit.
+    assert_eq!(client.complete(request("p")).await.unwrap().text, "answer");
+    let mut stream = client.stream(request("q")).unwrap();
+    while let Some(item) = stream.next().await {
+        if let StreamEvent::Done(done) = item.unwrap() {
+            assert_eq!(done.text, "streamed");
+        }
+    }
+    assert!(client.complete(request("p")).await.unwrap().cached);
+    // A refused key, straight from the refusing endpoint.
+    let mut only_refusing = model("openai", &format!("{}/v1", refusing.url));
+    only_refusing.api_key_env = Some("AUGUR_SECRET_TEST_KEY".into());
+    client
+        .reconfigure(&BTreeMap::from([("default".to_owned(), only_refusing)]))
+        .unwrap();
+    let err = client.complete(request("r")).await.unwrap_err();
+    assert_eq!(err.code(), "llm.unauthorized");
+    drop(client);
+
+    // The key did travel, so there was something to leak.
+    let sent = serving.requests();
+    assert_eq!(sent[0].headers["authorization"], format!("Bearer {KEY}"));
+    assert_eq!(refusing.calls(), 1);
+
+    let text = log.text();
+    assert!(
+        text.contains("LLM attempt failed") && text.contains("failed its health check"),
+        "the log recorded the client's events: {text}"
+    );
+    assert!(!text.contains(KEY), "the key is in the log: {text}");
+    assert!(!text.contains("5ecret"), "part of the key is in the log");
+
+    let saved = std::fs::read_to_string(&cache_path).unwrap();
+    assert!(saved.contains("answer"), "the cache was saved: {saved}");
+    assert!(
+        !saved.contains(KEY),
+        "the key is in the cache file: {saved}"
+    );
+}
