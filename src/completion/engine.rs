@@ -33,7 +33,7 @@ use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
 use crate::index::WorkspaceIndex;
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
-use crate::runtime::run_blocking;
+use crate::runtime::{Speculative, run_blocking};
 use crate::syntax::Language;
 
 /// What started a request.
@@ -308,40 +308,39 @@ impl CompletionEngine {
             .as_deref()
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
-        // Retrieval and parsing take a thread of the blocking pool: the LSP transport polls
-        // every handler on one task, which must not wait for them. That thread hands the
-        // independent parts to rayon's pool (one thread per core) and waits for them.
+        // Retrieval and parsing run on this thread (a multi-threaded runtime moves its other
+        // tasks elsewhere meanwhile). The multi-line decision, which parses the lines around the
+        // cursor, is offered to rayon's pool to run beside the prompt; if no pool thread has
+        // started it by the time the prompt is built, it runs here.
         let client = Arc::clone(&self.client);
         let (request, prompt, multiline) = run_blocking(move || {
             let config = &request.config;
+            let decision = (config.multiline == MultilinePolicy::Auto).then(|| {
+                let rope = request.rope.clone();
+                Speculative::spawn(move || auto_multiline_at(language, &rope, cursor))
+            });
             let counter = client.token_counter(&config.model);
             let count = |text: &str| {
                 counter
                     .as_ref()
                     .map_or_else(|| text.len().div_ceil(4), |c| c.count(text))
             };
-            // The multi-line decision parses the lines around the cursor: beside the prompt.
-            let (prompt, multiline) = rayon::join(
-                || {
-                    build_prompt(
-                        &PromptInput {
-                            rope: &request.rope,
-                            cursor,
-                            path: request.path.as_deref(),
-                            language,
-                            config,
-                            indexes: &request.indexes,
-                            open_documents: &request.open_documents,
-                        },
-                        &count,
-                    )
+            let prompt = build_prompt(
+                &PromptInput {
+                    rope: &request.rope,
+                    cursor,
+                    path: request.path.as_deref(),
+                    language,
+                    config,
+                    indexes: &request.indexes,
+                    open_documents: &request.open_documents,
                 },
-                || match config.multiline {
-                    MultilinePolicy::Always => true,
-                    MultilinePolicy::Never => false,
-                    MultilinePolicy::Auto => auto_multiline_at(language, &request.rope, cursor),
-                },
+                &count,
             );
+            let multiline = match decision {
+                Some(job) => job.join(),
+                None => config.multiline == MultilinePolicy::Always,
+            };
             (request, prompt, multiline)
         })
         .await

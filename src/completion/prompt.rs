@@ -35,6 +35,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::config::CompletionConfig;
 use super::template::{self, CHAT_INSTRUCTION, CURSOR_MARK, PromptFormat};
 use crate::index::{Exclusions, Hit, IndexConfig, WorkspaceIndex};
+use crate::runtime::Speculative;
 use crate::syntax::{Language, SymbolKind};
 
 /// Everything a prompt is built from. The cursor is a byte offset into `rope`; it is clamped to
@@ -789,17 +790,19 @@ fn definition_candidates(
     out
 }
 
+/// Chunks of the indexes similar to `query`, outside `current` and the excluded files.
 fn similar_candidates(
-    input: &PromptInput<'_>,
+    indexes: &[Arc<WorkspaceIndex>],
     current: Option<&Path>,
     query: &str,
+    limit: usize,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
-    if input.config.max_similar_chunks == 0 {
+    if limit == 0 {
         return out;
     }
-    for index in input.indexes {
-        let hits = match index.similar_chunks(query, current, input.config.max_similar_chunks) {
+    for index in indexes {
+        let hits = match index.similar_chunks(query, current, limit) {
             Ok(hits) => hits,
             Err(error) => {
                 tracing::debug!(%error, "similar-chunk lookup failed; going on without");
@@ -807,7 +810,7 @@ fn similar_candidates(
             }
         };
         for hit in hits {
-            if current.is_some_and(|c| c == hit.path) || is_excluded(input.indexes, &hit.path) {
+            if current.is_some_and(|c| c == hit.path) || is_excluded(indexes, &hit.path) {
                 continue;
             }
             let Some(text) = hit.text.clone().filter(|t| !t.trim().is_empty()) else {
@@ -882,19 +885,26 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     let rope = input.rope;
     let cursor = clamp_cursor(rope, input.cursor);
     let format = PromptFormat::parse(&config.template);
-    let win = window(input, cursor, count);
-    let prefix_text = slice(rope, win.prefix.clone());
-    let suffix_text = slice(rope, win.suffix.clone());
-    let language = input.language;
     let current = input.path;
-
-    // Context: definitions first, then similar code, then open documents, each within the
-    // per-snippet and per-file caps, until the context budget is spent.
     let query_start = line_start(
         rope,
         rope.byte_to_line(cursor).saturating_sub(config.query_lines),
     );
     let query = slice(rope, query_start..cursor);
+    // The slowest lookup (similar code) is offered to rayon's pool at once, to run while this
+    // thread sizes the window and looks up definitions and open documents.
+    let similar = (config.context_tokens > 0 && config.max_similar_chunks > 0).then(|| {
+        let (indexes, current) = (input.indexes.to_vec(), current.map(Path::to_path_buf));
+        let (query, limit) = (query.clone(), config.max_similar_chunks);
+        Speculative::spawn(move || similar_candidates(&indexes, current.as_deref(), &query, limit))
+    });
+    let win = window(input, cursor, count);
+    let prefix_text = slice(rope, win.prefix.clone());
+    let suffix_text = slice(rope, win.suffix.clone());
+    let language = input.language;
+
+    // Context: definitions first, then similar code, then open documents, each within the
+    // per-snippet and per-file caps, until the context budget is spent.
     let near_after = head(&suffix_text, 400);
     let query_names = identifiers_nearest_last(&query);
     let mut names = query_names.clone();
@@ -910,16 +920,9 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     let mut candidates = Vec::new();
     if config.context_tokens > 0 {
         let query_words: Vec<&str> = query_names.iter().map(String::as_str).collect();
-        // The lookups are independent: the slowest (similar code) goes to rayon's pool while
-        // this thread looks up the others, so that no thread waits for work handed to another.
-        let mut similar = Vec::new();
-        let (definitions, open) = rayon::in_place_scope(|scope| {
-            scope.spawn(|_| similar = similar_candidates(input, current, &query));
-            (
-                definition_candidates(input, current, &names, language),
-                open_document_candidates(input, current, &query_words),
-            )
-        });
+        let definitions = definition_candidates(input, current, &names, language);
+        let open = open_document_candidates(input, current, &query_words);
+        let similar = similar.map(Speculative::join).unwrap_or_default();
         candidates.extend(definitions);
         candidates.extend(similar);
         candidates.extend(open);
