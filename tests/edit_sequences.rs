@@ -3,11 +3,59 @@
 //!
 //! The reference keeps the text as a vector of characters and computes line/column positions by
 //! scanning, the slow and obvious way, so it shares no code with the rope-based conversion.
+//!
+//! Every sequence goes change by change through `from_proto::content_change` and
+//! `Document::apply` (10,000 cases). A second property (2,000 cases) also sends each change as a
+//! `didChange` notification through the server's store (`text_sync::apply_did_change`, which
+//! edits a copy and swaps it in), and then the whole sequence as one `didChange` carrying every
+//! change, whose later ranges refer to the text the earlier ones left.
 
 use augur::documents::{Document, PositionEncoding};
+use augur::lsp::capabilities::ClientCaps;
 use augur::lsp::from_proto;
+use augur::lsp::handlers::text_sync;
+use augur::lsp::state::{ServerOptions, ServerState, Session};
 use proptest::prelude::*;
-use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
+use tower_lsp_server::ls_types::{
+    DidChangeTextDocumentParams, DidOpenTextDocumentParams, Position, Range,
+    TextDocumentContentChangeEvent, TextDocumentItem, Uri, VersionedTextDocumentIdentifier,
+};
+
+const URI: &str = "file:///edit/sequence.txt";
+
+/// A server state in `encoding` with `text` open at version 0, through the `didOpen` handler.
+fn open_in_store(text: &str, encoding: PositionEncoding) -> ServerState {
+    let state = ServerState::new(ServerOptions::default());
+    state.set_session(Session {
+        encoding,
+        caps: ClientCaps::default(),
+    });
+    text_sync::did_open(
+        &state,
+        DidOpenTextDocumentParams {
+            text_document: TextDocumentItem {
+                uri: URI.parse().expect("a valid URI"),
+                language_id: "plaintext".into(),
+                version: 0,
+                text: text.to_owned(),
+            },
+        },
+    );
+    state
+}
+
+fn did_change(
+    version: i32,
+    changes: Vec<TextDocumentContentChangeEvent>,
+) -> DidChangeTextDocumentParams {
+    DidChangeTextDocumentParams {
+        text_document: VersionedTextDocumentIdentifier {
+            uri: URI.parse::<Uri>().expect("a valid URI"),
+            version,
+        },
+        content_changes: changes,
+    }
+}
 
 /// Pieces of text that stress the conversion: astral characters, CJK, combining marks, and every
 /// kind of line break.
@@ -97,9 +145,25 @@ fn at_line_end(chars: &[char], at: usize) -> bool {
     matches!(chars.get(at), None | Some('\n') | Some('\r'))
 }
 
-fn run(initial: &str, ops: &[Op], encoding: PositionEncoding) -> Result<(), TestCaseError> {
+/// Which paths a sequence of edits goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Paths {
+    /// `from_proto::content_change` and `Document::apply` only.
+    Document,
+    /// Those, and the server's store, change by change and all in one notification.
+    DocumentAndStore,
+}
+
+fn run(
+    initial: &str,
+    ops: &[Op],
+    encoding: PositionEncoding,
+    paths: Paths,
+) -> Result<(), TestCaseError> {
     let mut model: Vec<char> = initial.chars().collect();
     let mut doc = Document::new(initial, 0, "plaintext");
+    let store = (paths == Paths::DocumentAndStore).then(|| open_in_store(initial, encoding));
+    let mut all_changes = Vec::new();
     for (step, op) in ops.iter().enumerate() {
         let change = match op {
             Op::Full { text } => {
@@ -143,12 +207,42 @@ fn run(initial: &str, ops: &[Op], encoding: PositionEncoding) -> Result<(), Test
         let expected: String = model.iter().collect();
         prop_assert_eq!(
             doc.text.to_string(),
-            expected,
+            expected.clone(),
             "step {} in {:?}",
             step,
             encoding
         );
+        let Some(store) = &store else {
+            continue;
+        };
+        let version = step as i32 + 1;
+        text_sync::apply_did_change(store, &did_change(version, vec![change.clone()]))
+            .map_err(|e| TestCaseError::fail(format!("step {step} through the store: {e}")))?;
+        let stored = store.document(URI).expect("the document is open");
+        prop_assert_eq!(
+            (stored.text.to_string(), stored.version),
+            (expected, version),
+            "step {} through the store in {:?}",
+            step,
+            encoding
+        );
+        all_changes.push(change);
     }
+    if store.is_none() {
+        return Ok(());
+    }
+    // Every change in one notification: each range refers to the text the previous ones left.
+    let batched = open_in_store(initial, encoding);
+    text_sync::apply_did_change(&batched, &did_change(7, all_changes))
+        .map_err(|e| TestCaseError::fail(format!("one didChange with every change: {e}")))?;
+    let stored = batched.document(URI).expect("the document is open");
+    let expected: String = model.iter().collect();
+    prop_assert_eq!(
+        (stored.text.to_string(), stored.version),
+        (expected, 7),
+        "one didChange in {:?}",
+        encoding
+    );
     Ok(())
 }
 
@@ -161,7 +255,21 @@ proptest! {
         ops in prop::collection::vec(op_strategy(), 1..12),
     ) {
         for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16, PositionEncoding::Utf32] {
-            run(&initial, &ops, encoding)?;
+            run(&initial, &ops, encoding, Paths::Document)?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn did_change_through_the_store_matches_the_reference_in_every_encoding(
+        initial in text_strategy(12),
+        ops in prop::collection::vec(op_strategy(), 1..12),
+    ) {
+        for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16, PositionEncoding::Utf32] {
+            run(&initial, &ops, encoding, Paths::DocumentAndStore)?;
         }
     }
 }

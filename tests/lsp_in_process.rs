@@ -87,3 +87,24 @@ async fn a_panic_is_an_internal_error_in_process_too() {
     assert_eq!(err["code"], -32603);
     assert!(server.request("augur/status", Value::Null).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_panicking_notification_leaves_the_service_and_documents_intact_in_process() {
+    let mut server = InProcess::new(Value::Null);
+    server
+        .initialize(capabilities(&["utf-16"]), json!({}))
+        .await;
+    server
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": "file:///n.txt", "languageId": "plaintext", "version": 1, "text": "kept"}}),
+        )
+        .await;
+    server
+        .notify("augur/debug/panicNotification", Value::Null)
+        .await;
+    let doc = server.state.document("file:///n.txt").expect("still open");
+    assert_eq!(doc.text.to_string(), "kept");
+    assert_eq!(&*doc.language_id, "plaintext");
+    assert!(server.request("augur/status", Value::Null).await.is_ok());
+}

@@ -150,7 +150,12 @@ fn full_sync_changes_replace_the_text_and_close_forgets() {
     let mut client = started(&["utf-8"]);
     client.open("file:///f.py", "python", 1, "x = 1\n");
     change(&mut client, "file:///f.py", 2, json!([{"text": "y = 2\n"}]));
-    assert_eq!(client.document("file:///f.py").unwrap()["text"], "y = 2\n");
+    let doc = client.document("file:///f.py").unwrap();
+    assert_eq!(doc["text"], "y = 2\n");
+    assert_eq!(
+        doc["languageId"], "python",
+        "the language id is kept through changes"
+    );
     client.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": "file:///f.py"}}),
@@ -200,6 +205,42 @@ fn a_panicking_handler_becomes_an_error_and_the_server_lives_on() {
 }
 
 #[test]
+fn a_panicking_notification_handler_does_not_stop_the_server() {
+    let mut client = started(&["utf-16"]);
+    client.open("file:///n.txt", "plaintext", 1, "before");
+    client.notify("augur/debug/panicNotification", Value::Null);
+    change(&mut client, "file:///n.txt", 2, json!([{"text": "after"}]));
+    let doc = client.document("file:///n.txt").unwrap();
+    assert_eq!(
+        (doc["text"].clone(), doc["version"].clone()),
+        (json!("after"), json!(2))
+    );
+    assert_eq!(
+        client.request("augur/status", Value::Null).unwrap()["documents"],
+        1
+    );
+    assert!(client.shutdown_and_exit().success());
+}
+
+#[test]
+fn bare_serve_runs_the_server_over_stdio() {
+    let options = SpawnOptions {
+        args: vec!["serve".into()],
+        ..Default::default()
+    };
+    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
+    let result = client.initialize(capabilities(&["utf-8"]), json!({}));
+    assert_eq!(result["serverInfo"]["name"], "augur");
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
+    client.open("file:///s.rs", "rust", 1, "fn main() {}");
+    assert_eq!(
+        client.document("file:///s.rs").unwrap()["languageId"],
+        "rust"
+    );
+    assert!(client.shutdown_and_exit().success());
+}
+
+#[test]
 fn malformed_messages_get_errors_and_the_server_keeps_going() {
     let mut client = started(&["utf-16"]);
     // Not JSON at all.
@@ -215,7 +256,7 @@ fn malformed_messages_get_errors_and_the_server_keeps_going() {
     let response = client
         .raw_response(Value::Null)
         .expect("an error for invalid UTF-8");
-    assert!(response["error"]["code"].as_i64().is_some());
+    assert_eq!(response["error"]["code"], -32700, "ParseError: {response}");
     // An unknown method.
     let err = client.request("augur/noSuchMethod", json!({})).unwrap_err();
     assert_eq!(err["code"], -32601, "MethodNotFound");
@@ -284,6 +325,10 @@ fn workspace_config_errors_are_shown_with_file_field_and_fix() {
     assert!(message.contains("augur.toml"), "{message}");
     assert!(message.contains("models.default.backend"), "{message}");
     assert!(message.contains("invalid type"), "{message}");
+    assert!(
+        message.contains("Give the field a value of the expected type."),
+        "the fix: {message}"
+    );
     // The server runs on the defaults.
     assert_eq!(
         client.request("augur/status", Value::Null).unwrap()["models"],

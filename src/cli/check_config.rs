@@ -1,6 +1,6 @@
 //! `augur check-config [PATH]`: validates the configuration a server started here would use,
-//! prints every error with its fix to stderr and the merged result as TOML to stdout, and exits
-//! non-zero if anything is wrong.
+//! prints every error and warning with its fix to stderr and the merged result as TOML to stdout,
+//! and exits non-zero if there is an error (a warning, such as an ignored field, is not one).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -36,13 +36,13 @@ pub fn run(path: Option<&Path>) -> ExitCode {
         eprintln!("augur: read {}", layer.source);
     }
     print!("{}", config::to_toml(&config));
-    if errors.is_empty() {
+    for problem in &errors {
+        eprintln!("augur: {problem}");
+    }
+    if errors.iter().any(config::ConfigError::is_error) {
+        ExitCode::FAILURE
+    } else {
         eprintln!("augur: configuration OK");
         ExitCode::SUCCESS
-    } else {
-        for error in &errors {
-            eprintln!("augur: {error}");
-        }
-        ExitCode::FAILURE
     }
 }

@@ -27,10 +27,11 @@ use crate::lsp::state::ServerOptions;
 #[derive(Debug, Parser)]
 #[command(name = "augur", version, about, long_about = None)]
 pub struct Cli {
-    /// Log filter (`info`, `debug`, `augur=trace`, ...); `AUGUR_LOG` wins over it.
+    /// Log filter (`info`, `debug`, `augur=trace`, ...): wins over the configuration's
+    /// `log.level`; `AUGUR_LOG` wins over it.
     #[arg(long, global = true, value_name = "FILTER")]
     pub log_level: Option<String>,
-    /// Also write the log to this file.
+    /// Also write the log to this file (instead of the user file's `log.file`).
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
     /// What to do; without a command, augur serves over stdio.
@@ -70,7 +71,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     let user_log = user_log_options();
     let options = LogOptions {
-        level: cli.log_level.clone().or(user_log.level),
+        level: cli.log_level.clone(),
+        config_level: user_log.config_level,
         file: cli.log_file.clone().or(user_log.file),
     };
     let _guard = logging::init(&options);
@@ -132,6 +134,8 @@ fn load_config(root: &Path) -> crate::config::Config {
     for error in errors {
         eprintln!("augur: {error}");
     }
+    // The workspace file may set `log.level` too.
+    logging::apply_config_level(&config.log.level);
     config
 }
 
@@ -151,7 +155,8 @@ fn user_log_options() -> LogOptions {
     let (layers, _) = crate::config::file_layers(&[]);
     let (config, _) = crate::config::resolve(&layers);
     LogOptions {
-        level: Some(config.log.level),
+        level: None,
+        config_level: Some(config.log.level),
         file: config.log.file,
     }
 }

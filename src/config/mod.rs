@@ -12,6 +12,11 @@
 //! Each layer is checked on its own: a layer with an error is left out, and the error names the
 //! layer, the field and the fix, so the server keeps running on the last good configuration.
 //!
+//! `log.level` is honoured from every layer (the server changes its log filter when the merged
+//! value changes, unless `AUGUR_LOG` or `--log-level` fixed it). `log.file` is read only from the
+//! user file (or `--log-file`), because the log file is opened when augur starts: in any other
+//! layer it is dropped with a [`Severity::Warning`] that says where to put it instead.
+//!
 //! Secrets are never part of the configuration: a model names the environment variable that holds
 //! its key (`api_key_env = "OPENAI_API_KEY"`).
 //!
@@ -74,9 +79,11 @@ impl Default for Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
-    /// A `tracing` filter such as `info` or `augur=debug`; the `AUGUR_LOG` variable wins over it.
+    /// A `tracing` filter such as `info` or `augur=debug`. It may come from any layer, and a new
+    /// value takes effect at once; the `AUGUR_LOG` variable and `--log-level` win over it.
     pub level: String,
-    /// A file that receives the log as well as stderr.
+    /// A file that receives the log as well as stderr. Read only from the user file (the log
+    /// file is opened at start-up); `--log-file` wins over it.
     pub file: Option<PathBuf>,
 }
 
@@ -116,9 +123,21 @@ impl fmt::Display for ConfigSource {
     }
 }
 
+/// How serious a [`ConfigError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// The layer is left out of the merge.
+    #[default]
+    Error,
+    /// The layer is used, but the named field of it is ignored.
+    Warning,
+}
+
 /// A configuration error: where, which field, what is wrong, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// Whether the layer was left out ([`Severity::Error`]) or only the field ignored.
+    pub severity: Severity,
     /// The layer with the error.
     pub source: ConfigSource,
     /// The dotted path of the offending field (empty when the whole layer is unreadable).
@@ -129,9 +148,19 @@ pub struct ConfigError {
     pub hint: String,
 }
 
+impl ConfigError {
+    /// Whether this is an error (the layer was left out) rather than a warning.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid augur configuration in {}", self.source)?;
+        match self.severity {
+            Severity::Error => write!(f, "invalid augur configuration in {}", self.source)?,
+            Severity::Warning => write!(f, "ignored augur setting in {}", self.source)?,
+        }
         if !self.field.is_empty() {
             write!(f, " at `{}`", self.field)?;
         }
@@ -156,6 +185,7 @@ impl ConfigLayer {
         match toml::from_str::<toml::Table>(text) {
             Ok(table) => {
                 let value = serde_json::to_value(table).map_err(|e| ConfigError {
+                    severity: Severity::Error,
                     source: source.clone(),
                     field: String::new(),
                     message: e.to_string(),
@@ -165,6 +195,7 @@ impl ConfigLayer {
                 Ok(Self { source, value })
             }
             Err(e) => Err(ConfigError {
+                severity: Severity::Error,
                 source,
                 field: String::new(),
                 message: format!("it is not valid TOML: {}", e.message()),
@@ -179,6 +210,7 @@ impl ConfigLayer {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Self::from_toml(source, &text).map(Some),
                 Err(_) => Err(ConfigError {
+                    severity: Severity::Error,
                     source,
                     field: String::new(),
                     message: "the file is not valid UTF-8".into(),
@@ -187,6 +219,7 @@ impl ConfigLayer {
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(ConfigError {
+                severity: Severity::Error,
                 source,
                 field: String::new(),
                 message: format!("it cannot be read: {e}"),
@@ -251,6 +284,12 @@ fn parse(value: &Value) -> Result<Config, (String, String)> {
         .actions
         .check()
         .map_err(|(field, message)| (format!("actions.{field}"), message))?;
+    crate::logging::parse_filter(&config.log.level).map_err(|e| {
+        (
+            "log.level".to_owned(),
+            format!("it is not a valid log filter: {e}"),
+        )
+    })?;
     Ok(config)
 }
 
@@ -263,6 +302,11 @@ fn hint_for(field: &str, message: &str) -> String {
     if message.starts_with("unknown field") {
         return "Remove the field or correct its name; `augur check-config` prints every valid field \
                 with its current value."
+            .into();
+    }
+    if field == "log.level" {
+        return "Use a level (`error`, `warn`, `info`, `debug`, `trace`) or a `tracing` filter \
+                such as `augur=debug,info`."
             .into();
     }
     if message.starts_with("invalid type") {
@@ -282,7 +326,43 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+/// The layer's value without the fields it may not set, and a warning for each one it set: only
+/// the user file may choose the log file (`None` when nothing was taken out).
+fn without_ignored_fields(layer: &ConfigLayer) -> (Option<Value>, Option<ConfigError>) {
+    if matches!(layer.source, ConfigSource::UserFile(_)) {
+        return (None, None);
+    }
+    let sets_file = layer
+        .value
+        .pointer("/log/file")
+        .is_some_and(|file| !file.is_null());
+    if !sets_file {
+        return (None, None);
+    }
+    let mut value = layer.value.clone();
+    if let Some(log) = value.get_mut("log").and_then(Value::as_object_mut) {
+        log.remove("file");
+    }
+    let user_file = user_config_path()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|| "~/.config/augur/config.toml".into());
+    let warning = ConfigError {
+        severity: Severity::Warning,
+        source: layer.source.clone(),
+        field: "log.file".into(),
+        message: "the log file is opened when augur starts, so it is read only from the user \
+                  file or `--log-file`; this one is not used"
+            .into(),
+        hint: format!(
+            "Set `file` under `[log]` in {user_file}, or start augur with `--log-file PATH`, then \
+             restart augur. (`log.level` works here.)"
+        ),
+    };
+    (Some(value), Some(warning))
+}
+
 /// Merges layers over the defaults. A layer with an error is left out, and its error is returned.
+/// A field a layer may not set (see [`Severity::Warning`]) is dropped, and a warning returned.
 pub fn resolve(layers: &[ConfigLayer]) -> (Config, Vec<ConfigError>) {
     let defaults = Config::default();
     let mut merged = serde_json::to_value(&defaults).unwrap_or(Value::Null);
@@ -291,6 +371,7 @@ pub fn resolve(layers: &[ConfigLayer]) -> (Config, Vec<ConfigError>) {
     for layer in layers {
         if !matches!(layer.value, Value::Object(_) | Value::Null) {
             errors.push(ConfigError {
+                severity: Severity::Error,
                 source: layer.source.clone(),
                 field: String::new(),
                 message: format!("the settings are {}, not a table", kind_of(&layer.value)),
@@ -299,17 +380,20 @@ pub fn resolve(layers: &[ConfigLayer]) -> (Config, Vec<ConfigError>) {
             });
             continue;
         }
+        let (value, ignored) = without_ignored_fields(layer);
         let mut candidate = merged.clone();
-        merge(&mut candidate, &layer.value);
+        merge(&mut candidate, value.as_ref().unwrap_or(&layer.value));
         match parse(&candidate) {
             Ok(parsed) => {
                 merged = candidate;
                 config = parsed;
+                errors.extend(ignored);
             }
             Err((field, message)) => {
                 // Report the error as it shows in the layer alone, if that pins it down better.
                 let hint = hint_for(&field, &message);
                 errors.push(ConfigError {
+                    severity: Severity::Error,
                     source: layer.source.clone(),
                     field,
                     message,
@@ -461,6 +545,46 @@ mod tests {
             text.contains("/u.toml") && text.contains("line 2"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn log_file_is_read_only_from_the_user_file_and_level_from_any_layer() {
+        let user = ConfigLayer::from_toml(
+            ConfigSource::UserFile("/u/config.toml".into()),
+            "[log]\nfile = \"/u/augur.log\"\n",
+        )
+        .unwrap();
+        let workspace = ws("[log]\nfile = \"w.log\"\nlevel = \"debug\"\n");
+        let init = ConfigLayer::from_client_json(
+            ConfigSource::InitializationOptions,
+            json!({"log": {"file": "/i.log"}}),
+        );
+        let (config, problems) = resolve(&[user, workspace, init]);
+        assert_eq!(config.log.file, Some(PathBuf::from("/u/augur.log")));
+        assert_eq!(
+            config.log.level, "debug",
+            "the workspace file's level is used"
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+        assert_eq!(problems[0].field, "log.file");
+        let text = problems[0].to_string();
+        assert!(
+            text.starts_with("ignored augur setting in /w/augur.toml at `log.file`"),
+            "{text}"
+        );
+        assert!(text.contains("--log-file"), "{text}");
+        assert_eq!(problems[1].source, ConfigSource::InitializationOptions);
+    }
+
+    #[test]
+    fn an_invalid_log_filter_is_an_error_with_a_fix() {
+        let (config, errors) = resolve(&[ws("[log]\nlevel = \"augur=loud\"\n")]);
+        assert_eq!(config.log.level, "info");
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].is_error());
+        assert_eq!(errors[0].field, "log.level");
+        assert!(errors[0].hint.contains("`debug`"), "{}", errors[0]);
     }
 
     #[test]

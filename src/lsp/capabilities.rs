@@ -166,3 +166,99 @@ pub fn server_capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         ..ServerCapabilities::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn caps(value: serde_json::Value) -> ClientCaps {
+        let parsed: ClientCapabilities =
+            serde_json::from_value(value).expect("valid client capabilities");
+        ClientCaps::from_client(&parsed)
+    }
+
+    #[test]
+    fn a_capable_client_turns_every_flag_on() {
+        let full = caps(json!({
+            "window": { "workDoneProgress": true, "showDocument": { "support": true } },
+            "workspace": {
+                "applyEdit": true,
+                "configuration": true,
+                "workspaceFolders": true,
+                "workspaceEdit": { "documentChanges": true, "resourceOperations": ["rename", "create"] },
+                "didChangeWatchedFiles": { "dynamicRegistration": true },
+                "didChangeConfiguration": { "dynamicRegistration": true }
+            },
+            "textDocument": {
+                "completion": { "completionItem": { "snippetSupport": true } },
+                "inlineCompletion": {},
+                "codeAction": {
+                    "dataSupport": true,
+                    "resolveSupport": { "properties": ["command", "edit"] },
+                    "codeActionLiteralSupport": { "codeActionKind": { "valueSet": ["quickfix"] } }
+                }
+            }
+        }));
+        let expected = ClientCaps {
+            work_done_progress: true,
+            show_document: true,
+            inline_completion: true,
+            snippet_support: true,
+            code_action_literals: true,
+            code_action_resolve: true,
+            code_action_data: true,
+            document_changes: true,
+            create_files: true,
+            apply_edit: true,
+            configuration: true,
+            workspace_folders: true,
+            watched_files_dynamic: true,
+            configuration_dynamic: true,
+        };
+        assert_eq!(full, expected);
+    }
+
+    #[test]
+    fn an_empty_client_turns_every_flag_off() {
+        let all_off = ClientCaps {
+            work_done_progress: false,
+            show_document: false,
+            inline_completion: false,
+            snippet_support: false,
+            code_action_literals: false,
+            code_action_resolve: false,
+            code_action_data: false,
+            document_changes: false,
+            create_files: false,
+            apply_edit: false,
+            configuration: false,
+            workspace_folders: false,
+            watched_files_dynamic: false,
+            configuration_dynamic: false,
+        };
+        assert_eq!(caps(json!({})), all_off);
+        assert_eq!(ClientCaps::default(), all_off);
+    }
+
+    #[test]
+    fn present_but_negative_capabilities_stay_off() {
+        // Each capability is present, but says no (or names only what augur does not use).
+        let negative = caps(json!({
+            "window": { "workDoneProgress": false, "showDocument": { "support": false } },
+            "workspace": {
+                "applyEdit": false,
+                "configuration": false,
+                "workspaceFolders": false,
+                "workspaceEdit": { "documentChanges": false, "resourceOperations": ["rename", "delete"] },
+                "didChangeWatchedFiles": { "dynamicRegistration": false },
+                "didChangeConfiguration": {}
+            },
+            "textDocument": {
+                "completion": { "completionItem": {} },
+                "codeAction": { "dataSupport": false, "resolveSupport": { "properties": ["command"] } }
+            }
+        }));
+        assert_eq!(negative, ClientCaps::default());
+    }
+}

@@ -45,6 +45,11 @@ pub fn build(
         .custom_method("augur/debug/document", Server::debug_document)
         .custom_method("augur/debug/sleep", Server::debug_sleep)
         .custom_method("augur/debug/panic", Server::debug_panic)
+        .custom_method("augur/debug/config", Server::debug_config)
+        .custom_method(
+            "augur/debug/panicNotification",
+            Server::debug_panic_notification,
+        )
         .finish();
     (Guarded::new(service), socket, state)
 }

@@ -71,6 +71,16 @@ impl Server {
     pub async fn debug_panic(&self) -> Result<()> {
         debug::panic(&self.state)
     }
+
+    /// `augur/debug/config`.
+    pub async fn debug_config(&self) -> Result<serde_json::Value> {
+        debug::config(&self.state)
+    }
+
+    /// `augur/debug/panicNotification` (a notification).
+    pub async fn debug_panic_notification(&self) {
+        debug::panic_notification(&self.state);
+    }
 }
 
 impl LanguageServer for Server {

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard}
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
+use tower_lsp_server::ls_types::MessageType;
 
 use crate::completion::CompletionEngine;
 use crate::config::{self, Config, ConfigError, ConfigLayer};
@@ -41,6 +42,8 @@ struct ConfigLayers {
     files: Vec<ConfigLayer>,
     init: Option<ConfigLayer>,
     client: Option<ConfigLayer>,
+    /// The warnings of the last merge, reported already.
+    warned: Vec<ConfigError>,
 }
 
 impl ConfigLayers {
@@ -73,7 +76,7 @@ pub struct ServerState {
     layers: Mutex<ConfigLayers>,
     config: watch::Sender<Arc<Config>>,
     shutdown_requested: AtomicBool,
-    deferred_messages: Mutex<Vec<String>>,
+    deferred_messages: Mutex<Vec<(MessageType, String)>>,
     indexes: RwLock<Vec<Arc<WorkspaceIndex>>>,
     progress_cancels: Mutex<HashMap<String, CancellationToken>>,
     reindex_queue: OnceLock<mpsc::UnboundedSender<String>>,
@@ -181,7 +184,7 @@ impl ServerState {
         let (files, mut errors) = config::file_layers(&root_paths(&self.roots()));
         let mut layers = self.layers.lock().unwrap_or_else(|e| e.into_inner());
         layers.files = files;
-        errors.extend(self.publish(&layers));
+        errors.extend(self.publish(&mut layers));
         errors
     }
 
@@ -189,7 +192,7 @@ impl ServerState {
     pub fn set_init_layer(&self, layer: ConfigLayer) -> Vec<ConfigError> {
         let mut layers = self.layers.lock().unwrap_or_else(|e| e.into_inner());
         layers.init = Some(layer);
-        self.publish(&layers)
+        self.publish(&mut layers)
     }
 
     /// Sets the client-settings layer. If the new layer has errors it is not kept, so the server
@@ -197,23 +200,44 @@ impl ServerState {
     pub fn set_client_layer(&self, layer: ConfigLayer) -> Vec<ConfigError> {
         let mut layers = self.layers.lock().unwrap_or_else(|e| e.into_inner());
         let (_, errors) = config::resolve(std::slice::from_ref(&layer));
-        if !errors.is_empty() {
+        if errors.iter().any(ConfigError::is_error) {
             return errors;
         }
         layers.client = Some(layer);
-        self.publish(&layers)
+        self.publish(&mut layers)
     }
 
-    fn publish(&self, layers: &ConfigLayers) -> Vec<ConfigError> {
-        let (config, errors) = config::resolve(&layers.all());
+    /// Merges the layers, makes the result the configuration (and its `log.level` the log
+    /// filter), and returns the problems: every error, and the warnings not returned last time,
+    /// so an ignored field is reported once rather than on every reload.
+    fn publish(&self, layers: &mut ConfigLayers) -> Vec<ConfigError> {
+        let (config, problems) = config::resolve(&layers.all());
         if *self.config.borrow().as_ref() != config {
+            match crate::logging::apply_config_level(&config.log.level) {
+                crate::logging::LevelChange::Applied => {
+                    tracing::info!(filter = %config.log.level, "log filter changed");
+                }
+                crate::logging::LevelChange::Invalid(error) => {
+                    tracing::warn!(%error, "the configured log filter cannot be used");
+                }
+                _ => {}
+            }
             self.config.send_replace(Arc::new(config));
         }
-        errors
+        let (errors, warnings): (Vec<_>, Vec<_>) =
+            problems.into_iter().partition(ConfigError::is_error);
+        let new_warnings: Vec<ConfigError> = warnings
+            .iter()
+            .filter(|w| !layers.warned.contains(w))
+            .cloned()
+            .collect();
+        layers.warned = warnings;
+        errors.into_iter().chain(new_warnings).collect()
     }
 
-    /// Keeps error messages to show the user once the client can take them (after `initialize`).
-    pub fn defer_messages(&self, messages: impl IntoIterator<Item = String>) {
+    /// Keeps messages (each with its `window/showMessage` type) to show the user once the client
+    /// can take them (after `initialize`).
+    pub fn defer_messages(&self, messages: impl IntoIterator<Item = (MessageType, String)>) {
         self.deferred_messages
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -221,7 +245,7 @@ impl ServerState {
     }
 
     /// The messages kept by [`Self::defer_messages`], emptying the list.
-    pub fn take_deferred_messages(&self) -> Vec<String> {
+    pub fn take_deferred_messages(&self) -> Vec<(MessageType, String)> {
         std::mem::take(
             &mut *self
                 .deferred_messages

@@ -2,7 +2,8 @@
 //!
 //! Settings may come as `{"augur": {...}}` or as the bare table. A notification with no settings
 //! (the pull model) makes the server ask for section `augur`. Invalid settings are shown to the
-//! user with the field and the fix, and the server keeps the last good configuration.
+//! user with the field and the fix, and the server keeps the last good configuration. A field a
+//! layer may not set (`log.file` outside the user file) is shown once as a warning.
 //!
 //! Example: `{"settings": {"augur": {"models": {"default": {"model": "qwen2.5-coder"}}}}}` makes
 //! the next request use that model.
@@ -11,7 +12,7 @@ use serde_json::Value;
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::{ConfigurationItem, DidChangeConfigurationParams, MessageType};
 
-use crate::config::{ConfigLayer, ConfigSource};
+use crate::config::{ConfigError, ConfigLayer, ConfigSource, Severity};
 use crate::lsp::state::ServerState;
 
 /// Handles `workspace/didChangeConfiguration`. The state changes before the first `.await`.
@@ -35,21 +36,36 @@ pub async fn did_change(
     report(client, errors).await;
 }
 
-fn apply(state: &ServerState, settings: Value) -> Vec<String> {
+fn apply(state: &ServerState, settings: Value) -> Vec<ConfigError> {
     let layer = ConfigLayer::from_client_json(ConfigSource::ClientSettings, settings);
-    let errors = state.set_client_layer(layer);
-    for error in &errors {
-        tracing::warn!(%error, "configuration error; keeping the last good configuration");
+    let problems = state.set_client_layer(layer);
+    for problem in &problems {
+        if problem.is_error() {
+            tracing::warn!(error = %problem, "configuration error; keeping the last good configuration");
+        } else {
+            tracing::warn!(warning = %problem, "configuration warning");
+        }
     }
-    if errors.is_empty() {
+    if !problems.iter().any(ConfigError::is_error) {
         tracing::info!("configuration reloaded");
     }
-    errors.iter().map(ToString::to_string).collect()
+    problems
 }
 
-async fn report(client: &Client, errors: Vec<String>) {
-    for error in errors {
-        client.show_message(MessageType::ERROR, error).await;
+/// The `window/showMessage` type and text for a configuration problem: an error (the layer was
+/// left out) or a warning (a field was ignored).
+pub fn message(problem: &ConfigError) -> (MessageType, String) {
+    let kind = match problem.severity {
+        Severity::Error => MessageType::ERROR,
+        Severity::Warning => MessageType::WARNING,
+    };
+    (kind, problem.to_string())
+}
+
+async fn report(client: &Client, problems: Vec<ConfigError>) {
+    for problem in &problems {
+        let (kind, text) = message(problem);
+        client.show_message(kind, text).await;
     }
 }
 
@@ -83,12 +99,8 @@ pub fn follow_models(
 
 /// Re-reads the configuration files (the user's and each root's) and shows their errors.
 pub async fn reload_files(state: &ServerState, client: &Client) {
-    let errors: Vec<String> = state
-        .reload_files()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    report(client, errors).await;
+    let problems = state.reload_files();
+    report(client, problems).await;
 }
 
 /// Asks the client for section `augur` and applies it.

@@ -1,10 +1,11 @@
 //! `augur/debug/*` requests, served only when the server was started with
 //! `AUGUR_DEBUG_REQUESTS=1`: they let the test harnesses see a document exactly as the server
-//! holds it, hold a request open (to test cancellation) and make a handler panic (to test that the
-//! server survives).
+//! holds it, see the merged configuration, hold a request open (to test cancellation) and make a
+//! request or notification handler panic (to test that the server survives).
 //!
 //! Example: `augur/debug/document {"uri": "file:///a.rs"}` →
-//! `{"version": 3, "languageId": "rust", "text": "fn main() {}\n"}`.
+//! `{"version": 3, "languageId": "rust", "text": "fn main() {}\n"}`; `augur/debug/config` →
+//! the merged configuration, shaped as `augur check-config` prints it.
 
 use std::time::Duration;
 
@@ -76,4 +77,25 @@ pub async fn sleep(state: &ServerState, params: SleepParams) -> Result<u64> {
 pub fn panic(state: &ServerState) -> Result<()> {
     check_enabled(state)?;
     panic!("augur/debug/panic was requested");
+}
+
+/// Handles `augur/debug/config`: the merged configuration in force.
+pub fn config(state: &ServerState) -> Result<serde_json::Value> {
+    check_enabled(state)?;
+    serde_json::to_value(state.config().as_ref()).map_err(|e| Error {
+        code: ErrorCode::InternalError,
+        message: format!("the configuration cannot be rendered: {e}").into(),
+        data: None,
+    })
+}
+
+/// Handles the notification `augur/debug/panicNotification`: it panics when debug requests are
+/// on (there is no response to turn the panic into, so the server must just go on), and is
+/// ignored with a warning otherwise.
+pub fn panic_notification(state: &ServerState) {
+    if check_enabled(state).is_err() {
+        tracing::warn!("augur/debug/panicNotification ignored: debug requests are off");
+        return;
+    }
+    panic!("augur/debug/panicNotification was sent");
 }

@@ -10,7 +10,7 @@
 
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::{InitializeParams, InitializeResult, ServerInfo};
+use tower_lsp_server::ls_types::{InitializeParams, InitializeResult, MessageType, ServerInfo};
 
 use crate::config::{ConfigError, ConfigLayer, ConfigSource};
 use crate::lsp::capabilities::{self, ClientCaps};
@@ -32,11 +32,15 @@ pub fn initialize(state: &ServerState, params: InitializeParams) -> Result<Initi
         errors.extend(state.set_init_layer(layer));
     }
     for error in &errors {
-        tracing::warn!(%error, "configuration error");
+        tracing::warn!(%error, "configuration problem");
     }
-    let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let mut messages: Vec<(MessageType, String)> =
+        errors.iter().map(configuration::message).collect();
     if let Err(error) = state.start_engine() {
-        messages.push(format!("augur: the models cannot be used: {error}"));
+        messages.push((
+            MessageType::ERROR,
+            format!("augur: the models cannot be used: {error}"),
+        ));
     }
     state.defer_messages(messages);
     tracing::info!(
@@ -83,10 +87,8 @@ fn roots(params: &InitializeParams) -> Vec<WorkspaceRoot> {
 /// Handles `initialized`: shows the configuration errors found at start-up, then pulls the
 /// client's settings when it offers `workspace/configuration`.
 pub async fn initialized(state: &ServerState, client: &Client) {
-    for error in state.take_deferred_messages() {
-        client
-            .show_message(tower_lsp_server::ls_types::MessageType::ERROR, error)
-            .await;
+    for (kind, message) in state.take_deferred_messages() {
+        client.show_message(kind, message).await;
     }
     if state.caps().configuration {
         configuration::pull(state, client).await;
