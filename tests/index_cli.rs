@@ -35,7 +35,7 @@ fn index_then_search() {
     run_index(&config, &args, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(
-        text.contains("files:   19 (19 indexed, 0 unchanged, 0 removed)"),
+        text.contains("files:   20 (20 indexed, 0 unchanged, 0 removed)"),
         "{text}"
     );
     assert!(text.contains("symbols: "), "{text}");

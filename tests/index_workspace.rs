@@ -14,6 +14,9 @@ use augur::index::{
 };
 use tokio_util::sync::CancellationToken;
 
+/// The number of indexable files in the fixture workspace.
+const FIXTURE_FILES: usize = 20;
+
 /// A copy of the fixture workspace and a separate index directory, both temporary.
 struct Workspace {
     root: tempfile::TempDir,
@@ -97,13 +100,13 @@ fn symbol_names(hits: &[Hit]) -> Vec<String> {
 fn indexes_the_fixture_workspace() {
     let ws = Workspace::new();
     let (index, summary) = ws.built();
-    assert_eq!(summary.files, 19, "{summary:?}");
-    assert_eq!(summary.files_indexed, 19);
+    assert_eq!(summary.files, FIXTURE_FILES, "{summary:?}");
+    assert_eq!(summary.files_indexed, FIXTURE_FILES);
     assert!(summary.symbols > 80, "{summary:?}");
     assert!(summary.chunks >= 20, "{summary:?}");
     assert!(summary.bytes > 5000);
     assert!(!summary.cancelled && !summary.read_only);
-    assert_eq!(index.file_count(), 19);
+    assert_eq!(index.file_count(), FIXTURE_FILES);
     assert!(index.contains_file("src/http.rs"));
 }
 
@@ -412,7 +415,7 @@ fn reopening_reindexes_only_changed_files() {
     let (index, _) = ws.built();
     drop(index);
     let index = ws.open(&IndexConfig::default());
-    assert_eq!(index.file_count(), 19);
+    assert_eq!(index.file_count(), FIXTURE_FILES);
     let summary = index.build(&NoProgress, &CancellationToken::new()).unwrap();
     assert_eq!(
         (
@@ -420,7 +423,7 @@ fn reopening_reindexes_only_changed_files() {
             summary.files_unchanged,
             summary.files_removed
         ),
-        (0, 19, 0),
+        (0, FIXTURE_FILES, 0),
         "{summary:?}"
     );
     drop(index);
@@ -438,7 +441,7 @@ fn reopening_reindexes_only_changed_files() {
             summary.files_unchanged,
             summary.files_removed
         ),
-        (2, 17, 1),
+        (2, FIXTURE_FILES - 2, 1),
         "{summary:?}"
     );
     assert_eq!(
@@ -504,7 +507,7 @@ fn ignore_rules_secrets_and_unindexable_files_are_skipped() {
         Some(&1),
         "{summary:?}"
     );
-    assert_eq!(summary.files, 18, "{summary:?}");
+    assert_eq!(summary.files, FIXTURE_FILES - 1, "{summary:?}");
     for name in [
         "generated_function",
         "vendored_function",
@@ -554,7 +557,7 @@ fn a_corrupt_index_is_rebuilt() {
     drop(ws.built());
     std::fs::write(ws.index_dir().join("meta.json"), "{ this is not json").unwrap();
     let (index, summary) = ws.built();
-    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
     assert_eq!(
         symbol_names(&search(&index, "parse_http_request"))[0],
         "parse_http_request"
@@ -569,7 +572,7 @@ fn a_corrupt_index_is_rebuilt() {
         }
     }
     let (index, summary) = ws.built();
-    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
     assert!(!search(&index, "UserStore").is_empty());
 }
 
@@ -583,7 +586,7 @@ fn another_schema_version_is_rebuilt() {
     )
     .unwrap();
     let (_, summary) = ws.built();
-    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
 }
 
 #[test]
@@ -674,7 +677,7 @@ fn progress_and_cancellation() {
         cancel: cancel.clone(),
     };
     let summary = index.build(&recorder, &cancel).unwrap();
-    assert_eq!(*recorder.begin.lock().unwrap(), Some(19));
+    assert_eq!(*recorder.begin.lock().unwrap(), Some(FIXTURE_FILES));
     assert!(summary.cancelled);
     assert_eq!(recorder.done.load(Ordering::SeqCst), 3);
     assert_eq!(summary.files_indexed, 3, "{summary:?}");
@@ -684,7 +687,7 @@ fn progress_and_cancellation() {
     assert!(!summary.cancelled);
     assert_eq!(
         (summary.files_indexed, summary.files_unchanged),
-        (16, 3),
+        (FIXTURE_FILES - 3, 3),
         "{summary:?}"
     );
 
@@ -769,7 +772,7 @@ fn the_index_is_shared_between_threads() {
     while !builder.is_finished() {
         let _ = search(&index, "request");
     }
-    assert_eq!(builder.join().unwrap().files_indexed, 19);
+    assert_eq!(builder.join().unwrap().files_indexed, FIXTURE_FILES);
 }
 
 #[test]
@@ -782,7 +785,7 @@ fn a_large_run_uses_the_bulk_writer_and_returns_to_the_incremental_one() {
         );
     }
     let (index, summary) = ws.built();
-    assert_eq!(summary.files_indexed, 539, "{summary:?}");
+    assert_eq!(summary.files_indexed, 520 + FIXTURE_FILES, "{summary:?}");
     assert!(!index.is_read_only());
     assert!(has_symbol(&index, "generated_number_517"));
     // The incremental writer works after the run.
