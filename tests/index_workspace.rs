@@ -660,7 +660,10 @@ fn a_read_only_index_takes_the_writer_over_and_catches_up() {
     assert!(has_symbol(&second, "written_while_read_only"));
     assert!(has_symbol(&second, "parse_http_request"));
     // It writes now: updates are applied.
-    ws.write("py/late.py", "def rewritten_after_taking_over():\n    pass\n");
+    ws.write(
+        "py/late.py",
+        "def rewritten_after_taking_over():\n    pass\n",
+    );
     assert_eq!(
         second.update_path(&ws.path("py/late.py")).unwrap(),
         UpdateOutcome::Updated
@@ -682,7 +685,10 @@ fn the_committer_of_a_read_only_index_takes_over() {
     assert!(second.is_read_only());
     let stop = CancellationToken::new();
     let committer = second.spawn_committer(stop.clone());
-    ws.write("py/late.py", "def caught_up_by_the_committer():\n    pass\n");
+    ws.write(
+        "py/late.py",
+        "def caught_up_by_the_committer():\n    pass\n",
+    );
     drop(first);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !has_symbol(&second, "caught_up_by_the_committer") {
@@ -724,7 +730,11 @@ fn an_index_another_process_writes_is_never_deleted() {
     let (third, summary) = ws.built();
     assert!(!third.is_in_memory());
     assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
-    assert!(std::fs::read_to_string(&marker).unwrap().contains("schema_version"));
+    assert!(
+        std::fs::read_to_string(&marker)
+            .unwrap()
+            .contains("schema_version")
+    );
     assert!(!std::fs::read_to_string(&marker).unwrap().contains(": 0"));
 }
 
@@ -750,7 +760,10 @@ fn syntax_errors_leave_the_rest_of_a_file_indexed() {
         ("broken/tool.py", augur::syntax::Language::Python),
     ] {
         let text = std::fs::read_to_string(ws.path(rel)).unwrap();
-        assert!(augur::syntax::syntax_error_count(language, &text) > 0, "{rel}");
+        assert!(
+            augur::syntax::syntax_error_count(language, &text) > 0,
+            "{rel}"
+        );
     }
     let (index, _) = ws.built();
     for name in [

@@ -105,8 +105,8 @@ pub fn run_index(
     let root = workspace_root(&args.dir)?;
     if args.rebuild {
         let dir = index_dir_for(&root, config);
-        let deleted = delete_index_dir(&dir)
-            .with_context(|| format!("cannot delete {}", dir.display()))?;
+        let deleted =
+            delete_index_dir(&dir).with_context(|| format!("cannot delete {}", dir.display()))?;
         anyhow::ensure!(
             deleted,
             "cannot rebuild {}: another augur is writing it",
