@@ -14,6 +14,9 @@ use augur::index::{
 };
 use tokio_util::sync::CancellationToken;
 
+/// The number of indexable files in the fixture workspace.
+const FIXTURE_FILES: usize = 20;
+
 /// A copy of the fixture workspace and a separate index directory, both temporary.
 struct Workspace {
     root: tempfile::TempDir,
@@ -97,13 +100,13 @@ fn symbol_names(hits: &[Hit]) -> Vec<String> {
 fn indexes_the_fixture_workspace() {
     let ws = Workspace::new();
     let (index, summary) = ws.built();
-    assert_eq!(summary.files, 19, "{summary:?}");
-    assert_eq!(summary.files_indexed, 19);
+    assert_eq!(summary.files, FIXTURE_FILES, "{summary:?}");
+    assert_eq!(summary.files_indexed, FIXTURE_FILES);
     assert!(summary.symbols > 80, "{summary:?}");
     assert!(summary.chunks >= 20, "{summary:?}");
     assert!(summary.bytes > 5000);
     assert!(!summary.cancelled && !summary.read_only);
-    assert_eq!(index.file_count(), 19);
+    assert_eq!(index.file_count(), FIXTURE_FILES);
     assert!(index.contains_file("src/http.rs"));
 }
 
@@ -412,7 +415,7 @@ fn reopening_reindexes_only_changed_files() {
     let (index, _) = ws.built();
     drop(index);
     let index = ws.open(&IndexConfig::default());
-    assert_eq!(index.file_count(), 19);
+    assert_eq!(index.file_count(), FIXTURE_FILES);
     let summary = index.build(&NoProgress, &CancellationToken::new()).unwrap();
     assert_eq!(
         (
@@ -420,7 +423,7 @@ fn reopening_reindexes_only_changed_files() {
             summary.files_unchanged,
             summary.files_removed
         ),
-        (0, 19, 0),
+        (0, FIXTURE_FILES, 0),
         "{summary:?}"
     );
     drop(index);
@@ -438,7 +441,7 @@ fn reopening_reindexes_only_changed_files() {
             summary.files_unchanged,
             summary.files_removed
         ),
-        (2, 17, 1),
+        (2, FIXTURE_FILES - 2, 1),
         "{summary:?}"
     );
     assert_eq!(
@@ -504,7 +507,7 @@ fn ignore_rules_secrets_and_unindexable_files_are_skipped() {
         Some(&1),
         "{summary:?}"
     );
-    assert_eq!(summary.files, 18, "{summary:?}");
+    assert_eq!(summary.files, FIXTURE_FILES - 1, "{summary:?}");
     for name in [
         "generated_function",
         "vendored_function",
@@ -554,7 +557,7 @@ fn a_corrupt_index_is_rebuilt() {
     drop(ws.built());
     std::fs::write(ws.index_dir().join("meta.json"), "{ this is not json").unwrap();
     let (index, summary) = ws.built();
-    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
     assert_eq!(
         symbol_names(&search(&index, "parse_http_request"))[0],
         "parse_http_request"
@@ -569,7 +572,7 @@ fn a_corrupt_index_is_rebuilt() {
         }
     }
     let (index, summary) = ws.built();
-    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
     assert!(!search(&index, "UserStore").is_empty());
 }
 
@@ -583,7 +586,7 @@ fn another_schema_version_is_rebuilt() {
     )
     .unwrap();
     let (_, summary) = ws.built();
-    assert_eq!(summary.files_indexed, 19, "{summary:?}");
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
 }
 
 #[test]
@@ -630,6 +633,195 @@ fn a_second_process_reads_only() {
     assert!(!ws.open(&IndexConfig::default()).is_read_only());
 }
 
+#[test]
+fn a_read_only_index_takes_the_writer_over_and_catches_up() {
+    let ws = Workspace::new();
+    let (first, _) = ws.built();
+    let second = ws.open(&IndexConfig::default());
+    assert!(second.is_read_only());
+    assert!(!second.take_writer().unwrap(), "the first still writes");
+    // Changes on disk while the second only reads: its update is refused.
+    ws.write("py/late.py", "def written_while_read_only():\n    pass\n");
+    assert_eq!(
+        second.update_path(&ws.path("py/late.py")).unwrap(),
+        UpdateOutcome::ReadOnly
+    );
+    drop(first);
+    assert!(second.take_writer().unwrap());
+    assert!(!second.is_read_only());
+    let summary = second
+        .build(&NoProgress, &CancellationToken::new())
+        .unwrap();
+    assert_eq!(
+        (summary.files_indexed, summary.files_unchanged),
+        (1, FIXTURE_FILES),
+        "{summary:?}"
+    );
+    assert!(has_symbol(&second, "written_while_read_only"));
+    assert!(has_symbol(&second, "parse_http_request"));
+    // It writes now: updates are applied.
+    ws.write(
+        "py/late.py",
+        "def rewritten_after_taking_over():\n    pass\n",
+    );
+    assert_eq!(
+        second.update_path(&ws.path("py/late.py")).unwrap(),
+        UpdateOutcome::Updated
+    );
+    second.commit().unwrap();
+    assert!(has_symbol(&second, "rewritten_after_taking_over"));
+    assert!(!has_symbol(&second, "written_while_read_only"));
+}
+
+#[test]
+fn the_committer_of_a_read_only_index_takes_over() {
+    let ws = Workspace::new();
+    let (first, _) = ws.built();
+    let config = IndexConfig {
+        commit_interval_ms: 50,
+        ..IndexConfig::default()
+    };
+    let second = std::sync::Arc::new(ws.open(&config));
+    assert!(second.is_read_only());
+    let stop = CancellationToken::new();
+    let committer = second.spawn_committer(stop.clone());
+    ws.write(
+        "py/late.py",
+        "def caught_up_by_the_committer():\n    pass\n",
+    );
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !has_symbol(&second, "caught_up_by_the_committer") {
+        assert!(Instant::now() < deadline, "the second never caught up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!second.is_read_only());
+    stop.cancel();
+    committer.join().unwrap();
+}
+
+#[test]
+fn an_index_another_process_writes_is_never_deleted() {
+    let ws = Workspace::new();
+    let (first, _) = ws.built();
+    // The directory now looks like an index of another version, while the first still writes it.
+    let marker = ws.index_dir().join("augur-index.json");
+    std::fs::write(&marker, "{\"schema_version\": 0}").unwrap();
+    let second = ws.open(&IndexConfig::default());
+    assert!(second.is_in_memory());
+    assert!(!second.is_read_only());
+    assert!(!second.take_writer().unwrap());
+    let summary = second
+        .build(&NoProgress, &CancellationToken::new())
+        .unwrap();
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
+    assert!(has_symbol(&second, "parse_http_request"));
+    // The first's index is intact and still takes updates.
+    assert!(ws.index_dir().join("meta.json").exists());
+    assert!(has_symbol(&first, "parse_http_request"));
+    first
+        .update_text(&ws.path("src/http.rs"), "fn still_written() {}\n", Some(1))
+        .unwrap();
+    first.commit().unwrap();
+    assert!(has_symbol(&first, "still_written"));
+    drop(second);
+    drop(first);
+    // Nobody writes it any more: now it is rebuilt.
+    let (third, summary) = ws.built();
+    assert!(!third.is_in_memory());
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
+    assert!(
+        std::fs::read_to_string(&marker)
+            .unwrap()
+            .contains("schema_version")
+    );
+    assert!(!std::fs::read_to_string(&marker).unwrap().contains(": 0"));
+}
+
+#[test]
+fn syntax_errors_leave_the_rest_of_a_file_indexed() {
+    let ws = Workspace::new();
+    ws.write(
+        "broken/lib.rs",
+        "pub fn before_the_break(a: u32) -> u32 {\n    a + 1\n}\n\n\
+         pub fn broken_function(x: u32 -> u32 {\n    let y = ;\n    x +\n}\n\n\
+         /// Still found.\npub fn after_the_break() -> bool {\n    true\n}\n\n\
+         pub struct StillAStruct {\n    pub field: u8,\n}\n",
+    );
+    ws.write(
+        "broken/tool.py",
+        "def before_the_break():\n    return 1\n\n\
+         def broken_function(x):\n    y = = x\n    return x +\n\n\
+         class StillAClass:\n    def method_after_the_break(self):\n        return 2\n\n\
+         def after_the_break():\n    return 3\n",
+    );
+    for (rel, language) in [
+        ("broken/lib.rs", augur::syntax::Language::Rust),
+        ("broken/tool.py", augur::syntax::Language::Python),
+    ] {
+        let text = std::fs::read_to_string(ws.path(rel)).unwrap();
+        assert!(
+            augur::syntax::syntax_error_count(language, &text) > 0,
+            "{rel}"
+        );
+    }
+    let (index, _) = ws.built();
+    for name in [
+        "before_the_break",
+        "after_the_break",
+        "StillAStruct",
+        "StillAClass",
+    ] {
+        assert!(has_symbol(&index, name), "{name}");
+    }
+    for rel in ["broken/lib.rs", "broken/tool.py"] {
+        let names: Vec<String> = index
+            .search(&SearchQuery {
+                text: "before after break".into(),
+                limit: 20,
+                paths: vec![rel.into()],
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .filter(|h| h.kind.is_some())
+            .map(|h| h.name)
+            .collect();
+        assert!(
+            names.contains(&"before_the_break".to_string())
+                && names.contains(&"after_the_break".to_string()),
+            "{rel}: {names:?}"
+        );
+    }
+    let python_method = index
+        .search(&SearchQuery {
+            text: "method after the break".into(),
+            limit: 5,
+            kinds: vec![SymbolKind::Method],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        python_method.first().map(|h| h.name.as_str()),
+        Some("method_after_the_break")
+    );
+    // Chunks of the text after the error are indexed too.
+    let chunks = index
+        .search(&SearchQuery {
+            text: "field u8".into(),
+            limit: 10,
+            paths: vec!["broken/lib.rs".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(
+        chunks
+            .iter()
+            .any(|h| h.kind.is_none() && h.snippet.contains("field: u8")),
+        "{chunks:?}"
+    );
+}
+
 /// Records progress callbacks and cancels after `cancel_after` files.
 struct Recorder {
     begin: Mutex<Option<usize>>,
@@ -674,7 +866,7 @@ fn progress_and_cancellation() {
         cancel: cancel.clone(),
     };
     let summary = index.build(&recorder, &cancel).unwrap();
-    assert_eq!(*recorder.begin.lock().unwrap(), Some(19));
+    assert_eq!(*recorder.begin.lock().unwrap(), Some(FIXTURE_FILES));
     assert!(summary.cancelled);
     assert_eq!(recorder.done.load(Ordering::SeqCst), 3);
     assert_eq!(summary.files_indexed, 3, "{summary:?}");
@@ -684,7 +876,7 @@ fn progress_and_cancellation() {
     assert!(!summary.cancelled);
     assert_eq!(
         (summary.files_indexed, summary.files_unchanged),
-        (16, 3),
+        (FIXTURE_FILES - 3, 3),
         "{summary:?}"
     );
 
@@ -769,7 +961,7 @@ fn the_index_is_shared_between_threads() {
     while !builder.is_finished() {
         let _ = search(&index, "request");
     }
-    assert_eq!(builder.join().unwrap().files_indexed, 19);
+    assert_eq!(builder.join().unwrap().files_indexed, FIXTURE_FILES);
 }
 
 #[test]
@@ -782,7 +974,7 @@ fn a_large_run_uses_the_bulk_writer_and_returns_to_the_incremental_one() {
         );
     }
     let (index, summary) = ws.built();
-    assert_eq!(summary.files_indexed, 539, "{summary:?}");
+    assert_eq!(summary.files_indexed, 520 + FIXTURE_FILES, "{summary:?}");
     assert!(!index.is_read_only());
     assert!(has_symbol(&index, "generated_number_517"));
     // The incremental writer works after the run.

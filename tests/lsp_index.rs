@@ -41,27 +41,85 @@ fn uri(path: &Path) -> String {
 struct Session {
     client: StdioClient,
     root: tempfile::TempDir,
-    _cache: tempfile::TempDir,
+    cache: tempfile::TempDir,
 }
 
-fn session(fixture: &str, caps: Value) -> Session {
-    let root = tempfile::tempdir().unwrap();
-    Fixture::parse(fixture).write_to(root.path()).unwrap();
-    let cache = tempfile::tempdir().unwrap();
+/// Starts a server on `root` with its indexes in `cache`, extra environment variables and extra
+/// `initialize` params.
+fn spawn(
+    root: &Path,
+    cache: &Path,
+    caps: Value,
+    env: Vec<(String, String)>,
+    extra: Value,
+) -> StdioClient {
+    let mut env = env;
+    env.push(("AUGUR_CACHE_DIR".into(), cache.display().to_string()));
     let options = SpawnOptions {
-        env: vec![("AUGUR_CACHE_DIR".into(), cache.path().display().to_string())],
+        env,
         ..SpawnOptions::default()
     };
     let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    client.initialize(
-        caps,
-        json!({"workspaceFolders": [{"uri": uri(root.path()), "name": "ws"}]}),
-    );
+    let mut params = json!({"workspaceFolders": [{"uri": uri(root), "name": "ws"}]});
+    if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+        params.extend(extra.clone());
+    }
+    client.initialize(caps, params);
+    client
+}
+
+fn session(fixture: &str, caps: Value) -> Session {
+    session_with(fixture, caps, |_| Vec::new(), json!({}))
+}
+
+/// A session with environment variables made from the cache directory's path, and extra
+/// `initialize` params.
+fn session_with(
+    fixture: &str,
+    caps: Value,
+    env: impl FnOnce(&Path) -> Vec<(String, String)>,
+    extra: Value,
+) -> Session {
+    let root = tempfile::tempdir().unwrap();
+    Fixture::parse(fixture).write_to(root.path()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let client = spawn(root.path(), cache.path(), caps, env(cache.path()), extra);
     Session {
         client,
         root,
-        _cache: cache,
+        cache,
     }
+}
+
+/// Whether a `$/progress` end has arrived (and not been taken).
+fn has_ended(client: &StdioClient) -> bool {
+    client
+        .notifications
+        .iter()
+        .any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end")
+}
+
+/// The names of the `augur/search` hits for `query`.
+fn hit_names(client: &mut StdioClient, query: &str) -> Vec<String> {
+    search(client, query)
+        .iter()
+        .map(|h| h["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Waits until `augur/search` for `query` finds (or no longer finds) a hit named `name`.
+fn wait_for_name(client: &mut StdioClient, query: &str, name: &str, present: bool) -> bool {
+    client
+        .wait_for(|c| (hit_names(c, query).iter().any(|n| n == name) == present).then_some(()))
+        .is_some()
+}
+
+/// Sends one `workspace/didChangeWatchedFiles` event (1 created, 2 changed, 3 deleted).
+fn file_event(client: &mut StdioClient, path: &Path, typ: u32) {
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(path), "type": typ}]}),
+    );
 }
 
 /// Waits for the `$/progress` end notification and returns its message.
@@ -88,8 +146,59 @@ fn search(client: &mut StdioClient, query: &str) -> Vec<Value> {
 
 #[test]
 fn indexing_reports_progress_then_answers_symbol_queries() {
-    let mut s = session(WORKSPACE, capabilities(&["utf-16"]));
-    let (client, root) = (&mut s.client, &s.root);
+    // The test hook holds the indexing after its first file until the file `release` exists.
+    let mut s = session_with(
+        WORKSPACE,
+        capabilities(&["utf-16"]),
+        |cache| {
+            vec![(
+                "AUGUR_TEST_HOLD_INDEXING".into(),
+                cache.join("release").display().to_string(),
+            )]
+        },
+        json!({}),
+    );
+    let (client, root, cache) = (&mut s.client, &s.root, &s.cache);
+    let begun = client.wait_for(|c| {
+        c.notifications
+            .iter()
+            .any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "begin")
+            .then_some(())
+    });
+    assert!(begun.is_some(), "a progress begin");
+    // Requests are answered while the indexing runs.
+    let status = client.request("augur/status", Value::Null);
+    assert!(status.is_ok(), "{status:?}");
+    assert!(
+        !has_ended(client),
+        "augur/status was answered before the end"
+    );
+    let rs = root.path().join("src/http.rs");
+    client.open(&uri(&rs), "rust", 1, &std::fs::read_to_string(&rs).unwrap());
+    let outline = client
+        .request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri(&rs)}}),
+        )
+        .unwrap();
+    let outline_names: Vec<&str> = outline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        outline_names.contains(&"parse_http_request") && outline_names.contains(&"Request"),
+        "{outline_names:?}"
+    );
+    assert!(
+        !has_ended(client),
+        "documentSymbol was answered before the end"
+    );
+    // The hold holds: still no end a while later; then released, the indexing ends.
+    client.drain_for(std::time::Duration::from_millis(300));
+    assert!(!has_ended(client));
+    std::fs::write(cache.path().join("release"), "").unwrap();
     let summary = progress_end(client);
     assert!(summary.contains("3 files"), "{summary}");
     let created = client
@@ -259,4 +368,350 @@ fn saved_and_edited_files_are_reindexed() {
             .then_some(())
     });
     assert!(found.is_some(), "the edited document was re-indexed");
+}
+
+#[test]
+fn client_side_file_watching_is_registered_and_followed() {
+    let mut s = session(WORKSPACE, capabilities(&["utf-16"]));
+    let (client, root) = (&mut s.client, &s.root);
+    progress_end(client);
+    // The server asked the client to watch files (the test client answers `null`, a success).
+    let registration = client
+        .server_requests
+        .iter()
+        .find(|r| r["method"] == "client/registerCapability")
+        .expect("a client/registerCapability request")
+        .clone();
+    let registered = &registration["params"]["registrations"][0];
+    assert_eq!(registered["method"], "workspace/didChangeWatchedFiles");
+    assert!(
+        !registered["registerOptions"]["watchers"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{registered}"
+    );
+
+    // A file that appears on disk without an event is not picked up: the server does not watch
+    // the disk itself when the client does.
+    let unseen = root.path().join("app/unannounced.py");
+    std::fs::write(&unseen, "def unannounced_helper():\n    return 0\n").unwrap();
+    // Created.
+    let path = root.path().join("app/events.py");
+    std::fs::write(&path, "def created_by_event():\n    return 1\n").unwrap();
+    file_event(client, &path, 1);
+    assert!(wait_for_name(
+        client,
+        "created by event",
+        "created_by_event",
+        true
+    ));
+    let symbols = client
+        .request("workspace/symbol", json!({"query": "created by event"}))
+        .unwrap();
+    assert!(
+        symbols
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "created_by_event" && s["location"]["uri"] == uri(&path)),
+        "{symbols}"
+    );
+    assert!(
+        !hit_names(client, "unannounced helper").contains(&"unannounced_helper".to_owned()),
+        "nobody announced it"
+    );
+    // Changed.
+    std::fs::write(&path, "def changed_by_event():\n    return 2\n").unwrap();
+    file_event(client, &path, 2);
+    assert!(wait_for_name(
+        client,
+        "changed by event",
+        "changed_by_event",
+        true
+    ));
+    assert!(!hit_names(client, "created by event").contains(&"created_by_event".to_owned()));
+    // Deleted.
+    std::fs::remove_file(&path).unwrap();
+    file_event(client, &path, 3);
+    assert!(wait_for_name(
+        client,
+        "changed by event",
+        "changed_by_event",
+        false
+    ));
+    // Announced at last, the other file is indexed.
+    file_event(client, &unseen, 1);
+    assert!(wait_for_name(
+        client,
+        "unannounced helper",
+        "unannounced_helper",
+        true
+    ));
+}
+
+#[test]
+fn without_client_side_watching_the_server_watches_the_disk() {
+    let mut caps = capabilities(&["utf-16"]);
+    caps["workspace"]["didChangeWatchedFiles"]["dynamicRegistration"] = json!(false);
+    let mut s = session(WORKSPACE, caps);
+    let (client, root) = (&mut s.client, &s.root);
+    progress_end(client);
+    assert!(
+        !client
+            .server_requests
+            .iter()
+            .any(|r| r["method"] == "client/registerCapability"),
+        "no registration without dynamic registration"
+    );
+    // No events are sent: the server sees the disk change by itself.
+    let path = root.path().join("app/on_disk.py");
+    std::fs::write(&path, "def noticed_on_disk():\n    return 1\n").unwrap();
+    assert!(wait_for_name(
+        client,
+        "noticed on disk",
+        "noticed_on_disk",
+        true
+    ));
+    std::fs::remove_file(&path).unwrap();
+    assert!(wait_for_name(
+        client,
+        "noticed on disk",
+        "noticed_on_disk",
+        false
+    ));
+}
+
+#[test]
+fn quick_edits_are_indexed_once_after_the_debounce() {
+    // A long debounce: the three edits below arrive well within it.
+    let mut s = session_with(
+        WORKSPACE,
+        capabilities(&["utf-8"]),
+        |_| Vec::new(),
+        json!({"initializationOptions": {"index": {"debounce_ms": 2000, "commit_interval_ms": 50}}}),
+    );
+    let (client, root) = (&mut s.client, &s.root);
+    progress_end(client);
+    let rs = root.path().join("src/http.rs");
+    let rs_uri = uri(&rs);
+    client.open(&rs_uri, "rust", 1, &std::fs::read_to_string(&rs).unwrap());
+    for (version, name) in [
+        (2, "intermediate_alpha"),
+        (3, "intermediate_beta"),
+        (4, "final_gamma"),
+    ] {
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": rs_uri, "version": version}, "contentChanges": [{"text": format!("pub fn {name}() {{}}\n")}]}),
+        );
+    }
+    // Not yet: well within the debounce (updates are committed every 50 ms, so an edit indexed
+    // at once would be searchable by now).
+    client.drain_for(std::time::Duration::from_millis(500));
+    assert!(!hit_names(client, "final gamma").contains(&"final_gamma".to_owned()));
+    // Then the newest text, and never an intermediate one.
+    let mut seen_intermediate = Vec::new();
+    let found = client.wait_for(|c| {
+        let names = hit_names(c, "intermediate alpha beta final gamma");
+        seen_intermediate.extend(
+            names
+                .iter()
+                .filter(|n| n.starts_with("intermediate_"))
+                .cloned(),
+        );
+        names.iter().any(|n| n == "final_gamma").then_some(())
+    });
+    assert!(found.is_some(), "the newest text was indexed");
+    assert!(seen_intermediate.is_empty(), "{seen_intermediate:?}");
+    assert!(!hit_names(client, "parse http request").contains(&"parse_http_request".to_owned()));
+}
+
+#[test]
+fn closing_without_saving_puts_the_file_on_disk_back() {
+    let mut s = session(WORKSPACE, capabilities(&["utf-8"]));
+    let (client, root) = (&mut s.client, &s.root);
+    progress_end(client);
+    let rs = root.path().join("src/http.rs");
+    let rs_uri = uri(&rs);
+    client.open(&rs_uri, "rust", 1, &std::fs::read_to_string(&rs).unwrap());
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": rs_uri, "version": 2}, "contentChanges": [{"text": "pub fn never_saved() {}\n"}]}),
+    );
+    assert!(wait_for_name(client, "never saved", "never_saved", true));
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": rs_uri}}),
+    );
+    assert!(wait_for_name(client, "never saved", "never_saved", false));
+    assert!(hit_names(client, "parse http request").contains(&"parse_http_request".to_owned()));
+}
+
+#[test]
+fn augur_search_filters_by_kind_and_path_and_locates_hits() {
+    let mut s = session(WORKSPACE, capabilities(&["utf-16"]));
+    let (client, root) = (&mut s.client, &s.root);
+    progress_end(client);
+
+    let hits = client
+        .request(
+            "augur/search",
+            json!({"query": "request", "limit": 10, "kinds": ["method"]}),
+        )
+        .unwrap();
+    let hits = hits.as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["kind"] == "method"), "{hits:?}");
+    let send = &hits[0];
+    assert_eq!(send["name"], "sendRequest");
+    assert_eq!(send["uri"], uri(&root.path().join("app/client.py")));
+    assert_eq!(
+        send["range"],
+        json!({"start": {"line": 1, "character": 4}, "end": {"line": 2, "character": 19}})
+    );
+    assert!(
+        send["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("def sendRequest(self, body)"),
+        "{send}"
+    );
+
+    let hits = client
+        .request(
+            "augur/search",
+            json!({"query": "parse http request", "limit": 10, "paths": ["web/**"]}),
+        )
+        .unwrap();
+    let hits = hits.as_array().unwrap();
+    assert!(!hits.is_empty());
+    let router = uri(&root.path().join("web/router.ts"));
+    assert!(hits.iter().all(|h| h["uri"] == router), "{hits:?}");
+    let function = hits
+        .iter()
+        .find(|h| h["kind"] == "function")
+        .expect("the function");
+    assert_eq!(function["name"], "ParseHTTPRequest");
+    assert_eq!(
+        function["range"]["start"],
+        json!({"line": 0, "character": 7})
+    );
+    assert_eq!(function["range"]["end"], json!({"line": 2, "character": 1}));
+    assert!(
+        function["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("function ParseHTTPRequest(raw: string): number"),
+        "{function}"
+    );
+
+    // Both filters: only structs under src/.
+    let hits = client
+        .request(
+            "augur/search",
+            json!({"query": "request", "kinds": ["struct"], "paths": ["src"]}),
+        )
+        .unwrap();
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["name"], "Request");
+    assert_eq!(hits[0]["uri"], uri(&root.path().join("src/http.rs")));
+    assert_eq!(
+        hits[0]["range"]["start"],
+        json!({"line": 5, "character": 0})
+    );
+    // A filter that matches nothing, and a kind that does not exist.
+    let none = client
+        .request(
+            "augur/search",
+            json!({"query": "request", "paths": ["nowhere/**"]}),
+        )
+        .unwrap();
+    assert_eq!(none, json!([]));
+    assert!(
+        client
+            .request("augur/search", json!({"query": "x", "kinds": ["gadget"]}))
+            .is_err()
+    );
+}
+
+/// Runs the `augur` binary with the indexes in `cache`, in `cwd`.
+fn run_cli(args: &[&str], cache: &Path, cwd: &Path) -> (bool, String) {
+    let output = std::process::Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("AUGUR_CACHE_DIR", cache)
+        .env("AUGUR_CONFIG", "/nonexistent/augur-test-config.toml")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_second_server_reads_the_index_then_takes_it_over() {
+    let root = tempfile::tempdir().unwrap();
+    Fixture::parse(WORKSPACE).write_to(root.path()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (root_path, cache_path) = (root.path(), cache.path());
+    let extra = json!({"initializationOptions": {"index": {"commit_interval_ms": 100}}});
+    let caps = capabilities(&["utf-16"]);
+    let mut first = spawn(root_path, cache_path, caps.clone(), vec![], extra.clone());
+    assert!(progress_end(&mut first).contains("3 indexed"));
+    let mut second = spawn(root_path, cache_path, caps, vec![], extra);
+    let summary = progress_end(&mut second);
+    assert!(summary.contains("read-only"), "{summary}");
+    assert!(hit_names(&mut second, "HttpClient").contains(&"HttpClient".to_owned()));
+
+    // A third process, `augur index`, only reads too.
+    let (ok, out) = run_cli(&["index", "-q", "."], cache_path, root_path);
+    assert!(ok, "{out}");
+    assert!(out.contains("nothing was written"), "{out}");
+
+    // A file appears that neither server hears of (their client watches files and says nothing).
+    std::fs::write(
+        root_path.join("app/late.py"),
+        "def written_after_the_first_exits():\n    return 1\n",
+    )
+    .unwrap();
+    assert!(first.shutdown_and_exit().success());
+    // The second takes the writer over and catches up with the disk.
+    assert!(wait_for_name(
+        &mut second,
+        "written after the first exits",
+        "written_after_the_first_exits",
+        true
+    ));
+    assert!(
+        hit_names(&mut second, "parse http request").contains(&"parse_http_request".to_owned())
+    );
+    assert!(second.shutdown_and_exit().success());
+
+    // What the second wrote is a sound index: nothing to redo, and it answers searches.
+    let (ok, out) = run_cli(&["index", "-q", "."], cache_path, root_path);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("files:   4 (0 indexed, 4 unchanged, 0 removed)"),
+        "{out}"
+    );
+    let (ok, out) = run_cli(
+        &[
+            "search",
+            "written after the first exits",
+            "--kind",
+            "function",
+            ".",
+        ],
+        cache_path,
+        root_path,
+    );
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.lines().next(),
+        Some("app/late.py:1:5 function written_after_the_first_exits"),
+        "{out}"
+    );
 }

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::IndexConfig;
 use super::progress::{IndexProgress, IndexSummary, NoProgress};
 use super::search::SearchQuery;
-use super::store::{WorkspaceIndex, index_dir_for};
+use super::store::{WorkspaceIndex, delete_index_dir, index_dir_for};
 use crate::syntax::SymbolKind;
 
 /// Arguments of `augur index [DIR]`.
@@ -105,10 +105,13 @@ pub fn run_index(
     let root = workspace_root(&args.dir)?;
     if args.rebuild {
         let dir = index_dir_for(&root, config);
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot delete {}", dir.display()))?;
-        }
+        let deleted =
+            delete_index_dir(&dir).with_context(|| format!("cannot delete {}", dir.display()))?;
+        anyhow::ensure!(
+            deleted,
+            "cannot rebuild {}: another augur is writing it",
+            dir.display()
+        );
     }
     let index = WorkspaceIndex::open(&root, config)
         .with_context(|| format!("cannot open the index of {}", root.display()))?;
@@ -157,6 +160,13 @@ pub fn run_index(
             "skipped: {} ({})",
             summary.skipped_total(),
             reasons.join(", ")
+        )?;
+    }
+    if index.is_in_memory() {
+        writeln!(
+            out,
+            "note:    another augur is writing an index of another version there; this run \
+             indexed into memory only"
         )?;
     }
     if summary.read_only {

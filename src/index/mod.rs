@@ -39,8 +39,10 @@
 //!
 //! Commits are batched: an update is searchable after at most `commit_interval_ms` (or at once
 //! after [`WorkspaceIndex::commit`]). A second augur on the same folder opens the index read-only
-//! and sees the first one's commits. An index of another schema version, or one that cannot be
-//! read, is deleted and rebuilt.
+//! and sees the first one's commits; its committer thread takes the writer over once the first
+//! lets go, and catches up with the disk. An index of another schema version, or one that cannot
+//! be read, is deleted and rebuilt, unless another process writes it: then it is left alone and
+//! this process indexes into memory.
 
 mod cache;
 pub mod cli;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tantivy::collector::DocSetCollector;
 use tantivy::directory::error::LockError;
+use tantivy::directory::{Directory, INDEX_WRITER_LOCK};
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
@@ -97,6 +98,8 @@ pub struct WorkspaceIndex {
     files: Mutex<HashMap<String, FileRecord>>,
     versions: Mutex<HashMap<String, i64>>,
     batch: Mutex<Batch>,
+    /// Whether the index lives in memory because the one on disk could not be rebuilt.
+    in_memory: bool,
     /// Document frequencies and stored documents of the current searcher generation.
     pub(crate) cache: QueryCache,
 }
@@ -162,9 +165,11 @@ impl WorkspaceIndex {
     }
 
     /// Opens (or creates) the index of `root` in `dir`. An index of another schema version or one
-    /// that cannot be read is deleted and rebuilt (logged). If another process holds the writer
-    /// lock, the index is opened read-only: searches work and see that process's commits, updates
-    /// return [`UpdateOutcome::ReadOnly`].
+    /// that cannot be read is deleted and rebuilt (logged), unless another process holds its
+    /// writer lock: then it is left alone and this index lives in memory. If another process holds
+    /// the writer lock of a readable index, the index is opened read-only: searches work and see
+    /// that process's commits, updates return [`UpdateOutcome::ReadOnly`], and
+    /// [`take_writer`](Self::take_writer) takes over once that process has let go.
     pub fn open_in(
         root: &Path,
         dir: &Path,
@@ -174,14 +179,26 @@ impl WorkspaceIndex {
         let root = root.canonicalize().unwrap_or_else(|_| given_root.clone());
         std::fs::create_dir_all(dir)?;
         let fields = Fields::new();
+        let mut in_memory = false;
         let (index, reader, files) = match open_existing(dir, &fields) {
             Ok(Some(opened)) => opened,
-            Ok(None) => create(dir, &fields)?,
+            Ok(None) => create_or_open(dir, &fields)?,
             Err(reason) => {
-                tracing::warn!(dir = %dir.display(), %reason, "rebuilding the workspace index");
-                std::fs::remove_dir_all(dir)?;
-                std::fs::create_dir_all(dir)?;
-                create(dir, &fields)?
+                if clear_unless_in_use(dir)? {
+                    tracing::warn!(dir = %dir.display(), %reason, "rebuilding the workspace index");
+                    create_or_open(dir, &fields)?
+                } else {
+                    // Another process writes this index: deleting it would pull it from under
+                    // that process, so this one keeps an index of its own in memory.
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        %reason,
+                        "cannot rebuild the workspace index while another augur writes it; \
+                         indexing into memory for this session"
+                    );
+                    in_memory = true;
+                    create_in_memory(&fields)?
+                }
             }
         };
         let writer = new_writer(&index, config.writer_threads, config.writer_memory_mb)?;
@@ -205,6 +222,7 @@ impl WorkspaceIndex {
             files: Mutex::new(files),
             versions: Mutex::new(HashMap::new()),
             batch: Mutex::new(Batch::default()),
+            in_memory,
             cache: QueryCache::default(),
         })
     }
@@ -250,6 +268,42 @@ impl WorkspaceIndex {
     /// Whether another process holds the writer, so this one only reads.
     pub fn is_read_only(&self) -> bool {
         lock(&self.writer).is_none()
+    }
+
+    /// Whether this index lives in memory only: the directory held an index that had to be
+    /// rebuilt while another process was writing it.
+    pub fn is_in_memory(&self) -> bool {
+        self.in_memory
+    }
+
+    /// Takes the writer of a read-only index if the process that held it has let go: loads what
+    /// that process committed and returns `true`; the caller then runs [`build`](Self::build) to
+    /// catch up with the files changed meanwhile. Returns `false` if this index already writes,
+    /// if the writer is still held, or if the directory now holds an index of another schema
+    /// version (which this one must not write).
+    pub fn take_writer(&self) -> Result<bool, IndexError> {
+        let mut guard = lock(&self.writer);
+        if guard.is_some()
+            || self.in_memory
+            || read_schema_version(&self.dir) != Some(u64::from(SCHEMA_VERSION))
+        {
+            return Ok(false);
+        }
+        let Some(writer) = new_writer(
+            &self.index,
+            self.config.writer_threads,
+            self.config.writer_memory_mb,
+        )?
+        else {
+            return Ok(false);
+        };
+        *guard = Some(writer);
+        drop(guard);
+        self.reader.reload()?;
+        let files = load_files(&self.reader, &self.fields)?;
+        *lock(&self.files) = files;
+        tracing::info!(dir = %self.dir.display(), "took over the index writer from another augur");
+        Ok(true)
     }
 
     /// Whether a file must never be indexed nor sent to a model (secret patterns and the config's
@@ -745,8 +799,10 @@ impl WorkspaceIndex {
         Ok(())
     }
 
-    /// Starts a thread that commits due batches every `commit_interval_ms` (at most every 50 ms)
-    /// until `cancel` is cancelled or the index is dropped.
+    /// Starts a thread that commits due batches every `commit_interval_ms` (between 50 ms and a
+    /// second) until `cancel` is cancelled or the index is dropped. While the index is read-only,
+    /// the thread tries on each tick to take the writer over (see
+    /// [`take_writer`](Self::take_writer)) and, once it has, re-indexes what changed meanwhile.
     pub fn spawn_committer(
         self: &Arc<Self>,
         cancel: CancellationToken,
@@ -759,11 +815,27 @@ impl WorkspaceIndex {
                 let Some(index) = weak.upgrade() else {
                     break;
                 };
-                if let Err(error) = index.commit_if_due() {
+                if index.is_read_only() {
+                    index.catch_up_if_writable(&cancel);
+                } else if let Err(error) = index.commit_if_due() {
                     tracing::warn!(%error, "cannot commit the workspace index");
                 }
             }
         })
+    }
+
+    /// Takes the writer over if it is free and brings the index up to date.
+    fn catch_up_if_writable(&self, cancel: &CancellationToken) {
+        match self.take_writer() {
+            Ok(true) => match self.build(&super::progress::NoProgress, cancel) {
+                Ok(summary) => {
+                    tracing::info!(summary = %summary.describe(), "caught up with the workspace")
+                }
+                Err(error) => tracing::warn!(%error, "cannot catch up with the workspace"),
+            },
+            Ok(false) => {}
+            Err(error) => tracing::debug!(%error, "cannot take the index writer over"),
+        }
     }
 }
 
@@ -832,10 +904,7 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
             Ok(None)
         };
     }
-    let version = std::fs::read_to_string(&marker)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|value| value.get("schema_version").and_then(|v| v.as_u64()));
+    let version = read_schema_version(dir);
     if version != Some(u64::from(SCHEMA_VERSION)) {
         return Err(format!(
             "schema version {version:?}, expected {SCHEMA_VERSION}"
@@ -855,18 +924,88 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
     Ok(Some((index, reader, files)))
 }
 
-/// Creates a new empty index in `dir` and writes the version marker.
-fn create(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
-    let directory =
-        CacheDirectory::open(dir).map_err(|e| TantivyError::SystemError(e.to_string()))?;
-    let index = Index::create(directory, fields.schema.clone(), IndexSettings::default())?;
-    register_tokenizer(&index);
+/// The schema version recorded in an index directory, if any.
+fn read_schema_version(dir: &Path) -> Option<u64> {
+    std::fs::read_to_string(dir.join(VERSION_FILE))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|value| value.get("schema_version").and_then(|v| v.as_u64()))
+}
+
+/// Creates a new empty index in `dir`, the version marker first (so that a process opening the
+/// directory meanwhile never takes the new index for one without a marker). If another process
+/// created the index meanwhile, opens that one.
+fn create_or_open(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
+    std::fs::create_dir_all(dir)?;
     std::fs::write(
         dir.join(VERSION_FILE),
         format!("{{\"schema_version\": {SCHEMA_VERSION}}}\n"),
     )?;
+    let directory =
+        CacheDirectory::open(dir).map_err(|e| TantivyError::SystemError(e.to_string()))?;
+    match Index::create(directory, fields.schema.clone(), IndexSettings::default()) {
+        Ok(index) => {
+            register_tokenizer(&index);
+            let reader = open_reader(&index)?;
+            Ok((index, reader, HashMap::new()))
+        }
+        Err(TantivyError::IndexAlreadyExists) => match open_existing(dir, fields) {
+            Ok(Some(opened)) => Ok(opened),
+            Ok(None) => Err(TantivyError::IndexAlreadyExists.into()),
+            Err(reason) => Err(TantivyError::SystemError(reason).into()),
+        },
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Creates an empty index in memory, for a process that must not touch the one on disk.
+fn create_in_memory(fields: &Fields) -> Result<Opened, IndexError> {
+    let index = Index::create_in_ram(fields.schema.clone());
+    register_tokenizer(&index);
     let reader = open_reader(&index)?;
     Ok((index, reader, HashMap::new()))
+}
+
+/// Deletes the contents of an index directory unless another process holds its writer lock;
+/// returns whether it did. The lock is held while deleting, and the lock files themselves are
+/// kept: another process may have them open, and a lock file replaced by a new one would no
+/// longer exclude anybody.
+fn clear_unless_in_use(dir: &Path) -> Result<bool, IndexError> {
+    let directory =
+        CacheDirectory::open(dir).map_err(|e| TantivyError::SystemError(e.to_string()))?;
+    let _held = match directory.acquire_lock(&INDEX_WRITER_LOCK) {
+        Ok(held) => held,
+        Err(LockError::LockBusy) => return Ok(false),
+        Err(LockError::IoError(error)) => return Err(IndexError::Io(std::io::Error::other(error))),
+    };
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if is_lock_file(&name.to_string_lossy()) {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(true)
+}
+
+/// Whether a file name is one of tantivy's lock files.
+fn is_lock_file(name: &str) -> bool {
+    name.starts_with(".tantivy-") && name.ends_with(".lock")
+}
+
+/// Deletes the index directory `dir` (`augur index --rebuild`) unless another process holds its
+/// writer lock; returns whether it did (`true` also when there was nothing to delete).
+pub fn delete_index_dir(dir: &Path) -> Result<bool, IndexError> {
+    if !dir.exists() {
+        return Ok(true);
+    }
+    clear_unless_in_use(dir)
 }
 
 /// Reads the file records of the index.

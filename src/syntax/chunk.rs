@@ -17,7 +17,8 @@ use super::outline::{Symbol, inclusive_end_row, slice};
 pub struct ChunkOptions {
     /// The size cap of a chunk in bytes (exceeded only by a single token larger than it).
     pub max_bytes: usize,
-    /// A chunk smaller than this is merged into the chunk before it, if any.
+    /// A chunk smaller than this is merged into the chunk before it when the merged chunk fits
+    /// under `max_bytes`.
     pub min_bytes: usize,
 }
 
@@ -199,14 +200,18 @@ pub fn chunks_in(
     }
     spans.extend(current);
 
-    // Merge slivers (a lone closing brace) into the chunk before them.
+    // Merge slivers (a lone closing brace) into the chunk before them, but only where the merged
+    // chunk stays under the cap; a sliver that does not fit stays a chunk of its own.
     let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
     for span in spans {
         if slice(text, span.bytes.clone()).trim().is_empty() {
             continue;
         }
         match merged.last_mut() {
-            Some(last) if span.bytes.len() < options.min_bytes => {
+            Some(last)
+                if span.bytes.len() < options.min_bytes
+                    && span.bytes.end - last.bytes.start <= max =>
+            {
                 last.bytes.end = span.bytes.end;
                 last.end_row = span.end_row;
                 last.end_column = span.end_column;
@@ -254,7 +259,7 @@ mod tests {
         assert!(out.chunks.len() > 10);
         for chunk in &out.chunks {
             let piece = chunk.text(&text);
-            assert!(piece.len() <= 512 + 48, "{}", piece.len());
+            assert!(piece.len() <= 512, "{}", piece.len());
             // Every chunk starts at a token: never in the middle of an identifier.
             let before = text[..chunk.byte_range.start].chars().last();
             assert!(before.is_none_or(|c| !c.is_alphanumeric()), "{piece}");
@@ -262,6 +267,54 @@ mod tests {
         assert_eq!(out.chunks[1].symbol.as_deref(), Some("big"));
         let covered: usize = out.chunks.iter().map(|c| c.byte_range.len()).sum();
         assert!(covered > text.len() * 9 / 10);
+    }
+
+    /// The text without any whitespace, to compare what chunks cover with the whole text.
+    fn squeezed(text: &str) -> String {
+        text.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    #[test]
+    fn a_sliver_is_merged_only_where_it_fits() {
+        // The closing brace of `first` is a sliver after a chunk that fills the cap: merging it
+        // back would exceed the cap, so it stays a chunk of its own.
+        let body: String = (0..6).map(|i| format!("    let v{i} = {i};\n")).collect();
+        let text = format!("fn first() {{\n{body}}}\n");
+        // The header is a chunk of its own; the body up to the closing brace fills the cap.
+        let max = text.find("\n}").unwrap() - text.find('{').unwrap() + 1;
+        let options = ChunkOptions {
+            max_bytes: max,
+            min_bytes: 48,
+        };
+        let out = outline(Language::Rust, &text, &options);
+        for chunk in &out.chunks {
+            assert!(chunk.byte_range.len() <= max, "{:?}", out.chunks);
+        }
+        let pieces: String = out.chunks.iter().map(|c| c.text(&text)).collect();
+        assert_eq!(squeezed(&pieces), squeezed(&text), "{:?}", out.chunks);
+    }
+
+    #[test]
+    fn only_a_single_token_larger_than_the_cap_exceeds_it() {
+        let content = "x".repeat(300);
+        let text = format!(
+            "fn before() {{ let a = 1; }}\nconst BIG: &str = \"{content}\";\nfn after() {{ let b = 2; }}\n"
+        );
+        let options = ChunkOptions {
+            max_bytes: 100,
+            min_bytes: 16,
+        };
+        let out = outline(Language::Rust, &text, &options);
+        let over: Vec<&str> = out
+            .chunks
+            .iter()
+            .map(|c| c.text(&text))
+            .filter(|piece| piece.len() > 100)
+            .collect();
+        assert_eq!(over.len(), 1, "{:?}", out.chunks);
+        assert!(over[0].trim_matches('"') == content, "{}", over[0]);
+        let pieces: String = out.chunks.iter().map(|c| c.text(&text)).collect();
+        assert_eq!(squeezed(&pieces), squeezed(&text), "{:?}", out.chunks);
     }
 
     #[test]

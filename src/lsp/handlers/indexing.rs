@@ -1,6 +1,6 @@
 //! Keeping the workspace index current: the first indexing of each root (with `$/progress` the
-//! user can cancel), debounced re-indexing of edited documents, and re-indexing of saved, created,
-//! changed and deleted files.
+//! user can cancel), debounced re-indexing of edited documents (and, once closed, of their files
+//! on disk), and re-indexing of saved, created, changed and deleted files.
 //!
 //! Indexing runs on blocking threads; requests keep being answered meanwhile, and the index is
 //! searchable while it fills. Progress is reported only to clients that support work-done
@@ -69,10 +69,41 @@ enum Event {
     End(IndexSummary),
 }
 
+/// A test hook: when this environment variable names a file, the first indexing of each root
+/// pauses after its first file until that file exists (at most a minute), so that tests can send
+/// requests while indexing runs without racing it.
+pub const HOLD_INDEXING_ENV: &str = "AUGUR_TEST_HOLD_INDEXING";
+
 /// Turns the index's progress callbacks into events, at most one report per percent.
 struct ChannelProgress {
     events: mpsc::UnboundedSender<Event>,
     last_percent: AtomicUsize,
+    /// The file to wait for after the first file (see [`HOLD_INDEXING_ENV`]).
+    hold: Option<PathBuf>,
+}
+
+impl ChannelProgress {
+    fn new(events: mpsc::UnboundedSender<Event>) -> ChannelProgress {
+        ChannelProgress {
+            events,
+            last_percent: AtomicUsize::new(usize::MAX),
+            hold: std::env::var_os(HOLD_INDEXING_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
+    /// Waits for the hold file of the test hook, if there is one.
+    fn wait_for_release(&self) {
+        let Some(hold) = &self.hold else {
+            return;
+        };
+        tracing::info!(file = %hold.display(), "indexing held until the file exists");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !hold.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl IndexProgress for ChannelProgress {
@@ -81,6 +112,9 @@ impl IndexProgress for ChannelProgress {
     }
 
     fn file_done(&self, done: usize, total: usize, _path: &std::path::Path) {
+        if done == 1 {
+            self.wait_for_release();
+        }
         let percent = (done * 100).checked_div(total).unwrap_or(100);
         if self.last_percent.swap(percent, Ordering::Relaxed) != percent || done == total {
             let _ = self.events.send(Event::Report { done, total });
@@ -192,10 +226,7 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
             }
         }
     }
-    let progress = ChannelProgress {
-        events,
-        last_percent: AtomicUsize::new(usize::MAX),
-    };
+    let progress = ChannelProgress::new(events);
     let build_cancel = cancel.clone();
     let built = tokio::task::spawn_blocking(move || index.build(&progress, &build_cancel)).await;
     match built {
@@ -246,11 +277,17 @@ async fn reindex_edited(state: Arc<ServerState>, mut edited: mpsc::UnboundedRece
     }
 }
 
+/// Re-indexes an open document from its text, or a closed one from the disk (closing a document
+/// without saving it drops its unsaved text from the index).
 fn reindex_document(state: &ServerState, key: &str) {
-    let Some(doc) = state.document(key) else {
+    let Some(uri) = key.parse::<Uri>().ok() else {
         return;
     };
-    let Some(path) = key.parse::<Uri>().ok().as_ref().and_then(from_proto::path) else {
+    let Some(path) = from_proto::path(&uri) else {
+        return;
+    };
+    let Some(doc) = state.document(&from_proto::doc_key(&uri)) else {
+        update_file(state, path, false);
         return;
     };
     let Some(index) = state.index_for(&path) else {
@@ -283,6 +320,13 @@ fn update_file(state: &ServerState, path: PathBuf, deleted: bool) {
 fn is_config_file(path: &std::path::Path) -> bool {
     path.file_name()
         .is_some_and(|name| WORKSPACE_FILES.iter().any(|f| name == *f))
+}
+
+/// Re-indexes a closed document from the disk, through the same debounced queue as its edits so
+/// that an edit re-indexed late cannot overwrite the file's text on disk. Does nothing before
+/// indexing has started.
+pub fn closed(state: &ServerState, uri: &Uri) {
+    state.queue_reindex(uri.as_str());
 }
 
 /// Re-indexes a saved file.

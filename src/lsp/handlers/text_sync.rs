@@ -95,6 +95,8 @@ pub fn did_close(state: &ServerState, params: DidCloseTextDocumentParams) {
     if !state.documents_mut().close(&key) {
         tracing::warn!(uri = %key, "didClose for a document that is not open");
     }
+    // Unsaved edits were indexed: the index follows the file on disk again.
+    crate::lsp::handlers::indexing::closed(state, &params.text_document.uri);
 }
 
 /// Handles `didSave`.
