@@ -168,11 +168,23 @@ mod tests {
                 gate.wait();
             });
         }
-        let job = Speculative::spawn(|| ());
-        let shared = Arc::clone(&job.shared);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let job = {
+            let ran = Arc::clone(&ran);
+            Speculative::spawn(move || ran.fetch_add(1, Ordering::SeqCst))
+        };
         drop(job);
-        // The pool side runs the work only if it can still take it.
-        assert!(shared.take_job().is_none());
         gate.wait();
+        // Work offered from outside the pool is taken in the order it came: once every pool thread
+        // holds one of these, the dropped work's turn is over.
+        let drained = Arc::new(Barrier::new(threads + 1));
+        for _ in 0..threads {
+            let drained = Arc::clone(&drained);
+            rayon::spawn(move || {
+                drained.wait();
+            });
+        }
+        drained.wait();
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
     }
 }

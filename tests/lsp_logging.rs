@@ -308,6 +308,10 @@ fn the_configured_level_follows_every_layer_and_log_file_elsewhere_is_a_warning(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {"added": [], "removed": []}}),
     );
+    // A request sent after the notification is answered after it was handled; a message it
+    // showed would have been sent by then (the drain covers the forwarding).
+    let third = client.send_request("augur/status", Value::Null);
+    client.response(third).unwrap();
     client.drain_for(Duration::from_millis(300));
     let shown_again: Vec<&Value> = client
         .notifications

@@ -90,7 +90,7 @@ impl LanguageServer for Server {
 
     async fn initialized(&self, _: InitializedParams) {
         tokio::spawn(handlers::configuration::follow_models(
-            self.state.clone(),
+            &self.state,
             self.client.clone(),
         ));
         handlers::lifecycle::initialized(&self.state, &self.client).await;

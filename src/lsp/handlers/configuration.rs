@@ -71,13 +71,15 @@ async fn report(client: &Client, problems: Vec<ConfigError>) {
 
 /// Follows configuration changes for the rest of the session: a changed `[models]` table reaches
 /// the LLM client, taking effect on the next request. It subscribes before it returns, so a change
-/// made right after the call (the settings pulled in `initialized`, say) is not missed.
+/// made right after the call (the settings pulled in `initialized`, say) is not missed. It holds
+/// the state weakly and ends with it.
 pub fn follow_models(
-    state: std::sync::Arc<ServerState>,
+    state: &std::sync::Arc<ServerState>,
     client: Client,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     let mut changes = state.subscribe_config();
     let mut models = state.config().models.clone();
+    let state = std::sync::Arc::downgrade(state);
     async move {
         while changes.changed().await.is_ok() {
             let config = changes.borrow_and_update().clone();
@@ -85,7 +87,12 @@ pub fn follow_models(
                 continue;
             }
             models = config.models.clone();
-            match state.reconfigure_models(&config) {
+            let Some(state) = state.upgrade() else {
+                return;
+            };
+            let outcome = state.reconfigure_models(&config);
+            drop(state);
+            match outcome {
                 Ok(()) => tracing::info!("model configuration reloaded"),
                 Err(error) => {
                     let message =
