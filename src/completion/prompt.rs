@@ -420,8 +420,112 @@ fn head(text: &str, max_bytes: usize) -> &str {
     &text[..end]
 }
 
-/// The document window around the cursor: the suffix first (its unused budget goes to the
-/// prefix), then the prefix, each grown line by line while the next line fits.
+/// The end of each line of `text` (after its line break: LF, CR or CRLF, as the rope counts
+/// lines); a last line without a break ends at the end of the text.
+fn line_ends(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut ends = Vec::new();
+    let mut at = 0;
+    while let Some(found) = memchr::memchr2(b'\n', b'\r', &bytes[at..]) {
+        let mut end = at + found + 1;
+        if bytes[end - 1] == b'\r' && bytes.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        ends.push(end);
+        at = end;
+    }
+    if at < bytes.len() {
+        ends.push(bytes.len());
+    }
+    ends
+}
+
+/// Takes lines while they fit in `room` tokens: the tokens and bytes taken, and whether a line
+/// did not fit.
+fn take_lines<'a>(
+    lines: impl Iterator<Item = Cow<'a, str>>,
+    room: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> (usize, usize, bool) {
+    let (mut tokens, mut bytes) = (0, 0);
+    for line in lines {
+        let needed = count(&line);
+        if tokens + needed > room {
+            return (tokens, bytes, true);
+        }
+        tokens += needed;
+        bytes += line.len();
+    }
+    (tokens, bytes, false)
+}
+
+/// How many bytes of whole lines are copied at once to be measured, per token of budget: more
+/// than a token ever takes in code, so that the rope is rarely walked line by line.
+const BYTES_PER_TOKEN_READ: usize = 8;
+
+/// The whole lines after `from` (a line start) that fit in `room` tokens: their tokens and bytes.
+fn lines_after(
+    rope: &Rope,
+    from: usize,
+    room: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> (usize, usize) {
+    // Copy a stretch of whole lines and split it here: quicker than the rope's line iterator.
+    let want = from.saturating_add(room.saturating_mul(BYTES_PER_TOKEN_READ));
+    let until = if want >= rope.len_bytes() {
+        rope.len_bytes()
+    } else {
+        line_start(rope, rope.byte_to_line(want)).max(from)
+    };
+    let stretch = piece(rope, from..until);
+    let mut at = 0;
+    let lines = line_ends(&stretch).into_iter().map(|end| {
+        let line = Cow::Borrowed(&stretch[at..end]);
+        at = end;
+        line
+    });
+    let (tokens, bytes, full) = take_lines(lines, room, count);
+    if full || until >= rope.len_bytes() {
+        return (tokens, bytes);
+    }
+    // Lines longer than the stretch allowed for: go on line by line.
+    let lines = rope
+        .lines_at(rope.byte_to_line(until))
+        .map(text_of)
+        .take_while(|line| !line.is_empty());
+    let (more_tokens, more_bytes, _) = take_lines(lines, room - tokens, count);
+    (tokens + more_tokens, bytes + more_bytes)
+}
+
+/// The whole lines before `to` (a line start) that fit in `room` tokens, nearest first: their
+/// tokens and bytes.
+fn lines_before(
+    rope: &Rope,
+    to: usize,
+    room: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> (usize, usize) {
+    let want = to.saturating_sub(room.saturating_mul(BYTES_PER_TOKEN_READ));
+    let from = line_start(rope, rope.byte_to_line(want)).min(to);
+    let stretch = piece(rope, from..to);
+    let ends = line_ends(&stretch);
+    let starts = std::iter::once(0).chain(ends.iter().copied());
+    let bounds: Vec<(usize, usize)> = starts.zip(ends.iter().copied()).collect();
+    let lines = bounds
+        .into_iter()
+        .rev()
+        .map(|(start, end)| Cow::Borrowed(&stretch[start..end]));
+    let (tokens, bytes, full) = take_lines(lines, room, count);
+    if full || from == 0 {
+        return (tokens, bytes);
+    }
+    let mut earlier = rope.lines_at(rope.byte_to_line(from));
+    let lines = std::iter::from_fn(|| earlier.prev()).map(text_of);
+    let (more_tokens, more_bytes, _) = take_lines(lines, room - tokens, count);
+    (tokens + more_tokens, bytes + more_bytes)
+}
+
+/// The document's part of the prompt: byte ranges before and after the cursor, and their tokens.
 struct Window {
     prefix: Range<usize>,
     suffix: Range<usize>,
@@ -430,6 +534,8 @@ struct Window {
     prefix_limit: usize,
 }
 
+/// The document window around the cursor: the suffix first (its unused budget goes to the
+/// prefix), then the prefix, each grown line by line while the next line fits.
 fn window(input: &PromptInput<'_>, cursor: usize, count: &dyn Fn(&str) -> usize) -> Window {
     let rope = input.rope;
     let config = input.config;
@@ -440,19 +546,11 @@ fn window(input: &PromptInput<'_>, cursor: usize, count: &dyn Fn(&str) -> usize)
     let rest = head(&rest, config.suffix_tokens.saturating_mul(4));
     let mut suffix_end = cursor + rest.len();
     let mut suffix_tokens = count(rest);
-    if suffix_end == next_line_start {
-        // Whole lines: walk them with the rope's iterator rather than looking each one up.
-        for text in rope.lines_at(line + 1) {
-            if suffix_end >= rope.len_bytes() {
-                break;
-            }
-            let tokens = count(&text_of(text));
-            if suffix_tokens + tokens > config.suffix_tokens {
-                break;
-            }
-            suffix_tokens += tokens;
-            suffix_end += text.len_bytes();
-        }
+    if suffix_end == next_line_start && suffix_end < rope.len_bytes() {
+        let room = config.suffix_tokens.saturating_sub(suffix_tokens);
+        let (tokens, bytes) = lines_after(rope, next_line_start, room, count);
+        suffix_tokens += tokens;
+        suffix_end += bytes;
     }
     let prefix_limit = config.prefix_tokens + config.suffix_tokens.saturating_sub(suffix_tokens);
     let this_line_start = line_start(rope, line);
@@ -460,16 +558,11 @@ fn window(input: &PromptInput<'_>, cursor: usize, count: &dyn Fn(&str) -> usize)
     let before = tail(&before, prefix_limit.saturating_mul(4));
     let mut prefix_start = cursor - before.len();
     let mut prefix_tokens = count(before);
-    if prefix_start == this_line_start {
-        let mut lines = rope.lines_at(line);
-        while let Some(text) = lines.prev() {
-            let tokens = count(&text_of(text));
-            if prefix_tokens + tokens > prefix_limit {
-                break;
-            }
-            prefix_tokens += tokens;
-            prefix_start -= text.len_bytes();
-        }
+    if prefix_start == this_line_start && prefix_start > 0 {
+        let room = prefix_limit.saturating_sub(prefix_tokens);
+        let (tokens, bytes) = lines_before(rope, this_line_start, room, count);
+        prefix_tokens += tokens;
+        prefix_start -= bytes;
     }
     Window {
         prefix: prefix_start..cursor,
@@ -662,10 +755,12 @@ fn identifiers_nearest_last(text: &str) -> Vec<String> {
 
 /// Identifiers named by the import statements among the first lines of the document.
 fn imported_names(rope: &Rope) -> Vec<String> {
+    let head = piece(rope, 0..line_start(rope, IMPORT_LINES));
     let mut text = String::new();
-    for line in rope.lines().take(200) {
-        let line = text_of(line);
-        let trimmed = line.trim_start();
+    let mut at = 0;
+    for end in line_ends(&head) {
+        let trimmed = head[at..end].trim();
+        at = end;
         let is_import = ["use ", "import ", "from ", "#include", "require", "using "]
             .iter()
             .any(|start| trimmed.starts_with(start))
@@ -677,6 +772,9 @@ fn imported_names(rope: &Rope) -> Vec<String> {
     }
     identifiers_nearest_last(&text)
 }
+
+/// Lines at the top of a document searched for imports.
+const IMPORT_LINES: usize = 200;
 
 /// A candidate snippet before the budget is applied.
 struct Candidate {
@@ -831,51 +929,69 @@ fn similar_candidates(
     out
 }
 
+/// The passage of another open document that shares the most identifiers with the query.
+struct OpenPassage<'a> {
+    document: &'a OpenDocument,
+    /// Its first line.
+    start: usize,
+}
+
+impl OpenPassage<'_> {
+    /// The passage as a candidate (its text is copied only now: most are never used).
+    fn candidate(&self, indexes: &[Arc<WorkspaceIndex>]) -> Candidate {
+        let (path, rope) = (&self.document.path, &self.document.rope);
+        let end = (self.start + PASSAGE_LINES).min(self.document.passages().lines);
+        let body = slice(rope, line_start(rope, self.start)..line_start(rope, end));
+        Candidate {
+            kind: PartKind::OpenDocument,
+            source: format!("{}:{}", display_path(indexes, path), self.start + 1),
+            path: path.clone(),
+            body: if body.ends_with('\n') {
+                body
+            } else {
+                body + "\n"
+            },
+        }
+    }
+}
+
 /// The passage of each other open document that shares the most identifiers with the query
 /// (passages of 20 lines, the first 2,000 lines only), best documents first.
-fn open_document_candidates(
-    input: &PromptInput<'_>,
+fn open_document_passages<'a>(
+    input: &PromptInput<'a>,
     current: Option<&Path>,
     query_words: &[&str],
-) -> Vec<Candidate> {
+) -> Vec<OpenPassage<'a>> {
     if !input.config.use_open_documents || query_words.is_empty() {
         return Vec::new();
     }
-    let shared: Vec<&OpenDocument> = input
+    let shared: Vec<&'a OpenDocument> = input
         .open_documents
         .iter()
         .filter(|d| current.is_none_or(|c| c != d.path) && may_share(input.indexes, &d.path))
         .collect();
-    let best_passage = |doc: &&OpenDocument| {
-        let (path, rope) = (&doc.path, &doc.rope);
-        let passages = doc.passages();
-        let (shared, start) = passages.best(query_words)?;
-        let end = (start + PASSAGE_LINES).min(passages.lines);
-        let body = slice(rope, line_start(rope, start)..line_start(rope, end));
-        Some((
-            shared,
-            Candidate {
-                kind: PartKind::OpenDocument,
-                source: format!("{}:{}", display_path(input.indexes, path), start + 1),
-                path: path.clone(),
-                body: if body.ends_with('\n') {
-                    body
-                } else {
-                    body + "\n"
-                },
-            },
-        ))
+    let best_passage = |document: &&'a OpenDocument| {
+        let (shared, start) = document.passages().best(query_words)?;
+        Some((shared, OpenPassage { document, start }))
     };
     // A document opened since the last request is indexed first (~0.5 us a line): index those in
     // parallel. Once all are indexed, scoring is quicker than handing work to other threads.
-    let mut scored: Vec<(usize, Candidate)> = if shared.iter().all(|d| d.is_indexed()) {
+    let mut scored: Vec<(usize, OpenPassage<'a>)> = if shared.iter().all(|d| d.is_indexed()) {
         shared.iter().filter_map(best_passage).collect()
     } else {
         shared.par_iter().filter_map(best_passage).collect()
     };
     // A stable sort: documents sharing as many words keep their order.
     scored.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
-    scored.into_iter().map(|(_, c)| c).collect()
+    scored.into_iter().map(|(_, passage)| passage).collect()
+}
+
+/// A hash of a snippet's text, to leave out a snippet seen already.
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = rustc_hash::FxHasher::default();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Builds the prompt. `count` counts tokens of the target model (the engine passes the LLM
@@ -918,26 +1034,26 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
         }
     }
     let mut candidates = Vec::new();
+    let mut passages = Vec::new();
     if config.context_tokens > 0 {
         let query_words: Vec<&str> = query_names.iter().map(String::as_str).collect();
-        let definitions = definition_candidates(input, current, &names, language);
-        let open = open_document_candidates(input, current, &query_words);
-        let similar = similar.map(Speculative::join).unwrap_or_default();
-        candidates.extend(definitions);
-        candidates.extend(similar);
-        candidates.extend(open);
+        candidates.extend(definition_candidates(input, current, &names, language));
+        passages = open_document_passages(input, current, &query_words);
+        candidates.extend(similar.map(Speculative::join).unwrap_or_default());
     }
     let mut context_parts: Vec<PromptPart> = Vec::new();
     let mut context_used = 0;
     let mut per_file: FxHashMap<PathBuf, usize> = FxHashMap::default();
-    let mut seen_bodies: FxHashSet<&str> = FxHashSet::default();
-    for candidate in &candidates {
+    let mut seen_bodies: FxHashSet<u64> = FxHashSet::default();
+    let later = passages.iter().map(|p| p.candidate(input.indexes));
+    for candidate in candidates.into_iter().chain(later) {
         // Once the budget is spent nothing more fits: skip counting the rest.
         if context_used >= config.context_tokens {
             break;
         }
         let taken = per_file.entry(candidate.path.clone()).or_default();
-        if *taken >= config.max_snippets_per_file || !seen_bodies.insert(&candidate.body) {
+        if *taken >= config.max_snippets_per_file || !seen_bodies.insert(text_hash(&candidate.body))
+        {
             continue;
         }
         let header = template::comment(language, &format!("Path: {}", candidate.source));
@@ -954,7 +1070,7 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
         context_used += header_tokens + body_tokens;
         context_parts.push(PromptPart {
             kind: candidate.kind,
-            source: candidate.source.clone(),
+            source: candidate.source,
             text: header + &body,
             tokens: header_tokens + body_tokens,
         });
@@ -1071,9 +1187,117 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn approx(text: &str) -> usize {
         text.len().div_ceil(4)
+    }
+
+    /// The window as the rope's line iterator gives it, line by line: the reference for the
+    /// quicker stretch-copying one.
+    fn window_by_rope_lines(
+        rope: &Rope,
+        cursor: usize,
+        config: &CompletionConfig,
+        count: &dyn Fn(&str) -> usize,
+    ) -> (Range<usize>, Range<usize>, usize, usize) {
+        let line = rope.byte_to_line(cursor);
+        let next_line_start = line_start(rope, line + 1);
+        let rest = piece(rope, cursor..next_line_start);
+        let rest = head(&rest, config.suffix_tokens * 4);
+        let mut suffix_end = cursor + rest.len();
+        let mut suffix_tokens = count(rest);
+        if suffix_end == next_line_start {
+            for text in rope.lines_at(line + 1) {
+                if suffix_end >= rope.len_bytes() {
+                    break;
+                }
+                let tokens = count(&text_of(text));
+                if suffix_tokens + tokens > config.suffix_tokens {
+                    break;
+                }
+                suffix_tokens += tokens;
+                suffix_end += text.len_bytes();
+            }
+        }
+        let limit = config.prefix_tokens + config.suffix_tokens.saturating_sub(suffix_tokens);
+        let this_line_start = line_start(rope, line);
+        let before = piece(rope, this_line_start..cursor);
+        let before = tail(&before, limit * 4);
+        let mut prefix_start = cursor - before.len();
+        let mut prefix_tokens = count(before);
+        if prefix_start == this_line_start {
+            let mut lines = rope.lines_at(line);
+            while let Some(text) = lines.prev() {
+                let tokens = count(&text_of(text));
+                if prefix_tokens + tokens > limit {
+                    break;
+                }
+                prefix_tokens += tokens;
+                prefix_start -= text.len_bytes();
+            }
+        }
+        (
+            prefix_start..cursor,
+            cursor..suffix_end,
+            prefix_tokens,
+            suffix_tokens,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 400,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Lines of every length with LF, CR and CRLF breaks, small budgets, and counters from
+        /// one token per byte to one per 32 bytes (so that a line may outgrow the copied stretch).
+        #[test]
+        fn the_window_matches_the_rope_line_by_line(
+            lines in proptest::collection::vec(("[a-z é]{0,60}", 0..4u8), 0..60),
+            at in 0.0..1.0f64,
+            prefix_tokens in 0..200usize,
+            suffix_tokens in 0..80usize,
+            per_token in prop::sample::select(vec![1usize, 4, 16, 32]),
+        ) {
+            let text: String = lines
+                .iter()
+                .map(|(line, br)| format!("{line}{}", ["\n", "\r", "\r\n", ""][*br as usize]))
+                .collect();
+            let rope = Rope::from_str(&text);
+            let cursor = clamp_cursor(&rope, (text.len() as f64 * at) as usize);
+            let config = CompletionConfig { prefix_tokens, suffix_tokens, ..CompletionConfig::default() };
+            let count = move |t: &str| t.len().div_ceil(per_token);
+            let input = PromptInput {
+                rope: &rope,
+                cursor,
+                path: None,
+                language: None,
+                config: &config,
+                indexes: &[],
+                open_documents: &[],
+            };
+            let got = window(&input, cursor, &count);
+            let want = window_by_rope_lines(&rope, cursor, &config, &count);
+            prop_assert_eq!(
+                (got.prefix, got.suffix, got.prefix_tokens, got.suffix_tokens),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn line_ends_follow_the_rope_s_line_breaks() {
+        assert_eq!(line_ends("a\nb\r\nc\rd"), vec![2, 5, 7, 8]);
+        assert_eq!(line_ends("\r\n\n"), vec![2, 3]);
+        assert!(line_ends("").is_empty());
+        assert_eq!(
+            imported_names(&Rope::from_str("use foo::Bar;\rimport baz\r\nx = 1\n")),
+            vec!["baz".to_string(), "Bar".to_string(), "foo".to_string()]
+        );
     }
 
     fn built(text: &str, cursor: usize, config: &CompletionConfig) -> BuiltPrompt {
