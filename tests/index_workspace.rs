@@ -829,6 +829,30 @@ fn an_index_in_memory_moves_to_the_disk_when_the_writer_leaves() {
 }
 
 #[test]
+fn an_older_augur_holding_only_tantivys_writer_lock_is_left_alone() {
+    use tantivy::directory::{Directory, INDEX_WRITER_LOCK};
+    let ws = Workspace::new();
+    drop(ws.built());
+    // A process that knows only tantivy's lock (an older augur) writes the index.
+    let directory = augur::index::directory::CacheDirectory::open(&ws.index_dir()).unwrap();
+    let older = directory.acquire_lock(&INDEX_WRITER_LOCK).unwrap();
+    let index = ws.open(&IndexConfig::default());
+    assert!(index.is_read_only() && !index.is_in_memory());
+    assert!(!index.take_writer().unwrap());
+    // Nor is an index of another version deleted under it.
+    let marker = ws.index_dir().join("augur-index.json");
+    std::fs::write(&marker, "{\"schema_version\": 0}").unwrap();
+    let other = ws.open(&IndexConfig::default());
+    assert!(other.is_in_memory());
+    assert!(!other.take_writer().unwrap());
+    assert!(ws.index_dir().join("meta.json").exists());
+    drop(older);
+    // Once it has let go, the index in memory rebuilds the disk.
+    assert!(other.take_writer().unwrap());
+    assert!(!other.is_in_memory() && !other.is_read_only());
+}
+
+#[test]
 fn syntax_errors_leave_the_rest_of_a_file_indexed() {
     let ws = Workspace::new();
     ws.write(

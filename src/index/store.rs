@@ -265,7 +265,10 @@ impl WorkspaceIndex {
         std::fs::create_dir_all(dir)?;
         let fields = Fields::new();
         let opening = match WriterLease::try_acquire(dir)? {
-            Some(lease) => open_with_lease(dir, &fields, config, lease, false)?,
+            Some(lease) => match open_with_lease(dir, &fields, config, lease, false)? {
+                Some(opening) => opening,
+                None => Opening::in_memory(&fields, config)?,
+            },
             None => open_without_lease(dir, &fields, config)?,
         };
         Ok(WorkspaceIndex {
@@ -370,8 +373,16 @@ impl WorkspaceIndex {
             }
             return Ok(false);
         };
-        let opening = open_with_lease(&self.dir, &self.fields, &self.config, lease, true)?;
-        if opening.slot.writer.is_none() || opening.current.in_memory {
+        if writer_lock_is_busy(&self.dir) {
+            // An older augur, which does not know the lease, writes the directory: nothing to
+            // open until it lets go.
+            return Ok(false);
+        }
+        let Some(opening) = open_with_lease(&self.dir, &self.fields, &self.config, lease, true)?
+        else {
+            return Ok(false);
+        };
+        if opening.slot.writer.is_none() {
             return Ok(false);
         }
         checkpoint("take_writer:opened");
@@ -1034,17 +1045,17 @@ impl Opening {
 }
 
 /// Opens `dir` holding its writer lease: an index of another schema version or a corrupt one is
-/// deleted and rebuilt first, all under the lease, which goes with the writer. Without a writer
-/// (logged: a process that does not know the lease, an older augur, holds tantivy's writer lock),
-/// the lease is let go and the index is read-only, or in memory if it had to be rebuilt. `polling`
-/// (a takeover attempt, repeated every tick) logs that at debug level only.
+/// deleted and rebuilt first, all under the lease, which goes with the writer. If a process that
+/// does not know the lease (an older augur) holds tantivy's writer lock, the lease is let go
+/// (logged) and the index is opened read-only, or not at all (`None`) if it had to be rebuilt.
+/// `polling` (a takeover attempt, repeated every tick) logs that at debug level only.
 fn open_with_lease(
     dir: &Path,
     fields: &Fields,
     config: &IndexConfig,
     lease: WriterLease,
     polling: bool,
-) -> Result<Opening, IndexError> {
+) -> Result<Option<Opening>, IndexError> {
     let opened = match open_existing(dir, fields) {
         Ok(Some(opened)) => opened,
         Ok(None) => create_or_open(dir, fields)?,
@@ -1060,7 +1071,7 @@ fn open_with_lease(
                          indexing into memory until it can"
                     );
                 }
-                return Opening::in_memory(fields, config);
+                return Ok(None);
             }
             tracing::warn!(dir = %dir.display(), %reason, "rebuilding the workspace index");
             checkpoint("open_with_lease:cleared");
@@ -1084,7 +1095,17 @@ fn open_with_lease(
         }
     }
     let lease = writer.as_ref().map(|_| lease);
-    Ok(Opening::new(opened, false, Slot { writer, lease }))
+    Ok(Some(Opening::new(opened, false, Slot { writer, lease })))
+}
+
+/// Whether a process holds tantivy's writer lock of `dir` (tried and let go at once).
+fn writer_lock_is_busy(dir: &Path) -> bool {
+    CacheDirectory::open(dir).is_ok_and(|directory| {
+        matches!(
+            directory.acquire_lock(&INDEX_WRITER_LOCK),
+            Err(LockError::LockBusy)
+        )
+    })
 }
 
 /// Opens `dir` while another process holds its writer lease, without deleting anything: an index
