@@ -385,7 +385,6 @@ impl WorkspaceIndex {
         if opening.slot.writer.is_none() {
             return Ok(false);
         }
-        checkpoint("take_writer:opened");
         self.publish(&mut slot, opening);
         tracing::info!(dir = %self.dir.display(), "took over the index writer");
         Ok(true)
