@@ -1,7 +1,9 @@
 //! End-to-end tests of the workspace index over a copy of the fixture workspace: indexing, search
 //! in every case style, incremental updates, ignore and secret rules, corruption recovery,
-//! cancellation, progress and a second process.
+//! cancellation, progress and a second process (reading, taking over, garbage collection after a
+//! takeover).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -736,6 +738,118 @@ fn an_index_another_process_writes_is_never_deleted() {
             .contains("schema_version")
     );
     assert!(!std::fs::read_to_string(&marker).unwrap().contains(": 0"));
+}
+
+/// The segments of the index in `dir`, as its `meta.json` lists them (ids without dashes).
+fn live_segments(dir: &Path) -> HashSet<String> {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    meta["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|segment| segment["segment_id"].as_str().unwrap().replace('-', ""))
+        .collect()
+}
+
+/// The segments that files in `dir` belong to (named `<segment id>.<extension>`).
+fn segments_on_disk(dir: &Path) -> HashSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let id = name.split('.').next()?.to_owned();
+            (id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
+        })
+        .collect()
+}
+
+#[test]
+fn after_a_takeover_the_old_writers_merged_segments_are_deleted() {
+    let ws = Workspace::new();
+    let (first, _) = ws.built();
+    let second = ws.open(&IndexConfig::default());
+    assert!(second.is_read_only());
+    // Segments the first makes after the second has opened the index.
+    for version in 1..=3 {
+        first
+            .update_text(
+                &ws.path("src/http.rs"),
+                &format!("fn written_by_the_first_{version}() {{}}\n"),
+                Some(version),
+            )
+            .unwrap();
+        first.commit().unwrap();
+    }
+    let old = live_segments(&ws.index_dir());
+    assert!(old.len() >= 2, "{old:?}");
+    drop(first);
+    assert!(second.take_writer().unwrap());
+    second
+        .update_text(
+            &ws.path("src/user.rs"),
+            "fn written_by_the_second() {}\n",
+            Some(1),
+        )
+        .unwrap();
+    second.commit().unwrap();
+    second.compact().unwrap();
+    // Every segment is merged into one, and the files of the others are gone.
+    let live = live_segments(&ws.index_dir());
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert!(live.is_disjoint(&old));
+    assert_eq!(segments_on_disk(&ws.index_dir()), live);
+    assert!(has_symbol(&second, "written_by_the_first_3"));
+    assert!(has_symbol(&second, "written_by_the_second"));
+}
+
+#[test]
+fn an_index_in_memory_moves_to_the_disk_when_the_writer_leaves() {
+    let ws = Workspace::new();
+    let (first, _) = ws.built();
+    // An index of another version, which the first writes.
+    let marker = ws.index_dir().join("augur-index.json");
+    std::fs::write(&marker, "{\"schema_version\": 0}").unwrap();
+    let second = ws.open(&IndexConfig::default());
+    assert!(second.is_in_memory());
+    assert!(!second.take_writer().unwrap(), "the first still writes");
+    assert!(second.is_in_memory());
+    drop(first);
+    // The second rebuilds the index on disk and writes it.
+    assert!(second.take_writer().unwrap());
+    assert!(!second.is_in_memory() && !second.is_read_only());
+    let summary = second
+        .build(&NoProgress, &CancellationToken::new())
+        .unwrap();
+    assert_eq!(summary.files_indexed, FIXTURE_FILES, "{summary:?}");
+    assert!(!std::fs::read_to_string(&marker).unwrap().contains(": 0"));
+    drop(second);
+    let (_, summary) = ws.built();
+    assert_eq!(summary.files_unchanged, FIXTURE_FILES, "{summary:?}");
+}
+
+#[test]
+fn an_older_augur_holding_only_tantivys_writer_lock_is_left_alone() {
+    use tantivy::directory::{Directory, INDEX_WRITER_LOCK};
+    let ws = Workspace::new();
+    drop(ws.built());
+    // A process that knows only tantivy's lock (an older augur) writes the index.
+    let directory = augur::index::directory::CacheDirectory::open(&ws.index_dir()).unwrap();
+    let older = directory.acquire_lock(&INDEX_WRITER_LOCK).unwrap();
+    let index = ws.open(&IndexConfig::default());
+    assert!(index.is_read_only() && !index.is_in_memory());
+    assert!(!index.take_writer().unwrap());
+    // Nor is an index of another version deleted under it.
+    let marker = ws.index_dir().join("augur-index.json");
+    std::fs::write(&marker, "{\"schema_version\": 0}").unwrap();
+    let other = ws.open(&IndexConfig::default());
+    assert!(other.is_in_memory());
+    assert!(!other.take_writer().unwrap());
+    assert!(ws.index_dir().join("meta.json").exists());
+    drop(older);
+    // Once it has let go, the index in memory rebuilds the disk.
+    assert!(other.take_writer().unwrap());
+    assert!(!other.is_in_memory() && !other.is_read_only());
 }
 
 #[test]

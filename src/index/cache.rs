@@ -215,28 +215,29 @@ mod tests {
         )
         .unwrap();
         index.build(&NoProgress, &Default::default()).unwrap();
-        let searcher = index.reader.searcher();
+        let current = index.current();
+        let searcher = current.reader.searcher();
         let address = tantivy::DocAddress::new(0, 0);
         let reads = AtomicUsize::new(0);
         let read = || {
             reads.fetch_add(1, Ordering::SeqCst);
             Ok(super::StoredDoc::default())
         };
-        index.cache.doc(&searcher, address, read).unwrap();
-        index.cache.doc(&searcher, address, read).unwrap();
+        current.cache.doc(&searcher, address, read).unwrap();
+        current.cache.doc(&searcher, address, read).unwrap();
         assert_eq!(reads.load(Ordering::SeqCst), 1);
         let term = tantivy::Term::from_field_text(index.fields.name_key, "totalprice");
-        let freq = index.cache.doc_freq(&searcher, &term).unwrap();
+        let freq = current.cache.doc_freq(&searcher, &term).unwrap();
         assert_eq!(freq, searcher.doc_freq(&term).unwrap());
         assert_eq!(freq, 1);
 
         // A commit makes a new generation: what was cached for the old one is forgotten.
         std::fs::write(dir.path().join("b.rs"), "fn total_price() {}\n").unwrap();
         index.build(&NoProgress, &Default::default()).unwrap();
-        let searcher = index.reader.searcher();
-        index.cache.doc(&searcher, address, read).unwrap();
+        let searcher = current.reader.searcher();
+        current.cache.doc(&searcher, address, read).unwrap();
         assert_eq!(reads.load(Ordering::SeqCst), 2);
-        assert_eq!(index.cache.doc_freq(&searcher, &term).unwrap(), 2);
+        assert_eq!(current.cache.doc_freq(&searcher, &term).unwrap(), 2);
         assert_eq!(index.definitions(&["total_price"], 5).unwrap().len(), 2);
     }
 }

@@ -38,11 +38,13 @@
 //!   [`crate::syntax::has_new_errors`] to reject edits that break the syntax.
 //!
 //! Commits are batched: an update is searchable after at most `commit_interval_ms` (or at once
-//! after [`WorkspaceIndex::commit`]). A second augur on the same folder opens the index read-only
-//! and sees the first one's commits; its committer thread takes the writer over once the first
-//! lets go, and catches up with the disk. An index of another schema version, or one that cannot
-//! be read, is deleted and rebuilt, unless another process writes it: then it is left alone and
-//! this process indexes into memory.
+//! after [`WorkspaceIndex::commit`]). The process that writes an index holds its writer lease (a
+//! lock on `augur-writer.lock` in the index directory; see [`store`]). A second augur on the same
+//! folder opens the index read-only and sees the first one's commits; its committer thread takes
+//! the writer over once the first lets go, and catches up with the disk. An index of another
+//! schema version, or one that cannot be read, is deleted and rebuilt, but only by the holder of
+//! the lease: another process leaves it alone and indexes into memory until it can read the
+//! rebuilt index or rebuild it itself.
 
 mod cache;
 pub mod cli;

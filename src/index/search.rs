@@ -11,7 +11,7 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, 
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
 
-use super::cache::StoredDoc;
+use super::cache::{QueryCache, StoredDoc};
 use super::schema::SYMBOL;
 use super::store::{IndexError, WorkspaceIndex};
 use super::tokenizer::{name_key, words};
@@ -146,16 +146,17 @@ impl WorkspaceIndex {
         } else {
             limit * 10 + 50
         };
-        let searcher = self.reader.searcher();
+        let current = self.current();
+        let searcher = current.reader.searcher();
         let top = searcher.search_with_statistics_provider(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(fetch).order_by_score(),
-            &self.cache.statistics(&searcher),
+            &current.cache.statistics(&searcher),
         )?;
         let exact = query.text.trim();
         let mut hits = Vec::with_capacity(limit);
         for (score, address) in top {
-            let mut hit = self.hit(&searcher, address, score, &tokens)?;
+            let mut hit = self.hit(&current.cache, &searcher, address, score, &tokens)?;
             if paths.matches(&hit.rel_path) {
                 // The exact spelling ranks above other case styles of the same words.
                 if hit.kind.is_some() && hit.name == exact {
@@ -178,7 +179,8 @@ impl WorkspaceIndex {
         let f = &self.fields;
         let mut tokens = words(query);
         dedup(&mut tokens);
-        let searcher = self.reader.searcher();
+        let current = self.current();
+        let searcher = current.reader.searcher();
         let symbols_only = self.doc_type_is(SYMBOL);
         let query_box: Box<dyn Query> = if tokens.is_empty() {
             Box::new(BooleanQuery::new(vec![
@@ -214,12 +216,12 @@ impl WorkspaceIndex {
         let top = searcher.search_with_statistics_provider(
             &query_box,
             &TopDocs::with_limit(limit * 3).order_by_score(),
-            &self.cache.statistics(&searcher),
+            &current.cache.statistics(&searcher),
         )?;
         let key = name_key(query);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
-            let mut hit = self.hit(&searcher, address, score, &tokens)?;
+            let mut hit = self.hit(&current.cache, &searcher, address, score, &tokens)?;
             // Names that contain the query's letters in order rank above mere fuzzy matches.
             if is_subsequence(&key, &name_key(&hit.name)) {
                 hit.score *= 2.0;
@@ -254,14 +256,15 @@ impl WorkspaceIndex {
                 .map(|k| (Occur::Should, self.term_query(f.name_key, k, 1.0)))
                 .collect(),
         );
-        let searcher = self.reader.searcher();
+        let current = self.current();
+        let searcher = current.reader.searcher();
         let top = searcher.search_with_statistics_provider(
             &query,
             &TopDocs::with_limit(limit).order_by_score(),
-            &self.cache.statistics(&searcher),
+            &current.cache.statistics(&searcher),
         )?;
         top.into_iter()
-            .map(|(score, address)| self.hit(&searcher, address, score, &[]))
+            .map(|(score, address)| self.hit(&current.cache, &searcher, address, score, &[]))
             .collect()
     }
 
@@ -290,9 +293,10 @@ impl WorkspaceIndex {
         // posting lists of common words are what a search spends its time on: score with the
         // rarest few, while their postings stay within a budget (always at least one word). Ties
         // go to the words nearest the cursor.
-        let searcher = self.reader.searcher();
+        let current = self.current();
+        let searcher = current.reader.searcher();
         let all: Vec<Term> = tokens.iter().map(|t| self.term(f.text, t)).collect();
-        let freqs = self.cache.doc_freqs(&searcher, &all)?;
+        let freqs = current.cache.doc_freqs(&searcher, &all)?;
         let mut terms: Vec<(u64, usize, Term)> = all
             .into_iter()
             .zip(freqs)
@@ -343,10 +347,10 @@ impl WorkspaceIndex {
         let top = searcher.search_with_statistics_provider(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit).order_by_score(),
-            &self.cache.statistics(&searcher),
+            &current.cache.statistics(&searcher),
         )?;
         top.into_iter()
-            .map(|(score, address)| self.hit(&searcher, address, score, &tokens))
+            .map(|(score, address)| self.hit(&current.cache, &searcher, address, score, &tokens))
             .collect()
     }
 
@@ -357,9 +361,11 @@ impl WorkspaceIndex {
         if range.is_empty() || range.len() > max_bytes {
             return None;
         }
-        let searcher = self.reader.searcher();
+        let current = self.current();
+        let searcher = current.reader.searcher();
         let path = self.root.join(&hit.rel_path);
-        self.cache
+        current
+            .cache
             .source(&searcher, &hit.rel_path, range.clone(), || {
                 // Read only the bytes of the definition, not the whole file.
                 use std::io::{Read, Seek, SeekFrom};
@@ -374,6 +380,7 @@ impl WorkspaceIndex {
     /// The fields of a stored document (from the cache when an earlier query read it).
     fn stored(
         &self,
+        cache: &QueryCache,
         searcher: &Searcher,
         address: DocAddress,
     ) -> Result<Arc<StoredDoc>, IndexError> {
@@ -403,17 +410,18 @@ impl WorkspaceIndex {
                 start_column: number(f.start_column),
             })
         };
-        Ok(self.cache.doc(searcher, address, read)?)
+        Ok(cache.doc(searcher, address, read)?)
     }
 
     fn hit(
         &self,
+        cache: &QueryCache,
         searcher: &Searcher,
         address: DocAddress,
         score: Score,
         tokens: &[String],
     ) -> Result<Hit, IndexError> {
-        let stored = self.stored(searcher, address)?;
+        let stored = self.stored(cache, searcher, address)?;
         let kind = stored.kind.as_deref().and_then(SymbolKind::parse);
         let chunk_text = if kind.is_none() {
             stored.text.clone()

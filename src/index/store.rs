@@ -1,11 +1,25 @@
 //! The on-disk index of one workspace root: opening (with versioning, corruption recovery and the
-//! writer lock), full and incremental indexing, and batched commits.
+//! writer lease), full and incremental indexing, and batched commits.
+//!
+//! # Several processes on one index
+//!
+//! The process that writes an index directory holds its writer lease: an exclusive lock on the
+//! file `augur-writer.lock` in that directory (an operating-system file lock, let go when the file
+//! is closed, also when the process dies). A process takes the lease before it deletes, rebuilds or
+//! opens a writer, and keeps it until the index is dropped, also while it replaces tantivy's writer
+//! around a bulk build. A process without the lease never deletes anything: it reads the index (or,
+//! if the directory holds no index it can read, indexes into memory), and its committer thread
+//! polls the lease; once the lease is free, it takes it and reopens the directory from scratch as
+//! its writer (a fresh tantivy directory, so that the files the previous writer made are garbage
+//! collected too). tantivy's own writer lock stays underneath: an augur from before the lease holds
+//! only that one, and its index is neither deleted nor written meanwhile.
 
 use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use tantivy::collector::DocSetCollector;
@@ -32,6 +46,10 @@ use crate::syntax::{ChunkOptions, Language, outline};
 
 /// The file in an index directory that records the schema version.
 const VERSION_FILE: &str = "augur-index.json";
+
+/// The file in an index directory whose exclusive lock is the writer lease (see the module
+/// documentation).
+const LEASE_FILE: &str = "augur-writer.lock";
 
 /// The environment variable that overrides where indexes are kept.
 pub const CACHE_DIR_ENV: &str = "AUGUR_CACHE_DIR";
@@ -90,18 +108,75 @@ pub struct WorkspaceIndex {
     dir: PathBuf,
     pub(crate) config: IndexConfig,
     pub(crate) fields: Fields,
-    index: Index,
-    pub(crate) reader: IndexReader,
-    writer: Mutex<Option<IndexWriter>>,
+    /// The tantivy index in use, with its reader and query cache: replaced as a whole when this
+    /// process takes the writer over or moves from memory to the disk.
+    current: RwLock<Arc<Current>>,
+    /// The writer and the lease. Whoever needs it together with `current` or `files` locks it
+    /// first.
+    writer: Mutex<Slot>,
     exclusions: Exclusions,
     chunk_options: ChunkOptions,
     files: Mutex<HashMap<String, FileRecord>>,
     versions: Mutex<HashMap<String, i64>>,
     batch: Mutex<Batch>,
-    /// Whether the index lives in memory because the one on disk could not be rebuilt.
-    in_memory: bool,
-    /// Document frequencies and stored documents of the current searcher generation.
+    /// The number of builds running: the index in use is not replaced under them.
+    builds: AtomicUsize,
+}
+
+/// The tantivy index a [`WorkspaceIndex`] uses, and what reads it.
+pub(crate) struct Current {
+    index: Index,
+    pub(crate) reader: IndexReader,
+    /// Document frequencies and stored documents of the reader's current searcher generation
+    /// (generations are numbered per reader, so the cache goes with it).
     pub(crate) cache: QueryCache,
+    /// Whether the index lives in memory because the directory holds none this process can read
+    /// and another process holds the writer lease.
+    in_memory: bool,
+}
+
+/// The writer of a [`WorkspaceIndex`], and the lease that entitles it to write the directory.
+#[derive(Default)]
+struct Slot {
+    /// `None` while another process writes the index.
+    writer: Option<IndexWriter>,
+    /// Held while this process writes the index on disk (never for an index in memory); declared
+    /// after the writer, so that the writer lets tantivy's lock go first when both are dropped.
+    lease: Option<WriterLease>,
+}
+
+/// The writer lease of an index directory: an exclusive lock on its [`LEASE_FILE`], let go when
+/// the file is closed.
+#[derive(Debug)]
+struct WriterLease {
+    _file: File,
+}
+
+impl WriterLease {
+    /// Takes the lease of `dir`, or `None` if another process (or another index of this one)
+    /// holds it.
+    fn try_acquire(dir: &Path) -> Result<Option<WriterLease>, IndexError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(LEASE_FILE))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(WriterLease { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(error)) => Err(error.into()),
+        }
+    }
+}
+
+/// Counts a running build while it lives.
+struct Building<'a>(&'a AtomicUsize);
+
+impl Drop for Building<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for WorkspaceIndex {
@@ -118,6 +193,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs the hook a unit test set for the point `name` of opening, taking over or replacing the
+/// writer, to interleave another index there; nothing outside unit tests.
+fn checkpoint(name: &'static str) {
+    #[cfg(test)]
+    hooks::run(name);
+    #[cfg(not(test))]
+    let _ = name;
 }
 
 /// The directory that holds the indexes: `AUGUR_CACHE_DIR`, else `config.cache_dir`, else the user
@@ -164,12 +248,13 @@ impl WorkspaceIndex {
         WorkspaceIndex::open_in(root, &index_dir_for(root, config), config)
     }
 
-    /// Opens (or creates) the index of `root` in `dir`. An index of another schema version or one
-    /// that cannot be read is deleted and rebuilt (logged), unless another process holds its
-    /// writer lock: then it is left alone and this index lives in memory. If another process holds
-    /// the writer lock of a readable index, the index is opened read-only: searches work and see
-    /// that process's commits, updates return [`UpdateOutcome::ReadOnly`], and
-    /// [`take_writer`](Self::take_writer) takes over once that process has let go.
+    /// Opens (or creates) the index of `root` in `dir`. If no other process holds the writer
+    /// lease, this one takes it and writes the index; an index of another schema version or one
+    /// that cannot be read is deleted and rebuilt first (logged). If another process holds the
+    /// lease, nothing is deleted: a readable index is opened read-only (searches work and see that
+    /// process's commits, updates return [`UpdateOutcome::ReadOnly`]), anything else (an index
+    /// being rebuilt, or one of another schema version) leaves this index in memory; either way
+    /// [`take_writer`](Self::take_writer) moves to the disk once it can.
     pub fn open_in(
         root: &Path,
         dir: &Path,
@@ -179,32 +264,13 @@ impl WorkspaceIndex {
         let root = root.canonicalize().unwrap_or_else(|_| given_root.clone());
         std::fs::create_dir_all(dir)?;
         let fields = Fields::new();
-        let mut in_memory = false;
-        let (index, reader, files) = match open_existing(dir, &fields) {
-            Ok(Some(opened)) => opened,
-            Ok(None) => create_or_open(dir, &fields)?,
-            Err(reason) => {
-                if clear_unless_in_use(dir)? {
-                    tracing::warn!(dir = %dir.display(), %reason, "rebuilding the workspace index");
-                    create_or_open(dir, &fields)?
-                } else {
-                    // Another process writes this index: deleting it would pull it from under
-                    // that process, so this one keeps an index of its own in memory.
-                    tracing::warn!(
-                        dir = %dir.display(),
-                        %reason,
-                        "cannot rebuild the workspace index while another augur writes it; \
-                         indexing into memory for this session"
-                    );
-                    in_memory = true;
-                    create_in_memory(&fields)?
-                }
-            }
+        let opening = match WriterLease::try_acquire(dir)? {
+            Some(lease) => match open_with_lease(dir, &fields, config, lease, false)? {
+                Some(opening) => opening,
+                None => Opening::in_memory(&fields, config)?,
+            },
+            None => open_without_lease(dir, &fields, config)?,
         };
-        let writer = new_writer(&index, config.writer_threads, config.writer_memory_mb)?;
-        if writer.is_none() {
-            tracing::info!(dir = %dir.display(), "another augur holds the index writer; opening it read-only");
-        }
         Ok(WorkspaceIndex {
             root,
             given_root,
@@ -216,15 +282,21 @@ impl WorkspaceIndex {
             },
             config: config.clone(),
             fields,
-            index,
-            reader,
-            writer: Mutex::new(writer),
-            files: Mutex::new(files),
+            current: RwLock::new(Arc::new(opening.current)),
+            writer: Mutex::new(opening.slot),
+            files: Mutex::new(opening.files),
             versions: Mutex::new(HashMap::new()),
             batch: Mutex::new(Batch::default()),
-            in_memory,
-            cache: QueryCache::default(),
+            builds: AtomicUsize::new(0),
         })
+    }
+
+    /// The tantivy index in use, its reader and query cache.
+    pub(crate) fn current(&self) -> Arc<Current> {
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The workspace root (canonicalised).
@@ -267,43 +339,69 @@ impl WorkspaceIndex {
 
     /// Whether another process holds the writer, so this one only reads.
     pub fn is_read_only(&self) -> bool {
-        lock(&self.writer).is_none()
+        lock(&self.writer).writer.is_none()
     }
 
-    /// Whether this index lives in memory only: the directory held an index that had to be
-    /// rebuilt while another process was writing it.
+    /// Whether this index lives in memory: the directory holds no index this process can read
+    /// (one being rebuilt, or one of another schema version) and another process holds the writer
+    /// lease. [`take_writer`](Self::take_writer) moves it to the disk once it can.
     pub fn is_in_memory(&self) -> bool {
-        self.in_memory
+        self.current().in_memory
     }
 
-    /// Takes the writer of a read-only index if the process that held it has let go: loads what
-    /// that process committed and returns `true`; the caller then runs [`build`](Self::build) to
-    /// catch up with the files changed meanwhile. Returns `false` if this index already writes,
-    /// if the writer is still held, or if the directory now holds an index of another schema
-    /// version (which this one must not write).
+    /// Moves a read-only or in-memory index to the disk as its writer once the writer lease is
+    /// free: reopens the directory from scratch (rebuilding an index of another schema version or
+    /// a corrupt one), loads its file records, and only then lets updates write; returns `true`,
+    /// and the caller runs [`build`](Self::build) to catch up with the files changed meanwhile.
+    /// Returns `false` if this index already writes the disk, if another process holds the lease,
+    /// or while a build of this index runs. An index in memory whose directory meanwhile holds an
+    /// index this process can read (another augur has rebuilt it) switches to reading that one,
+    /// read-only, and returns `false` too.
     pub fn take_writer(&self) -> Result<bool, IndexError> {
-        let mut guard = lock(&self.writer);
-        if guard.is_some()
-            || self.in_memory
-            || read_schema_version(&self.dir) != Some(u64::from(SCHEMA_VERSION))
-        {
+        let mut slot = lock(&self.writer);
+        let in_memory = self.is_in_memory();
+        if (slot.writer.is_some() && !in_memory) || self.builds.load(Ordering::SeqCst) > 0 {
             return Ok(false);
         }
-        let Some(writer) = new_writer(
-            &self.index,
-            self.config.writer_threads,
-            self.config.writer_memory_mb,
-        )?
+        let Some(lease) = WriterLease::try_acquire(&self.dir)? else {
+            if in_memory && let Ok(Some(opened)) = open_existing(&self.dir, &self.fields) {
+                self.publish(&mut slot, Opening::read_only(opened));
+                tracing::info!(
+                    dir = %self.dir.display(),
+                    "another augur has made the workspace index; reading it instead of the one in memory"
+                );
+            }
+            return Ok(false);
+        };
+        if writer_lock_is_busy(&self.dir) {
+            // An older augur, which does not know the lease, writes the directory: nothing to
+            // open until it lets go.
+            return Ok(false);
+        }
+        let Some(opening) = open_with_lease(&self.dir, &self.fields, &self.config, lease, true)?
         else {
             return Ok(false);
         };
-        *guard = Some(writer);
-        drop(guard);
-        self.reader.reload()?;
-        let files = load_files(&self.reader, &self.fields)?;
-        *lock(&self.files) = files;
-        tracing::info!(dir = %self.dir.display(), "took over the index writer from another augur");
+        if opening.slot.writer.is_none() {
+            return Ok(false);
+        }
+        self.publish(&mut slot, opening);
+        tracing::info!(dir = %self.dir.display(), "took over the index writer");
         Ok(true)
+    }
+
+    /// Makes a freshly opened index the one in use: its reader and file records first, its writer
+    /// last, under the writer's lock, so that an update sees either the state before or the whole
+    /// new one.
+    fn publish(&self, slot: &mut MutexGuard<'_, Slot>, opening: Opening) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(opening.current);
+        *lock(&self.files) = opening.files;
+        *lock(&self.batch) = Batch::default();
+        checkpoint("publish:before_writer");
+        **slot = opening.slot;
     }
 
     /// Whether a file must never be indexed nor sent to a model (secret patterns and the config's
@@ -333,6 +431,12 @@ impl WorkspaceIndex {
         cancel: &CancellationToken,
     ) -> Result<IndexSummary, IndexError> {
         let started = Instant::now();
+        let _building = {
+            // Counted under the writer's lock, which takeovers check it under.
+            let _slot = lock(&self.writer);
+            self.builds.fetch_add(1, Ordering::SeqCst);
+            Building(&self.builds)
+        };
         let (candidates, skipped) = walk(&self.root, &self.config, &self.exclusions);
         let mut summary = IndexSummary {
             files: candidates.len(),
@@ -495,25 +599,28 @@ impl WorkspaceIndex {
         Ok(summary)
     }
 
-    /// Replaces the writer with one of `threads` threads and `memory_mb` megabytes. The lock is
-    /// released in between: if another process takes it meanwhile, this one becomes read-only.
     /// Merges all segments into one and waits for it: each search term is looked up once per
     /// segment, so a freshly built index (one segment per indexing thread and commit) searches
     /// several times slower than a merged one. Later small updates make small segments again,
     /// which tantivy's merge policy merges among themselves.
     pub fn compact(&self) -> Result<(), IndexError> {
-        let ids = self.index.searchable_segment_ids()?;
-        if ids.len() < 2 {
-            return Ok(());
-        }
         let started = Instant::now();
         // The writer is locked only to start the merge: updates go on while it runs.
-        let merging = match lock(&self.writer).as_mut() {
-            Some(writer) => writer.merge(&ids),
-            None => return Ok(()),
+        let (ids, merging, current) = {
+            let mut slot = lock(&self.writer);
+            let Some(writer) = slot.writer.as_mut() else {
+                return Ok(());
+            };
+            let current = self.current();
+            let ids = current.index.searchable_segment_ids()?;
+            if ids.len() < 2 {
+                return Ok(());
+            }
+            let merging = writer.merge(&ids);
+            (ids, merging, current)
         };
         merging.wait()?;
-        self.reader.reload()?;
+        current.reader.reload()?;
         tracing::info!(
             segments = ids.len(),
             seconds = started.elapsed().as_secs_f64(),
@@ -522,16 +629,31 @@ impl WorkspaceIndex {
         Ok(())
     }
 
+    /// Replaces the writer with one of `threads` threads and `memory_mb` megabytes. tantivy's lock
+    /// is let go in between, but the writer lease is kept, so no other augur takes the index over
+    /// meanwhile.
     fn replace_writer(&self, threads: usize, memory_mb: usize) {
-        let mut guard = lock(&self.writer);
-        if guard.is_none() {
+        let mut slot = lock(&self.writer);
+        if slot.writer.is_none() {
             return;
         }
-        *guard = None;
-        match new_writer(&self.index, threads, memory_mb) {
-            Ok(writer) => *guard = writer,
+        slot.writer = None;
+        checkpoint("replace_writer:dropped");
+        let writer = new_writer(&self.current().index, threads, memory_mb);
+        match writer {
+            Ok(Some(writer)) => slot.writer = Some(writer),
+            Ok(None) => {
+                // Only a process that does not know the lease (an older augur) can have taken it.
+                tracing::warn!(
+                    dir = %self.dir.display(),
+                    "another process took tantivy's index writer lock while this augur held the \
+                     writer lease; the index is now read-only"
+                );
+                slot.lease = None;
+            }
             Err(error) => {
-                tracing::warn!(%error, "cannot reopen the index writer; the index is now read-only")
+                tracing::warn!(%error, "cannot reopen the index writer; the index is now read-only");
+                slot.lease = None;
             }
         }
     }
@@ -572,7 +694,7 @@ impl WorkspaceIndex {
     }
 
     fn delete_docs(&self, rel: &str) {
-        if let Some(writer) = lock(&self.writer).as_ref() {
+        if let Some(writer) = lock(&self.writer).writer.as_ref() {
             writer.delete_term(self.path_term(rel));
         }
     }
@@ -583,8 +705,8 @@ impl WorkspaceIndex {
         delete_old: bool,
         docs: Vec<TantivyDocument>,
     ) -> Result<(), IndexError> {
-        let guard = lock(&self.writer);
-        let Some(writer) = guard.as_ref() else {
+        let slot = lock(&self.writer);
+        let Some(writer) = slot.writer.as_ref() else {
             return Ok(());
         };
         if delete_old {
@@ -787,21 +909,23 @@ impl WorkspaceIndex {
 
     /// Commits every change now and makes it searchable.
     pub fn commit(&self) -> Result<(), IndexError> {
-        {
-            let mut guard = lock(&self.writer);
-            let Some(writer) = guard.as_mut() else {
+        let current = {
+            let mut slot = lock(&self.writer);
+            let Some(writer) = slot.writer.as_mut() else {
                 return Ok(());
             };
             writer.commit()?;
             *lock(&self.batch) = Batch::default();
-        }
-        self.reader.reload()?;
+            // The index the writer writes (read under its lock: a takeover replaces both).
+            self.current()
+        };
+        current.reader.reload()?;
         Ok(())
     }
 
     /// Starts a thread that commits due batches every `commit_interval_ms` (between 50 ms and a
-    /// second) until `cancel` is cancelled or the index is dropped. While the index is read-only,
-    /// the thread tries on each tick to take the writer over (see
+    /// second) until `cancel` is cancelled or the index is dropped. While the index is read-only
+    /// or in memory, the thread tries on each tick to move to the disk as its writer (see
     /// [`take_writer`](Self::take_writer)) and, once it has, re-indexes what changed meanwhile.
     pub fn spawn_committer(
         self: &Arc<Self>,
@@ -815,9 +939,12 @@ impl WorkspaceIndex {
                 let Some(index) = weak.upgrade() else {
                     break;
                 };
-                if index.is_read_only() {
+                if index.is_read_only() || index.is_in_memory() {
                     index.catch_up_if_writable(&cancel);
-                } else if let Err(error) = index.commit_if_due() {
+                }
+                if !index.is_read_only()
+                    && let Err(error) = index.commit_if_due()
+                {
                     tracing::warn!(%error, "cannot commit the workspace index");
                 }
             }
@@ -863,7 +990,154 @@ enum Prepared {
     Skipped(SkipReason),
 }
 
-type Opened = (Index, IndexReader, HashMap<String, FileRecord>);
+/// An index opened or created, with its reader and file records.
+struct Opened {
+    index: Index,
+    reader: IndexReader,
+    files: HashMap<String, FileRecord>,
+}
+
+/// What opening an index directory gives: the index to use, its file records, and its writer if
+/// this process writes it.
+struct Opening {
+    current: Current,
+    files: HashMap<String, FileRecord>,
+    slot: Slot,
+}
+
+impl Opening {
+    fn new(opened: Opened, in_memory: bool, slot: Slot) -> Opening {
+        Opening {
+            current: Current {
+                index: opened.index,
+                reader: opened.reader,
+                cache: QueryCache::default(),
+                in_memory,
+            },
+            files: opened.files,
+            slot,
+        }
+    }
+
+    /// An index on disk that another process writes.
+    fn read_only(opened: Opened) -> Opening {
+        Opening::new(opened, false, Slot::default())
+    }
+
+    /// An empty index in memory, with its writer.
+    fn in_memory(fields: &Fields, config: &IndexConfig) -> Result<Opening, IndexError> {
+        let opened = create_in_memory(fields)?;
+        let writer = new_writer(
+            &opened.index,
+            config.writer_threads,
+            config.writer_memory_mb,
+        )?;
+        Ok(Opening::new(
+            opened,
+            true,
+            Slot {
+                writer,
+                lease: None,
+            },
+        ))
+    }
+}
+
+/// Opens `dir` holding its writer lease: an index of another schema version or a corrupt one is
+/// deleted and rebuilt first, all under the lease, which goes with the writer. If a process that
+/// does not know the lease (an older augur) holds tantivy's writer lock, the lease is let go
+/// (logged) and the index is opened read-only, or not at all (`None`) if it had to be rebuilt.
+/// `polling` (a takeover attempt, repeated every tick) logs that at debug level only.
+fn open_with_lease(
+    dir: &Path,
+    fields: &Fields,
+    config: &IndexConfig,
+    lease: WriterLease,
+    polling: bool,
+) -> Result<Option<Opening>, IndexError> {
+    let opened = match open_existing(dir, fields) {
+        Ok(Some(opened)) => opened,
+        Ok(None) => create_or_open(dir, fields)?,
+        Err(reason) => {
+            if !clear_unless_in_use(dir)? {
+                if polling {
+                    tracing::debug!(dir = %dir.display(), %reason, "an older augur writes the workspace index");
+                } else {
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        %reason,
+                        "cannot rebuild the workspace index while an older augur writes it; \
+                         indexing into memory until it can"
+                    );
+                }
+                return Ok(None);
+            }
+            tracing::warn!(dir = %dir.display(), %reason, "rebuilding the workspace index");
+            checkpoint("open_with_lease:cleared");
+            create_or_open(dir, fields)?
+        }
+    };
+    let writer = new_writer(
+        &opened.index,
+        config.writer_threads,
+        config.writer_memory_mb,
+    )?;
+    if writer.is_none() {
+        if polling {
+            tracing::debug!(dir = %dir.display(), "an older augur holds tantivy's index writer lock");
+        } else {
+            tracing::warn!(
+                dir = %dir.display(),
+                "this augur holds the writer lease, but another process (an older augur?) holds \
+                 tantivy's index writer lock; opening the index read-only"
+            );
+        }
+    }
+    let lease = writer.as_ref().map(|_| lease);
+    Ok(Some(Opening::new(opened, false, Slot { writer, lease })))
+}
+
+/// Whether a process holds tantivy's writer lock of `dir` (tried and let go at once).
+fn writer_lock_is_busy(dir: &Path) -> bool {
+    CacheDirectory::open(dir).is_ok_and(|directory| {
+        matches!(
+            directory.acquire_lock(&INDEX_WRITER_LOCK),
+            Err(LockError::LockBusy)
+        )
+    })
+}
+
+/// Opens `dir` while another process holds its writer lease, without deleting anything: an index
+/// this process can read is opened read-only; anything else (no index yet, or one being rebuilt,
+/// or one of another schema version) leaves this process an index in memory.
+fn open_without_lease(
+    dir: &Path,
+    fields: &Fields,
+    config: &IndexConfig,
+) -> Result<Opening, IndexError> {
+    match open_existing(dir, fields) {
+        Ok(Some(opened)) => {
+            tracing::info!(dir = %dir.display(), "another augur writes the workspace index; opening it read-only");
+            Ok(Opening::read_only(opened))
+        }
+        Ok(None) => {
+            tracing::info!(
+                dir = %dir.display(),
+                "another augur is creating the workspace index; indexing into memory until it can be read"
+            );
+            Opening::in_memory(fields, config)
+        }
+        Err(reason) => {
+            tracing::warn!(
+                dir = %dir.display(),
+                %reason,
+                "cannot rebuild the workspace index while another augur writes it; indexing into \
+                 memory until it can be read or rebuilt"
+            );
+            Opening::in_memory(fields, config)
+        }
+    }
+}
 
 /// A writer, or `None` if another process holds the writer lock.
 fn new_writer(
@@ -921,7 +1195,11 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
     register_tokenizer(&index);
     let reader = open_reader(&index).map_err(|e| format!("cannot read: {e}"))?;
     let files = load_files(&reader, fields).map_err(|e| format!("cannot read files: {e}"))?;
-    Ok(Some((index, reader, files)))
+    Ok(Some(Opened {
+        index,
+        reader,
+        files,
+    }))
 }
 
 /// The schema version recorded in an index directory, if any.
@@ -934,7 +1212,7 @@ fn read_schema_version(dir: &Path) -> Option<u64> {
 
 /// Creates a new empty index in `dir`, the version marker first (so that a process opening the
 /// directory meanwhile never takes the new index for one without a marker). If another process
-/// created the index meanwhile, opens that one.
+/// (one that does not know the writer lease) created the index meanwhile, opens that one.
 fn create_or_open(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(
@@ -947,7 +1225,11 @@ fn create_or_open(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
         Ok(index) => {
             register_tokenizer(&index);
             let reader = open_reader(&index)?;
-            Ok((index, reader, HashMap::new()))
+            Ok(Opened {
+                index,
+                reader,
+                files: HashMap::new(),
+            })
         }
         Err(TantivyError::IndexAlreadyExists) => match open_existing(dir, fields) {
             Ok(Some(opened)) => Ok(opened),
@@ -963,13 +1245,18 @@ fn create_in_memory(fields: &Fields) -> Result<Opened, IndexError> {
     let index = Index::create_in_ram(fields.schema.clone());
     register_tokenizer(&index);
     let reader = open_reader(&index)?;
-    Ok((index, reader, HashMap::new()))
+    Ok(Opened {
+        index,
+        reader,
+        files: HashMap::new(),
+    })
 }
 
-/// Deletes the contents of an index directory unless another process holds its writer lock;
-/// returns whether it did. The lock is held while deleting, and the lock files themselves are
-/// kept: another process may have them open, and a lock file replaced by a new one would no
-/// longer exclude anybody.
+/// Deletes the contents of an index directory, whose writer lease the caller holds, unless a
+/// process holds tantivy's writer lock (an older augur, which does not know the lease); returns
+/// whether it did. tantivy's lock is held while deleting, and the lock files themselves (tantivy's
+/// and the lease) are kept: other processes may have them open, and a lock file replaced by a new
+/// one would no longer exclude anybody.
 fn clear_unless_in_use(dir: &Path) -> Result<bool, IndexError> {
     let directory =
         CacheDirectory::open(dir).map_err(|e| TantivyError::SystemError(e.to_string()))?;
@@ -994,17 +1281,21 @@ fn clear_unless_in_use(dir: &Path) -> Result<bool, IndexError> {
     Ok(true)
 }
 
-/// Whether a file name is one of tantivy's lock files.
+/// Whether a file name is the writer lease or one of tantivy's lock files.
 fn is_lock_file(name: &str) -> bool {
-    name.starts_with(".tantivy-") && name.ends_with(".lock")
+    name == LEASE_FILE || (name.starts_with(".tantivy-") && name.ends_with(".lock"))
 }
 
-/// Deletes the index directory `dir` (`augur index --rebuild`) unless another process holds its
-/// writer lock; returns whether it did (`true` also when there was nothing to delete).
+/// Deletes the index in `dir` (`augur index --rebuild`) unless another process writes it (holds
+/// its writer lease, or tantivy's writer lock); returns whether it did (`true` also when there was
+/// nothing to delete). The lock files stay.
 pub fn delete_index_dir(dir: &Path) -> Result<bool, IndexError> {
     if !dir.exists() {
         return Ok(true);
     }
+    let Some(_lease) = WriterLease::try_acquire(dir)? else {
+        return Ok(false);
+    };
     clear_unless_in_use(dir)
 }
 
@@ -1040,4 +1331,198 @@ fn load_files(
         }
     }
     Ok(files)
+}
+
+#[cfg(test)]
+pub(crate) mod hooks {
+    //! Hooks of the unit tests at the [`checkpoint`](super::checkpoint)s, per thread.
+
+    use std::cell::RefCell;
+
+    type Hook = (&'static str, Box<dyn FnOnce()>);
+
+    thread_local! {
+        static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `hook` the next time this thread reaches the point `name`.
+    pub(crate) fn set(name: &'static str, hook: impl FnOnce() + 'static) {
+        HOOK.with(|h| *h.borrow_mut() = Some((name, Box::new(hook))));
+    }
+
+    /// Whether the hook set has not run yet.
+    pub(crate) fn pending() -> bool {
+        HOOK.with(|h| h.borrow().is_some())
+    }
+
+    pub(super) fn run(name: &'static str) {
+        let hook = HOOK.with(|h| {
+            let mut h = h.borrow_mut();
+            if h.as_ref().is_some_and(|(at, _)| *at == name) {
+                h.take()
+            } else {
+                None
+            }
+        });
+        if let Some((_, hook)) = hook {
+            hook();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Interleavings of two indexes of one directory at the points where the writer changes hands,
+    //! set up deterministically with [`hooks`](super::hooks).
+
+    use std::cell::{Cell, RefCell};
+    use std::path::{Path, PathBuf};
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    use super::{WorkspaceIndex, hooks};
+    use crate::index::{IndexConfig, NoProgress, SearchQuery, UpdateOutcome};
+
+    /// A workspace of a few files and a separate index directory, both temporary.
+    struct Workspace {
+        root: tempfile::TempDir,
+        cache: tempfile::TempDir,
+    }
+
+    impl Workspace {
+        fn new() -> Workspace {
+            let ws = Workspace {
+                root: tempfile::tempdir().unwrap(),
+                cache: tempfile::tempdir().unwrap(),
+            };
+            ws.write("a.rs", "pub fn alpha_function() {}\n");
+            ws.write("b.rs", "pub fn beta_function() {}\n");
+            ws.write("c.py", "def gamma_function():\n    pass\n");
+            ws
+        }
+
+        fn path(&self, rel: &str) -> PathBuf {
+            self.root.path().join(rel)
+        }
+
+        fn write(&self, rel: &str, text: &str) {
+            std::fs::write(self.path(rel), text).unwrap();
+        }
+
+        fn dir(&self) -> PathBuf {
+            self.cache.path().join("index")
+        }
+
+        fn open(&self) -> WorkspaceIndex {
+            open(self.root.path(), &self.dir())
+        }
+    }
+
+    fn open(root: &Path, dir: &Path) -> WorkspaceIndex {
+        WorkspaceIndex::open_in(root, dir, &IndexConfig::default()).unwrap()
+    }
+
+    fn build(index: &WorkspaceIndex) -> crate::index::IndexSummary {
+        index.build(&NoProgress, &Default::default()).unwrap()
+    }
+
+    /// How many symbols of exactly this name are found.
+    fn symbols_named(index: &WorkspaceIndex, name: &str) -> usize {
+        let query = SearchQuery {
+            text: name.into(),
+            limit: 10,
+            ..Default::default()
+        };
+        let hits = index.search(&query).unwrap();
+        hits.iter()
+            .filter(|h| h.kind.is_some() && h.name == name)
+            .count()
+    }
+
+    #[test]
+    fn a_rebuild_holds_the_lease_until_its_writer_exists() {
+        let ws = Workspace::new();
+        drop(ws.open());
+        std::fs::write(ws.dir().join("meta.json"), "{ this is not json").unwrap();
+        // A second index opens the directory right after the first has cleared it.
+        let second = Rc::new(RefCell::new(None));
+        let (root, dir, slot) = (ws.root.path().to_owned(), ws.dir(), second.clone());
+        hooks::set("open_with_lease:cleared", move || {
+            *slot.borrow_mut() = Some(open(&root, &dir));
+        });
+        let first = ws.open();
+        assert!(!hooks::pending(), "the first never rebuilt the index");
+        let second = second.take().unwrap();
+        assert!(!first.is_read_only() && !first.is_in_memory());
+        // Nothing to read yet, and nothing it may delete: the second indexes into memory.
+        assert!(second.is_in_memory());
+        assert_eq!(build(&first).files_indexed, 3);
+        // Once the index is there, the second reads it instead.
+        assert!(!second.take_writer().unwrap());
+        assert!(!second.is_in_memory() && second.is_read_only());
+        assert_eq!(symbols_named(&second, "alpha_function"), 1);
+        // What the first wrote survives both.
+        drop(second);
+        drop(first);
+        let summary = build(&ws.open());
+        assert_eq!((summary.files_indexed, summary.files_unchanged), (0, 3));
+    }
+
+    #[test]
+    fn replacing_the_writer_keeps_the_lease() {
+        let ws = Workspace::new();
+        let first = ws.open();
+        build(&first);
+        let second = Arc::new(ws.open());
+        assert!(second.is_read_only());
+        // The second tries to take over while the first has no tantivy writer.
+        let took = Rc::new(Cell::new(None));
+        let (peer, seen) = (second.clone(), took.clone());
+        hooks::set("replace_writer:dropped", move || {
+            seen.set(Some(peer.take_writer().unwrap()));
+        });
+        first.replace_writer(2, 64);
+        assert_eq!(took.get(), Some(false));
+        assert!(!first.is_read_only());
+        assert!(second.is_read_only());
+        first
+            .update_text(&ws.path("a.rs"), "pub fn still_the_writer() {}\n", Some(1))
+            .unwrap();
+        first.commit().unwrap();
+        assert_eq!(symbols_named(&first, "still_the_writer"), 1);
+    }
+
+    #[test]
+    fn a_takeover_lets_updates_in_only_with_the_new_records() {
+        let ws = Workspace::new();
+        let first = ws.open();
+        build(&first);
+        let second = Arc::new(ws.open());
+        // The first indexes a file the second has not seen, then exits.
+        ws.write("late.rs", "pub fn late_function() {}\n");
+        assert_eq!(
+            first.update_path(&ws.path("late.rs")).unwrap(),
+            UpdateOutcome::Updated
+        );
+        drop(first);
+        assert!(!second.contains_file("late.rs"));
+        // When the records are in place, updates cannot write yet.
+        let observed = Rc::new(Cell::new(None));
+        let (peer, seen) = (second.clone(), observed.clone());
+        hooks::set("publish:before_writer", move || {
+            let writable = matches!(peer.writer.try_lock(), Ok(slot) if slot.writer.is_some());
+            seen.set(Some((peer.contains_file("late.rs"), writable)));
+        });
+        assert!(second.take_writer().unwrap());
+        assert_eq!(observed.get(), Some((true, false)));
+        // An update of the same text finds its record: no second copy of its documents.
+        assert_eq!(
+            second
+                .update_text(&ws.path("late.rs"), "pub fn late_function() {}\n", Some(1))
+                .unwrap(),
+            UpdateOutcome::Unchanged
+        );
+        second.commit().unwrap();
+        assert_eq!(symbols_named(&second, "late_function"), 1);
+    }
 }
