@@ -192,6 +192,33 @@ async fn a_caller_s_deadline_on_a_shared_stream_ends_only_its_own_reading() {
     assert_eq!(fake.calls(), 1);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_reader_behind_past_its_deadline_gets_the_deadline_error_not_the_waiting_events() {
+    let fake = Fake::start().await;
+    let client = client(model("openai", &fake.url));
+    fake.push(openai_stream(&["a", "b"]));
+    let mut hurried = client
+        .stream(CompletionRequest {
+            deadline: Some(Duration::from_millis(100)),
+            ..request("same")
+        })
+        .unwrap();
+    let patient = client.stream(request("same")).unwrap();
+    // The other caller reads the whole answer, so every event, the answer included, waits for
+    // the hurried caller, which reads only after its deadline.
+    assert_eq!(drain(patient).await.1, "ab");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let err = hurried
+        .next()
+        .await
+        .unwrap()
+        .expect_err("a caller past its deadline reads no more events");
+    assert_eq!(err.code(), "llm.deadline");
+    assert!(hurried.next().await.is_none());
+    assert_eq!(client.metrics().models[0].errors, 1);
+    assert_eq!(fake.calls(), 1);
+}
+
 #[tokio::test]
 async fn entries_expire_after_the_ttl() {
     let fake = Fake::start().await;

@@ -6,7 +6,8 @@
 //!
 //! Coalescing: identical cacheable requests in flight share one HTTP call, whole answers through
 //! a shared future, streams through a broadcast that keeps every event, so that a caller joining
-//! late reads the deltas sent before it came. Each caller keeps its own deadline.
+//! late reads the deltas sent before it came. Each caller keeps its own deadline: a streaming
+//! caller past it gets the deadline error, even if events it has not read yet are waiting.
 //!
 //! Cancellation is by dropping: dropping the future of [`LlmClient::complete`] or the
 //! [`CompletionStream`] of [`LlmClient::stream`] drops the HTTP response, which closes the
@@ -1658,6 +1659,24 @@ impl CompletionStream {
             inner.model_stat(model, |m| m.errors += 1);
         }
     }
+
+    /// Whether the caller's deadline has passed.
+    fn past_deadline(&self) -> bool {
+        self.deadline
+            .as_ref()
+            .is_some_and(|deadline| Instant::now() >= deadline.sleep.deadline())
+    }
+
+    /// Ends this caller's reading with the deadline error, counted.
+    fn deadline_exceeded(&mut self) -> LlmError {
+        let after = self
+            .deadline
+            .as_ref()
+            .map_or(Duration::ZERO, |deadline| deadline.started.elapsed());
+        self.count_error();
+        self.release();
+        LlmError::DeadlineExceeded { after }
+    }
 }
 
 impl Drop for CompletionStream {
@@ -1671,6 +1690,14 @@ impl Stream for CompletionStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        if this.run.is_none() {
+            return Poll::Ready(None);
+        }
+        // A caller past its deadline gets the deadline error even if events wait for it: a reader
+        // that fell behind must not read on (and perhaps read the answer) after its deadline.
+        if this.past_deadline() {
+            return Poll::Ready(Some(Err(this.deadline_exceeded())));
+        }
         let Some(run) = &this.run else {
             return Poll::Ready(None);
         };
@@ -1700,12 +1727,7 @@ impl Stream for CompletionStream {
         if let Some(deadline) = &mut this.deadline
             && deadline.sleep.as_mut().poll(cx).is_ready()
         {
-            let error = LlmError::DeadlineExceeded {
-                after: deadline.started.elapsed(),
-            };
-            this.count_error();
-            this.release();
-            return Poll::Ready(Some(Err(error)));
+            return Poll::Ready(Some(Err(this.deadline_exceeded())));
         }
         Poll::Pending
     }
