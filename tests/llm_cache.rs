@@ -131,7 +131,10 @@ async fn identical_streams_in_flight_share_one_call_and_a_late_joiner_gets_every
     assert_eq!(client.metrics().models[0].coalesced, 1);
 }
 
-#[tokio::test]
+// On the paused clock time moves only while every task waits, so each caller drops the stream
+// between two deltas (100 ms apart) however slowly the test runs, and the call is still open
+// (its body ends at 800 ms) when the last caller drops it.
+#[tokio::test(start_paused = true)]
 async fn a_shared_stream_goes_on_when_one_caller_drops_it_and_stops_when_all_do() {
     let fake = Fake::start().await;
     let client = client(model("openai", &fake.url));
@@ -149,14 +152,18 @@ async fn a_shared_stream_goes_on_when_one_caller_drops_it_and_stops_when_all_do(
     fake.push(openai_stream(&["a", "b", "c", "d", "e", "f"]).paced(Duration::from_millis(100)));
     let mut one = client.stream(request("dropped")).unwrap();
     let mut two = client.stream(request("dropped")).unwrap();
-    assert!(one.next().await.unwrap().is_ok());
+    assert_eq!(
+        one.next().await.unwrap().unwrap(),
+        StreamEvent::Delta("a".into())
+    );
     drop(one);
-    // The other caller still reads the call, which is open until it goes too.
-    for _ in 0..2 {
-        assert!(matches!(
+    // The other caller still reads the call, which is open until it goes too: the second delta
+    // is sent after the first caller went.
+    for expected in ["a", "b"] {
+        assert_eq!(
             two.next().await.unwrap().unwrap(),
-            StreamEvent::Delta(_)
-        ));
+            StreamEvent::Delta(expected.into())
+        );
     }
     assert_eq!(fake.streams_dropped_early(), 0);
     drop(two);
@@ -167,7 +174,9 @@ async fn a_shared_stream_goes_on_when_one_caller_drops_it_and_stops_when_all_do(
     assert_eq!(fake.calls(), 2);
 }
 
-#[tokio::test]
+// On the paused clock the deadline (150 ms) falls between the first delta (100 ms) and the second
+// (200 ms), however slowly the test runs.
+#[tokio::test(start_paused = true)]
 async fn a_caller_s_deadline_on_a_shared_stream_ends_only_its_own_reading() {
     let fake = Fake::start().await;
     let client = client(model("openai", &fake.url));
@@ -189,6 +198,33 @@ async fn a_caller_s_deadline_on_a_shared_stream_ends_only_its_own_reading() {
     assert_eq!(err.code(), "llm.deadline");
     assert!(hurried.next().await.is_none());
     assert_eq!(drain(patient).await.1, "abcd");
+    assert_eq!(fake.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_behind_past_its_deadline_gets_the_deadline_error_not_the_waiting_events() {
+    let fake = Fake::start().await;
+    let client = client(model("openai", &fake.url));
+    fake.push(openai_stream(&["a", "b"]));
+    let mut hurried = client
+        .stream(CompletionRequest {
+            deadline: Some(Duration::from_millis(100)),
+            ..request("same")
+        })
+        .unwrap();
+    let patient = client.stream(request("same")).unwrap();
+    // The other caller reads the whole answer, so every event, the answer included, waits for
+    // the hurried caller, which reads only after its deadline.
+    assert_eq!(drain(patient).await.1, "ab");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let err = hurried
+        .next()
+        .await
+        .unwrap()
+        .expect_err("a caller past its deadline reads no more events");
+    assert_eq!(err.code(), "llm.deadline");
+    assert!(hurried.next().await.is_none());
+    assert_eq!(client.metrics().models[0].errors, 1);
     assert_eq!(fake.calls(), 1);
 }
 

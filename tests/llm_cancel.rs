@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use augur::llm::{CompletionRequest, LlmError, Priority, StreamEvent};
 use futures::StreamExt;
-use llm_support::{Fake, client, model, openai_body, openai_stream};
+use llm_support::{Fake, client, endpoints_model, model, openai_body, openai_stream};
 
 fn request(prompt: &str) -> CompletionRequest {
     CompletionRequest {
@@ -256,18 +256,8 @@ async fn least_in_flight_sends_to_the_idle_endpoint() {
     let idle = Fake::start().await;
     busy.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(300)));
     idle.set_default(openai_body("idle"));
-    let mut config = model("openai", "http://unused");
+    let mut config = endpoints_model("openai", &[&busy.url, &idle.url]);
     config.strategy = "least_in_flight".into();
-    config.endpoints = vec![
-        augur::llm::EndpointConfig {
-            url: busy.url.clone(),
-            ..Default::default()
-        },
-        augur::llm::EndpointConfig {
-            url: idle.url.clone(),
-            ..Default::default()
-        },
-    ];
     let client = client(config);
     // With both idle, the first endpoint is chosen; it then has one request in flight.
     let running = {

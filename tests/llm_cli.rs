@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use augur::llm::LlmSettings;
 use augur::llm::cli::{CompleteArgs, DoctorArgs, run_complete, run_doctor};
-use llm_support::{Fake, Reply, dead_url, model, openai_body, openai_stream};
+use llm_support::{Fake, Reply, dead_url, model, model_list, openai_body, openai_stream};
 use serde_json::json;
 
 fn args() -> DoctorArgs {
@@ -21,7 +21,7 @@ fn args() -> DoctorArgs {
 #[tokio::test]
 async fn doctor_passes_on_a_healthy_endpoint() {
     let fake = Fake::start().await;
-    fake.push(Reply::json(json!({"data": [{"id": "test-model"}]})));
+    fake.push(model_list());
     fake.push(openai_body(" world"));
     let models = BTreeMap::from([(
         "default".to_owned(),
@@ -160,10 +160,7 @@ async fn doctor_binary(config: &str) -> (i32, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_doctor_binary_exits_zero_on_a_healthy_endpoint_and_non_zero_on_a_dead_one() {
     let fake = Fake::start().await;
-    fake.route(
-        "/v1/models",
-        Reply::json(json!({"data": [{"id": "test-model"}]})),
-    );
+    fake.route("/v1/models", model_list());
     fake.set_default(openai_body(" world"));
     let (code, text) = doctor_binary(&format!(
         "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"test-model\"\n",

@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use augur::llm::breaker::BreakerState;
-use augur::llm::{CompletionRequest, EndpointConfig, LlmClient, ModelConfig};
-use llm_support::{Fake, Reply, client, model, openai_body};
-use serde_json::json;
+use augur::llm::{CompletionRequest, LlmClient};
+use llm_support::{Fake, Reply, client, model, model_list, openai_body, two_endpoints, wait_until};
 
 fn request(prompt: &str) -> CompletionRequest {
     CompletionRequest {
@@ -19,24 +18,6 @@ fn request(prompt: &str) -> CompletionRequest {
         use_cache: false,
         ..CompletionRequest::new("default")
     }
-}
-
-/// A round-robin model over the fakes `a` and `b` (OpenAI protocol, base URL `<fake>/v1`).
-fn two_endpoints(a: &Fake, b: &Fake) -> ModelConfig {
-    let mut config = model("openai", "http://unused");
-    config.strategy = "round_robin".into();
-    config.endpoints = [a, b]
-        .iter()
-        .map(|fake| EndpointConfig {
-            url: format!("{}/v1", fake.url),
-            ..EndpointConfig::default()
-        })
-        .collect();
-    config
-}
-
-fn model_list() -> Reply {
-    Reply::json(json!({"data": [{"id": "test-model"}]}))
 }
 
 async fn send(client: &LlmClient, n: usize) {
@@ -54,15 +35,13 @@ fn healthy(client: &LlmClient) -> Vec<bool> {
         .collect()
 }
 
-/// Waits (on the paused clock, at most one virtual second) until `done` holds.
-async fn wait_until(mut done: impl FnMut() -> bool) {
-    for _ in 0..1_000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("the condition did not come true");
+/// Waits (on the paused clock, at most one virtual second) until `done` holds, and fails the test
+/// if it does not.
+async fn eventually(done: impl FnMut() -> bool) {
+    assert!(
+        wait_until(Duration::from_secs(1), done).await,
+        "the condition did not come true"
+    );
 }
 
 #[tokio::test]
@@ -136,14 +115,14 @@ async fn a_failing_health_check_takes_an_endpoint_out_until_it_passes() {
     let client = client(config);
 
     // The first probe runs at once and finds `a` failing: every request goes to `b`.
-    wait_until(|| healthy(&client) == [false, true]).await;
+    eventually(|| healthy(&client) == [false, true]).await;
     send(&client, 4).await;
     assert_eq!((a.calls(), b.calls()), (0, 4));
 
     // `a` recovers; the next probe, one interval later, puts it back in rotation.
     a.route("/v1/models", model_list());
     tokio::time::sleep(Duration::from_secs(10)).await;
-    wait_until(|| healthy(&client) == [true, true]).await;
+    eventually(|| healthy(&client) == [true, true]).await;
     send(&client, 4).await;
     assert_eq!((a.calls(), b.calls()), (2, 6));
     assert_eq!(a.route_calls("/v1/models"), 2);
@@ -160,7 +139,7 @@ async fn with_every_endpoint_unhealthy_requests_still_go_out() {
     let mut config = two_endpoints(&a, &b);
     config.health_check_interval_ms = 10_000;
     let client = client(config);
-    wait_until(|| healthy(&client) == [false, false]).await;
+    eventually(|| healthy(&client) == [false, false]).await;
     send(&client, 4).await;
     assert_eq!((a.calls(), b.calls()), (2, 2));
 }
@@ -177,9 +156,9 @@ async fn health_checks_stop_when_the_model_is_reconfigured_or_the_client_dropped
     let probes = || a.route_calls("/v1/models") + b.route_calls("/v1/models");
 
     let client = client(config.clone());
-    wait_until(|| probes() == 2).await;
+    eventually(|| probes() == 2).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    wait_until(|| probes() == 4).await;
+    eventually(|| probes() == 4).await;
     // A model with one endpoint is not probed, and the old model's probes stop.
     let single = BTreeMap::from([("default".to_owned(), model("openai", &a.url))]);
     client.reconfigure(&single).unwrap();
@@ -187,7 +166,7 @@ async fn health_checks_stop_when_the_model_is_reconfigured_or_the_client_dropped
     assert_eq!(probes(), 4);
 
     let client = llm_support::client(config);
-    wait_until(|| probes() == 6).await;
+    eventually(|| probes() == 6).await;
     drop(client);
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(probes(), 6);

@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use augur::llm::{
-    CompletionRequest, EndpointConfig, LlmClient, LlmDeps, LlmError, StreamEvent, TimeoutPhase,
-};
+use augur::llm::{CompletionRequest, LlmClient, LlmDeps, LlmError, StreamEvent, TimeoutPhase};
 use futures::StreamExt;
 use llm_support::{
-    End, Fake, Reply, client, dead_url, model, openai_body, openai_sse, openai_stream,
+    End, Fake, Reply, client, dead_url, endpoints_model, model, openai_body, openai_sse,
+    openai_stream,
 };
 
 fn request() -> CompletionRequest {
@@ -198,18 +197,8 @@ async fn slow_first_token_without_retries_is_a_first_token_timeout() {
 async fn slow_first_token_fails_over_to_the_next_endpoint() {
     let slow = Fake::start().await;
     let fast = Fake::start().await;
-    let mut config = model("openai", "http://unused");
+    let mut config = endpoints_model("openai", &[&slow.url, &fast.url]);
     config.first_token_timeout_ms = 1_000;
-    config.endpoints = vec![
-        EndpointConfig {
-            url: slow.url.clone(),
-            ..EndpointConfig::default()
-        },
-        EndpointConfig {
-            url: fast.url.clone(),
-            ..EndpointConfig::default()
-        },
-    ];
     let client = client(config);
     slow.set_default(openai_stream(&["slow"]).first_after(Duration::from_secs(5)));
     fast.set_default(openai_stream(&["fast"]));
@@ -223,19 +212,7 @@ async fn slow_first_token_fails_over_to_the_next_endpoint() {
 async fn connection_refused_fails_over_and_then_a_dead_model_reports_connect() {
     let fake = Fake::start().await;
     let dead = dead_url();
-    let mut config = model("openai", "http://unused");
-    config.strategy = "round_robin".into();
-    config.endpoints = vec![
-        EndpointConfig {
-            url: dead.clone(),
-            ..EndpointConfig::default()
-        },
-        EndpointConfig {
-            url: fake.url.clone(),
-            ..EndpointConfig::default()
-        },
-    ];
-    let client = client(config);
+    let client = client(endpoints_model("openai", &[&dead, &fake.url]));
     fake.set_default(openai_body("alive"));
     for _ in 0..4 {
         assert_eq!(client.complete(request()).await.unwrap().text, "alive");

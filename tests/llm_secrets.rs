@@ -8,11 +8,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use augur::llm::{
-    CacheConfig, CompletionRequest, EndpointConfig, LlmClient, LlmDeps, LlmSettings, StreamEvent,
-};
+use augur::llm::{CacheConfig, CompletionRequest, LlmClient, LlmDeps, LlmSettings, StreamEvent};
 use futures::StreamExt;
-use llm_support::{Fake, Reply, model, openai_body, openai_stream};
+use llm_support::{
+    Fake, Reply, model, model_list, openai_body, openai_stream, two_endpoints, wait_until,
+};
 use tracing_subscriber::fmt::MakeWriter;
 
 const KEY: &str = "sk-augur-test-5ecret-key-4242";
@@ -74,23 +74,13 @@ async fn the_key_is_in_no_log_line_and_not_in_the_cache_file() {
     // serves.
     refusing.route("/v1/models", Reply::status(401, "invalid api key"));
     refusing.set_default(Reply::status(401, "invalid api key"));
-    serving.route(
-        "/v1/models",
-        Reply::json(serde_json::json!({"data": [{"id": "test-model"}]})),
-    );
+    serving.route("/v1/models", model_list());
     serving.push(Reply::status(500, "hiccup"));
     serving.push(openai_body("answer"));
     serving.push(openai_stream(&["str", "eamed"]));
-    let mut config = model("openai", "http://unused");
+    let mut config = two_endpoints(&refusing, &serving);
     config.api_key_env = Some("AUGUR_SECRET_TEST_KEY".into());
     config.health_check_interval_ms = 60_000;
-    config.endpoints = [&refusing, &serving]
-        .iter()
-        .map(|fake| EndpointConfig {
-            url: format!("{}/v1", fake.url),
-            ..EndpointConfig::default()
-        })
-        .collect();
     let models = BTreeMap::from([("default".to_owned(), config)]);
     let keys = |name: &str| (name == "AUGUR_SECRET_TEST_KEY").then(|| KEY.to_owned());
     let client = LlmClient::new(
@@ -108,14 +98,11 @@ async fn the_key_is_in_no_log_line_and_not_in_the_cache_file() {
     )
     .unwrap();
     // Wait for the first health check of both endpoints.
-    for _ in 0..300 {
-        if refusing.route_calls("/v1/models") + serving.route_calls("/v1/models") == 2
+    wait_until(Duration::from_secs(3), || {
+        refusing.route_calls("/v1/models") + serving.route_calls("/v1/models") == 2
             && !client.metrics().endpoints[0].healthy
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
     assert!(!client.metrics().endpoints[0].healthy);
 
     // A 500, retried, then an answer; a streamed answer; a cache hit.
@@ -128,7 +115,7 @@ async fn the_key_is_in_no_log_line_and_not_in_the_cache_file() {
     }
     assert!(client.complete(request("p")).await.unwrap().cached);
     // A refused key, straight from the refusing endpoint.
-    let mut only_refusing = model("openai", &format!("{}/v1", refusing.url));
+    let mut only_refusing = model("openai", &refusing.v1());
     only_refusing.api_key_env = Some("AUGUR_SECRET_TEST_KEY".into());
     client
         .reconfigure(&BTreeMap::from([("default".to_owned(), only_refusing)]))

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use augur::test_support::capabilities;
 use augur::test_support::stdio::{SpawnOptions, StdioClient};
-use llm_support::{End, Fake, Reply, openai_sse, openai_stream};
+use llm_support::{End, Fake, Reply, openai_sse, openai_stream, wait_until_blocking};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_augur");
@@ -155,7 +155,7 @@ fn cancel_request_stops_the_model_call() {
     let id = s
         .client
         .send_request("textDocument/inlineCompletion", inline_params(1, 11, true));
-    let called = s.client.wait_for(|_| (s_calls(&s.fake) > 0).then_some(()));
+    let called = s.client.wait_for(|_| (s.fake.calls() > 0).then_some(()));
     assert!(called.is_some(), "the model was called");
     s.client.notify("$/cancelRequest", json!({"id": id}));
     assert_eq!(s.client.response(id).unwrap_err()["code"], -32800);
@@ -164,10 +164,6 @@ fn cancel_request_stops_the_model_call() {
         .runtime
         .block_on(s.fake.wait_dropped(1, Duration::from_secs(5)));
     assert!(dropped, "the HTTP call was closed");
-}
-
-fn s_calls(fake: &Fake) -> usize {
-    fake.calls()
 }
 
 #[test]
@@ -182,7 +178,7 @@ fn a_newer_request_supersedes_the_older_one() {
     let first = s
         .client
         .send_request("textDocument/inlineCompletion", inline_params(1, 11, false));
-    let called = s.client.wait_for(|_| (s_calls(&s.fake) > 0).then_some(()));
+    let called = s.client.wait_for(|_| (s.fake.calls() > 0).then_some(()));
     assert!(called.is_some());
     let second = inline(&mut s.client, 1, 11, true).unwrap();
     assert_eq!(items(&second)[0]["insertText"], "new");
@@ -207,7 +203,7 @@ fn a_result_for_a_changed_document_is_not_returned() {
     let id = s
         .client
         .send_request("textDocument/inlineCompletion", inline_params(1, 11, true));
-    let called = s.client.wait_for(|_| (s_calls(&s.fake) > 0).then_some(()));
+    let called = s.client.wait_for(|_| (s.fake.calls() > 0).then_some(()));
     assert!(called.is_some());
     s.client.notify(
         "textDocument/didChange",
@@ -277,14 +273,11 @@ fn a_model_changed_in_the_settings_is_used_by_the_next_request() {
     );
     // The reload happens on its own task: ask until the answer comes from the new model.
     let mut answer = Value::Null;
-    for _ in 0..100 {
+    wait_until_blocking(Duration::from_secs(5), || {
         let result = inline(&mut s.client, 1, 11, true).unwrap();
         answer = items(&result)[0]["insertText"].clone();
-        if answer == "second" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        answer == "second"
+    });
     assert_eq!(answer, "second");
     assert_eq!(other.requests().last().unwrap().body["model"], "other");
 }

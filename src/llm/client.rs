@@ -6,7 +6,8 @@
 //!
 //! Coalescing: identical cacheable requests in flight share one HTTP call, whole answers through
 //! a shared future, streams through a broadcast that keeps every event, so that a caller joining
-//! late reads the deltas sent before it came. Each caller keeps its own deadline.
+//! late reads the deltas sent before it came. Each caller keeps its own deadline: a streaming
+//! caller past it gets the deadline error, even if events it has not read yet are waiting.
 //!
 //! Cancellation is by dropping: dropping the future of [`LlmClient::complete`] or the
 //! [`CompletionStream`] of [`LlmClient::stream`] drops the HTTP response, which closes the
@@ -116,14 +117,111 @@ impl std::fmt::Debug for LlmClient {
 type RunFuture = BoxFuture<'static, Result<Completion, LlmError>>;
 type SharedRun = Shared<RunFuture>;
 
+/// A run that identical requests share, and the weak handle the in-flight table keeps of it (so
+/// that the table does not keep a run alive that every caller dropped).
+trait SharedHandle: Sized {
+    type Weak;
+
+    /// A weak handle on the run, if it can still be shared.
+    fn downgrade(&self) -> Option<Self::Weak>;
+
+    /// The run, if a caller still holds it.
+    fn upgrade(weak: &Self::Weak) -> Option<Self>;
+
+    /// Whether a caller still holds the run.
+    fn is_alive(weak: &Self::Weak) -> bool {
+        Self::upgrade(weak).is_some()
+    }
+}
+
+impl SharedHandle for SharedRun {
+    type Weak = WeakShared<RunFuture>;
+
+    fn downgrade(&self) -> Option<Self::Weak> {
+        Shared::downgrade(self)
+    }
+
+    fn upgrade(weak: &Self::Weak) -> Option<Self> {
+        weak.upgrade()
+    }
+}
+
+impl SharedHandle for Arc<StreamRun> {
+    type Weak = std::sync::Weak<StreamRun>;
+
+    fn downgrade(&self) -> Option<Self::Weak> {
+        Some(Arc::downgrade(self))
+    }
+
+    fn upgrade(weak: &Self::Weak) -> Option<Self> {
+        weak.upgrade()
+    }
+
+    fn is_alive(weak: &Self::Weak) -> bool {
+        weak.strong_count() > 0
+    }
+}
+
+/// The runs in flight, by cache key, each with its id, so that identical requests share one run
+/// and a run that ends removes its own entry (not that of a newer run with the same key).
+struct InFlight<S: SharedHandle> {
+    runs: Mutex<HashMap<CacheKey, (u64, S::Weak)>>,
+    next_id: AtomicU64,
+}
+
+impl<S: SharedHandle> Default for InFlight<S> {
+    fn default() -> Self {
+        InFlight {
+            runs: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Whether [`InFlight::join_or_start`] joined a run in flight or started one.
+enum Sharing<S> {
+    Joined(S),
+    Started(S),
+}
+
+impl<S: SharedHandle> InFlight<S> {
+    /// The run in flight for `key`, or a new one that `start` makes from its id, entered in the
+    /// table. `start` runs under the table's lock, so that identical requests never start two
+    /// runs; a run that removes itself when it ends waits for its entry to be made.
+    fn join_or_start(&self, key: CacheKey, start: impl FnOnce(u64) -> S) -> Sharing<S> {
+        let mut runs = lock(&self.runs);
+        if let Some(existing) = runs.get(&key).and_then(|(_, weak)| S::upgrade(weak)) {
+            return Sharing::Joined(existing);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let run = start(id);
+        if runs.len() >= 1024 {
+            // Entries of runs every caller dropped before they ended are dead; sweep them.
+            runs.retain(|_, (_, weak)| S::is_alive(weak));
+        }
+        if let Some(weak) = run.downgrade() {
+            runs.insert(key, (id, weak));
+        }
+        Sharing::Started(run)
+    }
+
+    /// Removes the entry of the run `id` for `key`, if it is still there.
+    fn remove(&self, key: &CacheKey, id: u64) {
+        let mut runs = lock(&self.runs);
+        if runs.get(key).is_some_and(|(entry, _)| *entry == id) {
+            runs.remove(key);
+        }
+    }
+}
+
 struct Inner {
     models: RwLock<Arc<BTreeMap<String, Arc<ModelRuntime>>>>,
     cache: ResponseCache,
     cache_path: Option<PathBuf>,
-    inflight: Mutex<HashMap<CacheKey, WeakShared<RunFuture>>>,
-    /// Streamed runs in flight, by cache key, with the id of the run.
-    stream_inflight: Mutex<HashMap<CacheKey, (u64, std::sync::Weak<StreamRun>)>>,
-    next_stream_id: AtomicU64,
+    /// Whole-answer runs in flight.
+    inflight: InFlight<SharedRun>,
+    /// Streamed runs in flight.
+    stream_inflight: InFlight<Arc<StreamRun>>,
     endpoint_stats: Mutex<HashMap<(String, String), Arc<EndpointStats>>>,
     model_stats: Mutex<BTreeMap<String, ModelMetrics>>,
     http: Option<reqwest::Client>,
@@ -455,65 +553,61 @@ impl Inner {
         Ok(built)
     }
 
+    /// Joins the identical run in flight in `table` (counted as coalesced for the model) or starts
+    /// one with `start`.
+    fn share<S: SharedHandle>(
+        &self,
+        table: &InFlight<S>,
+        key: CacheKey,
+        model: &ModelRuntime,
+        start: impl FnOnce(u64) -> S,
+    ) -> S {
+        match table.join_or_start(key, start) {
+            Sharing::Joined(run) => {
+                self.model_stat(&model.name, |m| m.coalesced += 1);
+                run
+            }
+            Sharing::Started(run) => run,
+        }
+    }
+
+    /// The whole-answer run of an identical request in flight, or a new one.
     fn coalesced(
         self: &Arc<Self>,
         key: CacheKey,
-        model: Arc<ModelRuntime>,
+        model: &Arc<ModelRuntime>,
         plan: Arc<Plan>,
     ) -> SharedRun {
-        let mut inflight = lock(&self.inflight);
-        if let Some(existing) = inflight.get(&key).and_then(WeakShared::upgrade) {
-            drop(inflight);
-            self.model_stat(&model.name, |m| m.coalesced += 1);
-            return existing;
-        }
-        let inner = Arc::clone(self);
-        let future = async move {
-            let result = run(&inner, &model, &plan, Some(key), None).await;
-            lock(&inner.inflight).remove(&key);
-            result
-        }
-        .boxed()
-        .shared();
-        if inflight.len() >= 1024 {
-            // Entries of requests dropped before they finished are dead; sweep them.
-            inflight.retain(|_, weak| weak.upgrade().is_some());
-        }
-        if let Some(weak) = future.downgrade() {
-            inflight.insert(key, weak);
-        }
-        future
+        self.share(&self.inflight, key, model, |id| {
+            let inner = Arc::clone(self);
+            let model = Arc::clone(model);
+            async move {
+                let result = run(&inner, &model, &plan, Some(key), None).await;
+                inner.inflight.remove(&key, id);
+                result
+            }
+            .boxed()
+            .shared()
+        })
     }
 
     /// The streamed run of an identical request in flight, joined from its start, or a new one.
     fn shared_stream(
         self: &Arc<Self>,
         key: CacheKey,
-        model: Arc<ModelRuntime>,
+        model: &Arc<ModelRuntime>,
         plan: Plan,
     ) -> Arc<StreamRun> {
-        let mut inflight = lock(&self.stream_inflight);
-        if let Some(existing) = inflight.get(&key).and_then(|(_, weak)| weak.upgrade()) {
-            drop(inflight);
-            self.model_stat(&model.name, |m| m.coalesced += 1);
-            return existing;
-        }
-        let id = self.next_stream_id.fetch_add(1, Ordering::Relaxed);
-        let run = Arc::new(self.start_stream(Some(key), id, model, plan));
-        if inflight.len() >= 1024 {
-            // Entries of runs every caller dropped are dead; sweep them.
-            inflight.retain(|_, (_, weak)| weak.strong_count() > 0);
-        }
-        inflight.insert(key, (id, Arc::downgrade(&run)));
-        run
+        self.share(&self.stream_inflight, key, model, |id| {
+            Arc::new(self.start_stream(Some((key, id)), Arc::clone(model), plan))
+        })
     }
 
-    /// Starts a streamed run on a task of its own. A shared run (with a key) leaves the in-flight
-    /// table when it ends.
+    /// Starts a streamed run on a task of its own. A shared run (with its key and id in the
+    /// in-flight table) leaves the table when it ends.
     fn start_stream(
         self: &Arc<Self>,
-        key: Option<CacheKey>,
-        id: u64,
+        shared: Option<(CacheKey, u64)>,
         model: Arc<ModelRuntime>,
         plan: Plan,
     ) -> StreamRun {
@@ -522,13 +616,11 @@ impl Inner {
         let finish = FinishOnDrop(Arc::clone(&broadcast));
         let task = tokio::spawn(async move {
             let broadcast = Arc::clone(&finish.0);
+            let key = shared.map(|(key, _)| key);
             let result = run(&inner, &model, &plan, key, Some(&broadcast)).await;
             broadcast.push(result.map(StreamEvent::Done));
-            if let Some(key) = key {
-                let mut inflight = lock(&inner.stream_inflight);
-                if inflight.get(&key).is_some_and(|(entry, _)| *entry == id) {
-                    inflight.remove(&key);
-                }
+            if let Some((key, id)) = shared {
+                inner.stream_inflight.remove(&key, id);
             }
             drop(finish);
         });
@@ -536,6 +628,22 @@ impl Inner {
             broadcast,
             _task: Some(AbortOnDropHandle::new(task)),
         }
+    }
+
+    /// The cached answer for `key`, if there is one, as served: the hit counted, marked cached,
+    /// with no attempts and the time since `started`.
+    fn cache_hit(
+        &self,
+        model: &ModelRuntime,
+        key: &CacheKey,
+        started: Instant,
+    ) -> Option<Completion> {
+        let mut hit = self.cache.get(key)?;
+        self.credit_cache_hit(model, &hit);
+        hit.cached = true;
+        hit.attempts = 0;
+        hit.elapsed = started.elapsed();
+        Some(hit)
     }
 }
 
@@ -596,11 +704,7 @@ impl ModelRuntime {
             return;
         };
         self.health_checks.get_or_init(|| {
-            let probe = Probe {
-                keys: Arc::clone(keys),
-                timeout: Duration::from_millis(self.config.first_token_timeout_ms),
-                connect_timeout: Duration::from_millis(self.config.connect_timeout_ms),
-            };
+            let probe = Probe::new(&self.config, keys);
             let endpoints = self.endpoints.clone();
             AbortOnDropHandle::new(runtime.spawn(health_checks(endpoints, probe, interval)))
         });
@@ -614,6 +718,17 @@ struct Probe {
     timeout: Duration,
     /// The configured connect timeout, for its error.
     connect_timeout: Duration,
+}
+
+impl Probe {
+    /// The probe of a model's endpoints: bounded by its first-token timeout, with keys from `keys`.
+    fn new(config: &ModelConfig, keys: &Arc<dyn KeySource>) -> Probe {
+        Probe {
+            keys: Arc::clone(keys),
+            timeout: Duration::from_millis(config.first_token_timeout_ms),
+            connect_timeout: Duration::from_millis(config.connect_timeout_ms),
+        }
+    }
 }
 
 /// Probes every endpoint at once, then again every `interval`, until aborted.
@@ -1450,18 +1565,18 @@ impl Broadcast {
     }
 
     fn push(&self, event: Result<StreamEvent, LlmError>) {
-        let waiting = {
-            let mut state = lock(&self.state);
-            state.events.push(event);
-            std::mem::take(&mut state.waiting)
-        };
-        waiting.into_values().for_each(Waker::wake);
+        self.update(|state| state.events.push(event));
     }
 
     fn finish(&self) {
+        self.update(|state| state.finished = true);
+    }
+
+    /// Changes the state, then wakes the readers waiting for it (once the lock is released).
+    fn update(&self, change: impl FnOnce(&mut BroadcastState)) {
         let waiting = {
             let mut state = lock(&self.state);
-            state.finished = true;
+            change(&mut state);
             std::mem::take(&mut state.waiting)
         };
         waiting.into_values().for_each(Waker::wake);
@@ -1544,6 +1659,24 @@ impl CompletionStream {
             inner.model_stat(model, |m| m.errors += 1);
         }
     }
+
+    /// Whether the caller's deadline has passed.
+    fn past_deadline(&self) -> bool {
+        self.deadline
+            .as_ref()
+            .is_some_and(|deadline| Instant::now() >= deadline.sleep.deadline())
+    }
+
+    /// Ends this caller's reading with the deadline error, counted.
+    fn deadline_exceeded(&mut self) -> LlmError {
+        let after = self
+            .deadline
+            .as_ref()
+            .map_or(Duration::ZERO, |deadline| deadline.started.elapsed());
+        self.count_error();
+        self.release();
+        LlmError::DeadlineExceeded { after }
+    }
 }
 
 impl Drop for CompletionStream {
@@ -1557,6 +1690,14 @@ impl Stream for CompletionStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        if this.run.is_none() {
+            return Poll::Ready(None);
+        }
+        // A caller past its deadline gets the deadline error even if events wait for it: a reader
+        // that fell behind must not read on (and perhaps read the answer) after its deadline.
+        if this.past_deadline() {
+            return Poll::Ready(Some(Err(this.deadline_exceeded())));
+        }
         let Some(run) = &this.run else {
             return Poll::Ready(None);
         };
@@ -1586,12 +1727,7 @@ impl Stream for CompletionStream {
         if let Some(deadline) = &mut this.deadline
             && deadline.sleep.as_mut().poll(cx).is_ready()
         {
-            let error = LlmError::DeadlineExceeded {
-                after: deadline.started.elapsed(),
-            };
-            this.count_error();
-            this.release();
-            return Poll::Ready(Some(Err(error)));
+            return Poll::Ready(Some(Err(this.deadline_exceeded())));
         }
         Poll::Pending
     }
@@ -1644,9 +1780,8 @@ impl LlmClient {
             models: RwLock::new(Arc::new(BTreeMap::new())),
             cache,
             cache_path,
-            inflight: Mutex::new(HashMap::new()),
-            stream_inflight: Mutex::new(HashMap::new()),
-            next_stream_id: AtomicU64::new(0),
+            inflight: InFlight::default(),
+            stream_inflight: InFlight::default(),
             endpoint_stats: Mutex::new(HashMap::new()),
             model_stats: Mutex::new(BTreeMap::new()),
             http: deps.http,
@@ -1708,14 +1843,10 @@ impl LlmClient {
         let plan = Arc::new(Plan::new(&model, request));
         let result = if cacheable {
             let key = plan.cache_key(&model);
-            if let Some(mut hit) = self.inner.cache.get(&key) {
-                self.inner.credit_cache_hit(&model, &hit);
-                hit.cached = true;
-                hit.attempts = 0;
-                hit.elapsed = started.elapsed();
+            if let Some(hit) = self.inner.cache_hit(&model, &key, started) {
                 return Ok(hit);
             }
-            let shared = self.inner.coalesced(key, Arc::clone(&model), plan);
+            let shared = self.inner.coalesced(key, &model, plan);
             with_deadline(deadline, started, shared).await
         } else {
             let inner = Arc::clone(&self.inner);
@@ -1743,12 +1874,8 @@ impl LlmClient {
         let plan = Plan::new(&model, request);
         let key = cacheable.then(|| plan.cache_key(&model));
         if let Some(key) = key
-            && let Some(mut hit) = self.inner.cache.get(&key)
+            && let Some(hit) = self.inner.cache_hit(&model, &key, started)
         {
-            self.inner.credit_cache_hit(&model, &hit);
-            hit.cached = true;
-            hit.attempts = 0;
-            hit.elapsed = started.elapsed();
             let events = vec![
                 Ok(StreamEvent::Delta(hit.text.clone())),
                 Ok(StreamEvent::Done(hit)),
@@ -1765,8 +1892,8 @@ impl LlmClient {
         });
         let errors = Some((Arc::downgrade(&self.inner), model.name.clone()));
         let run = match key {
-            Some(key) => self.inner.shared_stream(key, model, plan),
-            None => Arc::new(self.inner.start_stream(None, 0, model, plan)),
+            Some(key) => self.inner.shared_stream(key, &model, plan),
+            None => Arc::new(self.inner.start_stream(None, model, plan)),
         };
         Ok(CompletionStream::reading(run, deadline, errors))
     }
@@ -1788,11 +1915,7 @@ impl LlmClient {
         let Some(endpoint) = model.endpoints.first() else {
             return Ok(Vec::new());
         };
-        let probe = Probe {
-            keys: Arc::clone(&self.inner.keys),
-            timeout: Duration::from_millis(model.config.first_token_timeout_ms),
-            connect_timeout: Duration::from_millis(model.config.connect_timeout_ms),
-        };
+        let probe = Probe::new(&model.config, &self.inner.keys);
         endpoint.list_models(&probe).await
     }
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use augur::llm::{LlmClient, LlmDeps, LlmSettings, ModelConfig};
+use augur::llm::{EndpointConfig, LlmClient, LlmDeps, LlmSettings, ModelConfig};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -162,6 +162,11 @@ pub fn openai_body(text: &str) -> Reply {
         "choices": [{"text": text, "index": 0, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
     }))
+}
+
+/// An OpenAI model list naming `test-model` (the model [`model`] asks for).
+pub fn model_list() -> Reply {
+    Reply::json(serde_json::json!({"data": [{"id": "test-model"}]}))
 }
 
 /// A recorded request.
@@ -424,14 +429,42 @@ impl Fake {
 
     /// Waits until at least `n` streamed bodies were dropped early, or gives up after `within`.
     pub async fn wait_dropped(&self, n: usize, within: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + within;
-        while tokio::time::Instant::now() < deadline {
-            if self.streams_dropped_early() >= n {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        wait_until(within, || self.streams_dropped_early() >= n).await
+    }
+
+    /// The base URL of the fake as an OpenAI endpoint (`<fake>/v1`).
+    pub fn v1(&self) -> String {
+        format!("{}/v1", self.url)
+    }
+}
+
+/// Waits until `done` holds, looking every millisecond of tokio's clock (on a paused clock a wait
+/// lets time move on), and gives up after `within`; whether `done` came true.
+pub async fn wait_until(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if done() {
+            return true;
         }
-        false
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Waits until `done` holds, blocking the thread and looking every 20 ms, and gives up after
+/// `within`; whether `done` came true. For tests that are not async themselves.
+pub fn wait_until_blocking(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if done() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -451,6 +484,26 @@ pub fn model(backend: &str, url: &str) -> ModelConfig {
         health_check_interval_ms: 0,
         ..ModelConfig::default()
     }
+}
+
+/// A model (see [`model`]) whose endpoints are these URLs, in order, taken round-robin.
+pub fn endpoints_model(backend: &str, urls: &[&str]) -> ModelConfig {
+    let mut config = model(backend, "http://unused");
+    config.strategy = "round_robin".into();
+    config.endpoints = urls
+        .iter()
+        .map(|url| EndpointConfig {
+            url: (*url).to_owned(),
+            ..EndpointConfig::default()
+        })
+        .collect();
+    config
+}
+
+/// A model with two endpoints, the fakes `a` and `b` (OpenAI protocol, base URL `<fake>/v1`),
+/// taken round-robin.
+pub fn two_endpoints(a: &Fake, b: &Fake) -> ModelConfig {
+    endpoints_model("openai", &[&a.v1(), &b.v1()])
 }
 
 /// A client with one model named `default`.
