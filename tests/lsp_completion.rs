@@ -27,7 +27,10 @@ fn setup(caps: Value, completion: Value) -> Setup {
     let (runtime, fake) = Fake::start_in_background();
     let cache = tempfile::tempdir().unwrap();
     let options = SpawnOptions {
-        env: vec![("AUGUR_CACHE_DIR".into(), cache.path().display().to_string())],
+        env: vec![
+            ("AUGUR_CACHE_DIR".into(), cache.path().display().to_string()),
+            ("AUGUR_DEBUG_REQUESTS".into(), "1".into()),
+        ],
         ..SpawnOptions::default()
     };
     let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
@@ -280,4 +283,31 @@ fn a_model_changed_in_the_settings_is_used_by_the_next_request() {
     });
     assert_eq!(answer, "second");
     assert_eq!(other.requests().last().unwrap().body["model"], "other");
+}
+
+#[test]
+fn the_kept_syntax_tree_sees_a_string_opened_far_above_the_cursor() {
+    let mut s = setup(capabilities(&["utf-16"]), json!({"multiline": "auto"}));
+    s.fake
+        .set_default(openai_stream(&["first line\nsecond line"]));
+    // A string opened 30 lines above the cursor: the 20 lines around the cursor do not show it.
+    let mut text = String::from("NOTES = \"\"\"\n");
+    for i in 0..30 {
+        text.push_str(&format!("note number {i}\n"));
+    }
+    text.push_str("\n\"\"\"\n");
+    open_calc(&mut s.client, &text);
+    let doc = || json!({"uri": URI});
+    // The first request at this version has no tree yet: it parses the lines around the cursor,
+    // and starts keeping the document's tree.
+    let first = inline(&mut s.client, 31, 0, true).unwrap();
+    assert_eq!(items(&first)[0]["insertText"], "first line\nsecond line");
+    let current = llm_support::wait_until_blocking(Duration::from_secs(10), || {
+        s.client.request("augur/debug/document", doc()).unwrap()["treeIsCurrent"] == true
+    });
+    assert!(current, "a syntax tree is kept for the document");
+    // Now the decision comes from the whole document's tree: in a string, one line only (at
+    // another cursor, so that the first suggestion is not typed through).
+    let second = inline(&mut s.client, 30, 14, true).unwrap();
+    assert_eq!(items(&second)[0]["insertText"], "first line", "{second}");
 }

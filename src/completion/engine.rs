@@ -24,7 +24,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::config::{CompletionConfig, MultilinePolicy};
 use super::postprocess::{
-    PostContext, PostProcessor, adds_syntax_errors, auto_multiline_at, replaced_rest,
+    PostContext, PostProcessor, adds_syntax_errors, auto_multiline_at, auto_multiline_in_tree,
+    replaced_rest,
 };
 use super::prompt::{
     BuiltPrompt, OpenDocument, PromptInput, build_prompt, clamp_cursor, is_excluded,
@@ -68,6 +69,9 @@ pub struct EngineRequest {
     pub open_documents: Vec<OpenDocument>,
     /// What started the request.
     pub trigger: Trigger,
+    /// The document's syntax tree for exactly this text, when the caller keeps one: the
+    /// multi-line decision reads it instead of parsing the lines around the cursor.
+    pub syntax: Option<tree_sitter::Tree>,
 }
 
 impl EngineRequest {
@@ -88,6 +92,7 @@ impl EngineRequest {
             indexes: Vec::new(),
             open_documents: Vec::new(),
             trigger: Trigger::Automatic,
+            syntax: None,
         }
     }
 }
@@ -315,10 +320,19 @@ impl CompletionEngine {
         let client = Arc::clone(&self.client);
         let (request, prompt, multiline) = run_blocking(move || {
             let config = &request.config;
-            let decision = (config.multiline == MultilinePolicy::Auto).then(|| {
-                let rope = request.rope.clone();
-                Speculative::spawn(move || auto_multiline_at(language, &rope, cursor))
-            });
+            // With the document's tree at hand the decision is a lookup; without it, it parses.
+            let decision = match (&request.syntax, config.multiline) {
+                (Some(tree), MultilinePolicy::Auto) => {
+                    Some(Err(auto_multiline_in_tree(&request.rope, tree, cursor)))
+                }
+                (None, MultilinePolicy::Auto) => {
+                    let rope = request.rope.clone();
+                    Some(Ok(Speculative::spawn(move || {
+                        auto_multiline_at(language, &rope, cursor)
+                    })))
+                }
+                _ => None,
+            };
             let counter = client.token_counter(&config.model);
             let count = |text: &str| {
                 counter
@@ -338,7 +352,8 @@ impl CompletionEngine {
                 &count,
             );
             let multiline = match decision {
-                Some(job) => job.join(),
+                Some(Ok(job)) => job.join(),
+                Some(Err(known)) => known,
                 None => config.multiline == MultilinePolicy::Always,
             };
             (request, prompt, multiline)

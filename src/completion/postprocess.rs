@@ -14,6 +14,8 @@
 //! assert_eq!(post.finish(), "a + b");
 //! ```
 
+use std::borrow::Cow;
+
 use ropey::Rope;
 
 use super::template::CURSOR_MARK;
@@ -106,6 +108,28 @@ fn indentation_style(prefix: &str, suffix: &str) -> (bool, usize) {
 /// prompt window in all but 1 of 2,000 positions, in 40% of the time.
 const MULTILINE_PARSE_LINES: usize = 20;
 
+/// Bytes before the cursor parsed at most for that (and a quarter as many after it): lines of
+/// generated code or data can be very long, and parsing them would cost far more than it tells.
+const MULTILINE_PARSE_BYTES: usize = 2048;
+
+/// The last `max` bytes of `text`, cut forward to a character boundary.
+fn tail_bytes(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// The first `max` bytes of `text`, cut back to a character boundary.
+fn head_bytes(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// The last `count` lines of `text` (the last one possibly unfinished).
 fn last_lines(text: &str, count: usize) -> &str {
     let start = text
@@ -127,12 +151,7 @@ fn first_lines(text: &str, count: usize) -> &str {
 /// Whether a suggestion at the cursor may span several lines, under `auto`: not in the middle of a
 /// line (text after the cursor other than closing brackets), not inside a string or comment.
 pub fn auto_multiline(language: Option<Language>, prefix: &str, suffix: &str) -> bool {
-    let end = suffix.find('\n').unwrap_or(suffix.len());
-    let rest = suffix[..end].trim();
-    if rest
-        .chars()
-        .any(|c| !matches!(c, ')' | ']' | '}' | ';' | ',' | '"' | '\'' | '`'))
-    {
+    if !rest_allows_multiline(suffix) {
         return false;
     }
     let Some(language) = language else {
@@ -140,35 +159,77 @@ pub fn auto_multiline(language: Option<Language>, prefix: &str, suffix: &str) ->
     };
     // Parse the lines around the cursor only: strings and comments that hold the cursor rarely
     // span more, and the cost stays small whatever the prompt budget.
-    let prefix = last_lines(prefix, MULTILINE_PARSE_LINES);
-    let suffix = first_lines(suffix, MULTILINE_PARSE_LINES / 4);
+    let prefix = tail_bytes(
+        last_lines(prefix, MULTILINE_PARSE_LINES),
+        MULTILINE_PARSE_BYTES,
+    );
+    let suffix = head_bytes(
+        first_lines(suffix, MULTILINE_PARSE_LINES / 4),
+        MULTILINE_PARSE_BYTES / 4,
+    );
     let text = format!("{prefix}{suffix}");
     let Some(tree) = parse(language, &text) else {
         return true;
     };
-    let at = prefix.len();
-    let mut node = tree
-        .root_node()
-        .descendant_for_byte_range(at.saturating_sub(1), at);
+    !in_string_or_comment(tree.root_node(), prefix.len(), |range| {
+        Cow::Borrowed(text.get(range).unwrap_or_default())
+    })
+}
+
+/// Whether the cursor at byte `at` of the text under `root` is inside a string or a comment.
+/// `text` gives the text of a range (to tell a closed block comment).
+fn in_string_or_comment<'t>(
+    root: tree_sitter::Node<'_>,
+    at: usize,
+    text: impl Fn(std::ops::Range<usize>) -> Cow<'t, str>,
+) -> bool {
+    let mut node = root.descendant_for_byte_range(at.saturating_sub(1), at);
     while let Some(current) = node {
         let kind = current.kind();
         let (start, end) = (current.start_byte(), current.end_byte());
         let strictly_inside = start < at && at < end;
         if strictly_inside && kind.contains("string") {
-            return false;
+            return true;
         }
         if kind.contains("comment") && start < at && at <= end {
             // The end of a line comment is still in it; the end of a closed block comment is not.
-            let closed = text
-                .get(start..end)
-                .is_some_and(|c| c.trim_end().ends_with("*/") || c.trim_end().ends_with("-->"));
+            let comment = text(start..end);
+            let closed = comment.trim_end().ends_with("*/") || comment.trim_end().ends_with("-->");
             if at < end || !closed {
-                return false;
+                return true;
             }
         }
         node = current.parent();
     }
-    true
+    false
+}
+
+/// [`auto_multiline`] at a cursor of a whole document whose syntax tree (for this text) is at
+/// hand: no parsing at all.
+pub fn auto_multiline_in_tree(rope: &Rope, tree: &tree_sitter::Tree, cursor: usize) -> bool {
+    let line = rope.byte_to_line(cursor);
+    let end = if line + 1 < rope.len_lines() {
+        rope.line_to_byte(line + 1)
+    } else {
+        rope.len_bytes()
+    };
+    let rest = rope.byte_slice(cursor..end).to_string();
+    if !rest_allows_multiline(&rest) {
+        return false;
+    }
+    !in_string_or_comment(tree.root_node(), cursor, |range| {
+        Cow::Owned(rope.byte_slice(range).to_string())
+    })
+}
+
+/// Whether the rest of the cursor's line leaves room for a multi-line suggestion: nothing but
+/// closing brackets and the like.
+fn rest_allows_multiline(suffix: &str) -> bool {
+    let end = suffix.find('\n').unwrap_or(suffix.len());
+    !suffix[..end]
+        .trim()
+        .chars()
+        .any(|c| !matches!(c, ')' | ']' | '}' | ';' | ',' | '"' | '\'' | '`'))
 }
 
 /// [`auto_multiline`] at a cursor of a whole document: from the lines around it, so that it can
@@ -178,9 +239,25 @@ pub fn auto_multiline_at(language: Option<Language>, rope: &Rope, cursor: usize)
     let first = rope.line_to_byte(line.saturating_sub(MULTILINE_PARSE_LINES));
     let last = (line + 1 + MULTILINE_PARSE_LINES / 4).min(rope.len_lines());
     let end = rope.line_to_byte(last);
+    // Copy a little more than is parsed (a character may straddle the cut); no more.
+    let first = first.max(cursor.saturating_sub(MULTILINE_PARSE_BYTES + 4));
+    let end = end.min(cursor + MULTILINE_PARSE_BYTES / 4 + 4);
+    let first = clamp_to_char(rope, first, true);
+    let end = clamp_to_char(rope, end, false);
     let prefix = rope.byte_slice(first..cursor).to_string();
     let suffix = rope.byte_slice(cursor..end).to_string();
     auto_multiline(language, &prefix, &suffix)
+}
+
+/// `at` moved to a character boundary of `rope`: forward, or back.
+fn clamp_to_char(rope: &Rope, at: usize, forward: bool) -> usize {
+    let char_index = rope.byte_to_char(at);
+    let start = rope.char_to_byte(char_index);
+    if start == at || !forward {
+        start
+    } else {
+        rope.char_to_byte(char_index + 1)
+    }
 }
 
 /// Whether a multi-line suggestion leaves more syntax errors around the cursor than before.
@@ -510,6 +587,52 @@ impl PostProcessor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kept_tree_gives_the_decision_the_lines_around_the_cursor_give() {
+        let text = "fn f() {\n    let s = \"in a\nstring\";\n    // a comment\n    /* closed */\n    let x = g(1);\n    \n}\n";
+        let rope = Rope::from_str(text);
+        let tree = parse(Language::Rust, text).unwrap();
+        let at = |needle: &str| text.find(needle).unwrap() + needle.len();
+        let cases = [
+            (at("in a"), false),         // inside a string
+            (at("// a comment"), false), // at the end of a line comment
+            (at("/* closed */"), true),  // after a closed block comment
+            (at("let x = g("), false),   // text after the cursor on its line
+            (at("g(1);\n    "), true),   // an empty line in a body
+        ];
+        for (cursor, expected) in cases {
+            assert_eq!(
+                auto_multiline_in_tree(&rope, &tree, cursor),
+                expected,
+                "tree at {cursor}"
+            );
+            assert_eq!(
+                auto_multiline_at(Some(Language::Rust), &rope, cursor),
+                expected,
+                "lines at {cursor}"
+            );
+        }
+    }
+
+    #[test]
+    fn very_long_lines_before_the_cursor_are_cut_to_the_parse_budget() {
+        let data: String = (0..20_000).map(|i| format!("{i}, ")).collect();
+        let text = format!("static DATA: &[u32] = &[{data}];\nfn f() {{\n    let s = \"abc");
+        let rope = Rope::from_str(&format!("{text}\nmore\";\n}}\n"));
+        // Inside a string: no multi-line suggestion, although the line above is 100 KB long.
+        assert!(!auto_multiline_at(Some(Language::Rust), &rope, text.len()));
+        let text = format!("static DATA: &[u32] = &[{data}];\nfn g() {{\n    ");
+        let rope = Rope::from_str(&format!("{text}\n}}\n"));
+        assert!(auto_multiline_at(Some(Language::Rust), &rope, text.len()));
+        // Cuts keep to character boundaries.
+        assert_eq!(tail_bytes("aé", 1), "");
+        assert_eq!(head_bytes("éa", 1), "");
+        assert_eq!(tail_bytes("aé", 2), "é");
+        // 2,048 bytes back from the end of a line of 3-byte characters is inside one.
+        let rope = Rope::from_str(&format!("{}\n", "€".repeat(3000)));
+        assert!(auto_multiline_at(Some(Language::Rust), &rope, 9000));
+    }
 
     #[test]
     fn line_windows_keep_whole_lines() {

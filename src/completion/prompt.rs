@@ -773,6 +773,9 @@ fn imported_names(rope: &Rope) -> Vec<String> {
     identifiers_nearest_last(&text)
 }
 
+/// Bytes before the cursor at most in the retrieval query.
+const MAX_QUERY_BYTES: usize = 4096;
+
 /// Lines at the top of a document searched for imports.
 const IMPORT_LINES: usize = 200;
 
@@ -1006,6 +1009,8 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
         rope,
         rope.byte_to_line(cursor).saturating_sub(config.query_lines),
     );
+    // Long lines (generated code, data) would make a large query that says no more.
+    let query_start = query_start.max(cursor.saturating_sub(MAX_QUERY_BYTES));
     let query = slice(rope, query_start..cursor);
     // The slowest lookup (similar code) is offered to rayon's pool at once, to run while this
     // thread sizes the window and looks up definitions and open documents.

@@ -85,6 +85,8 @@ pub struct ServerState {
     completions: Mutex<HashMap<String, (u64, CancellationToken)>>,
     completion_generation: std::sync::atomic::AtomicU64,
     trees: Mutex<HashMap<String, TreeEntry>>,
+    /// Documents whose kept tree is being brought up to date on the blocking pool.
+    refreshing: Mutex<std::collections::HashSet<String>>,
 }
 
 /// A document's syntax tree and the edits made to the document since it was parsed.
@@ -120,6 +122,7 @@ impl ServerState {
             completions: Mutex::default(),
             completion_generation: std::sync::atomic::AtomicU64::new(0),
             trees: Mutex::default(),
+            refreshing: Mutex::default(),
         }
     }
 
@@ -446,6 +449,48 @@ impl ServerState {
             }
         }
         Some(tree)
+    }
+
+    /// The kept syntax tree of a document if it is for `version` (no parsing here).
+    pub fn current_syntax_tree(&self, key: &str, version: i32) -> Option<tree_sitter::Tree> {
+        self.trees
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .filter(|entry| entry.version == version)
+            .map(|entry| entry.tree.clone())
+    }
+
+    /// Brings the kept syntax tree of a document up to `version` on the blocking pool (parsing
+    /// only the edited regions once a tree is kept), unless that is under way already. Completions
+    /// call it while they wait out their debounce, so that the tree is ready when they run.
+    pub fn refresh_syntax_tree(
+        self: &Arc<Self>,
+        key: &str,
+        version: i32,
+        language: crate::syntax::Language,
+        text: &ropey::Rope,
+    ) {
+        if self.current_syntax_tree(key, version).is_some() {
+            return;
+        }
+        if !self
+            .refreshing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned())
+        {
+            return;
+        }
+        let (state, key, text) = (Arc::clone(self), key.to_owned(), text.clone());
+        tokio::task::spawn_blocking(move || {
+            let _ = state.syntax_tree(&key, version, language, &text.to_string());
+            state
+                .refreshing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+        });
     }
 
     /// Whether a syntax tree is kept for the document (so its edits must be noted).

@@ -19,6 +19,11 @@ use crate::completion::{EngineRequest, OpenDocument, Trigger};
 use crate::documents::Document;
 use crate::lsp::from_proto;
 use crate::lsp::state::ServerState;
+use crate::syntax::Language;
+
+/// Documents up to this size get a syntax tree kept for completions (larger ones are parsed
+/// around the cursor each time; code actions keep a tree of any size).
+const MAX_TREE_BYTES: usize = 2 * 1024 * 1024;
 
 /// A completion request, as the handlers pass it on.
 #[derive(Debug, Clone)]
@@ -68,16 +73,28 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     }
     let config = state.config();
     let (generation, cancel) = state.begin_completion(&key);
-    let request = EngineRequest {
+    let path = from_proto::path(&ask.uri);
+    // The document's syntax tree is brought up to date in the background (only the edited
+    // regions are parsed again), usually within the debounce: the multi-line decision then looks
+    // the cursor up in it instead of parsing the lines around it.
+    let language = Language::from_lsp_id(&doc.language_id)
+        .or_else(|| path.as_deref().and_then(Language::from_path));
+    if let Some(language) = language
+        && doc.text.len_bytes() <= MAX_TREE_BYTES
+    {
+        state.refresh_syntax_tree(&key, doc.version, language, &doc.text);
+    }
+    let mut request = EngineRequest {
         key: key.clone(),
         rope: doc.text.clone(),
         cursor,
-        path: from_proto::path(&ask.uri),
+        path,
         language_id: Some(doc.language_id.to_string()),
         config: Arc::new(config.completion.clone()),
         indexes: state.indexes(),
         open_documents: other_documents(state, &key),
         trigger: ask.trigger,
+        syntax: None,
     };
     let work = async {
         // Tokio's timer rounds up to whole milliseconds: a zero delay must not sleep at all.
@@ -85,6 +102,7 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
+        request.syntax = state.current_syntax_tree(&key, doc.version);
         match engine.complete(request).await {
             Ok(suggestion) => Some(suggestion),
             Err(error) => {

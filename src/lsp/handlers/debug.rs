@@ -32,6 +32,8 @@ pub struct DocumentState {
     pub language_id: String,
     /// The full text.
     pub text: String,
+    /// Whether a syntax tree is kept for exactly this version.
+    pub tree_is_current: bool,
 }
 
 /// Parameters of `augur/debug/sleep`.
@@ -63,6 +65,9 @@ pub fn document(state: &ServerState, params: DocumentParams) -> Result<DocumentS
         version: doc.version,
         language_id: doc.language_id.to_string(),
         text: doc.text.to_string(),
+        tree_is_current: state
+            .current_syntax_tree(&params.uri, doc.version)
+            .is_some(),
     })
 }
 
