@@ -213,6 +213,9 @@ fn bench_corpus(label: &str, root: &Path, config: &IndexConfig, edit: &str, quer
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
+    // Like the augur binary: tree-sitter allocates with mimalloc.
+    // SAFETY: nothing has used tree-sitter yet.
+    unsafe { augur::alloc::use_mimalloc_for_tree_sitter() };
     let max_lines: u64 = std::env::var("AUGUR_BENCH_LINES")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -102,6 +102,9 @@ fn workspace() -> (PathBuf, Option<tempfile::TempDir>) {
 }
 
 fn main() {
+    // Like the augur binary: tree-sitter allocates with mimalloc.
+    // SAFETY: nothing has used tree-sitter yet.
+    unsafe { augur::alloc::use_mimalloc_for_tree_sitter() };
     let (root, _keep) = workspace();
     let config = IndexConfig::default();
     let dir = match &_keep {
