@@ -485,6 +485,10 @@ impl ServerState {
         let (state, key, text) = (Arc::clone(self), key.to_owned(), text.clone());
         tokio::task::spawn_blocking(move || {
             let _ = state.syntax_tree(&key, version, language, &text.to_string());
+            // A document closed meanwhile keeps no tree.
+            if state.document(&key).is_none() {
+                state.forget_document(&key);
+            }
             state
                 .refreshing
                 .lock()
