@@ -1221,7 +1221,14 @@ fn create_or_open(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
     )?;
     let directory =
         CacheDirectory::open(dir).map_err(|e| TantivyError::SystemError(e.to_string()))?;
-    match Index::create(directory, fields.schema.clone(), IndexSettings::default()) {
+    // Compressing the document store on the indexing thread spares a thread per segment: a
+    // one-file update commits a tiny segment, where starting and joining that thread costs more
+    // than the compression.
+    let settings = IndexSettings {
+        docstore_compress_dedicated_thread: false,
+        ..IndexSettings::default()
+    };
+    match Index::create(directory, fields.schema.clone(), settings) {
         Ok(index) => {
             register_tokenizer(&index);
             let reader = open_reader(&index)?;
