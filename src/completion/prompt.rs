@@ -1026,21 +1026,21 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
 
     // Context: definitions first, then similar code, then open documents, each within the
     // per-snippet and per-file caps, until the context budget is spent.
-    let near_after = head(&suffix_text, 400);
-    let query_names = identifiers_nearest_last(&query);
-    let mut names = query_names.clone();
-    let mut seen_names: FxHashSet<String> = names.iter().cloned().collect();
-    for name in identifiers_nearest_last(near_after)
-        .into_iter()
-        .chain(imported_names(rope))
-    {
-        if seen_names.insert(name.clone()) {
-            names.push(name);
-        }
-    }
     let mut candidates = Vec::new();
     let mut passages = Vec::new();
     if config.context_tokens > 0 {
+        let near_after = head(&suffix_text, 400);
+        let query_names = identifiers_nearest_last(&query);
+        let mut names = query_names.clone();
+        let mut seen_names: FxHashSet<String> = names.iter().cloned().collect();
+        for name in identifiers_nearest_last(near_after)
+            .into_iter()
+            .chain(imported_names(rope))
+        {
+            if seen_names.insert(name.clone()) {
+                names.push(name);
+            }
+        }
         let query_words: Vec<&str> = query_names.iter().map(String::as_str).collect();
         candidates.extend(definition_candidates(input, current, &names, language));
         passages = open_document_passages(input, current, &query_words);
