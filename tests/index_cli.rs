@@ -14,17 +14,7 @@ fn index_then_search() {
         cache_dir: Some(cache.path().to_path_buf()),
         ..IndexConfig::default()
     };
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/index/workspace");
-    let copy = tempfile::tempdir().unwrap();
-    for entry in ignore::WalkBuilder::new(&workspace).build().flatten() {
-        let rel = entry.path().strip_prefix(&workspace).unwrap();
-        let target = copy.path().join(rel);
-        if entry.file_type().is_some_and(|t| t.is_dir()) {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    let copy = fixture_copy();
     std::fs::write(copy.path().join("server.pem"), "secret").unwrap();
 
     let mut out = Vec::new();

@@ -8,21 +8,14 @@ use std::time::Duration;
 
 use augur::llm::{CompletionRequest, LlmError, Priority, StreamEvent};
 use futures::StreamExt;
-use llm_support::{Fake, client, endpoints_model, model, openai_body, openai_stream};
-
-fn request(prompt: &str) -> CompletionRequest {
-    CompletionRequest {
-        prompt: prompt.into(),
-        max_tokens: Some(8),
-        use_cache: false,
-        ..CompletionRequest::new("default")
-    }
-}
+use llm_support::{
+    Fake, client, endpoints_model, model, openai_body, openai_stream, uncached_request,
+};
 
 fn slow_stream() -> augur::llm::CompletionRequest {
     CompletionRequest {
         stream: true,
-        ..request("slow")
+        ..uncached_request("slow")
     }
 }
 
@@ -33,7 +26,7 @@ async fn dropping_a_stream_closes_the_connection() {
         openai_stream(&["a", "b", "c", "d", "e", "f", "g", "h"]).paced(Duration::from_millis(100)),
     );
     let client = client(model("openai", &fake.url));
-    let mut stream = client.stream(request("p")).unwrap();
+    let mut stream = client.stream(uncached_request("p")).unwrap();
     assert_eq!(
         stream.next().await.unwrap().unwrap(),
         StreamEvent::Delta("a".into())
@@ -72,7 +65,7 @@ async fn a_cancelled_queued_request_makes_no_http_call() {
     tokio::time::sleep(Duration::from_millis(150)).await;
     let queued = {
         let client = client.clone();
-        tokio::spawn(async move { client.complete(request("queued")).await })
+        tokio::spawn(async move { client.complete(uncached_request("queued")).await })
     };
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(client.metrics().endpoints[0].queued, 1);
@@ -102,7 +95,7 @@ async fn a_deadline_passing_in_the_queue_fails_without_an_http_call() {
     let err = client
         .complete(CompletionRequest {
             deadline: Some(Duration::from_millis(100)),
-            ..request("hurried")
+            ..uncached_request("hurried")
         })
         .await
         .unwrap_err();
@@ -134,7 +127,7 @@ async fn queued_requests_reach_the_server_in_priority_order() {
             client
                 .complete(CompletionRequest {
                     priority,
-                    ..request(prompt)
+                    ..uncached_request(prompt)
                 })
                 .await
         }));
@@ -175,7 +168,7 @@ async fn requests_per_minute_through_the_client_with_a_paused_clock() {
             let done = client
                 .complete(CompletionRequest {
                     priority,
-                    ..request(&format!("r{i}"))
+                    ..uncached_request(&format!("r{i}"))
                 })
                 .await
                 .unwrap();
@@ -202,16 +195,22 @@ async fn reconfigure_takes_effect_on_the_next_request_and_rejects_bad_tables() {
     old.set_default(openai_body("old"));
     new.set_default(openai_body("new"));
     let client = client(model("openai", &old.url));
-    assert_eq!(client.complete(request("p")).await.unwrap().text, "old");
+    assert_eq!(
+        client.complete(uncached_request("p")).await.unwrap().text,
+        "old"
+    );
     let mut models = BTreeMap::from([("default".to_owned(), model("openai", &new.url))]);
     client.reconfigure(&models).unwrap();
-    assert_eq!(client.complete(request("p")).await.unwrap().text, "new");
+    assert_eq!(
+        client.complete(uncached_request("p")).await.unwrap().text,
+        "new"
+    );
 
     models.get_mut("default").unwrap().backend = "gpt-from-the-future".into();
     let err = client.reconfigure(&models).unwrap_err();
     assert_eq!(err.code(), "llm.config");
     assert_eq!(
-        client.complete(request("p")).await.unwrap().text,
+        client.complete(uncached_request("p")).await.unwrap().text,
         "new",
         "the old table stays"
     );
@@ -235,7 +234,7 @@ async fn token_counts_and_latency_metrics() {
         client
             .complete(CompletionRequest {
                 stream: true,
-                ..request(&format!("{i}"))
+                ..uncached_request(&format!("{i}"))
             })
             .await
             .unwrap();
@@ -266,7 +265,10 @@ async fn least_in_flight_sends_to_the_idle_endpoint() {
     };
     tokio::time::sleep(Duration::from_millis(150)).await;
     for i in 0..3 {
-        let done = client.complete(request(&format!("q{i}"))).await.unwrap();
+        let done = client
+            .complete(uncached_request(&format!("q{i}")))
+            .await
+            .unwrap();
         assert_eq!(done.endpoint, idle.url);
     }
     running.await.unwrap().unwrap();

@@ -7,22 +7,19 @@ mod llm_support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use augur::llm::LlmClient;
 use augur::llm::breaker::BreakerState;
-use augur::llm::{CompletionRequest, LlmClient};
-use llm_support::{Fake, Reply, client, model, model_list, openai_body, two_endpoints, wait_until};
-
-fn request(prompt: &str) -> CompletionRequest {
-    CompletionRequest {
-        prompt: prompt.into(),
-        max_tokens: Some(8),
-        use_cache: false,
-        ..CompletionRequest::new("default")
-    }
-}
+use llm_support::{
+    Fake, Reply, client, model, model_list, openai_body, two_endpoints, uncached_request,
+    wait_until,
+};
 
 async fn send(client: &LlmClient, n: usize) {
     for i in 0..n {
-        client.complete(request(&format!("r{i}"))).await.unwrap();
+        client
+            .complete(uncached_request(&format!("r{i}")))
+            .await
+            .unwrap();
     }
 }
 

@@ -141,6 +141,22 @@ fn request() -> CompletionRequest {
     }
 }
 
+/// Streams `request()` until it fails: the text delivered before, and the error. A stream that
+/// finishes fails the test.
+async fn text_then_error(client: &LlmClient, protocol: &Protocol) -> (String, LlmError) {
+    let mut stream = client.stream(request()).unwrap();
+    let mut text = String::new();
+    loop {
+        match stream.next().await.expect("an item") {
+            Ok(StreamEvent::Delta(delta)) => text.push_str(&delta),
+            Ok(StreamEvent::Done(_)) => {
+                panic!("{}: a broken stream cannot finish", protocol.backend)
+            }
+            Err(err) => return (text, err),
+        }
+    }
+}
+
 async fn setup(protocol: &Protocol, retries: u32) -> (Fake, LlmClient) {
     let fake = Fake::start().await;
     let mut config = model(protocol.backend, &format!("{}{}", fake.url, protocol.base));
@@ -236,17 +252,7 @@ async fn every_protocol_reports_a_stall_after_text_as_a_stall_timeout() {
         let mut chunks = (protocol.chunks)(&["a", "b"]);
         chunks.truncate(protocol.text_chunks);
         fake.push(Reply::stream(protocol.content_type, chunks, End::Stall));
-        let mut stream = client.stream(request()).unwrap();
-        let mut text = String::new();
-        let err = loop {
-            match stream.next().await.expect("an item") {
-                Ok(StreamEvent::Delta(delta)) => text.push_str(&delta),
-                Ok(StreamEvent::Done(_)) => {
-                    panic!("{}: a stalled stream cannot finish", protocol.backend)
-                }
-                Err(err) => break err,
-            }
-        };
+        let (text, err) = text_then_error(&client, protocol).await;
         assert_eq!(text, "ab", "{}", protocol.backend);
         assert!(
             matches!(
@@ -270,17 +276,7 @@ async fn every_protocol_reports_a_reset_after_text_as_interrupted() {
         let mut chunks = (protocol.chunks)(&["a", "b"]);
         chunks.truncate(protocol.text_chunks);
         fake.push(Reply::stream(protocol.content_type, chunks, End::Reset));
-        let mut stream = client.stream(request()).unwrap();
-        let mut text = String::new();
-        let err = loop {
-            match stream.next().await.expect("an item") {
-                Ok(StreamEvent::Delta(delta)) => text.push_str(&delta),
-                Ok(StreamEvent::Done(_)) => {
-                    panic!("{}: a reset stream cannot finish", protocol.backend)
-                }
-                Err(err) => break err,
-            }
-        };
+        let (text, err) = text_then_error(&client, protocol).await;
         assert_eq!(text, "ab", "{}", protocol.backend);
         assert_eq!(err.code(), "llm.interrupted", "{}: {err}", protocol.backend);
         assert_eq!(fake.calls(), 1, "{}", protocol.backend);

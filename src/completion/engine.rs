@@ -314,25 +314,19 @@ impl CompletionEngine {
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
         // Retrieval and parsing run on this thread (a multi-threaded runtime moves its other
-        // tasks elsewhere meanwhile). The multi-line decision, which parses the lines around the
-        // cursor, is offered to rayon's pool to run beside the prompt; if no pool thread has
-        // started it by the time the prompt is built, it runs here.
+        // tasks elsewhere meanwhile). The multi-line decision is a lookup in the document's tree
+        // when the caller has one; otherwise it parses the lines around the cursor, offered to
+        // rayon's pool to run beside the prompt (if no pool thread has started it by the time the
+        // prompt is built, it runs here).
         let client = Arc::clone(&self.client);
         let (request, prompt, multiline) = run_blocking(move || {
             let config = &request.config;
-            // With the document's tree at hand the decision is a lookup; without it, it parses.
-            let decision = match (&request.syntax, config.multiline) {
-                (Some(tree), MultilinePolicy::Auto) => {
-                    Some(Err(auto_multiline_in_tree(&request.rope, tree, cursor)))
-                }
-                (None, MultilinePolicy::Auto) => {
+            // Without the document's tree, the decision parses the lines around the cursor.
+            let parse = (request.syntax.is_none() && config.multiline == MultilinePolicy::Auto)
+                .then(|| {
                     let rope = request.rope.clone();
-                    Some(Ok(Speculative::spawn(move || {
-                        auto_multiline_at(language, &rope, cursor)
-                    })))
-                }
-                _ => None,
-            };
+                    Speculative::spawn(move || auto_multiline_at(language, &rope, cursor))
+                });
             let counter = client.token_counter(&config.model);
             let count = |text: &str| {
                 counter
@@ -351,10 +345,15 @@ impl CompletionEngine {
                 },
                 &count,
             );
-            let multiline = match decision {
-                Some(Ok(job)) => job.join(),
-                Some(Err(known)) => known,
-                None => config.multiline == MultilinePolicy::Always,
+            let multiline = match parse {
+                Some(job) => job.join(),
+                // With the tree at hand the decision is a lookup.
+                None => match (config.multiline, &request.syntax) {
+                    (MultilinePolicy::Auto, Some(tree)) => {
+                        auto_multiline_in_tree(&request.rope, tree, cursor)
+                    }
+                    (policy, _) => policy == MultilinePolicy::Always,
+                },
             };
             (request, prompt, multiline)
         })

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 
 use ropey::Rope;
 
+use super::prompt::{clamp_cursor, head, tail};
 use super::template::CURSOR_MARK;
 use crate::syntax::{Language, has_new_errors, parse};
 
@@ -112,24 +113,6 @@ const MULTILINE_PARSE_LINES: usize = 20;
 /// generated code or data can be very long, and parsing them would cost far more than it tells.
 const MULTILINE_PARSE_BYTES: usize = 2048;
 
-/// The last `max` bytes of `text`, cut forward to a character boundary.
-fn tail_bytes(text: &str, max: usize) -> &str {
-    let mut start = text.len().saturating_sub(max);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
-}
-
-/// The first `max` bytes of `text`, cut back to a character boundary.
-fn head_bytes(text: &str, max: usize) -> &str {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
 /// The last `count` lines of `text` (the last one possibly unfinished).
 fn last_lines(text: &str, count: usize) -> &str {
     let start = text
@@ -159,11 +142,11 @@ pub fn auto_multiline(language: Option<Language>, prefix: &str, suffix: &str) ->
     };
     // Parse the lines around the cursor only: strings and comments that hold the cursor rarely
     // span more, and the cost stays small whatever the prompt budget.
-    let prefix = tail_bytes(
+    let prefix = tail(
         last_lines(prefix, MULTILINE_PARSE_LINES),
         MULTILINE_PARSE_BYTES,
     );
-    let suffix = head_bytes(
+    let suffix = head(
         first_lines(suffix, MULTILINE_PARSE_LINES / 4),
         MULTILINE_PARSE_BYTES / 4,
     );
@@ -242,22 +225,11 @@ pub fn auto_multiline_at(language: Option<Language>, rope: &Rope, cursor: usize)
     // Copy a little more than is parsed (a character may straddle the cut); no more.
     let first = first.max(cursor.saturating_sub(MULTILINE_PARSE_BYTES + 4));
     let end = end.min(cursor + MULTILINE_PARSE_BYTES / 4 + 4);
-    let first = clamp_to_char(rope, first, true);
-    let end = clamp_to_char(rope, end, false);
+    let first = clamp_cursor(rope, first);
+    let end = clamp_cursor(rope, end);
     let prefix = rope.byte_slice(first..cursor).to_string();
     let suffix = rope.byte_slice(cursor..end).to_string();
     auto_multiline(language, &prefix, &suffix)
-}
-
-/// `at` moved to a character boundary of `rope`: forward, or back.
-fn clamp_to_char(rope: &Rope, at: usize, forward: bool) -> usize {
-    let char_index = rope.byte_to_char(at);
-    let start = rope.char_to_byte(char_index);
-    if start == at || !forward {
-        start
-    } else {
-        rope.char_to_byte(char_index + 1)
-    }
 }
 
 /// Whether a multi-line suggestion leaves more syntax errors around the cursor than before.
@@ -626,9 +598,9 @@ mod tests {
         let rope = Rope::from_str(&format!("{text}\n}}\n"));
         assert!(auto_multiline_at(Some(Language::Rust), &rope, text.len()));
         // Cuts keep to character boundaries.
-        assert_eq!(tail_bytes("aé", 1), "");
-        assert_eq!(head_bytes("éa", 1), "");
-        assert_eq!(tail_bytes("aé", 2), "é");
+        assert_eq!(tail("aé", 1), "");
+        assert_eq!(head("éa", 1), "");
+        assert_eq!(tail("aé", 2), "é");
         // 2,048 bytes back from the end of a line of 3-byte characters is inside one.
         let rope = Rope::from_str(&format!("{}\n", "€".repeat(3000)));
         assert!(auto_multiline_at(Some(Language::Rust), &rope, 9000));

@@ -397,7 +397,7 @@ fn line_start(rope: &Rope, line: usize) -> usize {
 }
 
 /// The last `max_bytes` bytes of `text`, cut at a character boundary.
-fn tail(text: &str, max_bytes: usize) -> &str {
+pub(super) fn tail(text: &str, max_bytes: usize) -> &str {
     if text.len() <= max_bytes {
         return text;
     }
@@ -409,7 +409,7 @@ fn tail(text: &str, max_bytes: usize) -> &str {
 }
 
 /// The first `max_bytes` bytes of `text`, cut at a character boundary.
-fn head(text: &str, max_bytes: usize) -> &str {
+pub(super) fn head(text: &str, max_bytes: usize) -> &str {
     if text.len() <= max_bytes {
         return text;
     }

@@ -997,6 +997,19 @@ struct Opened {
     files: HashMap<String, FileRecord>,
 }
 
+impl Opened {
+    /// A new, empty index, ready to be read.
+    fn empty(index: Index) -> Result<Opened, IndexError> {
+        register_tokenizer(&index);
+        let reader = open_reader(&index)?;
+        Ok(Opened {
+            index,
+            reader,
+            files: HashMap::new(),
+        })
+    }
+}
+
 /// What opening an index directory gives: the index to use, its file records, and its writer if
 /// this process writes it.
 struct Opening {
@@ -1229,15 +1242,7 @@ fn create_or_open(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
         ..IndexSettings::default()
     };
     match Index::create(directory, fields.schema.clone(), settings) {
-        Ok(index) => {
-            register_tokenizer(&index);
-            let reader = open_reader(&index)?;
-            Ok(Opened {
-                index,
-                reader,
-                files: HashMap::new(),
-            })
-        }
+        Ok(index) => Opened::empty(index),
         Err(TantivyError::IndexAlreadyExists) => match open_existing(dir, fields) {
             Ok(Some(opened)) => Ok(opened),
             Ok(None) => Err(TantivyError::IndexAlreadyExists.into()),
@@ -1249,14 +1254,7 @@ fn create_or_open(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
 
 /// Creates an empty index in memory, for a process that must not touch the one on disk.
 fn create_in_memory(fields: &Fields) -> Result<Opened, IndexError> {
-    let index = Index::create_in_ram(fields.schema.clone());
-    register_tokenizer(&index);
-    let reader = open_reader(&index)?;
-    Ok(Opened {
-        index,
-        reader,
-        files: HashMap::new(),
-    })
+    Opened::empty(Index::create_in_ram(fields.schema.clone()))
 }
 
 /// Deletes the contents of an index directory, whose writer lease the caller holds, unless a

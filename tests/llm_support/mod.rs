@@ -470,6 +470,16 @@ pub fn wait_until_blocking(within: Duration, mut done: impl FnMut() -> bool) -> 
 
 /// A model table with fast test timings for `backend` at `url`, without health checks (so that a
 /// model given several endpoints sends the fakes only the requests a test makes).
+/// A short request for model `default` that bypasses the cache.
+pub fn uncached_request(prompt: &str) -> augur::llm::CompletionRequest {
+    augur::llm::CompletionRequest {
+        prompt: prompt.into(),
+        max_tokens: Some(8),
+        use_cache: false,
+        ..augur::llm::CompletionRequest::new("default")
+    }
+}
+
 pub fn model(backend: &str, url: &str) -> ModelConfig {
     ModelConfig {
         backend: backend.into(),
