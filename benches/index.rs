@@ -8,7 +8,8 @@
 //!
 //! Environment: `AUGUR_BENCH_LINES` (default 1000000) caps the Rust subset;
 //! `AUGUR_BENCH_CARGO_SRC` and `AUGUR_BENCH_PYTHON_STDLIB` override the corpus locations;
-//! `AUGUR_BENCH_SKIP_PYTHON` skips the Python corpus.
+//! `AUGUR_BENCH_SKIP_PYTHON` skips the Python corpus; `AUGUR_BENCH_REINDEX_ROUNDS` (default 20) sets
+//! how many one-file re-indexes are timed.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -131,7 +132,11 @@ fn bench_corpus(label: &str, root: &Path, config: &IndexConfig, edit: &str, quer
     let mut update_only = Vec::new();
     let mut commit_only = Vec::new();
     let mut with_commit = Vec::new();
-    for round in 0..20 {
+    let rounds: i64 = std::env::var("AUGUR_BENCH_REINDEX_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    for round in 0..rounds {
         let text = format!("{original}\n// edit {round}\n");
         let started = Instant::now();
         index

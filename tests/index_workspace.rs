@@ -781,6 +781,7 @@ fn after_a_takeover_the_old_writers_merged_segments_are_deleted() {
             .unwrap();
         first.commit().unwrap();
     }
+    first.flush_to_disk();
     let old = live_segments(&ws.index_dir());
     assert!(old.len() >= 2, "{old:?}");
     drop(first);

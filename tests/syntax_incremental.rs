@@ -1,12 +1,13 @@
 //! The syntax tree the server keeps per document follows `didChange` edits incrementally: after
 //! any sequence of random edits (line breaks of every kind, multi-byte characters, brackets that
 //! open and close blocks), it equals a fresh parse of the final text, and the document's text is
-//! untouched by the bookkeeping.
+//! untouched by the bookkeeping. The index's re-parse of a changed file from its previous tree
+//! (no edits at hand, only the old and new text) equals a fresh parse too.
 
 use augur::documents::{PositionEncoding, offset_to_line_col};
 use augur::lsp::handlers::text_sync::apply_did_change;
 use augur::lsp::state::{ServerOptions, ServerState, Session};
-use augur::syntax::{Language, parse};
+use augur::syntax::{Language, parse, reparse_changed};
 use proptest::prelude::*;
 use ropey::Rope;
 use tower_lsp_server::ls_types::{
@@ -103,5 +104,24 @@ proptest! {
         let fresh = parse(Language::Python, &text).unwrap();
         prop_assert_eq!(kept.root_node().to_sexp(), fresh.root_node().to_sexp());
         prop_assert_eq!(kept.root_node().byte_range(), fresh.root_node().byte_range());
+    }
+
+    #[test]
+    fn a_reparse_from_the_old_text_equals_a_fresh_parse(
+        edits in prop::collection::vec((0usize..400, 0usize..12, pieces()), 1..6)
+    ) {
+        let mut text = START.to_owned();
+        let mut tree = parse(Language::Python, &text).unwrap();
+        for (at, len, insert) in edits {
+            let start = floor(&text, at);
+            let end = floor(&text, start + len);
+            let mut next = text.clone();
+            next.replace_range(start..end, &insert);
+            tree = reparse_changed(Language::Python, &text, &tree, &next).unwrap();
+            text = next;
+            let fresh = parse(Language::Python, &text).unwrap();
+            prop_assert_eq!(tree.root_node().to_sexp(), fresh.root_node().to_sexp());
+            prop_assert_eq!(tree.root_node().byte_range(), fresh.root_node().byte_range());
+        }
     }
 }

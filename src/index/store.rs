@@ -15,6 +15,8 @@
 //! only that one, and its index is neither deleted nor written meanwhile.
 
 use std::collections::{HashMap, HashSet};
+
+use lru::LruCache;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,7 +44,7 @@ use super::tokenizer::{CODE_TOKENIZER, CodeTokenizer};
 use super::walk::{
     Candidate, Exclusions, SkipReason, is_ignored, mtime_of, read_text, relative_path, walk,
 };
-use crate::syntax::{ChunkOptions, Language, outline};
+use crate::syntax::{ChunkOptions, Language, outline, outline_of_tree, parse, reparse_changed};
 
 /// The file in an index directory that records the schema version.
 const VERSION_FILE: &str = "augur-index.json";
@@ -118,9 +120,25 @@ pub struct WorkspaceIndex {
     chunk_options: ChunkOptions,
     files: Mutex<HashMap<String, FileRecord>>,
     versions: Mutex<HashMap<String, i64>>,
+    /// The last parse of files re-indexed one at a time, so that the next update of the same
+    /// file (typing, saving) parses only what changed.
+    recent_trees: Mutex<LruCache<String, RecentTree>>,
     batch: Mutex<Batch>,
     /// The number of builds running: the index in use is not replaced under them.
     builds: AtomicUsize,
+}
+
+/// How many files' last parse [`WorkspaceIndex::update_text`] and friends keep.
+const RECENT_TREES: std::num::NonZeroUsize = std::num::NonZeroUsize::new(8).unwrap();
+
+/// Files larger than this are parsed whole on every update (their tree and text are not kept).
+const MAX_RECENT_TREE_BYTES: usize = 512 * 1024;
+
+/// A file's text when it was last indexed, and its syntax tree.
+struct RecentTree {
+    language: Language,
+    text: String,
+    tree: tree_sitter::Tree,
 }
 
 /// The tantivy index a [`WorkspaceIndex`] uses, and what reads it.
@@ -130,6 +148,8 @@ pub(crate) struct Current {
     /// Document frequencies and stored documents of the reader's current searcher generation
     /// (generations are numbered per reader, so the cache goes with it).
     pub(crate) cache: QueryCache,
+    /// The directory of an index on disk, whose writes go to the disk behind the commits.
+    directory: Option<CacheDirectory>,
     /// Whether the index lives in memory because the directory holds none this process can read
     /// and another process holds the writer lease.
     in_memory: bool,
@@ -286,6 +306,7 @@ impl WorkspaceIndex {
             writer: Mutex::new(opening.slot),
             files: Mutex::new(opening.files),
             versions: Mutex::new(HashMap::new()),
+            recent_trees: Mutex::new(LruCache::new(RECENT_TREES)),
             batch: Mutex::new(Batch::default()),
             builds: AtomicUsize::new(0),
         })
@@ -594,6 +615,8 @@ impl WorkspaceIndex {
         if bulk && !summary.cancelled {
             self.compact()?;
         }
+        // Other processes read the disk: a whole build is there when it ends.
+        self.flush_to_disk();
         summary.seconds = started.elapsed().as_secs_f64();
         progress.end(&summary);
         Ok(summary)
@@ -621,6 +644,8 @@ impl WorkspaceIndex {
         };
         merging.wait()?;
         current.reader.reload()?;
+        // The merged-away files are deleted from the disk before compaction is called done.
+        self.flush_to_disk();
         tracing::info!(
             segments = ids.len(),
             seconds = started.elapsed().as_secs_f64(),
@@ -678,7 +703,51 @@ impl WorkspaceIndex {
 
     fn documents(&self, record: FileRecord, language: Language, text: &str) -> Prepared {
         let outline = outline(language, text, &self.chunk_options);
-        let docs = self.fields.documents(&record, language, text, &outline);
+        self.prepared(record, language, text, &outline)
+    }
+
+    /// Like [`documents`](Self::documents), parsing incrementally from the file's last parse
+    /// when it is kept, and keeping this one.
+    fn documents_reusing_tree(
+        &self,
+        record: FileRecord,
+        language: Language,
+        text: &str,
+    ) -> Prepared {
+        if text.len() > MAX_RECENT_TREE_BYTES {
+            lock(&self.recent_trees).pop(&record.rel);
+            return self.documents(record, language, text);
+        }
+        let previous = lock(&self.recent_trees).pop(&record.rel);
+        let tree = match previous {
+            Some(previous) if previous.language == language => {
+                reparse_changed(language, &previous.text, &previous.tree, text)
+            }
+            _ => parse(language, text),
+        };
+        let Some(tree) = tree else {
+            return self.documents(record, language, text);
+        };
+        let outline = outline_of_tree(language, &tree, text, &self.chunk_options);
+        lock(&self.recent_trees).put(
+            record.rel.clone(),
+            RecentTree {
+                language,
+                text: text.to_string(),
+                tree,
+            },
+        );
+        self.prepared(record, language, text, &outline)
+    }
+
+    fn prepared(
+        &self,
+        record: FileRecord,
+        language: Language,
+        text: &str,
+        outline: &crate::syntax::Outline,
+    ) -> Prepared {
+        let docs = self.fields.documents(&record, language, text, outline);
         Prepared::Documents {
             record,
             docs,
@@ -784,7 +853,9 @@ impl WorkspaceIndex {
             mtime,
             size: text.len() as u64,
         };
-        if let Prepared::Documents { record, docs, .. } = self.documents(record, language, text) {
+        if let Prepared::Documents { record, docs, .. } =
+            self.documents_reusing_tree(record, language, text)
+        {
             self.replace_docs(rel, known.is_some(), docs)?;
             lock(&self.files).insert(rel.to_string(), record);
             self.note_change()?;
@@ -852,8 +923,10 @@ impl WorkspaceIndex {
                 .filter(|k| **k == rel || k.starts_with(&prefix))
                 .cloned()
                 .collect();
+            let mut trees = lock(&self.recent_trees);
             for key in &matching {
                 files.remove(key);
+                trees.pop(key);
             }
             matching
         };
@@ -921,6 +994,14 @@ impl WorkspaceIndex {
         };
         current.reader.reload()?;
         Ok(())
+    }
+
+    /// Waits until every commit so far is on the disk (commits reach it behind, see
+    /// [`CacheDirectory`]).
+    pub fn flush_to_disk(&self) {
+        if let Some(directory) = &self.current().directory {
+            directory.flush();
+        }
     }
 
     /// Starts a thread that commits due batches every `commit_interval_ms` (between 50 ms and a
@@ -995,17 +1076,20 @@ struct Opened {
     index: Index,
     reader: IndexReader,
     files: HashMap<String, FileRecord>,
+    /// The directory of an index on disk.
+    directory: Option<CacheDirectory>,
 }
 
 impl Opened {
     /// A new, empty index, ready to be read.
-    fn empty(index: Index) -> Result<Opened, IndexError> {
+    fn empty(index: Index, directory: Option<CacheDirectory>) -> Result<Opened, IndexError> {
         register_tokenizer(&index);
         let reader = open_reader(&index)?;
         Ok(Opened {
             index,
             reader,
             files: HashMap::new(),
+            directory,
         })
     }
 }
@@ -1025,6 +1109,7 @@ impl Opening {
                 index: opened.index,
                 reader: opened.reader,
                 cache: QueryCache::default(),
+                directory: opened.directory,
                 in_memory,
             },
             files: opened.files,
@@ -1201,7 +1286,7 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
         return Ok(None);
     }
     let directory = CacheDirectory::open(dir).map_err(|e| format!("cannot open: {e}"))?;
-    let index = Index::open(directory).map_err(|e| format!("cannot open: {e}"))?;
+    let index = Index::open(directory.clone()).map_err(|e| format!("cannot open: {e}"))?;
     if index.schema() != fields.schema {
         return Err("the schema differs".into());
     }
@@ -1212,6 +1297,7 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Opened>, String> 
         index,
         reader,
         files,
+        directory: Some(directory),
     }))
 }
 
@@ -1241,8 +1327,8 @@ fn create_or_open(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
         docstore_compress_dedicated_thread: false,
         ..IndexSettings::default()
     };
-    match Index::create(directory, fields.schema.clone(), settings) {
-        Ok(index) => Opened::empty(index),
+    match Index::create(directory.clone(), fields.schema.clone(), settings) {
+        Ok(index) => Opened::empty(index, Some(directory)),
         Err(TantivyError::IndexAlreadyExists) => match open_existing(dir, fields) {
             Ok(Some(opened)) => Ok(opened),
             Ok(None) => Err(TantivyError::IndexAlreadyExists.into()),
@@ -1254,7 +1340,7 @@ fn create_or_open(dir: &Path, fields: &Fields) -> Result<Opened, IndexError> {
 
 /// Creates an empty index in memory, for a process that must not touch the one on disk.
 fn create_in_memory(fields: &Fields) -> Result<Opened, IndexError> {
-    Opened::empty(Index::create_in_ram(fields.schema.clone()))
+    Opened::empty(Index::create_in_ram(fields.schema.clone()), None)
 }
 
 /// Deletes the contents of an index directory, whose writer lease the caller holds, unless a

@@ -25,8 +25,10 @@ mod queries;
 
 pub use chunk::{Chunk, ChunkOptions, chunks_in};
 pub use language::Language;
-pub use outline::{Import, Outline, Symbol, SymbolKind, document_symbols, outline, symbols_around};
+pub use outline::{
+    Import, Outline, Symbol, SymbolKind, document_symbols, outline, outline_of_tree, symbols_around,
+};
 pub use parse::{
-    error_count_in, has_new_errors, input_edit, parse, reparse, syntax_error_count,
-    visit_error_nodes,
+    error_count_in, has_new_errors, input_edit, parse, reparse, reparse_changed,
+    syntax_error_count, visit_error_nodes,
 };

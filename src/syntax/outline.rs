@@ -147,8 +147,18 @@ pub fn outline(language: Language, text: &str, options: &ChunkOptions) -> Outlin
     let Some(tree) = parse(language, text) else {
         return Outline::default();
     };
-    let (symbols, imports) = symbols_in(language, &tree, text);
-    let chunks = chunks_in(&tree, text, &symbols, options);
+    outline_of_tree(language, &tree, text, options)
+}
+
+/// The outline of `text` from its already parsed `tree`.
+pub fn outline_of_tree(
+    language: Language,
+    tree: &Tree,
+    text: &str,
+    options: &ChunkOptions,
+) -> Outline {
+    let (symbols, imports) = symbols_in(language, tree, text);
+    let chunks = chunks_in(tree, text, &symbols, options);
     Outline {
         symbols,
         imports,

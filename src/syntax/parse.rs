@@ -76,6 +76,54 @@ pub fn input_edit(rope: &ropey::Rope, edit: &crate::documents::TextEdit) -> tree
     }
 }
 
+/// Parses `new` incrementally from `old_tree`, the tree of `old`: the one changed stretch
+/// between the texts (their common prefix and suffix left out) is marked as edited, so tree-sitter
+/// reuses every subtree outside it. For re-indexing a file that changed a little since its last
+/// parse, without the editor's own edits at hand.
+///
+/// ```
+/// use augur::syntax::{Language, parse, reparse_changed};
+/// let old = "fn a() {}\nfn b() {}\n";
+/// let new = "fn a() {}\nfn bb(x: u8) {}\n";
+/// let tree = parse(Language::Rust, old).unwrap();
+/// let again = reparse_changed(Language::Rust, old, &tree, new).unwrap();
+/// assert_eq!(again.root_node().to_sexp(), parse(Language::Rust, new).unwrap().root_node().to_sexp());
+/// ```
+pub fn reparse_changed(language: Language, old: &str, old_tree: &Tree, new: &str) -> Option<Tree> {
+    let (old_bytes, new_bytes) = (old.as_bytes(), new.as_bytes());
+    let prefix = old_bytes
+        .iter()
+        .zip(new_bytes)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let room = old_bytes.len().min(new_bytes.len()) - prefix;
+    let suffix = old_bytes
+        .iter()
+        .rev()
+        .zip(new_bytes.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let point = |text: &[u8], byte: usize| {
+        let row = memchr::memchr_iter(b'\n', &text[..byte]).count();
+        let line_start = memchr::memrchr(b'\n', &text[..byte]).map_or(0, |i| i + 1);
+        tree_sitter::Point::new(row, byte - line_start)
+    };
+    let start_position = point(new_bytes, prefix);
+    let old_end = old_bytes.len() - suffix;
+    let new_end = new_bytes.len() - suffix;
+    let mut tree = old_tree.clone();
+    tree.edit(&tree_sitter::InputEdit {
+        start_byte: prefix,
+        old_end_byte: old_end,
+        new_end_byte: new_end,
+        start_position,
+        old_end_position: point(old_bytes, old_end),
+        new_end_position: point(new_bytes, new_end),
+    });
+    reparse(language, new, &tree)
+}
+
 fn parse_with_old(language: Language, text: &str, old: Option<&Tree>) -> Option<Tree> {
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
