@@ -249,6 +249,28 @@ fn workspace_symbols_are_fuzzy() {
 }
 
 #[test]
+fn definitions_skip_names_defined_almost_everywhere() {
+    let ws = Workspace::new();
+    // `new` is defined in 60 files, `parse_ledger` in one: only the rare name is looked up.
+    for i in 0..60 {
+        ws.write(
+            &format!("src/many/m{i}.rs"),
+            format!("pub struct T{i};\nimpl T{i} {{\n    pub fn new() -> Self {{ T{i} }}\n}}\n"),
+        );
+    }
+    ws.write(
+        "src/ledger.rs",
+        "pub fn parse_ledger(text: &str) -> usize { text.len() }\n",
+    );
+    let (index, _) = ws.built();
+    let hits = index.definitions(&["new", "parse_ledger"], 10).unwrap();
+    assert_eq!(symbol_names(&hits), ["parse_ledger"]);
+    // A name defined in a few places is still found in each.
+    let hits = index.definitions(&["T7", "T8"], 10).unwrap();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+}
+
+#[test]
 fn definitions_and_similar_chunks() {
     let ws = Workspace::new();
     let (index, _) = ws.built();

@@ -530,6 +530,37 @@ mod tests {
     }
 
     #[test]
+    fn when_the_disk_refuses_a_change_later_ones_stay_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("index");
+        std::fs::create_dir(&root).unwrap();
+        let directory = CacheDirectory::open(&root).unwrap();
+        write(&directory, "kept.idx", b"on disk");
+        directory.flush();
+        // The directory disappears under the index (a cache cleaner, say).
+        std::fs::remove_dir_all(&root).unwrap();
+        write(&directory, "lost.idx", b"in memory");
+        directory
+            .atomic_write(Path::new("meta.json"), b"{3}")
+            .unwrap();
+        directory.flush();
+        // Nothing is written any more, not even where the directory comes back.
+        std::fs::create_dir(&root).unwrap();
+        write(&directory, "later.idx", b"later");
+        directory.flush();
+        assert!(!root.join("later.idx").exists());
+        // This process still reads everything it wrote.
+        for (path, bytes) in [("lost.idx", &b"in memory"[..]), ("later.idx", b"later")] {
+            let handle = directory.get_file_handle(Path::new(path)).unwrap();
+            assert_eq!(handle.read_bytes(0..bytes.len()).unwrap().as_slice(), bytes);
+        }
+        assert_eq!(
+            directory.atomic_read(Path::new("meta.json")).unwrap(),
+            b"{3}"
+        );
+    }
+
+    #[test]
     fn large_files_go_straight_to_the_disk() {
         let dir = tempfile::tempdir().unwrap();
         let directory = CacheDirectory::open(dir.path()).unwrap();

@@ -75,6 +75,13 @@ const MAX_SCORED_TERMS: usize = 16;
 /// Most postings (documents per term, summed) a similarity search scores, past its first term.
 const MAX_SCORED_POSTINGS: u64 = 3_000;
 
+/// A name defined in more places than this says little about which definition the code means
+/// (`new`, `fmt`, `from`): definitions are looked up for rarer names only.
+const MAX_DEFINITION_SITES: u64 = 48;
+
+/// Most definitions (summed over the names) a definition lookup scores.
+const MAX_DEFINITION_POSTINGS: u64 = 400;
+
 impl WorkspaceIndex {
     fn term(&self, field: Field, text: &str) -> Term {
         Term::from_field_text(field, text)
@@ -238,7 +245,8 @@ impl WorkspaceIndex {
     }
 
     /// Definitions of these identifiers anywhere in the workspace (by name, any case style),
-    /// best first: context for completions that use names defined in other files.
+    /// best first: context for completions that use names defined in other files. Names defined
+    /// in more than 48 places are too common to tell which definition is meant and are skipped.
     pub fn definitions(&self, names: &[&str], limit: usize) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
         let mut keys: Vec<String> = names
@@ -250,14 +258,38 @@ impl WorkspaceIndex {
         if keys.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        // Only symbols have a `name_key`: no filter on the document type is needed.
-        let query = BooleanQuery::new(
-            keys.iter()
-                .map(|k| (Occur::Should, self.term_query(f.name_key, k, 1.0)))
-                .collect(),
-        );
         let current = self.current();
         let searcher = current.reader.searcher();
+        // The rarest names first (BM25 ranks their definitions first anyway), while their
+        // definitions stay within a budget; names defined nowhere or almost everywhere are left
+        // out. Document frequencies come from the cache, so this costs little.
+        let all: Vec<Term> = keys.iter().map(|k| self.term(f.name_key, k)).collect();
+        let freqs = current.cache.doc_freqs(&searcher, &all)?;
+        let mut terms: Vec<(u64, Term)> = freqs
+            .into_iter()
+            .zip(all)
+            .filter(|(sites, _)| (1..=MAX_DEFINITION_SITES).contains(sites))
+            .collect();
+        terms.sort_by_key(|(sites, _)| *sites);
+        let mut postings = 0;
+        terms.retain(|(sites, _)| {
+            postings += sites;
+            postings <= MAX_DEFINITION_POSTINGS
+        });
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Only symbols have a `name_key`: no filter on the document type is needed.
+        let query = BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|(_, term)| {
+                    let query: Box<dyn Query> =
+                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                    (Occur::Should, query)
+                })
+                .collect(),
+        );
         let top = searcher.search_with_statistics_provider(
             &query,
             &TopDocs::with_limit(limit).order_by_score(),
