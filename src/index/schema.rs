@@ -14,7 +14,7 @@ use super::tokenizer::{CODE_TOKENIZER, name_key};
 use crate::syntax::{Language, Outline};
 
 /// The version of the schema and of what is extracted; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `doc_type` of a file document.
 pub const FILE: &str = "file";
@@ -31,7 +31,8 @@ pub struct Fields {
     pub doc_type: Field,
     /// The path relative to the workspace root, `/`-separated (raw, stored).
     pub path: Field,
-    /// The language name (raw, stored).
+    /// The language name (stored only: nothing searches by it, and every indexed field costs
+    /// each commit a term dictionary).
     pub language: Field,
     /// The symbol kind (raw, stored).
     pub kind: Field,
@@ -49,7 +50,7 @@ pub struct Fields {
     pub doc: Field,
     /// The chunk text (code tokenizer, stored).
     pub text: Field,
-    /// The file's imports, one per line (code tokenizer, stored).
+    /// The file's imports, one per line (stored only, like `language`).
     pub imports: Field,
     pub start_line: Field,
     pub end_line: Field,
@@ -81,7 +82,7 @@ impl Fields {
         };
         let doc_type = builder.add_text_field("doc_type", STRING);
         let path = builder.add_text_field("path", STRING | STORED);
-        let language = builder.add_text_field("language", STRING | STORED);
+        let language = builder.add_text_field("language", STORED);
         let kind = builder.add_text_field("kind", STRING | STORED);
         let name = builder.add_text_field("name", STORED);
         let name_words = builder.add_text_field("name_words", code(false));
@@ -90,7 +91,7 @@ impl Fields {
         let signature = builder.add_text_field("signature", code(true));
         let doc = builder.add_text_field("doc", code(true));
         let text = builder.add_text_field("text", code(true));
-        let imports = builder.add_text_field("imports", code(true));
+        let imports = builder.add_text_field("imports", STORED);
         let start_line = builder.add_u64_field("start_line", STORED);
         let end_line = builder.add_u64_field("end_line", STORED);
         let start_column = builder.add_u64_field("start_column", STORED);
