@@ -637,6 +637,41 @@ fn augur_search_filters_by_kind_and_path_and_locates_hits() {
 }
 
 /// Runs the `augur` binary with the indexes in `cache`, in `cwd`.
+#[test]
+fn what_was_indexed_is_on_disk_when_the_server_exits() {
+    let s = session(WORKSPACE, capabilities(&["utf-8"]));
+    let Session {
+        mut client,
+        root,
+        cache,
+    } = s;
+    progress_end(&mut client);
+    let rs = root.path().join("src/http.rs");
+    let rs_uri = uri(&rs);
+    client.open(&rs_uri, "rust", 1, &std::fs::read_to_string(&rs).unwrap());
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": rs_uri, "version": 2}, "contentChanges": [{"text": "pub fn kept_after_exit() {}\n"}]}),
+    );
+    let found = client.wait_for(|c| {
+        let hits = search(c, "kept after exit");
+        hits.iter()
+            .any(|h| h["name"] == "kept_after_exit")
+            .then_some(())
+    });
+    assert!(found.is_some(), "the edited document was re-indexed");
+    assert!(client.shutdown_and_exit().success());
+    // The index on disk, read without re-indexing anything, has the edit.
+    let config = augur::index::IndexConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..Default::default()
+    };
+    let dir = augur::index::store::index_dir_for(root.path(), &config);
+    let index = augur::index::WorkspaceIndex::open_in(root.path(), &dir, &config).unwrap();
+    let hits = index.definitions(&["kept_after_exit"], 5).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+}
+
 fn run_cli(args: &[&str], cache: &Path, cwd: &Path) -> (bool, String) {
     let output = std::process::Command::new(BIN)
         .args(args)

@@ -59,5 +59,14 @@ pub fn build(
 pub async fn serve_stdio(options: ServerOptions) -> bool {
     let (service, socket, state) = build(options);
     transport::serve(stdio::input(), stdio::output(), service, socket).await;
+    // Index changes waiting for a commit, or for the disk, are written before the process ends.
+    for index in state.indexes() {
+        if index.has_pending()
+            && let Err(error) = index.commit()
+        {
+            tracing::warn!(%error, "cannot commit the workspace index on exit");
+        }
+        index.flush_to_disk();
+    }
     state.shutdown_requested()
 }
