@@ -34,7 +34,7 @@ use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
 use crate::index::WorkspaceIndex;
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
-use crate::runtime::{Speculative, run_blocking};
+use crate::runtime::{Speculative, run_blocking, run_short};
 use crate::syntax::Language;
 
 /// What started a request.
@@ -313,13 +313,13 @@ impl CompletionEngine {
             .as_deref()
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
-        // Retrieval and parsing run on this thread (a multi-threaded runtime moves its other
-        // tasks elsewhere meanwhile). The multi-line decision is a lookup in the document's tree
+        // Retrieval and parsing run on this thread, as short work (see `run_short`). The
+        // multi-line decision is a lookup in the document's tree
         // when the caller has one; otherwise it parses the lines around the cursor, offered to
         // rayon's pool to run beside the prompt (if no pool thread has started it by the time the
         // prompt is built, it runs here).
         let client = Arc::clone(&self.client);
-        let (request, prompt, multiline) = run_blocking(move || {
+        let (request, prompt, multiline) = run_short(move || {
             let config = &request.config;
             // Without the document's tree, the decision parses the lines around the cursor.
             let parse = (request.syntax.is_none() && config.multiline == MultilinePolicy::Auto)
