@@ -354,20 +354,29 @@ fn saved_and_edited_files_are_reindexed() {
     let found = client.wait_for(|c| (!search(c, "brand new helper").is_empty()).then_some(()));
     assert!(found.is_some(), "the saved file was re-indexed");
     // An open document edited in the editor (not saved): re-indexed after the debounce.
-    let rs = root.path().join("src/http.rs");
+    assert!(
+        edit_until_indexed(client, root.path(), "typed_in_editor"),
+        "the edited document was re-indexed"
+    );
+}
+
+/// Opens `src/http.rs`, replaces its text in the editor (unsaved) with one function `name`, and
+/// waits until a search finds it; returns whether it did.
+fn edit_until_indexed(client: &mut StdioClient, root: &Path, name: &str) -> bool {
+    let rs = root.join("src/http.rs");
     let rs_uri = uri(&rs);
     client.open(&rs_uri, "rust", 1, &std::fs::read_to_string(&rs).unwrap());
     client.notify(
         "textDocument/didChange",
-        json!({"textDocument": {"uri": rs_uri, "version": 2}, "contentChanges": [{"text": "pub fn typed_in_editor() {}\n"}]}),
+        json!({"textDocument": {"uri": rs_uri, "version": 2}, "contentChanges": [{"text": format!("pub fn {name}() {{}}\n")}]}),
     );
-    let found = client.wait_for(|c| {
-        let hits = search(c, "typed in editor");
-        hits.iter()
-            .any(|h| h["name"] == "typed_in_editor")
-            .then_some(())
-    });
-    assert!(found.is_some(), "the edited document was re-indexed");
+    let query = name.replace('_', " ");
+    client
+        .wait_for(|c| {
+            let hits = search(c, &query);
+            hits.iter().any(|h| h["name"] == name).then_some(())
+        })
+        .is_some()
 }
 
 #[test]
@@ -646,20 +655,10 @@ fn what_was_indexed_is_on_disk_when_the_server_exits() {
         cache,
     } = s;
     progress_end(&mut client);
-    let rs = root.path().join("src/http.rs");
-    let rs_uri = uri(&rs);
-    client.open(&rs_uri, "rust", 1, &std::fs::read_to_string(&rs).unwrap());
-    client.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": rs_uri, "version": 2}, "contentChanges": [{"text": "pub fn kept_after_exit() {}\n"}]}),
+    assert!(
+        edit_until_indexed(&mut client, root.path(), "kept_after_exit"),
+        "the edited document was re-indexed"
     );
-    let found = client.wait_for(|c| {
-        let hits = search(c, "kept after exit");
-        hits.iter()
-            .any(|h| h["name"] == "kept_after_exit")
-            .then_some(())
-    });
-    assert!(found.is_some(), "the edited document was re-indexed");
     assert!(client.shutdown_and_exit().success());
     // The index on disk, read without re-indexing anything, has the edit.
     let config = augur::index::IndexConfig {

@@ -314,10 +314,10 @@ impl CompletionEngine {
             .and_then(Language::from_lsp_id)
             .or_else(|| request.path.as_deref().and_then(Language::from_path));
         // Retrieval and parsing run on this thread, as short work (see `run_short`). The
-        // multi-line decision is a lookup in the document's tree
-        // when the caller has one; otherwise it parses the lines around the cursor, offered to
-        // rayon's pool to run beside the prompt (if no pool thread has started it by the time the
-        // prompt is built, it runs here).
+        // multi-line decision is a lookup in the document's tree when the caller has one;
+        // otherwise it parses the lines around the cursor, offered to rayon's pool to run beside
+        // the prompt (if no pool thread has started it by the time the prompt is built, it runs
+        // here).
         let client = Arc::clone(&self.client);
         let (request, prompt, multiline) = run_short(move || {
             let config = &request.config;

@@ -265,29 +265,24 @@ impl WorkspaceIndex {
         // out. Document frequencies come from the cache, so this costs little.
         let all: Vec<Term> = keys.iter().map(|k| self.term(f.name_key, k)).collect();
         let freqs = current.cache.doc_freqs(&searcher, &all)?;
-        let mut terms: Vec<(u64, Term)> = freqs
+        let mut rare: Vec<(u64, &String)> = freqs
             .into_iter()
-            .zip(all)
+            .zip(&keys)
             .filter(|(sites, _)| (1..=MAX_DEFINITION_SITES).contains(sites))
             .collect();
-        terms.sort_by_key(|(sites, _)| *sites);
+        rare.sort_by_key(|(sites, _)| *sites);
         let mut postings = 0;
-        terms.retain(|(sites, _)| {
+        rare.retain(|(sites, _)| {
             postings += sites;
             postings <= MAX_DEFINITION_POSTINGS
         });
-        if terms.is_empty() {
+        if rare.is_empty() {
             return Ok(Vec::new());
         }
         // Only symbols have a `name_key`: no filter on the document type is needed.
         let query = BooleanQuery::new(
-            terms
-                .into_iter()
-                .map(|(_, term)| {
-                    let query: Box<dyn Query> =
-                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                    (Occur::Should, query)
-                })
+            rare.into_iter()
+                .map(|(_, k)| (Occur::Should, self.term_query(f.name_key, k, 1.0)))
                 .collect(),
         );
         let top = searcher.search_with_statistics_provider(

@@ -15,8 +15,6 @@
 //! only that one, and its index is neither deleted nor written meanwhile.
 
 use std::collections::{HashMap, HashSet};
-
-use lru::LruCache;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +22,7 @@ use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant};
 
+use lru::LruCache;
 use tantivy::collector::DocSetCollector;
 use tantivy::directory::error::LockError;
 use tantivy::directory::{Directory, INDEX_WRITER_LOCK};
@@ -714,11 +713,10 @@ impl WorkspaceIndex {
         language: Language,
         text: &str,
     ) -> Prepared {
+        let previous = lock(&self.recent_trees).pop(&record.rel);
         if text.len() > MAX_RECENT_TREE_BYTES {
-            lock(&self.recent_trees).pop(&record.rel);
             return self.documents(record, language, text);
         }
-        let previous = lock(&self.recent_trees).pop(&record.rel);
         let tree = match previous {
             Some(previous) if previous.language == language => {
                 reparse_changed(language, &previous.text, &previous.tree, text)
@@ -996,6 +994,17 @@ impl WorkspaceIndex {
         Ok(())
     }
 
+    /// Commits what waits for a commit, then waits until everything is on the disk: for a
+    /// process about to end.
+    pub fn persist(&self) {
+        if self.has_pending()
+            && let Err(error) = self.commit()
+        {
+            tracing::warn!(%error, "cannot commit the workspace index on close");
+        }
+        self.flush_to_disk();
+    }
+
     /// Waits until every commit so far is on the disk (commits reach it behind, see
     /// [`CacheDirectory`]).
     pub fn flush_to_disk(&self) {
@@ -1049,11 +1058,7 @@ impl WorkspaceIndex {
 
 impl Drop for WorkspaceIndex {
     fn drop(&mut self) {
-        if self.has_pending()
-            && let Err(error) = self.commit()
-        {
-            tracing::warn!(%error, "cannot commit the workspace index on close");
-        }
+        self.persist();
     }
 }
 

@@ -61,12 +61,7 @@ pub async fn serve_stdio(options: ServerOptions) -> bool {
     transport::serve(stdio::input(), stdio::output(), service, socket).await;
     // Index changes waiting for a commit, or for the disk, are written before the process ends.
     for index in state.indexes() {
-        if index.has_pending()
-            && let Err(error) = index.commit()
-        {
-            tracing::warn!(%error, "cannot commit the workspace index on exit");
-        }
-        index.flush_to_disk();
+        index.persist();
     }
     state.shutdown_requested()
 }
