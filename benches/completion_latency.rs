@@ -6,7 +6,8 @@
 //! Run with `cargo bench --bench completion_latency`. It prints a table:
 //! 1. `textDocument/inlineCompletion` latency (request written → response read, invoked trigger,
 //!    so no debounce) p50/p95/p99 over 500 requests at varied positions in 10 open files, and
-//!    the fake backend's own round trip (a reused HTTP client, streamed body read to the end);
+//!    the fake backend's own round trip (a reused HTTP client, a prompt of augur's size, the
+//!    streamed body read to the end);
 //! 2. the type-through path: after a suggestion, a `didChange` typing its next character, then an
 //!    automatic request answered from the suggestion on screen (the fake's call count is checked);
 //! 3. 20 requests sent at once on 20 documents: how many are answered and the time for all;
@@ -14,6 +15,10 @@
 //!
 //! No timed assertions: it prints figures. Environment:
 //! - `AUGUR_BENCH_BIN`: the augur binary to measure instead of this build's (to compare builds);
+//! - `AUGUR_BENCH_BIN_B`: a second binary, measured in the same run: parts 1 and 2 ask both the
+//!   same things, alternating which goes first, and rows `1B`/`2B` give its figures. Both see the
+//!   same moments of a noisy machine, which run-to-run comparisons do not (each builds its own
+//!   index; part 3 and the RSS are the first binary's);
 //! - `AUGUR_BENCH_LINES` (default 1000000): lines of Rust in the workspace subset;
 //! - `AUGUR_BENCH_CARGO_SRC`: the registry source directory to take crates from;
 //! - `AUGUR_BENCH_REQUESTS` (default 500): requests of part 1;
@@ -272,6 +277,7 @@ fn all_files(dir: &Path) -> (usize, u64, u64) {
 // Documents and positions.
 
 /// An open document: its URI, its lines, its version.
+#[derive(Clone)]
 struct Doc {
     uri: String,
     text: String,
@@ -368,6 +374,66 @@ fn change(client: &mut StdioClient, doc: &mut Doc, line: u32, from: u32, to: u32
     );
 }
 
+/// The type-through keystrokes of part 2, and what went wrong.
+#[derive(Default)]
+struct Through {
+    /// Each keystroke's request, written → answered.
+    times: Vec<Duration>,
+    /// Keystrokes answered with anything but the rest of the suggestion.
+    wrong: usize,
+    /// Rounds that had a suggestion to type through.
+    rounds: usize,
+    /// Model calls while typing (none expected).
+    model_calls: usize,
+    /// Keystrokes over 1 ms: (round, key, ms).
+    slow: Vec<(usize, usize, f64)>,
+}
+
+impl Through {
+    /// One round: a suggestion at the end of a line, then its characters typed one at a time,
+    /// each a `didChange` and an automatic request; the typing is undone at the end.
+    fn round(
+        &mut self,
+        client: &mut StdioClient,
+        fake: &Backend,
+        doc: &mut Doc,
+        (line, col): (u32, u32),
+        round: usize,
+    ) {
+        let uri = doc.uri.clone();
+        let Ok(first) = client.request(
+            "textDocument/inlineCompletion",
+            inline_params(&uri, line, col, true),
+        ) else {
+            return;
+        };
+        let Some(text) = first_item(&first) else {
+            return;
+        };
+        self.rounds += 1;
+        let calls = fake.calls();
+        let chars: Vec<char> = text.chars().collect();
+        let mut typed = 0u32;
+        for k in 1..chars.len().min(20) {
+            let c = chars[k - 1];
+            change(client, doc, line, col + typed, col + typed, &c.to_string());
+            typed += c.len_utf16() as u32;
+            let (elapsed, result) = timed(client, inline_params(&uri, line, col + typed, false));
+            self.times.push(elapsed);
+            if elapsed > Duration::from_millis(1) {
+                self.slow.push((round, k, elapsed.as_secs_f64() * 1000.0));
+            }
+            let rest: String = chars[k..].iter().collect();
+            if result.ok().as_ref().and_then(first_item).as_deref() != Some(rest.as_str()) {
+                self.wrong += 1;
+            }
+        }
+        self.model_calls += fake.calls() - calls;
+        // Undo the typing: the document is back to the file's text.
+        change(client, doc, line, col, col + typed, "");
+    }
+}
+
 /// One timed request: written → answered.
 fn timed(client: &mut StdioClient, params: Value) -> (Duration, Result<Value, Value>) {
     let started = Instant::now();
@@ -436,6 +502,79 @@ fn summarise_log(path: &Path) {
 
 // ---------------------------------------------------------------------------------------------
 
+/// One augur process under test, started on the workspace and indexed.
+struct Server {
+    client: StdioClient,
+    pid: u32,
+    rss_indexed: f64,
+    /// Its own cache directory (so that each server builds and owns its index).
+    _cache: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `bin` on `root` with these settings and waits for its index (a line of figures).
+    fn start(
+        bin: &str,
+        root: &Path,
+        settings: &Value,
+        mut env: Vec<(String, String)>,
+        args: Vec<String>,
+    ) -> Server {
+        let cache = tempfile::tempdir().expect("a temporary directory");
+        env.push((
+            "AUGUR_CACHE_DIR".to_owned(),
+            cache.path().display().to_string(),
+        ));
+        let before = child_pids();
+        let mut client = StdioClient::spawn(
+            Path::new(bin),
+            SpawnOptions {
+                args,
+                env,
+                ..SpawnOptions::default()
+            },
+        )
+        .expect("augur starts");
+        let pid = child_pids()
+            .into_iter()
+            .find(|p| !before.contains(p))
+            .expect("the augur child process");
+        client.timeout = Duration::from_secs(900);
+        let index_started = Instant::now();
+        client.initialize(
+            capabilities(&["utf-16"]),
+            json!({
+                "workspaceFolders": [{"uri": format!("file://{}", root.display()), "name": "ws"}],
+                "initializationOptions": settings,
+            }),
+        );
+        let end = client.wait_for(|c| {
+            let at = c.notifications.iter().position(|n| {
+                n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end"
+            })?;
+            c.notifications.remove(at)
+        });
+        let summary = end
+            .as_ref()
+            .and_then(|e| e["params"]["value"]["message"].as_str())
+            .unwrap_or("(no progress end)")
+            .to_owned();
+        let index_secs = index_started.elapsed().as_secs_f64();
+        let rss_indexed = status_mb(pid, "VmHWM:");
+        println!(
+            "{bin} indexed in {index_secs:.1} s: {summary}; pid {pid}, peak RSS so far {rss_indexed:.0} MB"
+        );
+        client.notifications.clear();
+        client.timeout = Duration::from_secs(30);
+        Server {
+            client,
+            pid,
+            rss_indexed,
+            _cache: cache,
+        }
+    }
+}
+
 fn main() {
     let run_started = Instant::now();
     let env_usize = |name: &str, default: usize| {
@@ -484,17 +623,13 @@ fn main() {
         Backend::Own(runtime.block_on(OwnFake::start()))
     };
 
-    // augur.
-    let cache = tempfile::tempdir().expect("a temporary directory");
-    let mut env = vec![(
-        "AUGUR_CACHE_DIR".to_owned(),
-        cache.path().display().to_string(),
-    )];
+    // augur (and a second build to compare with, `AUGUR_BENCH_BIN_B`).
+    let mut env = Vec::new();
     let mut args = Vec::new();
     match &log_path {
         Some(path) => {
             let _ = std::fs::remove_file(path);
-            env.push(("AUGUR_LOG".into(), "augur=debug".into()));
+            env.push(("AUGUR_LOG".to_owned(), "augur=debug".to_owned()));
             args.push("--log-file".to_owned());
             args.push(path.display().to_string());
         }
@@ -511,54 +646,19 @@ fn main() {
         completion_config.as_object_mut().unwrap().extend(extra);
     }
     println!("completion settings: {completion_config}");
-    let before = child_pids();
-    let bin = bin();
-    let mut client = StdioClient::spawn(
-        Path::new(&bin),
-        SpawnOptions {
-            args,
-            env,
-            ..SpawnOptions::default()
-        },
-    )
-    .expect("augur starts");
-    let pid = child_pids()
-        .into_iter()
-        .find(|p| !before.contains(p))
-        .expect("the augur child process");
-    client.timeout = Duration::from_secs(900);
-    let index_started = Instant::now();
-    client.initialize(
-        capabilities(&["utf-16"]),
-        json!({
-            "workspaceFolders": [{"uri": format!("file://{}", root.display()), "name": "ws"}],
-            "initializationOptions": {
-                "models": {"default": {"backend": "openai", "url": format!("{}/v1", fake.url()),
-                                       "model": "fake", "retries": 0}},
-                "llm": {"cache": {"enabled": false}},
-                "completion": completion_config,
-            }
-        }),
-    );
-    let end = client.wait_for(|c| {
-        let at = c
-            .notifications
-            .iter()
-            .position(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end")?;
-        c.notifications.remove(at)
+    let settings = json!({
+        "models": {"default": {"backend": "openai", "url": format!("{}/v1", fake.url()),
+                               "model": "fake", "retries": 0}},
+        "llm": {"cache": {"enabled": false}},
+        "completion": completion_config,
     });
-    let summary = end
-        .as_ref()
-        .and_then(|e| e["params"]["value"]["message"].as_str())
-        .unwrap_or("(no progress end)")
-        .to_owned();
-    let index_secs = index_started.elapsed().as_secs_f64();
-    let rss_indexed = status_mb(pid, "VmHWM:");
-    println!(
-        "indexed in {index_secs:.1} s: {summary}; augur pid {pid}, peak RSS so far {rss_indexed:.0} MB"
-    );
-    client.notifications.clear();
-    client.timeout = Duration::from_secs(30);
+    let bin = bin();
+    let mut a = Server::start(&bin, &root, &settings, env.clone(), args);
+    let mut b = std::env::var("AUGUR_BENCH_BIN_B")
+        .ok()
+        .map(|bin_b| Server::start(&bin_b, &root, &settings, env, Vec::new()));
+    let (pid, rss_indexed) = (a.pid, a.rss_indexed);
+    let client = &mut a.client;
 
     // Documents: Rust files of 150..4000 lines, in a deterministic shuffled order.
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -577,14 +677,24 @@ fn main() {
     for doc in &open {
         client.open(&doc.uri, "rust", doc.version, &doc.text);
     }
+    // The second build types into its own copies (their versions move separately).
+    let mut open_b: Vec<Doc> = Vec::new();
+    if let Some(b) = &mut b {
+        open_b = open.iter().map(Doc::clone).collect();
+        for doc in &open_b {
+            b.client.open(&doc.uri, "rust", doc.version, &doc.text);
+        }
+    }
     let open_lines: usize = open.iter().map(|d| d.lines.len()).sum();
 
     // 0. The fake backend's own round trip: a reused HTTP client, a streamed body read to the end.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().build().expect("an HTTP client");
+    // The prompt is the size of augur's (about 2,000 tokens of code), so the body costs the same.
+    let probe_prompt: String = open[0].text.chars().take(8_000).collect();
     let fake_round_trips: Vec<Duration> = runtime.block_on(async {
         let url = format!("{}/v1/completions", fake.url());
-        let body = json!({"model": "fake", "prompt": "fn main() {\n    ", "suffix": "\n}\n",
+        let body = json!({"model": "fake", "prompt": probe_prompt, "suffix": "\n}\n",
                           "max_tokens": 128, "temperature": 0.2, "stream": true});
         let mut out = Vec::new();
         for i in 0..520 {
@@ -620,22 +730,35 @@ fn main() {
         .unwrap()
     });
 
-    // 1. Latency with retrieval: invoked requests at varied positions in varied open files.
+    // 1. Latency with retrieval: invoked requests at varied positions in varied open files. With
+    //    a second build, each position is asked of both, in alternating order, so that both see
+    //    the same moments of a noisy machine.
     for i in 0..20 {
         let doc = &open[i % open.len()];
         let (line, col) = doc.position(&mut rng);
-        let _ = timed(&mut client, inline_params(&doc.uri, line, col, true));
+        let _ = timed(client, inline_params(&doc.uri, line, col, true));
+        if let Some(b) = &mut b {
+            let _ = timed(&mut b.client, inline_params(&doc.uri, line, col, true));
+        }
     }
     let calls_before = fake.calls();
     let mut latencies = Vec::with_capacity(requests);
+    let mut latencies_b = Vec::new();
     let mut with_item = 0;
     let mut errors = 0;
     let part1_started = Instant::now();
     for i in 0..requests {
         let doc = &open[(i * 7 + rng.below(3)) % open.len()];
         let (line, col) = doc.position(&mut rng);
-        let (elapsed, result) = timed(&mut client, inline_params(&doc.uri, line, col, true));
+        let params = inline_params(&doc.uri, line, col, true);
+        if let Some(b) = b.as_mut().filter(|_| i % 2 == 1) {
+            latencies_b.push(timed(&mut b.client, params.clone()).0);
+        }
+        let (elapsed, result) = timed(client, params.clone());
         latencies.push(elapsed);
+        if let Some(b) = b.as_mut().filter(|_| i % 2 == 0) {
+            latencies_b.push(timed(&mut b.client, params).0);
+        }
         match result {
             Ok(value) if first_item(&value).is_some() => with_item += 1,
             Ok(_) => {}
@@ -643,57 +766,23 @@ fn main() {
         }
     }
     let part1_secs = part1_started.elapsed().as_secs_f64();
-    let model_calls = fake.calls() - calls_before;
+    let model_calls = fake.calls() - calls_before - latencies_b.len();
 
     // 2. Type-through: a suggestion, then the user types it one character at a time; each
-    //    keystroke is a didChange and an automatic request answered from the suggestion.
-    let mut through = Vec::new();
-    let mut through_wrong = 0;
-    let mut through_rounds = 0;
-    let mut through_model_calls = 0;
-    let mut through_slow: Vec<(usize, usize, f64)> = Vec::new();
+    //    keystroke is a didChange and an automatic request answered from the suggestion. With a
+    //    second build, each round is typed into both, in alternating order.
+    let mut through = Through::default();
+    let mut through_b = Through::default();
     for round in 0..40 {
         let which = round % open.len();
         let (line, col) = open[which].line_end(&mut rng);
-        let uri = open[which].uri.clone();
-        let Ok(first) = client.request(
-            "textDocument/inlineCompletion",
-            inline_params(&uri, line, col, true),
-        ) else {
-            continue;
-        };
-        let Some(text) = first_item(&first) else {
-            continue;
-        };
-        through_rounds += 1;
-        let calls = fake.calls();
-        let chars: Vec<char> = text.chars().collect();
-        let mut typed = 0u32;
-        for k in 1..chars.len().min(20) {
-            let c = chars[k - 1];
-            change(
-                &mut client,
-                &mut open[which],
-                line,
-                col + typed,
-                col + typed,
-                &c.to_string(),
-            );
-            typed += c.len_utf16() as u32;
-            let (elapsed, result) =
-                timed(&mut client, inline_params(&uri, line, col + typed, false));
-            through.push(elapsed);
-            if elapsed > Duration::from_millis(1) {
-                through_slow.push((round, k, elapsed.as_secs_f64() * 1000.0));
-            }
-            let rest: String = chars[k..].iter().collect();
-            if result.ok().as_ref().and_then(first_item).as_deref() != Some(rest.as_str()) {
-                through_wrong += 1;
-            }
+        if let Some(b) = b.as_mut().filter(|_| round % 2 == 1) {
+            through_b.round(&mut b.client, &fake, &mut open_b[which], (line, col), round);
         }
-        through_model_calls += fake.calls() - calls;
-        // Undo the typing: the document is back to the file's text.
-        change(&mut client, &mut open[which], line, col, col + typed, "");
+        through.round(client, &fake, &mut open[which], (line, col), round);
+        if let Some(b) = b.as_mut().filter(|_| round % 2 == 0) {
+            through_b.round(&mut b.client, &fake, &mut open_b[which], (line, col), round);
+        }
     }
 
     // 3. Twenty requests at once, on twenty freshly opened documents.
@@ -771,7 +860,7 @@ fn main() {
     );
     header();
     row(
-        "fake backend round trip (reqwest, reused)",
+        "fake round trip (reqwest, 8 KB prompt)",
         &stats(fake_round_trips),
         "(~0.5 ms ref)",
     );
@@ -787,9 +876,21 @@ fn main() {
     );
     row(
         "2. type-through (didChange + request)",
-        &stats(through.clone()),
+        &stats(through.times.clone()),
         "p99 < 0.3",
     );
+    if b.is_some() {
+        row(
+            "1B. the same, AUGUR_BENCH_BIN_B (paired)",
+            &stats(latencies_b.clone()),
+            "",
+        );
+        row(
+            "2B. the same, AUGUR_BENCH_BIN_B (paired)",
+            &stats(through_b.times.clone()),
+            "",
+        );
+    }
     println!();
     println!(
         "1. {} requests: {} with a suggestion, {} empty, {} errors; model calls {} (one per request expected); fake calls during round-trip probe {}",
@@ -802,13 +903,14 @@ fn main() {
     );
     println!(
         "2. {} keystrokes in {} rounds: {} answered with the wrong rest; model calls during typing: {} (0 expected)",
-        through.len(),
-        through_rounds,
-        through_wrong,
-        through_model_calls
+        through.times.len(),
+        through.rounds,
+        through.wrong,
+        through.model_calls
     );
-    if !through_slow.is_empty() {
-        let shown: Vec<String> = through_slow
+    if !through.slow.is_empty() {
+        let shown: Vec<String> = through
+            .slow
             .iter()
             .map(|(r, k, ms)| format!("round {r} key {k}: {ms:.2} ms"))
             .collect();
@@ -828,7 +930,10 @@ fn main() {
         run_started.elapsed().as_secs_f64()
     );
 
-    let _ = client.shutdown_and_exit();
+    let _ = a.client.shutdown_and_exit();
+    if let Some(b) = b {
+        let _ = b.client.shutdown_and_exit();
+    }
     if let Some(path) = &log_path {
         summarise_log(path);
     }
