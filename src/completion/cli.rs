@@ -250,6 +250,11 @@ pub async fn run_complete_with(
                 .map(|n| format!("; {n}"))
                 .unwrap_or_default(),
         )?;
+        writeln!(
+            out,
+            "prompt stages: {}",
+            suggestion.prompt.stages.describe()
+        )?;
     }
     Ok(())
 }

@@ -36,5 +36,5 @@ pub use engine::{
     CompletionEngine, CompletionError, EngineRequest, Suggestion, SuggestionSource, Timings,
     Trigger,
 };
-pub use prompt::{BudgetUse, BuiltPrompt, OpenDocument, PartKind, PromptPart};
+pub use prompt::{BudgetUse, BuiltPrompt, OpenDocument, PartKind, PromptPart, PromptStages};
 pub use typethrough::{AdaptiveDebounce, TypeThrough};

@@ -27,6 +27,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use rayon::prelude::*;
 use ropey::{Rope, RopeSlice};
@@ -34,6 +35,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::config::CompletionConfig;
 use super::template::{self, CHAT_INSTRUCTION, CURSOR_MARK, PromptFormat};
+use crate::index::tokenizer::name_key;
 use crate::index::{Exclusions, Hit, IndexConfig, WorkspaceIndex};
 use crate::runtime::Speculative;
 use crate::syntax::{Language, SymbolKind};
@@ -270,6 +272,44 @@ pub struct BuiltPrompt {
     pub suffix_budget: BudgetUse,
     /// The context budget.
     pub context_budget: BudgetUse,
+    /// How long each stage of building it took.
+    pub stages: PromptStages,
+}
+
+/// How long the stages of building a prompt took, in milliseconds: logged per completion at the
+/// debug level and printed with the timings of `augur complete --explain`, to tell which
+/// retrieval a slow prompt waited for.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PromptStages {
+    /// Sizing the prefix and suffix window in tokens.
+    pub window_ms: f64,
+    /// Looking up definitions of the names near the cursor.
+    pub definitions_ms: f64,
+    /// Scoring passages of the other open documents.
+    pub open_documents_ms: f64,
+    /// The similar-code search, wherever it ran (beside the other stages, on rayon's pool, or
+    /// here).
+    pub similar_ms: f64,
+    /// How long this thread waited for the similar-code search after its own stages.
+    pub similar_wait_ms: f64,
+    /// Fitting the snippets into the budget and assembling the prompt.
+    pub assembly_ms: f64,
+}
+
+impl PromptStages {
+    /// One line for logs and `--explain`.
+    pub fn describe(&self) -> String {
+        format!(
+            "window {:.3} ms, definitions {:.3} ms, open documents {:.3} ms, similar code {:.3} ms \
+             (waited {:.3} ms), assembly {:.3} ms",
+            self.window_ms,
+            self.definitions_ms,
+            self.open_documents_ms,
+            self.similar_ms,
+            self.similar_wait_ms,
+            self.assembly_ms
+        )
+    }
 }
 
 impl BuiltPrompt {
@@ -833,7 +873,12 @@ fn definition_candidates(
         return Vec::new();
     }
     let refs: Vec<&str> = names.iter().take(16).map(String::as_str).collect();
-    let mut out = Vec::new();
+    // Each name's rank: the names nearest the cursor come first.
+    let mut ranks: FxHashMap<String, usize> = FxHashMap::default();
+    for (rank, name) in refs.iter().enumerate() {
+        ranks.entry(name_key(name)).or_insert(rank);
+    }
+    let mut found: Vec<(usize, &WorkspaceIndex, Hit)> = Vec::new();
     for index in input.indexes {
         let hits = match index.definitions(&refs, config.max_definitions + 4) {
             Ok(hits) => hits,
@@ -846,48 +891,52 @@ fn definition_candidates(
             if current.is_some_and(|c| c == hit.path) || is_excluded(input.indexes, &hit.path) {
                 continue;
             }
-            let mut body = String::new();
-            if let Some(doc) = hit.doc.as_deref().filter(|d| !d.trim().is_empty()) {
-                body.push_str(&template::comment(comment_language, doc.trim_end()));
-            }
-            // Small types and constants come whole (a struct's fields matter to the code that
-            // uses it); functions and larger items by their signature.
-            let whole = match hit.kind {
-                Some(
-                    SymbolKind::Struct
-                    | SymbolKind::Enum
-                    | SymbolKind::Interface
-                    | SymbolKind::Type
-                    | SymbolKind::Constant,
-                ) => definition_text(input, index, &hit, config.snippet_tokens.saturating_mul(3)),
-                _ => None,
-            };
-            let signature = whole
-                .or(hit.signature.clone())
-                .unwrap_or(hit.snippet.clone());
-            if signature.trim().is_empty() {
-                continue;
-            }
-            body.push_str(signature.trim_end());
-            body.push('\n');
-            out.push(Candidate {
-                kind: PartKind::Definition,
-                source: hit.rel_path.clone(),
-                path: hit.path,
-                body,
-            });
+            let rank = ranks
+                .get(&name_key(&hit.name))
+                .copied()
+                .unwrap_or(usize::MAX);
+            found.push((rank, index, hit));
         }
     }
-    // Names nearest the cursor first: order the hits by the rank of their name.
-    let lower_names: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
-    out.sort_by_cached_key(|c| {
-        let body = c.body.to_ascii_lowercase();
-        lower_names
-            .iter()
-            .position(|name| body.contains(name.as_str()))
-            .unwrap_or(usize::MAX)
-    });
-    out.truncate(config.max_definitions);
+    // A stable sort: definitions of one name keep the index's order (best first).
+    found.sort_by_key(|(rank, _, _)| *rank);
+    // Only the definitions kept are given their text (which may mean reading a file).
+    let mut out = Vec::new();
+    for (_, index, hit) in found {
+        if out.len() == config.max_definitions {
+            break;
+        }
+        let mut body = String::new();
+        if let Some(doc) = hit.doc.as_deref().filter(|d| !d.trim().is_empty()) {
+            body.push_str(&template::comment(comment_language, doc.trim_end()));
+        }
+        // Small types and constants come whole (a struct's fields matter to the code that uses
+        // it); functions and larger items by their signature.
+        let whole = match hit.kind {
+            Some(
+                SymbolKind::Struct
+                | SymbolKind::Enum
+                | SymbolKind::Interface
+                | SymbolKind::Type
+                | SymbolKind::Constant,
+            ) => definition_text(input, index, &hit, config.snippet_tokens.saturating_mul(3)),
+            _ => None,
+        };
+        let signature = whole
+            .or(hit.signature.clone())
+            .unwrap_or(hit.snippet.clone());
+        if signature.trim().is_empty() {
+            continue;
+        }
+        body.push_str(signature.trim_end());
+        body.push('\n');
+        out.push(Candidate {
+            kind: PartKind::Definition,
+            source: hit.rel_path,
+            path: hit.path,
+            body,
+        });
+    }
     out
 }
 
@@ -1017,9 +1066,22 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     let similar = (config.context_tokens > 0 && config.max_similar_chunks > 0).then(|| {
         let (indexes, current) = (input.indexes.to_vec(), current.map(Path::to_path_buf));
         let (query, limit) = (query.clone(), config.max_similar_chunks);
-        Speculative::spawn(move || similar_candidates(&indexes, current.as_deref(), &query, limit))
+        Speculative::spawn(move || {
+            let started = Instant::now();
+            let found = similar_candidates(&indexes, current.as_deref(), &query, limit);
+            (found, ms_since(started))
+        })
     });
+    let mut stages = PromptStages::default();
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let now = Instant::now();
+        let elapsed = (now - clock).as_secs_f64() * 1000.0;
+        clock = now;
+        elapsed
+    };
     let win = window(input, cursor, count);
+    stages.window_ms = lap();
     let prefix_text = slice(rope, win.prefix.clone());
     let suffix_text = slice(rope, win.suffix.clone());
     let language = input.language;
@@ -1043,8 +1105,15 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
         }
         let query_words: Vec<&str> = query_names.iter().map(String::as_str).collect();
         candidates.extend(definition_candidates(input, current, &names, language));
+        stages.definitions_ms = lap();
         passages = open_document_passages(input, current, &query_words);
-        candidates.extend(similar.map(Speculative::join).unwrap_or_default());
+        stages.open_documents_ms = lap();
+        if let Some(job) = similar {
+            let (found, took) = job.join();
+            candidates.extend(found);
+            stages.similar_ms = took;
+            stages.similar_wait_ms = lap();
+        }
     }
     let mut context_parts: Vec<PromptPart> = Vec::new();
     let mut context_used = 0;
@@ -1186,7 +1255,16 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
             used: context_used,
             limit: config.context_tokens,
         },
+        stages: PromptStages {
+            assembly_ms: lap(),
+            ..stages
+        },
     }
+}
+
+/// Milliseconds since `started`.
+fn ms_since(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
 use super::cache::{QueryCache, StoredDoc};
 use super::schema::SYMBOL;
 use super::store::{IndexError, WorkspaceIndex};
-use super::tokenizer::{name_key, words};
+use super::tokenizer::{name_key, nearest_words, words};
 use crate::syntax::{Language, SymbolKind};
 
 /// A search of the index.
@@ -304,17 +304,10 @@ impl WorkspaceIndex {
         limit: usize,
     ) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
-        let mut tokens: Vec<String> = words(text)
-            .into_iter()
-            .filter(|t| t.chars().count() >= 3)
-            .collect();
-        dedup(&mut tokens);
+        // The last words are nearest the cursor: keep those when there are too many.
+        let tokens = nearest_words(text, 3, MAX_SIMILARITY_TERMS);
         if tokens.is_empty() || limit == 0 {
             return Ok(Vec::new());
-        }
-        // The last words are nearest the cursor: keep those when there are too many.
-        if tokens.len() > MAX_SIMILARITY_TERMS {
-            tokens.drain(..tokens.len() - MAX_SIMILARITY_TERMS);
         }
         // The rarest words say the most about the code (BM25 weighs them most), and the long
         // posting lists of common words are what a search spends its time on: score with the

@@ -12,6 +12,7 @@
 //! assert_eq!(words("x86_64 + utf8"), ["x86", "64", "x86_64", "utf8"]);
 //! ```
 
+use rustc_hash::FxHashSet;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 /// The name under which the code tokenizer is registered with tantivy.
@@ -105,6 +106,44 @@ pub fn name_key(name: &str) -> String {
         .collect()
 }
 
+/// The distinct tokens of `text` (as [`words`] gives them) of at least `min_chars` characters,
+/// at most `limit`, nearest the end of `text` first taken, and returned in text order. Lines are
+/// tokenised from the last one back, and no further once `limit` tokens are found, so the cost
+/// follows what is kept rather than the length of `text`.
+pub fn nearest_words(text: &str, min_chars: usize, limit: usize) -> Vec<String> {
+    let mut seen: FxHashSet<String> = FxHashSet::default();
+    let mut nearest: Vec<String> = Vec::new();
+    // One line's tokens, end to end, and where each ends.
+    let mut line_words = String::new();
+    let mut ends: Vec<usize> = Vec::new();
+    // Identifiers never span a line break: lines can be tokenised one at a time.
+    for line in text.rsplit('\n') {
+        if nearest.len() >= limit {
+            break;
+        }
+        line_words.clear();
+        ends.clear();
+        for_each_word(line, |_, word, _| {
+            if word.chars().count() >= min_chars {
+                line_words.push_str(word);
+                ends.push(line_words.len());
+            }
+        });
+        for i in (0..ends.len()).rev() {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            let word = &line_words[start..ends[i]];
+            if seen.insert(word.to_string()) {
+                nearest.push(word.to_string());
+                if nearest.len() >= limit {
+                    break;
+                }
+            }
+        }
+    }
+    nearest.reverse();
+    nearest
+}
+
 /// Calls `emit(byte_range, lower_cased_word, parts)` for every word of `text`: `parts` is 0 for a
 /// sub-word and the number of sub-words for a whole identifier emitted after its sub-words.
 fn for_each_word(text: &str, mut emit: impl FnMut(std::ops::Range<usize>, &str, usize)) {
@@ -181,6 +220,26 @@ fn split_identifier(identifier: &str, mut emit: impl FnMut(std::ops::Range<usize
 mod tests {
     use super::*;
     use tantivy::tokenizer::TextAnalyzer;
+
+    #[test]
+    fn nearest_words_keep_the_last_distinct_tokens_in_text_order() {
+        let text = "let total_count = 1;\nfn sum(a: Vec) {\n    total_count + values";
+        // Every distinct token of three characters or more, each where it last appears.
+        let mut expected: Vec<String> = Vec::new();
+        for word in words(text).into_iter().rev() {
+            if word.chars().count() >= 3 && !expected.contains(&word) {
+                expected.push(word);
+            }
+        }
+        expected.reverse();
+        assert_eq!(nearest_words(text, 3, 100), expected);
+        assert_eq!(
+            nearest_words(text, 3, 3),
+            vec!["count", "total_count", "values"]
+        );
+        assert!(nearest_words("a b\n\n", 3, 10).is_empty());
+        assert!(nearest_words(text, 3, 0).is_empty());
+    }
 
     #[test]
     fn splits_identifiers() {

@@ -11,6 +11,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
@@ -103,8 +104,9 @@ pub type SkipCounts = BTreeMap<SkipReason, usize>;
 pub struct Exclusions {
     set: GlobSet,
     /// Answers given so far, by path (completions ask about the same few files on every
-    /// keystroke; two glob-set matches cost microseconds). Clones share it.
-    memo: Arc<Mutex<FxHashMap<PathBuf, bool>>>,
+    /// keystroke; two glob-set matches cost microseconds). Clones share it. Keyed by the path's
+    /// bytes: hashing and comparing a `Path` walks its components.
+    memo: Arc<Mutex<FxHashMap<OsString, bool>>>,
 }
 
 /// Most answers [`Exclusions`] remembers before it starts over.
@@ -141,7 +143,7 @@ impl Exclusions {
     /// secret pattern or a configured `exclude` glob. Works on absolute and relative paths.
     pub fn is_excluded(&self, path: &Path) -> bool {
         let memo = || self.memo.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(known) = memo().get(path) {
+        if let Some(known) = memo().get(path.as_os_str()) {
             return *known;
         }
         let excluded =
@@ -150,7 +152,7 @@ impl Exclusions {
         if memo.len() >= EXCLUSION_MEMO {
             memo.clear();
         }
-        memo.insert(path.to_path_buf(), excluded);
+        memo.insert(path.as_os_str().to_owned(), excluded);
         excluded
     }
 }
