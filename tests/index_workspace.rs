@@ -268,6 +268,12 @@ fn definitions_skip_names_defined_almost_everywhere() {
     // A name defined in a few places is still found in each.
     let hits = index.definitions(&["T7", "T8"], 10).unwrap();
     assert_eq!(hits.len(), 2, "{hits:?}");
+    // Leaving out one file leaves out its definitions only, within the limit.
+    let m7 = ws.path("src/many/m7.rs");
+    let hits = index
+        .definitions_outside(&["T7", "T8"], Some(&m7), 1)
+        .unwrap();
+    assert_eq!(symbol_names(&hits), ["T8"]);
 }
 
 #[test]

@@ -880,7 +880,9 @@ fn definition_candidates(
     }
     let mut found: Vec<(usize, &WorkspaceIndex, Hit)> = Vec::new();
     for index in input.indexes {
-        let hits = match index.definitions(&refs, config.max_definitions + 4) {
+        // The current file's definitions are left out by the query; a couple more than needed
+        // make up for excluded files.
+        let hits = match index.definitions_outside(&refs, current, config.max_definitions + 2) {
             Ok(hits) => hits,
             Err(error) => {
                 tracing::debug!(%error, "definitions lookup failed; going on without");

@@ -248,6 +248,18 @@ impl WorkspaceIndex {
     /// best first: context for completions that use names defined in other files. Names defined
     /// in more than 48 places are too common to tell which definition is meant and are skipped.
     pub fn definitions(&self, names: &[&str], limit: usize) -> Result<Vec<Hit>, IndexError> {
+        self.definitions_outside(names, None, limit)
+    }
+
+    /// [`definitions`](Self::definitions) outside one file (usually the one being edited, whose
+    /// own definitions a prompt has already): they are left out by the query, so `limit` hits
+    /// are all from elsewhere.
+    pub fn definitions_outside(
+        &self,
+        names: &[&str],
+        exclude_path: Option<&std::path::Path>,
+        limit: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
         let mut keys: Vec<String> = names
             .iter()
@@ -285,6 +297,7 @@ impl WorkspaceIndex {
                 .map(|(_, k)| (Occur::Should, self.term_query(f.name_key, k, 1.0)))
                 .collect(),
         );
+        let query = self.outside(Box::new(query), exclude_path);
         let top = searcher.search_with_statistics_provider(
             &query,
             &TopDocs::with_limit(limit).order_by_score(),
@@ -351,21 +364,9 @@ impl WorkspaceIndex {
                 })
                 .collect(),
         );
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(query))];
-        if let Some(rel) = exclude_path
-            .and_then(|p| self.resolve(p))
-            .map(|(rel, _)| rel)
-        {
-            clauses.push((
-                Occur::MustNot,
-                Box::new(TermQuery::new(
-                    self.term(f.path, &rel),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        }
+        let query = self.outside(Box::new(query), exclude_path);
         let top = searcher.search_with_statistics_provider(
-            &BooleanQuery::new(clauses),
+            &query,
             &TopDocs::with_limit(limit).order_by_score(),
             &current.cache.statistics(&searcher),
         )?;
@@ -431,6 +432,28 @@ impl WorkspaceIndex {
             })
         };
         Ok(cache.doc(searcher, address, read)?)
+    }
+
+    /// `query` without the documents of one file, when a file is given (and in this index).
+    fn outside(
+        &self,
+        query: Box<dyn Query>,
+        exclude_path: Option<&std::path::Path>,
+    ) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+        if let Some(rel) = exclude_path
+            .and_then(|p| self.resolve(p))
+            .map(|(rel, _)| rel)
+        {
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    self.term(self.fields.path, &rel),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        BooleanQuery::new(clauses)
     }
 
     fn hit(
