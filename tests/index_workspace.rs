@@ -306,6 +306,49 @@ fn definitions_and_similar_chunks() {
 }
 
 #[test]
+fn similar_chunks_outside_a_file_that_matches_best_still_fill_the_limit() {
+    let ws = Workspace::new();
+    // The current file matches the query far better than anything else, in many chunks; the
+    // other file's chunk is still found first, and none of the current file's.
+    let mut current = String::new();
+    for i in 0..40 {
+        current.push_str(&format!(
+            "pub fn settle_ledger_{i}(ledger: &mut Ledger, invoice: Invoice) {{\n    ledger.settle(invoice.amount, invoice.currency);\n    ledger.reconcile(invoice);\n}}\n\n"
+        ));
+    }
+    ws.write("src/current.rs", &current);
+    ws.write("src/more.rs", "pub fn settle_ledger_0() {}\n");
+    ws.write(
+        "src/other.rs",
+        "pub fn audit(ledger: &Ledger) -> bool {\n    ledger.reconcile_all()\n}\n\npub fn refund(ledger: &mut Ledger, invoice: Invoice) {\n    ledger.settle(invoice.amount, invoice.currency);\n}\n",
+    );
+    let (index, _) = ws.built();
+    let query = "ledger.settle(invoice.amount, invoice.currency);\nledger.reconcile(invoice);";
+    let anywhere = index.similar_chunks(query, None, 2).unwrap();
+    assert!(
+        anywhere.iter().all(|h| h.rel_path == "src/current.rs"),
+        "{anywhere:?}"
+    );
+    let elsewhere = index
+        .similar_chunks(query, Some(&ws.path("src/current.rs")), 2)
+        .unwrap();
+    assert_eq!(elsewhere.len(), 2, "{elsewhere:?}");
+    assert_eq!(elsewhere[0].rel_path, "src/other.rs");
+    assert!(
+        elsewhere.iter().all(|h| h.rel_path != "src/current.rs"),
+        "{elsewhere:?}"
+    );
+    // Definitions likewise: 40 in the current file, one elsewhere.
+    let names: Vec<String> = (0..40).map(|i| format!("settle_ledger_{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let hits = index
+        .definitions_outside(&names, Some(&ws.path("src/current.rs")), 3)
+        .unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].rel_path, "src/more.rs");
+}
+
+#[test]
 fn incremental_edit_save_delete_rename() {
     let ws = Workspace::new();
     let (index, _) = ws.built();
