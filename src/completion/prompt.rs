@@ -1077,9 +1077,8 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     let mut stages = PromptStages::default();
     let mut clock = Instant::now();
     let mut lap = || {
-        let now = Instant::now();
-        let elapsed = (now - clock).as_secs_f64() * 1000.0;
-        clock = now;
+        let elapsed = ms_since(clock);
+        clock = Instant::now();
         elapsed
     };
     let win = window(input, cursor, count);

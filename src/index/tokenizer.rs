@@ -132,8 +132,10 @@ pub fn nearest_words(text: &str, min_chars: usize, limit: usize) -> Vec<String> 
         for i in (0..ends.len()).rev() {
             let start = if i == 0 { 0 } else { ends[i - 1] };
             let word = &line_words[start..ends[i]];
-            if seen.insert(word.to_string()) {
-                nearest.push(word.to_string());
+            // Repeated words (most of them) are looked up without being copied.
+            if !seen.contains(word) {
+                seen.insert(word.to_owned());
+                nearest.push(word.to_owned());
                 if nearest.len() >= limit {
                     break;
                 }
