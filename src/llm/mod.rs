@@ -8,6 +8,8 @@
 //! - [`LlmClient::reconfigure`] hot-reloads the `[models]` tables; [`LlmClient::metrics`] returns
 //!   an [`LlmMetrics`] snapshot; [`LlmClient::count_tokens`] counts with the model's tokenizer.
 //! - Errors are [`LlmError`]s with a stable code, a retryable flag and a hint.
+//! - [`health::ModelHealth`] keeps each model's state as the user sees it (ok, unreachable,
+//!   rate-limited, failing) and says when to tell the user.
 //!
 //! Time is tokio's clock everywhere (limits, cache expiry, breakers, backoff), so tests pause and
 //! advance it with `#[tokio::test(start_paused = true)]`. The HTTP client can be injected through
@@ -29,6 +31,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod health;
 pub mod limits;
 pub mod metrics;
 pub mod tokens;
