@@ -94,6 +94,7 @@ impl LanguageServer for Server {
             self.client.clone(),
         ));
         handlers::lifecycle::initialized(&self.state, &self.client).await;
+        handlers::model_health::start(&self.state, self.client.clone());
         tokio::spawn(handlers::indexing::start(
             self.state.clone(),
             self.client.clone(),

@@ -4,7 +4,7 @@
 //! (clippy's `await_holding_lock` checks it). Readers take `Arc` or cheap clones and let go.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -16,6 +16,7 @@ use crate::completion::CompletionEngine;
 use crate::config::{self, Config, ConfigError, ConfigLayer};
 use crate::documents::{Document, DocumentStore, PositionEncoding};
 use crate::index::WorkspaceIndex;
+use crate::llm::health::{ModelHealth, Notice};
 use crate::llm::{LlmClient, LlmDeps};
 use crate::lsp::capabilities::ClientCaps;
 use crate::workspace::{WorkspaceRoot, root_paths};
@@ -65,6 +66,22 @@ impl std::fmt::Debug for Kept {
     }
 }
 
+/// Where the indexing of a workspace root stands (a root with none has not started yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexPhase {
+    /// Files are being indexed; `total` is known once the walk has counted them.
+    Building {
+        /// Files done.
+        done: usize,
+        /// Files to do.
+        total: Option<usize>,
+    },
+    /// The first indexing has ended; the index follows changes from now on.
+    Ready,
+    /// The index could not be opened.
+    Failed(String),
+}
+
 /// The shared state of one server.
 #[derive(Debug)]
 pub struct ServerState {
@@ -87,6 +104,10 @@ pub struct ServerState {
     trees: Mutex<HashMap<String, TreeEntry>>,
     /// Documents whose kept tree is being brought up to date on the blocking pool.
     refreshing: Mutex<std::collections::HashSet<String>>,
+    model_health: ModelHealth,
+    notices: mpsc::UnboundedSender<Notice>,
+    notice_queue: Mutex<Option<mpsc::UnboundedReceiver<Notice>>>,
+    index_phases: Mutex<HashMap<PathBuf, IndexPhase>>,
 }
 
 /// A document's syntax tree and the edits made to the document since it was parsed.
@@ -105,6 +126,7 @@ impl ServerState {
     /// A fresh state with the built-in default configuration.
     pub fn new(options: ServerOptions) -> Self {
         let (config, _) = watch::channel(Arc::new(Config::default()));
+        let (notices, notice_queue) = mpsc::unbounded_channel();
         Self {
             options,
             documents: RwLock::default(),
@@ -123,6 +145,10 @@ impl ServerState {
             completion_generation: std::sync::atomic::AtomicU64::new(0),
             trees: Mutex::default(),
             refreshing: Mutex::default(),
+            model_health: ModelHealth::new(),
+            notices,
+            notice_queue: Mutex::new(Some(notice_queue)),
+            index_phases: Mutex::default(),
         }
     }
 
@@ -520,6 +546,41 @@ impl ServerState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
+    }
+
+    /// The health of the models, as completions find it.
+    pub fn model_health(&self) -> &ModelHealth {
+        &self.model_health
+    }
+
+    /// Queues a notice for the user; notices are shown in order once the client is ready.
+    pub fn tell(&self, notice: Notice) {
+        let _ = self.notices.send(notice);
+    }
+
+    /// The queue of notices, for the task that shows them (only the first call gets it).
+    pub fn take_notices(&self) -> Option<mpsc::UnboundedReceiver<Notice>> {
+        self.notice_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// Records where the indexing of `root` stands.
+    pub fn set_index_phase(&self, root: &Path, phase: IndexPhase) {
+        self.index_phases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(root.to_path_buf(), phase);
+    }
+
+    /// Where the indexing of `root` stands (`None` before it started).
+    pub fn index_phase(&self, root: &Path) -> Option<IndexPhase> {
+        self.index_phases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(root)
+            .cloned()
     }
 
     /// Records that `shutdown` was received.

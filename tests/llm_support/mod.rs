@@ -343,6 +343,12 @@ async fn respond(state: Arc<State>, reply: Reply) -> Response {
 impl Fake {
     /// Starts a fake on a free port of 127.0.0.1.
     pub async fn start() -> Fake {
+        Fake::start_at("127.0.0.1:0").await
+    }
+
+    /// Starts a fake listening at `addr` (`127.0.0.1:PORT`), for a model that comes up where
+    /// nothing listened before.
+    pub async fn start_at(addr: &str) -> Fake {
         let state = Arc::new(State::default());
         let app_state = Arc::clone(&state);
         let app = axum::Router::new().fallback(
@@ -351,7 +357,7 @@ impl Fake {
                 async move { Ok::<_, Infallible>(handle(state, method, uri, headers, body).await) }
             },
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             // Without TCP_NODELAY each small streamed write waits for the client's delayed ACK
@@ -378,6 +384,17 @@ impl Fake {
             .build()
             .unwrap();
         let fake = runtime.block_on(Fake::start());
+        (runtime, fake)
+    }
+
+    /// [`Fake::start_at`] on a runtime of its own.
+    pub fn start_in_background_at(addr: &str) -> (tokio::runtime::Runtime, Fake) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let fake = runtime.block_on(Fake::start_at(addr));
         (runtime, fake)
     }
 

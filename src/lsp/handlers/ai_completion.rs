@@ -5,7 +5,8 @@
 //! supersede any older request for the same document (its model call is dropped, which closes its
 //! HTTP connection), wait the adaptive debounce for automatic triggers, and run the completion
 //! engine (which also refuses files the index excludes: secrets never reach a model). A result
-//! computed for a document version that has changed meanwhile is dropped.
+//! computed for a document version that has changed meanwhile is dropped. The outcome of each
+//! model call is recorded in the models' health, which tells the user when completions fail.
 //!
 //! Every request gets exactly one answer: a suggestion, nothing (superseded, stale, excluded,
 //! failed), or `RequestCancelled` from the cancellation layer when the client cancels it.
@@ -18,6 +19,7 @@ use tower_lsp_server::ls_types::{Position, Uri};
 use crate::completion::{EngineRequest, OpenDocument, Trigger};
 use crate::documents::Document;
 use crate::lsp::from_proto;
+use crate::lsp::handlers::model_health;
 use crate::lsp::state::ServerState;
 use crate::syntax::Language;
 
@@ -103,7 +105,9 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
             tokio::time::sleep(delay).await;
         }
         request.syntax = state.current_syntax_tree(&key, doc.version);
-        match engine.complete(request).await {
+        let outcome = engine.complete(request).await;
+        model_health::record(state, &config.completion.model, &outcome);
+        match outcome {
             Ok(suggestion) => Some(suggestion),
             Err(error) => {
                 tracing::info!(code = error.code(), %error, "no completion");

@@ -5,7 +5,8 @@
 //! Indexing runs on blocking threads; requests keep being answered meanwhile, and the index is
 //! searchable while it fills. Progress is reported only to clients that support work-done
 //! progress: `begin` ("Indexing app"), `report`s with a percentage and "1234/5000 files" (at most
-//! one per percent), and `end` with the summary.
+//! one per percent), and `end` with the summary. Where each root stands (building with files
+//! done and to do, ready, failed) is kept in the state for `augur/status`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ use crate::config::WORKSPACE_FILES;
 use crate::index::{IndexProgress, IndexSummary, WorkspaceIndex};
 use crate::lsp::from_proto;
 use crate::lsp::handlers::configuration;
-use crate::lsp::state::ServerState;
+use crate::lsp::state::{IndexPhase, ServerState};
 use crate::workspace::WorkspaceRoot;
 
 /// Starts indexing every root and the re-indexing of edited documents. Returns when the first
@@ -112,12 +113,12 @@ impl IndexProgress for ChannelProgress {
     }
 
     fn file_done(&self, done: usize, total: usize, _path: &std::path::Path) {
-        if done == 1 {
-            self.wait_for_release();
-        }
         let percent = (done * 100).checked_div(total).unwrap_or(100);
         if self.last_percent.swap(percent, Ordering::Relaxed) != percent || done == total {
             let _ = self.events.send(Event::Report { done, total });
+        }
+        if done == 1 {
+            self.wait_for_release();
         }
     }
 
@@ -134,14 +135,24 @@ async fn send_progress(client: &Client, token: &NumberOrString, value: WorkDoneP
     client.send_notification::<Progress>(params).await;
 }
 
-/// Forwards progress events to the client until the end event.
+/// Forwards progress events to the client until the end event, and records the progress of
+/// `root` in the state.
 async fn report(
+    state: Arc<ServerState>,
+    root: PathBuf,
     client: Client,
     token: Option<NumberOrString>,
     title: String,
     mut events: mpsc::UnboundedReceiver<Event>,
 ) {
     while let Some(event) = events.recv().await {
+        match event {
+            Event::Begin(total) => state.set_index_phase(&root, building(0, Some(total))),
+            Event::Report { done, total } => {
+                state.set_index_phase(&root, building(done, Some(total)))
+            }
+            Event::End(_) => {}
+        }
         let Some(token) = &token else {
             if let Event::End(summary) = event {
                 tracing::info!(summary = %summary.describe(), "{title}: done");
@@ -173,8 +184,13 @@ async fn report(
     }
 }
 
+fn building(done: usize, total: Option<usize>) -> IndexPhase {
+    IndexPhase::Building { done, total }
+}
+
 /// Opens (or creates) the index of one root, adds it to the state, and brings it up to date.
 pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: WorkspaceRoot) {
+    state.set_index_phase(&root.path, building(0, None));
     let config = state.config().index.clone();
     let title = format!("Indexing {}", root.name);
     let token_name = format!("augur/index/{}", root.path.display());
@@ -190,6 +206,8 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
     state.register_progress(&token_name, cancel.clone());
     let (events, receiver) = mpsc::unbounded_channel();
     let reporter = tokio::spawn(report(
+        state.clone(),
+        root.path.clone(),
         client.clone(),
         use_progress.then_some(token),
         title,
@@ -197,6 +215,11 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
     ));
     let path = root.path.clone();
     let opened = tokio::task::spawn_blocking(move || WorkspaceIndex::open(&path, &config)).await;
+    match &opened {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => state.set_index_phase(&root.path, IndexPhase::Failed(error.to_string())),
+        Err(_) => state.set_index_phase(&root.path, IndexPhase::Failed(STOPPED.into())),
+    }
     let index = match opened {
         Ok(Ok(index)) => Arc::new(index),
         Ok(Err(error)) => {
@@ -229,6 +252,11 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
     let progress = ChannelProgress::new(events);
     let build_cancel = cancel.clone();
     let built = tokio::task::spawn_blocking(move || index.build(&progress, &build_cancel)).await;
+    let phase = match &built {
+        Ok(Ok(_)) => IndexPhase::Ready,
+        Ok(Err(error)) => IndexPhase::Failed(error.to_string()),
+        Err(_) => IndexPhase::Failed(STOPPED.into()),
+    };
     match built {
         Ok(Ok(summary)) => {
             tracing::debug!(files = summary.files, "indexed {}", root.path.display())
@@ -237,8 +265,12 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
         Err(join_error) => tracing::error!(%join_error, "indexing panicked"),
     }
     let _ = reporter.await;
+    state.set_index_phase(&root.path, phase);
     state.finish_progress(&token_name);
 }
+
+/// The failure recorded for a root whose indexing task ended without a result.
+const STOPPED: &str = "indexing stopped unexpectedly; see the log";
 
 /// Handles `window/workDoneProgress/cancel`.
 pub fn cancel(state: &ServerState, params: WorkDoneProgressCancelParams) {

@@ -12,6 +12,7 @@ pub mod execute_command;
 pub mod indexing;
 pub mod inline_completion;
 pub mod lifecycle;
+pub mod model_health;
 pub mod search;
 pub mod status;
 pub mod symbols;
