@@ -21,6 +21,10 @@ fn started() -> StdioClient {
     client
 }
 
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
 /// `shutdown`, `exit`, and everything the server wrote until it ended; returns the exit code.
 fn finish(client: &mut StdioClient) -> Option<i32> {
     client.request("shutdown", Value::Null).unwrap();
@@ -127,5 +131,43 @@ fn exit_with_an_id_is_answered_then_the_process_exits_with_the_right_code() {
         );
         assert_eq!(client.count_responses(&json!(id)), 1, "exit answered once");
         assert_eq!(client.response(id), Ok(Value::Null));
+    }
+}
+
+#[test]
+fn exit_right_after_initialized_logs_no_panic_for_the_cancelled_indexing() {
+    let root = tempfile::tempdir().unwrap();
+    for i in 0..50 {
+        std::fs::write(
+            root.path().join(format!("m{i}.py")),
+            format!("x{i} = {i}\n"),
+        )
+        .unwrap();
+    }
+    // The race (indexing not yet started on its thread when the runtime stops) is not certain in
+    // any one session, so several are run.
+    for session in 0..12 {
+        let cache = tempfile::tempdir().unwrap();
+        let log = cache.path().join("augur.log");
+        let options = SpawnOptions {
+            args: vec!["--log-file".into(), log.display().to_string()],
+            env: vec![
+                ("AUGUR_CACHE_DIR".into(), cache.path().display().to_string()),
+                ("AUGUR_LOG".into(), "augur=debug".into()),
+            ],
+            ..Default::default()
+        };
+        let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
+        client.initialize(
+            capabilities(&["utf-16"]),
+            json!({"workspaceFolders": [{"uri": uri(root.path()), "name": "ws"}]}),
+        );
+        client.notify("exit", Value::Null);
+        assert_eq!(client.wait().code(), Some(1), "session {session}");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            !text.contains("panicked") && !text.contains(" ERROR "),
+            "session {session}: a cancelled task is not an error:\n{text}"
+        );
     }
 }
