@@ -171,3 +171,60 @@ fn exit_right_after_initialized_logs_no_panic_for_the_cancelled_indexing() {
         );
     }
 }
+
+/// `Content-Length` and a header line of `padding` bytes, then `body`.
+fn frame_with_padding(body: &[u8], padding: usize) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\nX-Padding: ", body.len()).into_bytes();
+    out.resize(out.len() + padding, b'a');
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn a_header_line_of_megabytes_is_refused_and_the_next_request_is_answered() {
+    let mut client = started();
+    let refused = json!({"jsonrpc": "2.0", "id": 50, "method": "augur/status"});
+    client.send_raw(&frame_with_padding(
+        refused.to_string().as_bytes(),
+        4 * 1024 * 1024,
+    ));
+    // Too many header lines: refused as well.
+    let mut many = String::new();
+    for i in 0..40 {
+        many.push_str(&format!("X-Header-{i}: {i}\r\n"));
+    }
+    let also_refused = json!({"jsonrpc": "2.0", "id": 51, "method": "augur/status"}).to_string();
+    many.push_str(&format!(
+        "Content-Length: {}\r\n\r\n{also_refused}",
+        also_refused.len()
+    ));
+    client.send_raw(many.as_bytes());
+    let answered = client.send_request("augur/status", Value::Null);
+    assert!(client.response(answered).is_ok(), "the next request works");
+
+    let errors: Vec<Value> = (0..2)
+        .map(|_| client.raw_response(Value::Null).expect("a framing error"))
+        .collect();
+    let messages: Vec<&str> = errors
+        .iter()
+        .map(|e| e["error"]["message"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        messages[0].contains("header line") && messages[0].contains("8192"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("header lines") && messages[1].contains("32"),
+        "{messages:?}"
+    );
+    assert_eq!(finish(&mut client), Some(0));
+    for id in [50, 51] {
+        assert_eq!(
+            client.count_responses(&json!(id)),
+            0,
+            "the frame of request {id} is refused whole (its answer is the error with id null)"
+        );
+    }
+    assert_eq!(client.count_responses(&json!(answered)), 0, "taken above");
+}
