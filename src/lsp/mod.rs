@@ -5,7 +5,7 @@
 //! - [`from_proto`] and [`to_proto`]: the only places positions are converted;
 //! - [`capabilities`]: client capabilities read once, and what the server offers;
 //! - [`state`]: the shared state (one writer, snapshot readers);
-//! - [`middleware`]: spans and panic isolation around every message;
+//! - [`middleware`]: spans, panic isolation, one answer per request and one `initialize`;
 //! - [`transport`]: framing over stdio that survives malformed input;
 //! - [`stdio`]: stdin and stdout driven by the reactor when they are pipes or sockets.
 

@@ -7,12 +7,25 @@
 //! - a frame that is not UTF-8, not JSON, or not a JSON-RPC message gets an error response
 //!   (`id: null` when the id cannot be read) and the next frame is read as usual;
 //! - a frame larger than [`MAX_FRAME_BYTES`] is skipped with an error, not buffered;
+//! - a header line longer than [`MAX_HEADER_LINE_BYTES`] is skipped as it arrives (never more
+//!   than that much of it is held), and a frame with such a line or with more than
+//!   [`MAX_HEADER_LINES`] header lines is refused whole with an error (its body is skipped when
+//!   its `Content-Length` was read); reading resumes after the blank line that ends its headers;
 //! - handler futures run in one executor task, so the first poll of each happens in the order the
 //!   messages arrived: a `didChange` is applied before any later request sees the document;
 //! - any number of requests may be in flight, and a cancel is always read promptly.
 //!
 //! Each request gets exactly one response: from its handler, from the cancellation layer, from the
-//! panic guard, or from this transport when the frame could not be parsed.
+//! middleware (the panic guard, `MethodNotFound` for a `$/` request the library leaves
+//! unanswered, `InvalidRequest` for a repeated `initialize`), or from this transport when the frame
+//! could not be parsed (`id: null` when its id could not be read).
+//!
+//! `exit` ends the conversation: nothing after it is read, the handlers still running get up to
+//! [`DRAIN_GRACE`] to answer (`exit` itself cancels them, so they answer `RequestCancelled`), and
+//! every answer is written and flushed before [`serve`] returns. `exit` is a notification; sent
+//! with an id, it is still obeyed and its id is answered with a `null` result, so a client waiting
+//! for that answer is not left hanging. The process then exits with 0 if `shutdown` came first and
+//! 1 if not.
 
 use std::fmt::Display;
 use std::time::Duration;
@@ -20,7 +33,9 @@ use std::time::Duration;
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
 use tokio::sync::mpsc;
 use tower::{Service, ServiceExt};
 use tower_lsp_server::ClientSocket;
@@ -28,6 +43,13 @@ use tower_lsp_server::jsonrpc::{Request, Response};
 
 /// Frames larger than this are refused (and skipped without being buffered).
 pub const MAX_FRAME_BYTES: usize = 256 * 1024 * 1024;
+
+/// Header lines longer than this (with their line end) are skipped without being buffered, and
+/// their frame is refused.
+pub const MAX_HEADER_LINE_BYTES: usize = 8 * 1024;
+
+/// Frames with more header lines than this are refused.
+pub const MAX_HEADER_LINES: usize = 32;
 
 /// How long handlers still running when the input ends may take to finish.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
@@ -47,33 +69,102 @@ enum Incoming {
     },
 }
 
+/// What [`read_header_line`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum HeaderLine {
+    /// A whole line, now in the buffer (with its line end).
+    Line,
+    /// A line longer than [`MAX_HEADER_LINE_BYTES`]: read to its end and dropped.
+    TooLong,
+    /// The end of the input (a line cut short by it is dropped).
+    End,
+}
+
+/// Reads one line into `line` (emptied first), holding at most [`MAX_HEADER_LINE_BYTES`] of it:
+/// a longer line is consumed as it arrives and dropped, so `line` never grows past the cap.
+async fn read_header_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+) -> std::io::Result<HeaderLine> {
+    line.clear();
+    let mut too_long = false;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            line.clear();
+            return Ok(HeaderLine::End);
+        }
+        let (piece, ends) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (&available[..=at], true),
+            None => (available, false),
+        };
+        let used = piece.len();
+        if too_long || line.len() + used > MAX_HEADER_LINE_BYTES {
+            too_long = true;
+            line.clear();
+        } else {
+            line.extend_from_slice(piece);
+        }
+        reader.consume(used);
+        if ends {
+            return Ok(if too_long {
+                HeaderLine::TooLong
+            } else {
+                HeaderLine::Line
+            });
+        }
+    }
+}
+
 /// Reads one frame's body. `Ok(None)` at the end of the input; `Err` text for a frame whose
-/// header is unusable (the frame is skipped).
+/// header is unusable (the frame is skipped). At most [`MAX_HEADER_LINE_BYTES`] of a header line
+/// and [`MAX_HEADER_LINES`] header lines are looked at.
 async fn read_frame<R: AsyncRead + Unpin>(
     reader: &mut BufReader<R>,
 ) -> std::io::Result<Option<Result<Vec<u8>, String>>> {
     let mut length: Option<Result<usize, String>> = None;
-    let mut saw_header = false;
+    let mut refused: Option<String> = None;
+    let mut lines = 0;
+    let mut line = Vec::new();
     loop {
-        let mut line = Vec::new();
-        if reader.read_until(b'\n', &mut line).await? == 0 {
-            return Ok(None);
+        match read_header_line(reader, &mut line).await? {
+            HeaderLine::End => return Ok(None),
+            HeaderLine::TooLong => {
+                lines += 1;
+                refused.get_or_insert_with(|| {
+                    format!("a header line longer than {MAX_HEADER_LINE_BYTES} bytes")
+                });
+                continue;
+            }
+            HeaderLine::Line => {}
         }
-        let line = String::from_utf8_lossy(&line);
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            if saw_header {
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        if text.is_empty() {
+            if lines > 0 {
                 break;
             }
             continue; // Stray blank lines between frames are tolerated.
         }
-        saw_header = true;
-        if let Some((name, value)) = line.split_once(':')
+        lines += 1;
+        if lines > MAX_HEADER_LINES {
+            // Still looked at for `Content-Length`, so that the body can be skipped.
+            refused.get_or_insert_with(|| format!("more than {MAX_HEADER_LINES} header lines"));
+        }
+        if let Some((name, value)) = text.split_once(':')
             && name.trim().eq_ignore_ascii_case("content-length")
         {
             let parsed = value.trim().parse::<usize>();
             length = Some(parsed.map_err(|_| format!("bad Content-Length {value:?}")));
         }
+    }
+    if let Some(problem) = refused {
+        // The body is skipped, unbuffered, when its length is known; otherwise the next frame is
+        // looked for right after the blank line.
+        if let Some(Ok(length)) = length {
+            skip(reader, length).await?;
+        }
+        return Ok(Some(Err(problem)));
     }
     let length = match length {
         Some(Ok(length)) => length,
@@ -81,11 +172,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
         None => return Ok(Some(Err("a frame without Content-Length".into()))),
     };
     if length > MAX_FRAME_BYTES {
-        let skipped = tokio::io::copy(
-            &mut (&mut *reader).take(length as u64),
-            &mut tokio::io::sink(),
-        )
-        .await?;
+        let skipped = skip(reader, length).await?;
         return Ok(Some(Err(format!(
             "a frame of {skipped} bytes is larger than {MAX_FRAME_BYTES}"
         ))));
@@ -93,6 +180,18 @@ async fn read_frame<R: AsyncRead + Unpin>(
     let mut body = vec![0; length];
     reader.read_exact(&mut body).await?;
     Ok(Some(Ok(body)))
+}
+
+/// Reads and drops up to `length` bytes; returns how many there were.
+async fn skip<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+    length: usize,
+) -> std::io::Result<u64> {
+    tokio::io::copy(
+        &mut (&mut *reader).take(length as u64),
+        &mut tokio::io::sink(),
+    )
+    .await
 }
 
 /// Classifies a frame's body.
@@ -292,5 +391,112 @@ mod tests {
             b"{}"
         );
         assert!(read_frame(&mut reader).await.unwrap().is_none());
+    }
+
+    /// Yields `head`, then `total` bytes of `x` in chunks of at most 4 KB, then `rest`: a header
+    /// line far longer than the cap, arriving as a pipe would deliver it.
+    struct LongLine {
+        head: std::io::Cursor<Vec<u8>>,
+        left: usize,
+        rest: std::io::Cursor<Vec<u8>>,
+    }
+
+    impl LongLine {
+        fn new(head: &[u8], total: usize, rest: &[u8]) -> Self {
+            Self {
+                head: std::io::Cursor::new(head.to_vec()),
+                left: total,
+                rest: std::io::Cursor::new(rest.to_vec()),
+            }
+        }
+    }
+
+    impl AsyncRead for LongLine {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let this = &mut *self;
+            if (this.head.position() as usize) < this.head.get_ref().len() {
+                return std::pin::Pin::new(&mut this.head).poll_read(cx, buf);
+            }
+            if this.left == 0 {
+                return std::pin::Pin::new(&mut this.rest).poll_read(cx, buf);
+            }
+            let n = this.left.min(4096).min(buf.remaining());
+            buf.put_slice(&vec![b'x'; n]);
+            this.left -= n;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_header_line_over_the_cap_refuses_its_frame_and_the_next_is_read() {
+        // `Content-Length: 2`, a 10 MB header line, the frame's body, then a good frame.
+        let input = LongLine::new(
+            b"Content-Length: 2\r\nX-Padding: ",
+            10 * 1024 * 1024,
+            b"\r\n\r\n{}Content-Length: 4\r\n\r\nnext",
+        );
+        let mut reader = BufReader::new(input);
+        let problem = read_frame(&mut reader).await.unwrap().unwrap().unwrap_err();
+        assert!(problem.contains("header line"), "{problem}");
+        assert_eq!(
+            read_frame(&mut reader).await.unwrap().unwrap().unwrap(),
+            b"next"
+        );
+        assert!(read_frame(&mut reader).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_long_header_line_never_grows_the_line_buffer_past_the_cap() {
+        let input = LongLine::new(b"X-Padding: ", 10 * 1024 * 1024, b"\r\nNext: 1\r\n");
+        let mut reader = BufReader::new(input);
+        // A buffer that can hold exactly the cap: had more been put in it, it would have grown.
+        let mut line = Vec::with_capacity(MAX_HEADER_LINE_BYTES);
+        let found = read_header_line(&mut reader, &mut line).await.unwrap();
+        assert_eq!(found, HeaderLine::TooLong);
+        assert_eq!(line.capacity(), MAX_HEADER_LINE_BYTES);
+        assert!(line.is_empty());
+        // The whole long line was consumed: the next one is read as it is.
+        let found = read_header_line(&mut reader, &mut line).await.unwrap();
+        assert_eq!(
+            (found, line.as_slice()),
+            (HeaderLine::Line, &b"Next: 1\r\n"[..])
+        );
+        assert_eq!(
+            read_header_line(&mut reader, &mut line).await.unwrap(),
+            HeaderLine::End
+        );
+    }
+
+    #[tokio::test]
+    async fn a_header_line_at_the_cap_is_kept() {
+        let mut input = vec![b'a'; MAX_HEADER_LINE_BYTES - 2];
+        input.extend_from_slice(b"\r\n");
+        let mut reader = BufReader::new(&input[..]);
+        let mut line = Vec::new();
+        let found = read_header_line(&mut reader, &mut line).await.unwrap();
+        assert_eq!(
+            (found, line.len()),
+            (HeaderLine::Line, MAX_HEADER_LINE_BYTES)
+        );
+    }
+
+    #[tokio::test]
+    async fn more_header_lines_than_the_cap_refuse_the_frame() {
+        let mut input = String::new();
+        for i in 0..MAX_HEADER_LINES {
+            input.push_str(&format!("X-{i}: {i}\r\n"));
+        }
+        input.push_str("Content-Length: 2\r\n\r\n{}Content-Length: 2\r\nX: y\r\n\r\nok");
+        let mut reader = BufReader::new(input.as_bytes());
+        let problem = read_frame(&mut reader).await.unwrap().unwrap().unwrap_err();
+        assert!(problem.contains("header lines"), "{problem}");
+        assert_eq!(
+            read_frame(&mut reader).await.unwrap().unwrap().unwrap(),
+            b"ok"
+        );
     }
 }

@@ -171,6 +171,26 @@ impl StdioClient {
         self.wait_for(|c| c.take_response(&id))
     }
 
+    /// How many responses with this id have arrived and not been taken yet.
+    pub fn count_responses(&self, id: &Value) -> usize {
+        self.responses
+            .iter()
+            .filter(|r| r.get("id") == Some(id))
+            .count()
+    }
+
+    /// Takes every message until the server closes its stdout (or the timeout ends): once the
+    /// process has exited, everything it wrote is then at hand for [`Self::count_responses`].
+    pub fn read_to_end(&mut self) {
+        let deadline = Instant::now() + self.timeout;
+        while let Ok(message) = self
+            .incoming
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.dispatch(message);
+        }
+    }
+
     fn take_response(&mut self, id: &Value) -> Option<Value> {
         let at = self
             .responses

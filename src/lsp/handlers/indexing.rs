@@ -234,7 +234,7 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
             return;
         }
         Err(join_error) => {
-            tracing::error!(%join_error, "opening the index panicked");
+            log_join_error(&join_error, "opening the index");
             state.finish_progress(&token_name);
             return;
         }
@@ -262,7 +262,7 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
             tracing::debug!(files = summary.files, "indexed {}", root.path.display())
         }
         Ok(Err(error)) => tracing::error!(%error, "indexing {} failed", root.path.display()),
-        Err(join_error) => tracing::error!(%join_error, "indexing panicked"),
+        Err(join_error) => log_join_error(&join_error, "indexing"),
     }
     let _ = reporter.await;
     state.set_index_phase(&root.path, phase);
@@ -271,6 +271,16 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
 
 /// The failure recorded for a root whose indexing task ended without a result.
 const STOPPED: &str = "indexing stopped unexpectedly; see the log";
+
+/// Logs why a blocking task did not finish: a panic is an error, but a task cancelled because the
+/// runtime is stopping (`exit` came while it waited for a thread) is only a debug line.
+fn log_join_error(join_error: &tokio::task::JoinError, what: &str) {
+    if join_error.is_cancelled() {
+        tracing::debug!(%join_error, "{what} was cancelled: the server is stopping");
+    } else {
+        tracing::error!(%join_error, "{what} panicked");
+    }
+}
 
 /// Handles `window/workDoneProgress/cancel`.
 pub fn cancel(state: &ServerState, params: WorkDoneProgressCancelParams) {
