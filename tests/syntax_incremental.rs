@@ -94,14 +94,14 @@ proptest! {
             // The tree is asked for at some versions only: edits pile up in between.
             if look {
                 let now = state.document(KEY).unwrap();
-                state.syntax_tree(KEY, now.version, Language::Python, &now.text.to_string());
+                state.syntax_tree(KEY, now.generation, Language::Python, &now.text.to_string());
             }
             apply_did_change(&state, &params).unwrap();
             text.replace_range(start..end, &insert);
         }
         let doc = state.document(KEY).unwrap();
         prop_assert_eq!(doc.text.to_string(), text.clone());
-        let kept = state.syntax_tree(KEY, doc.version, Language::Python, &text).unwrap();
+        let kept = state.syntax_tree(KEY, doc.generation, Language::Python, &text).unwrap();
         let fresh = parse(Language::Python, &text).unwrap();
         prop_assert_eq!(kept.root_node().to_sexp(), fresh.root_node().to_sexp());
         prop_assert_eq!(kept.root_node().byte_range(), fresh.root_node().byte_range());
@@ -132,4 +132,43 @@ proptest! {
             }
         }
     }
+}
+
+/// A `didChange` that repeats the version number (a client bug) still changes the text: the tree
+/// kept for the old text is not handed out for the new one.
+#[test]
+fn a_repeated_version_number_is_a_change_for_the_kept_tree() {
+    let state = ServerState::new(ServerOptions::default());
+    state.set_session(Session {
+        encoding: PositionEncoding::Utf8,
+        ..Session::default()
+    });
+    state.documents_mut().open(KEY, "python", 1, START);
+    let before = state.document(KEY).unwrap();
+    let old = state
+        .syntax_tree(KEY, before.generation, Language::Python, START)
+        .unwrap();
+    let uri: Uri = KEY.parse().unwrap();
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range {
+            start: Position::new(0, 0),
+            end: Position::new(0, 0),
+        }),
+        range_length: None,
+        text: "'''\n".into(),
+    };
+    let params = DidChangeTextDocumentParams {
+        text_document: VersionedTextDocumentIdentifier { uri, version: 1 },
+        content_changes: vec![change],
+    };
+    apply_did_change(&state, &params).unwrap();
+    let now = state.document(KEY).unwrap();
+    let text = now.text.to_string();
+    assert_eq!(text, format!("'''\n{START}"));
+    let kept = state
+        .syntax_tree(KEY, now.generation, Language::Python, &text)
+        .unwrap();
+    let fresh = parse(Language::Python, &text).unwrap();
+    assert_ne!(old.root_node().to_sexp(), fresh.root_node().to_sexp());
+    assert_eq!(kept.root_node().to_sexp(), fresh.root_node().to_sexp());
 }

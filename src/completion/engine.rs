@@ -435,10 +435,13 @@ impl CompletionEngine {
         }
         // A one-line suggestion that contains the rest of the line (closing brackets) replaces it.
         let replaced = replaced_rest(&context, &text);
+        // Kept with the text the prompt used from the document, so that the suggestion is not
+        // served once that text changed (even with every offset in place).
+        let window = prompt.prefix_range.start..prompt.suffix_range.end;
         self.type_through
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remember_replacing(&request.key, rope, cursor, &text, replaced);
+            .remember_replacing(&request.key, rope, cursor, window, &text, replaced);
         let timings = Timings {
             prompt_build_ms,
             ttft_ms: ttft.map(ms),

@@ -78,8 +78,10 @@ pub struct OpenDocument {
     pub path: PathBuf,
     /// Its text.
     pub rope: Rope,
-    /// The editor's version of the text, if it has one.
-    pub version: Option<i32>,
+    /// A number naming the text, if it has one: another text of the document has another number
+    /// (an open document's server-side generation; not the client's version number, which a
+    /// client may repeat with another text).
+    pub version: Option<u64>,
     passages: Arc<OnceLock<PassageIndex>>,
 }
 
@@ -94,8 +96,8 @@ impl OpenDocument {
         }
     }
 
-    /// The same document with the editor's version of its text.
-    pub fn with_version(self, version: i32) -> OpenDocument {
+    /// The same document with a number naming its text (see [`OpenDocument::version`]).
+    pub fn with_version(self, version: u64) -> OpenDocument {
         OpenDocument {
             version: Some(version),
             ..self

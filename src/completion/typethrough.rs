@@ -2,6 +2,12 @@
 //! when the user types its first characters, and [`AdaptiveDebounce`] picks the delay of automatic
 //! requests from the backend's recent latency.
 //!
+//! A suggestion is served again only while the text it was made from is still there: the part of
+//! the document its prompt used (the prefix window before the cursor and the suffix window after
+//! it) is kept as a hash and compared with the same bytes of the current text, around what was
+//! typed through. Offsets that line up are not enough: another line edited to the same length
+//! leaves every offset in place but makes the suggestion stale.
+//!
 //! ```
 //! use augur::completion::typethrough::TypeThrough;
 //! use ropey::Rope;
@@ -14,6 +20,7 @@
 //! ```
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::time::Duration;
 
 use ropey::Rope;
@@ -34,6 +41,48 @@ struct Shown {
     text: String,
     /// How many bytes after `start` the suggestion replaces.
     replaced: usize,
+    /// The text before `start` the suggestion was made from (the prompt's prefix window).
+    before: Span,
+    /// The text after `start` the suggestion was made from (the prompt's suffix window).
+    after: Span,
+}
+
+/// Some bytes of the text a suggestion was made from, as their length and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Span {
+    len: usize,
+    hash: blake3::Hash,
+    /// Whether the bytes must still end the text: the suffix window reached the end, so text
+    /// added after it would have entered the prompt.
+    to_end: bool,
+}
+
+impl Span {
+    /// The bytes in `range`, which must still end the text if `to_end`.
+    fn of(rope: &Rope, range: Range<usize>, to_end: bool) -> Option<Span> {
+        Some(Span {
+            len: range.len(),
+            to_end,
+            hash: hash(rope, range)?,
+        })
+    }
+
+    /// Whether `rope` holds the same bytes from `start` on.
+    fn is_at(&self, rope: &Rope, start: usize) -> bool {
+        let end = start + self.len;
+        (!self.to_end || end == rope.len_bytes())
+            && hash(rope, start..end).is_some_and(|hash| hash == self.hash)
+    }
+}
+
+/// The hash of some bytes of `rope`; `None` when they are out of it or split a character.
+fn hash(rope: &Rope, range: Range<usize>) -> Option<blake3::Hash> {
+    let slice = rope.get_byte_slice(range)?;
+    let mut hasher = blake3::Hasher::new();
+    for chunk in slice.chunks() {
+        hasher.update(chunk.as_bytes());
+    }
+    Some(hasher.finalize())
 }
 
 /// The most recent suggestions shown, one per document (at most 64 documents).
@@ -60,18 +109,20 @@ fn line_around(rope: &Rope, at: usize) -> (String, String) {
 
 impl TypeThrough {
     /// Remembers the suggestion shown at `cursor` in document `key` (replacing that document's
-    /// previous one). An empty suggestion forgets the document.
+    /// previous one), made from the whole text. An empty suggestion forgets the document.
     pub fn remember(&mut self, key: &str, rope: &Rope, cursor: usize, suggestion: &str) {
-        self.remember_replacing(key, rope, cursor, suggestion, 0);
+        self.remember_replacing(key, rope, cursor, 0..rope.len_bytes(), suggestion, 0);
     }
 
-    /// Like [`remember`](Self::remember), for a suggestion that replaces `replaced` bytes after
-    /// the cursor (the rest of its line).
+    /// Like [`remember`](Self::remember), for a suggestion made from the bytes of `window` only
+    /// (the prompt's prefix window and suffix window: from the prefix's start to the suffix's
+    /// end), which replaces `replaced` bytes after the cursor (the rest of its line).
     pub fn remember_replacing(
         &mut self,
         key: &str,
         rope: &Rope,
         cursor: usize,
+        window: Range<usize>,
         suggestion: &str,
         replaced: usize,
     ) {
@@ -80,6 +131,15 @@ impl TypeThrough {
             return;
         }
         let cursor = clamp_cursor(rope, cursor);
+        // The window holds the cursor; a window that does not fit the text is the whole text.
+        let len = rope.len_bytes();
+        let (from, to) = (window.start.min(cursor), window.end.clamp(cursor, len));
+        let spans = |from: usize, to: usize| {
+            Span::of(rope, from..cursor, false).zip(Span::of(rope, cursor..to, to == len))
+        };
+        let Some((before, after)) = spans(from, to).or_else(|| spans(0, len)) else {
+            return;
+        };
         let (line_before, line_after) = line_around(rope, cursor);
         self.shown.push_back(Shown {
             key: key.to_string(),
@@ -88,6 +148,8 @@ impl TypeThrough {
             line_after,
             text: suggestion.to_string(),
             replaced,
+            before,
+            after,
         });
         while self.shown.len() > MAX_DOCUMENTS {
             self.shown.pop_front();
@@ -105,7 +167,8 @@ impl TypeThrough {
     }
 
     /// The rest of the suggestion shown in `key` if the text typed since is its beginning and
-    /// nothing else on the line changed; `None` otherwise (also when all of it was typed).
+    /// nothing else changed in the text the suggestion was made from; `None` otherwise (also when
+    /// all of it was typed).
     pub fn lookup(&self, key: &str, rope: &Rope, cursor: usize) -> Option<String> {
         self.lookup_range(key, rope, cursor).map(|(text, _)| text)
     }
@@ -141,8 +204,20 @@ impl TypeThrough {
         }
         let typed = &before[shown.line_before.len()..];
         let rest = shown.text.strip_prefix(typed)?;
+        if rest.is_empty() {
+            return None;
+        }
+        // The text the prompt used is still there: before the suggestion's start, and after what
+        // was typed through.
+        let made_from = shown
+            .before
+            .is_at(rope, shown.start.checked_sub(shown.before.len)?)
+            && shown.after.is_at(rope, cursor);
+        if !made_from {
+            return None;
+        }
         let replaced = shown.replaced.min(rope.len_bytes() - cursor);
-        (!rest.is_empty()).then(|| (rest.to_string(), cursor..cursor + replaced))
+        Some((rest.to_string(), cursor..cursor + replaced))
     }
 }
 
@@ -251,5 +326,55 @@ mod tests {
         assert_eq!(t.lookup("k", &moved, 14), None);
         // Out of range cursors are harmless.
         assert_eq!(t.lookup("k", &typed, 999), None);
+    }
+
+    #[test]
+    fn a_same_length_edit_elsewhere_in_the_text_stops_type_through() {
+        let mut t = TypeThrough::default();
+        let rope = Rope::from_str("x = 1\nlet y = ;\nz = 3\n");
+        t.remember("k", &rope, 14, "foo(1)");
+        assert_eq!(t.lookup("k", &rope, 14).as_deref(), Some("foo(1)"));
+        // The same offsets, the same cursor line, another text before or after it: the
+        // suggestion was made from text that is no longer there.
+        let above = Rope::from_str("x = 2\nlet y = ;\nz = 3\n");
+        assert_eq!(t.lookup("k", &above, 14), None);
+        let below = Rope::from_str("x = 1\nlet y = ;\nz = 4\n");
+        assert_eq!(t.lookup("k", &below, 14), None);
+        // Typing through with another line changed: no answer either.
+        let typed_and_changed = Rope::from_str("x = 2\nlet y = fo;\nz = 3\n");
+        assert_eq!(t.lookup("k", &typed_and_changed, 16), None);
+        // Typing through alone still answers.
+        let typed = Rope::from_str("x = 1\nlet y = fo;\nz = 3\n");
+        assert_eq!(t.lookup("k", &typed, 16).as_deref(), Some("o(1)"));
+    }
+
+    #[test]
+    fn only_the_text_the_prompt_used_counts() {
+        let mut t = TypeThrough::default();
+        // The prompt used lines 2 to 4 (from byte 6 to byte 26); the cursor is at byte 14.
+        let rope = Rope::from_str("x = 1\nlet y = ;\nz = 3\nw = 4\n");
+        t.remember_replacing("k", &rope, 14, 6..22, "foo(1)", 0);
+        // Outside the window, with every offset in place: the prompt would be the same.
+        let outside = Rope::from_str("x = 9\nlet y = ;\nz = 3\nw = 8\n");
+        assert_eq!(t.lookup("k", &outside, 14).as_deref(), Some("foo(1)"));
+        let typed = Rope::from_str("x = 9\nlet y = f;\nz = 3\nw = 8\n");
+        assert_eq!(t.lookup("k", &typed, 15).as_deref(), Some("oo(1)"));
+        // Inside it, before or after the cursor: stale.
+        let inside = Rope::from_str("x = 1\nlet y = ;\nz = 7\nw = 4\n");
+        assert_eq!(t.lookup("k", &inside, 14), None);
+        // A window that reached the end of the text: text added after it would be in the prompt.
+        t.remember_replacing("k", &rope, 14, 6..rope.len_bytes(), "foo(1)", 0);
+        assert_eq!(t.lookup("k", &rope, 14).as_deref(), Some("foo(1)"));
+        let longer = Rope::from_str("x = 1\nlet y = ;\nz = 3\nw = 4\nv\n");
+        assert_eq!(t.lookup("k", &longer, 14), None);
+        // At the very end of the text, typing through still answers.
+        let end = Rope::from_str("let x = ");
+        t.remember("e", &end, 8, "compute(1);");
+        let typed_at_end = Rope::from_str("let x = comp");
+        assert_eq!(t.lookup("e", &typed_at_end, 12).as_deref(), Some("ute(1);"));
+        // A window past the end of the text ends where the text ends.
+        t.remember_replacing("k", &rope, 14, 3..999, "foo(1)", 0);
+        assert_eq!(t.lookup("k", &outside, 14), None);
+        assert_eq!(t.lookup("k", &rope, 14).as_deref(), Some("foo(1)"));
     }
 }

@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ropey::Rope;
 
@@ -83,6 +84,17 @@ pub struct Document {
     pub version: i32,
     /// The client's language id (`rust`, `python`, ...).
     pub language_id: Arc<str>,
+    /// The server's name for this text: a new number (never given twice in the process) when the
+    /// document is made and on every edit applied. Whatever derives from the text (a suggestion,
+    /// a syntax tree, an action's edit) is keyed on it rather than on `version`, which a client
+    /// may repeat with another text.
+    pub generation: u64,
+}
+
+/// A number no document text has had before in this process.
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Document {
@@ -92,6 +104,7 @@ impl Document {
             text: Rope::from_str(text),
             version,
             language_id: language_id.into(),
+            generation: next_generation(),
         }
     }
 
@@ -114,12 +127,14 @@ impl Document {
         Ok(())
     }
 
-    /// Applies one edit, or leaves the text untouched and says why not.
+    /// Applies one edit, or leaves the text untouched and says why not. An applied edit gives the
+    /// text a new [`generation`](Self::generation).
     ///
     /// The cost is O(log n + edit size), except for an edit that replaces the whole text, which
     /// builds a new rope.
     pub fn apply(&mut self, edit: &TextEdit) -> Result<(), EditError> {
         self.check(edit)?;
+        self.generation = next_generation();
         let Range { start, end } = edit.range;
         if start == 0 && end == self.text.len_bytes() {
             self.text = Rope::from_str(&edit.new_text);
@@ -191,6 +206,24 @@ mod tests {
             Err(EditError::NotCharBoundary { .. })
         ));
         assert_eq!(doc.text.to_string(), "a😀b");
+    }
+
+    #[test]
+    fn every_applied_edit_gives_a_new_generation() {
+        let mut doc = Document::new("abc", 1, "plaintext");
+        let other = Document::new("abc", 1, "plaintext");
+        assert_ne!(
+            doc.generation, other.generation,
+            "each document text has its own"
+        );
+        let snapshot = doc.clone();
+        assert_eq!(snapshot.generation, doc.generation, "a snapshot keeps it");
+        // The same length, the same version: still another text, another generation.
+        doc.apply(&TextEdit::replace(0..1, "x")).unwrap();
+        assert_ne!(doc.generation, snapshot.generation);
+        let after = doc.generation;
+        assert!(doc.apply(&TextEdit::insert(99, "y")).is_err());
+        assert_eq!(doc.generation, after, "a refused edit changes nothing");
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! Open documents: a store of ropes with versions and language ids, the core edit type, and the
 //! position encodings the protocol layer converts through.
 //!
+//! Each text of a document also has a server-side [`Document::generation`], new on open and on
+//! every applied edit: what is computed from a text is tied to it, not to the client's version
+//! number (a buggy client may send the same version twice with different texts).
+//!
 //! The store has one writer (the `did_*` notification handlers, which finish their change before
 //! they yield) and many readers, who take cheap [`Document`] clones as snapshots.
 //!

@@ -31,5 +31,7 @@ mod validate;
 
 pub use crate::documents::TextEdit;
 pub use diff::{apply, minimal_edits};
-pub use plan::{FileCreation, FileEdits, PlanError, WorkspaceEditPlan, check_path, normalize_path};
+pub use plan::{
+    FileCreation, FileEdits, OpenNow, PlanError, WorkspaceEditPlan, check_path, normalize_path,
+};
 pub use validate::{SyntaxBaseline, SyntaxRegression, ValidationError, validate};

@@ -44,6 +44,18 @@ pub struct FileCreation {
     pub text: String,
 }
 
+/// An open document as a plan is checked against it (see
+/// [`WorkspaceEditPlan::check_versions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenNow {
+    /// The client's version number now.
+    pub version: i32,
+    /// Whether its text is still the one the edits were computed from. The caller tells (by a
+    /// server-side generation of the text, or a hash of it): a client may send another text
+    /// under the same version number, so the version alone does not.
+    pub same_text: bool,
+}
+
 /// Everything an action changes in the workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkspaceEditPlan {
@@ -76,6 +88,18 @@ pub enum PlanError {
         /// Its version now (`None`: it is no longer open).
         current: Option<i32>,
     },
+    /// A document has another text than the one the edits were computed from, under the same
+    /// version number (a client that repeated a version).
+    #[error(
+        "{path} changed since the edit was computed (another text under the same version \
+         {version}); run the action again"
+    )]
+    Changed {
+        /// The document.
+        path: PathBuf,
+        /// The version number, the same then and now.
+        version: i32,
+    },
     /// A path is relative, so it cannot be placed in the workspace.
     #[error("refusing to edit {path}: the path is not absolute")]
     RelativePath {
@@ -99,17 +123,27 @@ impl WorkspaceEditPlan {
     }
 
     /// Refuses the plan if a document it edits is no longer at the version the edits were
-    /// computed for; `current` gives a document's version now (`None` when it is not open).
-    /// The protocol layer calls this right before `workspace/applyEdit`.
-    pub fn check_versions(&self, current: impl Fn(&Path) -> Option<i32>) -> Result<(), PlanError> {
+    /// computed for, or has another text under that version; `current` gives a document as it is
+    /// now (`None` when it is not open). The protocol layer calls this right before
+    /// `workspace/applyEdit`.
+    pub fn check_versions(
+        &self,
+        current: impl Fn(&Path) -> Option<OpenNow>,
+    ) -> Result<(), PlanError> {
         for file in &self.edits {
             if let Some(expected) = file.version {
                 let now = current(&file.path);
-                if now != Some(expected) {
+                if now.map(|n| n.version) != Some(expected) {
                     return Err(PlanError::Stale {
                         path: file.path.clone(),
                         expected,
-                        current: now,
+                        current: now.map(|n| n.version),
+                    });
+                }
+                if now.is_some_and(|n| !n.same_text) {
+                    return Err(PlanError::Changed {
+                        path: file.path.clone(),
+                        version: expected,
                     });
                 }
             }
@@ -191,9 +225,10 @@ mod tests {
                 edits: vec![TextEdit::insert(0, "x")],
             }],
         };
-        assert!(plan.check_versions(|_| Some(3)).is_ok());
+        let now = |version, same_text| move |_: &Path| Some(OpenNow { version, same_text });
+        assert!(plan.check_versions(now(3, true)).is_ok());
         assert!(matches!(
-            plan.check_versions(|_| Some(4)),
+            plan.check_versions(now(4, true)),
             Err(PlanError::Stale {
                 expected: 3,
                 current: Some(4),
@@ -201,5 +236,10 @@ mod tests {
             })
         ));
         assert!(plan.check_versions(|_| None).is_err());
+        // The same version with another text (a client that repeated a version number).
+        assert!(matches!(
+            plan.check_versions(now(3, false)),
+            Err(PlanError::Changed { version: 3, .. })
+        ));
     }
 }

@@ -110,16 +110,17 @@ pub struct ServerState {
     index_phases: Mutex<HashMap<PathBuf, IndexPhase>>,
 }
 
-/// A document's syntax tree and the edits made to the document since it was parsed.
+/// A document's syntax tree and the edits made to the document since it was parsed. Texts are
+/// named by their [`Document::generation`], not the client's version (which may repeat).
 #[derive(Debug)]
 struct TreeEntry {
-    /// The version the tree was parsed for.
-    version: i32,
+    /// The generation of the text the tree was parsed for.
+    generation: u64,
     tree: tree_sitter::Tree,
     /// The edits since, in order.
     pending: Vec<tree_sitter::InputEdit>,
-    /// The version after the last pending edit.
-    pending_version: i32,
+    /// The generation of the text after the last pending edit.
+    pending_generation: u64,
 }
 
 impl ServerState {
@@ -422,22 +423,23 @@ impl ServerState {
         }
     }
 
-    /// The syntax tree of an open document at `version` (whose text is `text`). The tree is kept
-    /// per document: the same version costs nothing, and after edits only the changed regions are
-    /// parsed again (see [`Self::note_edits`]); a 10 MB file is never parsed whole per keystroke.
-    /// Blocking: call it from the blocking pool.
+    /// The syntax tree of an open document's text of `generation` (see
+    /// [`Document::generation`]), which is `text`. The tree is kept per document: the same text
+    /// costs nothing, and after edits only the changed regions are parsed again (see
+    /// [`Self::note_edits`]); a 10 MB file is never parsed whole per keystroke. Blocking: call it
+    /// from the blocking pool.
     pub fn syntax_tree(
         &self,
         key: &str,
-        version: i32,
+        generation: u64,
         language: crate::syntax::Language,
         text: &str,
     ) -> Option<tree_sitter::Tree> {
         let trees = || self.trees.lock().unwrap_or_else(|e| e.into_inner());
         let base = match trees().get(key) {
-            Some(entry) if entry.version == version => return Some(entry.tree.clone()),
-            Some(entry) if entry.pending_version == version => {
-                Some((entry.version, entry.tree.clone(), entry.pending.clone()))
+            Some(entry) if entry.generation == generation => return Some(entry.tree.clone()),
+            Some(entry) if entry.pending_generation == generation => {
+                Some((entry.generation, entry.tree.clone(), entry.pending.clone()))
             }
             _ => None,
         };
@@ -454,11 +456,11 @@ impl ServerState {
         let mut trees = trees();
         match (trees.get_mut(key), &base) {
             // Edits that came in meanwhile stay pending on top of the new tree.
-            (Some(entry), Some((base_version, _, applied))) if entry.version == *base_version => {
+            (Some(entry), Some((base, _, applied))) if entry.generation == *base => {
                 entry
                     .pending
                     .drain(..applied.len().min(entry.pending.len()));
-                entry.version = version;
+                entry.generation = generation;
                 entry.tree = tree.clone();
             }
             (Some(_), _) => {}
@@ -466,10 +468,10 @@ impl ServerState {
                 trees.insert(
                     key.to_owned(),
                     TreeEntry {
-                        version,
+                        generation,
                         tree: tree.clone(),
                         pending: Vec::new(),
-                        pending_version: version,
+                        pending_generation: generation,
                     },
                 );
             }
@@ -477,27 +479,28 @@ impl ServerState {
         Some(tree)
     }
 
-    /// The kept syntax tree of a document if it is for `version` (no parsing here).
-    pub fn current_syntax_tree(&self, key: &str, version: i32) -> Option<tree_sitter::Tree> {
+    /// The kept syntax tree of a document if it is for the text of `generation` (no parsing
+    /// here).
+    pub fn current_syntax_tree(&self, key: &str, generation: u64) -> Option<tree_sitter::Tree> {
         self.trees
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
-            .filter(|entry| entry.version == version)
+            .filter(|entry| entry.generation == generation)
             .map(|entry| entry.tree.clone())
     }
 
-    /// Brings the kept syntax tree of a document up to `version` on the blocking pool (parsing
+    /// Brings the kept syntax tree of a document up to `generation` on the blocking pool (parsing
     /// only the edited regions once a tree is kept), unless that is under way already. Completions
     /// call it while they wait out their debounce, so that the tree is ready when they run.
     pub fn refresh_syntax_tree(
         self: &Arc<Self>,
         key: &str,
-        version: i32,
+        generation: u64,
         language: crate::syntax::Language,
         text: &ropey::Rope,
     ) {
-        if self.current_syntax_tree(key, version).is_some() {
+        if self.current_syntax_tree(key, generation).is_some() {
             return;
         }
         if !self
@@ -510,7 +513,7 @@ impl ServerState {
         }
         let (state, key, text) = (Arc::clone(self), key.to_owned(), text.clone());
         tokio::task::spawn_blocking(move || {
-            let _ = state.syntax_tree(&key, version, language, &text.to_string());
+            let _ = state.syntax_tree(&key, generation, language, &text.to_string());
             // A document closed meanwhile keeps no tree.
             if state.document(&key).is_none() {
                 state.forget_document(&key);
@@ -531,12 +534,13 @@ impl ServerState {
             .contains_key(key)
     }
 
-    /// Records the edits of a `didChange` that made the document `version`, for the kept tree.
-    pub fn note_edits(&self, key: &str, version: i32, edits: Vec<tree_sitter::InputEdit>) {
+    /// Records the edits of a `didChange` that gave the document the text of `generation`, for the
+    /// kept tree.
+    pub fn note_edits(&self, key: &str, generation: u64, edits: Vec<tree_sitter::InputEdit>) {
         let mut trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = trees.get_mut(key) {
             entry.pending.extend(edits);
-            entry.pending_version = version;
+            entry.pending_generation = generation;
         }
     }
 

@@ -8,7 +8,12 @@
 //! closes the model's HTTP connection.
 //!
 //! Example `data` of a lazily resolved code action:
-//! `{"uri": "file:///ws/src/lib.rs", "version": 3, "range": {...}, "action": "augur.document"}`.
+//! `{"uri": "file:///ws/src/lib.rs", "version": 3, "generation": 17, "range": {...}, "action":
+//! "augur.document"}`.
+//!
+//! Staleness follows the text, not only the client's version number (a client may repeat a
+//! version with another text): an offer carries the server's generation of the text it was made
+//! for, and an edit is sent only while the document still has the text it was computed from.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -33,7 +38,7 @@ use crate::actions::{
     ActionContext, ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest, run_action,
 };
 use crate::documents::Document;
-use crate::edits::{PlanError, WorkspaceEditPlan};
+use crate::edits::{OpenNow, PlanError, WorkspaceEditPlan};
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
 use crate::syntax::Language;
@@ -49,6 +54,10 @@ pub struct ActionData {
     /// Its version when the action was offered (the command uses the current one when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
+    /// The server's generation of its text when the action was offered (see
+    /// [`Document::generation`]): the offer is refused for another text under the same version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u64>,
     /// The selection, or the cursor as an empty range.
     pub range: ls_types::Range,
     /// Which action (`augur.fix`, `augur.custom.<id>`, ...).
@@ -75,14 +84,25 @@ pub struct Target {
 
 impl Target {
     /// Refuses the target when the document is no longer at `expected`, the version an action
-    /// was offered or asked for (`None`: any version).
-    pub fn require_version(&self, expected: Option<i32>) -> Result<(), Failure> {
+    /// was offered or asked for (`None`: any version), or no longer has the text of `generation`,
+    /// the one it was offered for (`None`: any text).
+    pub fn require_version(
+        &self,
+        expected: Option<i32>,
+        generation: Option<u64>,
+    ) -> Result<(), Failure> {
         match expected {
             Some(expected) if expected != self.doc.version => {
                 Err(Failure::Stale(PlanError::Stale {
                     path: self.context.path.clone(),
                     expected,
                     current: Some(self.doc.version),
+                }))
+            }
+            _ if generation.is_some_and(|g| g != self.doc.generation) => {
+                Err(Failure::Stale(PlanError::Changed {
+                    path: self.context.path.clone(),
+                    version: self.doc.version,
                 }))
             }
             _ => Ok(()),
@@ -104,7 +124,9 @@ pub enum Failure {
 impl From<ActionError> for Failure {
     fn from(error: ActionError) -> Self {
         match error {
-            ActionError::Plan(stale @ PlanError::Stale { .. }) => Failure::Stale(stale),
+            ActionError::Plan(stale @ (PlanError::Stale { .. } | PlanError::Changed { .. })) => {
+                Failure::Stale(stale)
+            }
             other => Failure::Failed(other.to_string()),
         }
     }
@@ -250,18 +272,26 @@ pub async fn run(
     outcome
 }
 
-/// The protocol edit for a plan, refused when a document it edits is no longer at the version the
-/// edits were computed for.
+/// The protocol edit for a plan computed from `target`, refused when a document it edits is no
+/// longer at the version the edits were computed for, or (the target's document) no longer has
+/// the text they were computed from, whatever its version number says.
 pub fn workspace_edit(
     state: &ServerState,
     plan: &WorkspaceEditPlan,
+    target: &Target,
 ) -> Result<ls_types::WorkspaceEdit, Failure> {
     let open = |path: &Path| -> Option<Document> {
         let uri = to_proto::uri(path)?;
         state.document(&from_proto::doc_key(&uri))
     };
-    plan.check_versions(|path| open(path).map(|doc| doc.version))
-        .map_err(Failure::Stale)?;
+    plan.check_versions(|path| {
+        open(path).map(|doc| OpenNow {
+            version: doc.version,
+            // The text of another document is not known here; its version is checked.
+            same_text: path != target.context.path || doc.generation == target.doc.generation,
+        })
+    })
+    .map_err(Failure::Stale)?;
     let caps = state.caps();
     let style = to_proto::EditStyle {
         document_changes: caps.document_changes,

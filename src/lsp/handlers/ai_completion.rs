@@ -5,8 +5,10 @@
 //! supersede any older request for the same document (its model call is dropped, which closes its
 //! HTTP connection), wait the adaptive debounce for automatic triggers, and run the completion
 //! engine (which also refuses files the index excludes: secrets never reach a model). A result
-//! computed for a document version that has changed meanwhile is dropped. The outcome of each
-//! model call is recorded in the models' health, which tells the user when completions fail.
+//! computed for a document text that has changed meanwhile is dropped: texts are told apart by
+//! their server-side generation, not the client's version number, which a client may repeat. The
+//! outcome of each model call is recorded in the models' health, which tells the user when
+//! completions fail.
 //!
 //! Every request gets exactly one answer: a suggestion, nothing (superseded, stale, excluded,
 //! failed), or `RequestCancelled` from the cancellation layer when the client cancels it.
@@ -49,8 +51,8 @@ pub struct Found {
     pub range: Range<usize>,
 }
 
-/// The open documents other than `key` that are files, with their versions (the engine keeps
-/// what it derives from a document while its version lasts).
+/// The open documents other than `key` that are files, with their generations (the engine keeps
+/// what it derives from a document while its text lasts).
 fn other_documents(state: &ServerState, key: &str) -> Vec<OpenDocument> {
     let docs = state.documents();
     docs.uris()
@@ -58,7 +60,7 @@ fn other_documents(state: &ServerState, key: &str) -> Vec<OpenDocument> {
         .filter_map(|uri| {
             let path = from_proto::path(&uri.parse::<Uri>().ok()?)?;
             let doc = docs.get(uri)?;
-            Some(OpenDocument::new(path, doc.text).with_version(doc.version))
+            Some(OpenDocument::new(path, doc.text).with_version(doc.generation))
         })
         .collect()
 }
@@ -84,7 +86,7 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     if let Some(language) = language
         && doc.text.len_bytes() <= MAX_TREE_BYTES
     {
-        state.refresh_syntax_tree(&key, doc.version, language, &doc.text);
+        state.refresh_syntax_tree(&key, doc.generation, language, &doc.text);
     }
     let mut request = EngineRequest {
         key: key.clone(),
@@ -104,7 +106,7 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        request.syntax = state.current_syntax_tree(&key, doc.version);
+        request.syntax = state.current_syntax_tree(&key, doc.generation);
         let outcome = engine.complete(request).await;
         model_health::record(state, &config.completion.model, &outcome);
         match outcome {
@@ -125,7 +127,8 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     state.end_completion(&key, generation);
     let suggestion = outcome?;
     let now = state.document(&key)?;
-    if now.version != doc.version {
+    // The generation, not the version: a client may repeat a version number with another text.
+    if now.generation != doc.generation {
         tracing::debug!(
             computed = doc.version,
             now = now.version,

@@ -1,9 +1,10 @@
 //! `textDocument/codeAction`: the AI actions that apply at the selection, returned at once.
 //!
 //! Nothing here calls a model. A client that resolves code actions lazily gets each edit action
-//! as a title, a kind and `data` naming the document version, the range and the action; the model
-//! runs only in `codeAction/resolve`. Actions that need an instruction, that show text rather than
-//! edit, or that a client cannot resolve come as the `augur.rewrite` or `augur.action` command.
+//! as a title, a kind and `data` naming the document version (and the server's generation of its
+//! text, since a client may repeat a version), the range and the action; the model runs only in
+//! `codeAction/resolve`. Actions that need an instruction, that show text rather than edit, or
+//! that a client cannot resolve come as the `augur.rewrite` or `augur.action` command.
 //!
 //! Example: with `a - b` selected in `fn add(...)` the reply holds "Document `add` with AI"
 //! (`source`, with `data: {"uri": ..., "version": 3, "range": ..., "action": "augur.document"}`),
@@ -60,7 +61,8 @@ fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<Cod
     let symbols = ctx
         .language
         .and_then(|language| {
-            let tree = state.syntax_tree(&target.key, target.doc.version, language, &ctx.text)?;
+            let tree =
+                state.syntax_tree(&target.key, target.doc.generation, language, &ctx.text)?;
             Some(symbols_around(language, &tree, &ctx.text, ctx.selection()))
         })
         .unwrap_or_default();
@@ -73,6 +75,7 @@ fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<Cod
             let data = ActionData {
                 uri: uri.clone(),
                 version: Some(target.doc.version),
+                generation: Some(target.doc.generation),
                 range: params.range,
                 action: offer.id.clone(),
                 instruction: None,

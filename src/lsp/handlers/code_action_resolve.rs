@@ -1,7 +1,9 @@
 //! `codeAction/resolve`: runs the AI action a code action names and fills in its edit.
 //!
 //! The action runs on the document version it was offered for; if the document changed since,
-//! or changes while the model works, the answer is a `ContentModified` error and no edit. The
+//! or changes while the model works, the answer is a `ContentModified` error and no edit. A change
+//! counts even when the client repeated the version number (the text's server-side generation
+//! tells). The
 //! run reports `$/progress` and stops when the client cancels the request or the progress.
 //!
 //! Example: `{"title": "Document `add` with AI", "data": {"uri": ..., "version": 3, ...}}`
@@ -33,11 +35,11 @@ pub async fn resolve(
     let diagnostics = action.diagnostics.clone().unwrap_or(data.diagnostics);
     let result = async {
         let target = ai_action::target(state, &data.uri, data.range, &diagnostics)?;
-        target.require_version(data.version)?;
+        target.require_version(data.version, data.generation)?;
         let request = ai_action::request(state, &target, data.action, data.instruction);
         match ai_action::run(state, client, request, None).await? {
             ActionOutcome::Edit { plan, .. } => {
-                action.edit = Some(ai_action::workspace_edit(state, &plan)?);
+                action.edit = Some(ai_action::workspace_edit(state, &plan, &target)?);
             }
             ActionOutcome::Markdown { title, text } => {
                 ai_action::show_markdown(state, client, &title, &text).await;

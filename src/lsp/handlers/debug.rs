@@ -32,7 +32,7 @@ pub struct DocumentState {
     pub language_id: String,
     /// The full text.
     pub text: String,
-    /// Whether a syntax tree is kept for exactly this version.
+    /// Whether a syntax tree is kept for exactly this text.
     pub tree_is_current: bool,
 }
 
@@ -66,7 +66,7 @@ pub fn document(state: &ServerState, params: DocumentParams) -> Result<DocumentS
         language_id: doc.language_id.to_string(),
         text: doc.text.to_string(),
         tree_is_current: state
-            .current_syntax_tree(&params.uri, doc.version)
+            .current_syntax_tree(&params.uri, doc.generation)
             .is_some(),
     })
 }

@@ -8,8 +8,10 @@
 //!   actions that show text.
 //!
 //! The edit is computed for the document's version when the command arrives (or the `version`
-//! given) and sent with `workspace/applyEdit` only if the document is still at that version;
-//! otherwise the command reports that it went stale and edits nothing. Explanations open as a
+//! given) and sent with `workspace/applyEdit` only if the document is still at that version with
+//! the same text (a client may repeat a version number with another text: the server's
+//! generation of the text tells); otherwise the command reports that it went stale and edits
+//! nothing. Explanations open as a
 //! markdown document (`window/showDocument`) or come as a message.
 //!
 //! The answer says what happened: `{"status": "applied"}`, `"rejected"` (the client refused the
@@ -49,6 +51,8 @@ struct RewriteArgs {
     instruction: Option<String>,
     #[serde(default)]
     version: Option<i32>,
+    #[serde(default)]
+    generation: Option<u64>,
 }
 
 /// Handles `workspace/executeCommand`.
@@ -68,6 +72,7 @@ pub async fn execute_command(
             ActionData {
                 uri: args.uri,
                 version: args.version,
+                generation: args.generation,
                 range: args.range,
                 action: ActionId::Rewrite,
                 instruction: args.instruction,
@@ -125,7 +130,7 @@ async fn run(
     token: Option<ls_types::NumberOrString>,
 ) -> std::result::Result<Value, Failure> {
     let target = ai_action::target(state, &data.uri, data.range, &data.diagnostics)?;
-    target.require_version(data.version)?;
+    target.require_version(data.version, data.generation)?;
     let request = ai_action::request(state, &target, data.action, data.instruction);
     match ai_action::run(state, client, request, token).await? {
         ActionOutcome::Edit { title, plan } => {
@@ -138,7 +143,7 @@ async fn run(
                 ));
             }
             // Checked right before sending: the user may have typed while the model worked.
-            let edit = ai_action::workspace_edit(state, &plan)?;
+            let edit = ai_action::workspace_edit(state, &plan, &target)?;
             let response = client
                 .send_request::<ls_types::request::ApplyWorkspaceEdit>(
                     ls_types::ApplyWorkspaceEditParams {

@@ -54,6 +54,8 @@ pub fn apply_did_change(
     let version = params.text_document.version;
     // The kept syntax tree follows the edits, so it is parsed again only where they are.
     let mut tree_edits = state.keeps_tree(&key).then(Vec::new);
+    // The text's new generation (each applied edit gives one), which the kept tree is noted for.
+    let mut generation = 0;
     state
         .documents_mut()
         .edit::<DidChangeError>(&key, version, |doc| {
@@ -64,10 +66,11 @@ pub fn apply_did_change(
                 }
                 doc.apply(&edit)?;
             }
+            generation = doc.generation;
             Ok(())
         })?;
     if let Some(tree_edits) = tree_edits {
-        state.note_edits(&key, version, tree_edits);
+        state.note_edits(&key, generation, tree_edits);
     }
     Ok(())
 }
