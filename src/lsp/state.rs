@@ -18,7 +18,7 @@ use crate::documents::{Document, DocumentStore, PositionEncoding};
 use crate::index::WorkspaceIndex;
 use crate::llm::{LlmClient, LlmDeps};
 use crate::lsp::capabilities::ClientCaps;
-use crate::workspace::{WorkspaceRoot, root_paths};
+use crate::workspace::{RealPaths, WorkspaceRoot, root_paths};
 
 /// Options fixed when the server starts.
 #[derive(Debug, Clone, Default)]
@@ -87,6 +87,8 @@ pub struct ServerState {
     trees: Mutex<HashMap<String, TreeEntry>>,
     /// Documents whose kept tree is being brought up to date on the blocking pool.
     refreshing: Mutex<std::collections::HashSet<String>>,
+    /// Real paths of documents and roots, for checks that run per request.
+    real_paths: Arc<RealPaths>,
 }
 
 /// A document's syntax tree and the edits made to the document since it was parsed.
@@ -123,6 +125,7 @@ impl ServerState {
             completion_generation: std::sync::atomic::AtomicU64::new(0),
             trees: Mutex::default(),
             refreshing: Mutex::default(),
+            real_paths: Arc::default(),
         }
     }
 
@@ -169,6 +172,19 @@ impl ServerState {
     /// Replaces the workspace roots.
     pub fn set_roots(&self, roots: Vec<WorkspaceRoot>) {
         *self.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+    }
+
+    /// The remembered real paths: forget them when files change or a document is opened.
+    pub fn real_paths(&self) -> &Arc<RealPaths> {
+        &self.real_paths
+    }
+
+    /// Whether `path` really lies in a workspace root once symbolic links are followed (from
+    /// remembered real paths: cheap enough per keystroke). A document that does not may be
+    /// edited by the user, but augur edits nothing in it, does not index it, and gives nothing
+    /// of it to other files' prompts.
+    pub fn really_inside(&self, path: &Path) -> bool {
+        self.real_paths.is_inside(path, &root_paths(&self.roots()))
     }
 
     /// The current configuration.
