@@ -126,3 +126,25 @@ fn an_answer_that_does_not_parse_changes_nothing() {
         CALC
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn tests_are_not_written_through_a_link_out_of_the_workspace() {
+    let (_runtime, fake) = Fake::start_in_background();
+    let dir = workspace(&fake);
+    // The python tests folder is a link to a folder outside the workspace.
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("tests")).unwrap();
+    fake.set_default(openai_stream(&[
+        "```python\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```\n",
+    ]));
+    let run = augur(dir.path(), &["calc.py:2:5", "--action", "tests", "--write"]);
+    assert!(!run.status.success(), "{}", text(&run.stdout));
+    assert!(
+        text(&run.stderr).contains("outside the workspace folders"),
+        "{}",
+        text(&run.stderr)
+    );
+    assert_eq!(fake.calls(), 0, "refused before asking the model");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}

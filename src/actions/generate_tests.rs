@@ -22,6 +22,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::edits::check_path;
 use crate::syntax::{Language, Symbol, SymbolKind, document_symbols};
 
 use super::reply::{extract_code, indentation, reindent};
@@ -131,6 +132,8 @@ pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
             ),
         },
         Some(path) => {
+            // The test file is read for the prompt: it must not lead out of the workspace.
+            check_path(&path, &request.roots)?;
             let existing = match std::fs::read_to_string(&path) {
                 Ok(text) => Some(text),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

@@ -8,6 +8,7 @@ use futures::StreamExt;
 
 use crate::edits::{
     FileCreation, FileEdits, SyntaxBaseline, SyntaxRegression, ValidationError, WorkspaceEditPlan,
+    check_path,
 };
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
 use crate::runtime::cpu_bound;
@@ -78,8 +79,9 @@ pub(crate) enum Candidate {
 /// uses from the workspace index. The answer is streamed at [`Priority::Action`] with progress
 /// per piece; its code becomes the smallest edits, which must add no syntax error: a first
 /// refusal asks the model once more with the parser's complaint, a second fails with
-/// [`ActionError::DidNotParse`]. Every path is checked against the workspace roots. Dropping the
-/// future cancels the model call.
+/// [`ActionError::DidNotParse`]. Every path is checked against the workspace roots, with symbolic
+/// links followed (the document's before the model runs). Dropping the future cancels the model
+/// call.
 pub async fn run_action(
     llm: &LlmClient,
     request: ActionRequest,
@@ -107,6 +109,10 @@ async fn run_inner(
         ActionId::Explain => explain::prepare(request)?,
         ActionId::Custom(id) => custom::prepare(request, id)?,
     };
+    // An edit to a document that leads out of the workspace is refused before the model runs.
+    if !matches!(job.output, Output::Markdown) {
+        check_path(&ctx.path, &request.roots)?;
+    }
     progress.begin(&job.title);
     let prompt = build_prompt(request, &job);
     if matches!(job.output, Output::Markdown) {

@@ -1,6 +1,8 @@
 //! The plan of a workspace edit, before it becomes the protocol's `WorkspaceEdit`: per file the
 //! path, the document version the edits were computed for, and the edits; plus files to create.
-//! Every path must lie inside a workspace root, checked after `.` and `..` are resolved.
+//! Every path must really lie inside a workspace root: its real path (symbolic links followed,
+//! `.` and `..` applied; for a new file, through its nearest existing folder) must be under the
+//! real path of a root, so a link in the workspace to `/etc` is no way out.
 //!
 //! ```
 //! use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::documents::TextEdit;
+use crate::workspace::{Escape, check_real};
 
 /// The edits to one existing file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,11 +72,13 @@ pub struct WorkspaceEditPlan {
 /// Why a plan was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// A path lies outside every workspace root.
-    #[error("refusing to edit {path}: it is outside the workspace folders")]
+    /// A path lies outside every workspace root, or leads outside through a symbolic link.
+    #[error("refusing to edit {path}: {escape}")]
     OutsideWorkspace {
         /// The offending path, as given.
         path: PathBuf,
+        /// Where it leads, or why that is unknown.
+        escape: Escape,
     },
     /// A document changed after the edits were computed for it.
     #[error(
@@ -151,8 +156,8 @@ impl WorkspaceEditPlan {
         Ok(())
     }
 
-    /// Refuses the plan if any path is relative or lies outside all of `roots` once `.` and `..`
-    /// are resolved. With no roots at all, every path is outside.
+    /// Refuses the plan if any path is relative or does not really lie inside one of `roots`
+    /// (see [`check_real`]). With no roots at all, every path is outside.
     pub fn check_roots(&self, roots: &[PathBuf]) -> Result<(), PlanError> {
         for path in self.paths() {
             check_path(path, roots)?;
@@ -161,24 +166,20 @@ impl WorkspaceEditPlan {
     }
 }
 
-/// Checks one path against the workspace roots (see [`WorkspaceEditPlan::check_roots`]).
+/// Checks one path against the workspace roots (see [`WorkspaceEditPlan::check_roots`]). The
+/// file system is asked where the path leads, so call it right before the edit is sent.
 pub fn check_path(path: &Path, roots: &[PathBuf]) -> Result<(), PlanError> {
     if !path.is_absolute() {
         return Err(PlanError::RelativePath {
             path: path.to_owned(),
         });
     }
-    let normal = normalize_path(path);
-    let inside = roots
-        .iter()
-        .any(|root| root.is_absolute() && normal.starts_with(normalize_path(root)));
-    if inside {
-        Ok(())
-    } else {
-        Err(PlanError::OutsideWorkspace {
+    check_real(path, roots)
+        .map(|_| ())
+        .map_err(|escape| PlanError::OutsideWorkspace {
             path: path.to_owned(),
+            escape,
         })
-    }
 }
 
 /// Resolves `.` and `..` components without touching the file system (so it works for files
@@ -213,6 +214,40 @@ mod tests {
             Err(PlanError::RelativePath { .. })
         ));
         assert!(check_path(Path::new("/ws/a/x.rs"), &[]).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_out_of_the_workspace_is_no_way_out() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("passwd"), "root:x:0:0\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("etc_link")).unwrap();
+        let roots = [root.path().to_path_buf()];
+        let link = root.path().join("etc_link");
+        let plan = WorkspaceEditPlan {
+            creations: vec![FileCreation {
+                path: link.join("test_passwd.py"),
+                text: "def test(): pass\n".into(),
+            }],
+            edits: Vec::new(),
+        };
+        let Err(PlanError::OutsideWorkspace { path, escape }) = plan.check_roots(&roots) else {
+            panic!("a new file through the link was accepted");
+        };
+        assert_eq!(path, link.join("test_passwd.py"));
+        assert!(matches!(escape, Escape::Outside { .. }), "{escape}");
+        let edit = WorkspaceEditPlan {
+            creations: Vec::new(),
+            edits: vec![FileEdits {
+                path: link.join("passwd"),
+                version: Some(1),
+                edits: vec![TextEdit::insert(0, "x")],
+            }],
+        };
+        let error = edit.check_roots(&roots).unwrap_err().to_string();
+        assert!(error.contains("outside the workspace folders"), "{error}");
+        assert!(check_path(&root.path().join("new.py"), &roots).is_ok());
     }
 
     #[test]

@@ -352,6 +352,17 @@ impl WorkspaceIndex {
         Some((rel, canonical))
     }
 
+    /// Refuses a file (`local`, under the root) whose real path leaves the root through a
+    /// symbolic link, and forgets what was indexed under its path: the index never follows a
+    /// link out of the workspace, whatever event names the file.
+    fn require_really_inside(&self, path: &Path, local: &Path) -> Result<(), IndexError> {
+        if crate::workspace::real_path(local).is_ok_and(|real| real.starts_with(&self.root)) {
+            return Ok(());
+        }
+        self.remove_path(local)?;
+        Err(IndexError::OutsideRoot(path.to_path_buf()))
+    }
+
     /// The directory of the index.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -798,6 +809,7 @@ impl WorkspaceIndex {
         let (rel, local) = self
             .resolve(path)
             .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        self.require_really_inside(path, &local)?;
         let path = local.as_path();
         if let Some(version) = version {
             let mut versions = lock(&self.versions);
@@ -867,6 +879,7 @@ impl WorkspaceIndex {
         let (rel, local) = self
             .resolve(path)
             .ok_or_else(|| IndexError::OutsideRoot(path.to_path_buf()))?;
+        self.require_really_inside(path, &local)?;
         let path = local.as_path();
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,

@@ -28,13 +28,24 @@ impl std::fmt::Debug for WorkspaceWatcher {
 }
 
 /// Watches the index's root recursively and applies file creations, changes, deletions and renames
-/// to the index (commits are batched as for every update; ignored files are left out).
+/// to the index (commits are batched as for every update; ignored files are left out, and so are
+/// files whose real path leaves the root through a symbolic link).
 pub fn watch(index: &Arc<WorkspaceIndex>) -> notify::Result<WorkspaceWatcher> {
+    watch_then(index, || {})
+}
+
+/// Like [`watch`], calling `changed` before each event is applied (the server forgets the real
+/// paths it remembered: a link may have been made or replaced).
+pub fn watch_then(
+    index: &Arc<WorkspaceIndex>,
+    changed: impl Fn() + Send + 'static,
+) -> notify::Result<WorkspaceWatcher> {
     let weak: Weak<WorkspaceIndex> = Arc::downgrade(index);
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+    let handler = move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else {
             return;
         };
+        changed();
         let Some(index) = weak.upgrade() else {
             return;
         };
@@ -57,7 +68,10 @@ pub fn watch(index: &Arc<WorkspaceIndex>) -> notify::Result<WorkspaceWatcher> {
         if let Err(error) = result {
             tracing::debug!(%error, "cannot apply a file event to the index");
         }
-    })?;
+    };
+    // Folders behind symbolic links are not watched: they may be anywhere (`/`, say).
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let mut watcher = notify::RecommendedWatcher::new(handler, config)?;
     watcher.watch(index.root(), RecursiveMode::Recursive)?;
     Ok(WorkspaceWatcher { _watcher: watcher })
 }

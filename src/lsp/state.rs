@@ -19,7 +19,7 @@ use crate::index::WorkspaceIndex;
 use crate::llm::health::{ModelHealth, Notice};
 use crate::llm::{LlmClient, LlmDeps};
 use crate::lsp::capabilities::ClientCaps;
-use crate::workspace::{WorkspaceRoot, root_paths};
+use crate::workspace::{RealPaths, WorkspaceRoot, root_paths};
 
 /// Options fixed when the server starts.
 #[derive(Debug, Clone, Default)]
@@ -108,6 +108,8 @@ pub struct ServerState {
     notices: mpsc::UnboundedSender<Notice>,
     notice_queue: Mutex<Option<mpsc::UnboundedReceiver<Notice>>>,
     index_phases: Mutex<HashMap<PathBuf, IndexPhase>>,
+    /// Real paths of documents and roots, for checks that run per request.
+    real_paths: Arc<RealPaths>,
 }
 
 /// A document's syntax tree and the edits made to the document since it was parsed. Texts are
@@ -150,6 +152,7 @@ impl ServerState {
             notices,
             notice_queue: Mutex::new(Some(notice_queue)),
             index_phases: Mutex::default(),
+            real_paths: Arc::default(),
         }
     }
 
@@ -196,6 +199,19 @@ impl ServerState {
     /// Replaces the workspace roots.
     pub fn set_roots(&self, roots: Vec<WorkspaceRoot>) {
         *self.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+    }
+
+    /// The remembered real paths: forget them when files change or a document is opened.
+    pub fn real_paths(&self) -> &Arc<RealPaths> {
+        &self.real_paths
+    }
+
+    /// Whether `path` really lies in a workspace root once symbolic links are followed (from
+    /// remembered real paths: cheap enough per keystroke). A document that does not may be
+    /// edited by the user, but augur edits nothing in it, does not index it, and gives nothing
+    /// of it to other files' prompts.
+    pub fn really_inside(&self, path: &Path) -> bool {
+        self.real_paths.is_inside(path, &root_paths(&self.roots()))
     }
 
     /// The current configuration.

@@ -274,12 +274,16 @@ pub async fn run(
 
 /// The protocol edit for a plan computed from `target`, refused when a document it edits is no
 /// longer at the version the edits were computed for, or (the target's document) no longer has
-/// the text they were computed from, whatever its version number says.
+/// the text they were computed from, whatever its version number says; or when a path leads out
+/// of the workspace folders (checked again on the disk as it is now, right before the edit is
+/// sent).
 pub fn workspace_edit(
     state: &ServerState,
     plan: &WorkspaceEditPlan,
     target: &Target,
 ) -> Result<ls_types::WorkspaceEdit, Failure> {
+    plan.check_roots(&root_paths(&state.roots()))
+        .map_err(|e| Failure::Failed(e.to_string()))?;
     let open = |path: &Path| -> Option<Document> {
         let uri = to_proto::uri(path)?;
         state.document(&from_proto::doc_key(&uri))

@@ -51,17 +51,24 @@ pub struct Found {
     pub range: Range<usize>,
 }
 
-/// The open documents other than `key` that are files, with their generations (the engine keeps
-/// what it derives from a document while its text lasts).
+/// The open documents other than `key` that are files really inside the workspace (a document
+/// reached through a symbolic link out of it gives no context), with their generations (the
+/// engine keeps what it derives from a document while its text lasts).
 fn other_documents(state: &ServerState, key: &str) -> Vec<OpenDocument> {
-    let docs = state.documents();
-    docs.uris()
-        .filter(|uri| *uri != key)
-        .filter_map(|uri| {
-            let path = from_proto::path(&uri.parse::<Uri>().ok()?)?;
-            let doc = docs.get(uri)?;
-            Some(OpenDocument::new(path, doc.text).with_version(doc.generation))
-        })
+    let docs: Vec<(std::path::PathBuf, Document)> = {
+        let docs = state.documents();
+        docs.uris()
+            .filter(|uri| *uri != key)
+            .filter_map(|uri| {
+                let path = from_proto::path(&uri.parse::<Uri>().ok()?)?;
+                Some((path, docs.get(uri)?))
+            })
+            .collect()
+    };
+    let roots = crate::workspace::root_paths(&state.roots());
+    docs.into_iter()
+        .filter(|(path, _)| state.real_paths().is_inside(path, &roots))
+        .map(|(path, doc)| OpenDocument::new(path, doc.text).with_version(doc.generation))
         .collect()
 }
 

@@ -66,9 +66,12 @@ fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<Cod
             Some(symbols_around(language, &tree, &ctx.text, ctx.selection()))
         })
         .unwrap_or_default();
+    // No edit is offered for a document that leads out of the workspace (through a symbolic
+    // link, say); an explanation edits nothing.
+    let editable = state.really_inside(&ctx.path);
     let actions = available_actions_in(ctx, &symbols, &config.actions)
         .into_iter()
-        .filter(|offer| wanted(&only, offer.kind))
+        .filter(|offer| wanted(&only, offer.kind) && (editable || !offer.edits))
         .map(|offer| {
             let kind = to_proto::code_action_kind(offer.kind);
             let diagnostics = (offer.id == ActionId::Fix).then(|| diagnostics.clone());

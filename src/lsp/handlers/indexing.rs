@@ -242,7 +242,8 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
     state.add_index(index.clone());
     index.spawn_committer(CancellationToken::new());
     if !state.caps().watched_files_dynamic {
-        match crate::index::watch::watch(&index) {
+        let real_paths = state.real_paths().clone();
+        match crate::index::watch::watch_then(&index, move || real_paths.clear()) {
             Ok(watcher) => state.keep_alive(Box::new(watcher)),
             Err(error) => {
                 tracing::warn!(%error, "cannot watch {} for changes", root.path.display())
@@ -385,6 +386,8 @@ pub async fn watched_files_changed(
     client: &Client,
     params: DidChangeWatchedFilesParams,
 ) {
+    // A link made or replaced anywhere may move any path: real paths are resolved afresh.
+    state.real_paths().clear();
     let mut config_changed = false;
     for change in params.changes {
         let Some(path) = from_proto::path(&change.uri) else {

@@ -39,6 +39,12 @@ pub fn did_open(state: &ServerState, params: DidOpenTextDocumentParams) {
     let key = from_proto::doc_key(&doc.uri);
     tracing::debug!(uri = %key, version = doc.version, bytes = doc.text.len(), "open");
     state.forget_document(&key);
+    // Where the path leads is resolved afresh when the document opens (a few system calls), so
+    // that completions find it remembered.
+    if let Some(path) = from_proto::path(&doc.uri) {
+        state.real_paths().forget(&path);
+        state.real_paths().real(&path);
+    }
     state
         .documents_mut()
         .open(&key, &doc.language_id, doc.version, &doc.text);

@@ -41,6 +41,7 @@ pub async fn did_change(
     }
     state.retain_indexes(|root| roots.iter().any(|r| r.path == root));
     state.set_roots(roots);
+    state.real_paths().clear();
     configuration::reload_files(state, client).await;
     if state.config().index.enabled {
         for root in new_roots {
