@@ -585,6 +585,50 @@ fn the_catalogue_is_instant_and_depends_on_the_place() {
     assert!(available_actions(&ws.context(Vec::new()), &off).is_empty());
 }
 
+/// A selection made linewise, as editors do (from column 0 of the first line to column 0 of the
+/// line after the last), holds the function it covers: the catalogue offers its actions, and the
+/// actions that need a symbol find it when they run.
+#[test]
+fn a_linewise_selection_holds_the_symbol_it_covers() {
+    let cases = [
+        // A top-level Python function, with the next function right after it.
+        "//- /calc.py\n$0def f100(x):\n    return x + 100\n$1def f101(x):\n    return x + 101\n",
+        // The same with a blank line after it, and at the end of the file.
+        "//- /calc.py\n$0def f100(x):\n    return x + 100\n$1\ndef f101(x):\n    return x + 101\n",
+        "//- /calc.py\nimport os\n\n$0def f100(x):\n    return x + 100\n$1",
+        // An indented method: column 0 is before its indentation.
+        "//- /calc.py\nclass C:\n$0    def f100(self, x):\n        return x + 100\n$1\n    def f101(self):\n        pass\n",
+        // Rust, a method in an `impl` block.
+        "//- /src/lib.rs\nstruct S;\n\nimpl S {\n$0    fn f100(&self, x: i64) -> i64 {\n        x + 100\n    }\n$1}\n",
+        "//- /src/lib.rs\n$0fn f100(x: i64) -> i64 {\n    x + 100\n}\n$1fn f101() {}\n",
+    ];
+    for fixture in cases {
+        let ws = workspace(fixture);
+        let ctx = ws.context(Vec::new());
+        assert_eq!(
+            ws.text.as_bytes()[ctx.range.end - 1],
+            b'\n',
+            "the selection ends at column 0: {fixture}"
+        );
+        let titles: Vec<String> = available_actions(&ctx, &ActionsConfig::default())
+            .into_iter()
+            .map(|o| o.title)
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "Document `f100` with AI",
+                "Rewrite selection with AI…",
+                "Generate tests for `f100` with AI",
+                "Explain selection with AI",
+            ],
+            "{fixture}"
+        );
+        let symbol = ctx.enclosing_symbol(&augur::syntax::SymbolKind::ALL);
+        assert_eq!(symbol.map(|s| s.name), Some("f100".to_owned()), "{fixture}");
+    }
+}
+
 #[tokio::test]
 async fn the_prompt_carries_definitions_from_the_workspace_index() {
     let ws = workspace(

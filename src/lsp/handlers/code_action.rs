@@ -61,7 +61,12 @@ fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<Cod
         .language
         .and_then(|language| {
             let tree = state.syntax_tree(&target.key, target.doc.version, language, &ctx.text)?;
-            Some(symbols_around(language, &tree, &ctx.text, ctx.selection()))
+            Some(symbols_around(
+                language,
+                &tree,
+                &ctx.text,
+                ctx.lookup_range(),
+            ))
         })
         .unwrap_or_default();
     let actions = available_actions_in(ctx, &symbols, &config.actions)
