@@ -40,6 +40,7 @@ pub mod generate_tests;
 pub mod reply;
 pub mod rewrite;
 mod run;
+pub mod shapes;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -373,9 +374,13 @@ pub enum ActionError {
     /// The model call failed.
     #[error("the model call failed: {0}")]
     Llm(#[from] LlmError),
-    /// The model answered with no code.
-    #[error("the model's answer contained no code")]
+    /// The model answered with nothing to use: no code (or, for an explanation, no text).
+    #[error("the model's answer held no code or text to use")]
     EmptyReply,
+    /// The model's answer holds code, but not in a shape the action can use (a whole function
+    /// without the doc comment asked for, changes outside the selection, ...).
+    #[error("the model's answer could not be used: {0}")]
+    UnusableReply(String),
     /// The model's edit added syntax errors, twice.
     #[error("the model's edit did not parse: {0}")]
     DidNotParse(SyntaxRegression),

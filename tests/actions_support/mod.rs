@@ -158,3 +158,73 @@ pub fn diagnostic(text: &str, needle: &str, message: &str) -> Diagnostic {
         source: Some("rustc".into()),
     }
 }
+
+/// The shapes real models give an answer: `piece` (what was asked for) and `whole` (the symbol
+/// with the piece in it), each alone, fenced without and with the language tag `lang`, after
+/// and before prose, between prose, and fenced with another language's tag `other`. Named for
+/// the snapshot.
+pub fn reply_shapes(piece: &str, whole: &str, lang: &str, other: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (what, code) in [("piece", piece), ("whole", whole)] {
+        let shapes = [
+            ("", code.to_owned()),
+            (" fenced", format!("```\n{code}```\n")),
+            (" fenced with its tag", format!("```{lang}\n{code}```")),
+            (
+                " after prose",
+                format!("Here is the code:\n\n```{lang}\n{code}```\n"),
+            ),
+            (
+                " before prose",
+                format!("```{lang}\n{code}```\n\nThis is what you asked for.\n"),
+            ),
+            (
+                " between prose",
+                format!("Sure! Here it is.\n```{lang}\n{code}```\nIt follows the conventions."),
+            ),
+            (
+                " fenced as another language",
+                format!("```{other}\n{code}```\n"),
+            ),
+        ];
+        for (name, reply) in shapes {
+            out.push((format!("{what}{name}"), reply));
+        }
+    }
+    out
+}
+
+/// Runs `request` once per named reply (each against its own fake model, which gives the same
+/// reply to a retry) and renders the outcomes grouped: each distinct outcome once, after the
+/// names of the replies that gave it. A failure renders as `error: <message>`.
+pub async fn outcomes(
+    ws: &Workspace,
+    request: &ActionRequest,
+    replies: &[(String, String)],
+) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (name, reply) in replies {
+        let (_fake, llm) = fake_with(&[reply, reply]).await;
+        let rendered = match run_action(&llm, request.clone(), &NoProgress).await {
+            Ok(outcome) => ws.render(&outcome),
+            Err(error) => format!("error: {error}\n"),
+        };
+        match groups.iter_mut().find(|(r, _)| *r == rendered) {
+            Some((_, names)) => names.push(name.clone()),
+            None => groups.push((rendered, vec![name.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(rendered, names)| format!("[{}]\n{rendered}", names.join(", ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Names each reply of a list by itself, for [`outcomes`].
+pub fn named(replies: &[(&str, &str)]) -> Vec<(String, String)> {
+    replies
+        .iter()
+        .map(|(name, reply)| ((*name).to_owned(), (*reply).to_owned()))
+        .collect()
+}
