@@ -2,165 +2,24 @@
 //! snapshots, the syntax check with its single retry, the workspace guard, progress and
 //! cancellation, and the instant catalogue.
 
+mod actions_support;
 #[path = "llm_support/mod.rs"]
 mod llm_support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use actions_support::{check, diagnostic, fake_with, prompt_of, workspace};
 use augur::actions::{
     ActionContext, ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest,
-    ActionsConfig, CustomAction, CustomOutput, Diagnostic, NoProgress, Severity, available_actions,
+    ActionsConfig, CustomAction, CustomOutput, Diagnostic, NoProgress, available_actions,
     run_action,
 };
-use augur::edits::{PlanError, apply};
+use augur::edits::PlanError;
 use augur::llm::LlmClient;
-use augur::syntax::Language;
-use augur::test_support::fixture::Fixture;
-use expect_test::{Expect, expect};
+use expect_test::expect;
 use llm_support::{Fake, client, model, openai_stream};
-use tempfile::TempDir;
-
-/// A workspace on disk from a fixture; `$0` is the cursor and an optional `$1` ends a selection.
-struct Workspace {
-    dir: TempDir,
-    path: PathBuf,
-    text: String,
-    range: std::ops::Range<usize>,
-}
-
-fn workspace(fixture: &str) -> Workspace {
-    let dir = tempfile::tempdir().unwrap();
-    let mut f = Fixture::parse(fixture);
-    let (file, cursor) = f.cursor.expect("the fixture has a cursor");
-    let mut range = cursor..cursor;
-    if let Some(end) = f.files[file].text.find("$1") {
-        f.files[file].text.replace_range(end..end + 2, "");
-        range.end = end;
-    }
-    f.write_to(dir.path()).unwrap();
-    let path = dir.path().join(f.files[file].path.trim_start_matches('/'));
-    Workspace {
-        text: f.files[file].text.clone(),
-        path,
-        dir,
-        range,
-    }
-}
-
-impl Workspace {
-    fn root(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
-    }
-
-    fn context(&self, diagnostics: Vec<Diagnostic>) -> ActionContext {
-        ActionContext {
-            path: self.path.clone(),
-            language: Language::from_path(&self.path),
-            text: self.text.clone(),
-            version: Some(7),
-            range: self.range.clone(),
-            diagnostics,
-        }
-    }
-
-    fn request(&self, action: ActionId, instruction: Option<&str>) -> ActionRequest {
-        self.request_with(action, instruction, Vec::new(), ActionsConfig::default())
-    }
-
-    fn request_with(
-        &self,
-        action: ActionId,
-        instruction: Option<&str>,
-        diagnostics: Vec<Diagnostic>,
-        config: ActionsConfig,
-    ) -> ActionRequest {
-        ActionRequest {
-            action,
-            context: self.context(diagnostics),
-            instruction: instruction.map(str::to_owned),
-            roots: vec![self.root()],
-            config,
-            index: None,
-        }
-    }
-
-    /// The outcome as text: each file relative to the root, its version and edits, and the
-    /// document after the edits.
-    fn render(&self, outcome: &ActionOutcome) -> String {
-        let rel = |p: &Path| {
-            p.strip_prefix(self.dir.path())
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        };
-        match outcome {
-            ActionOutcome::Markdown { title, text } => format!("markdown {title:?}\n{text}\n"),
-            ActionOutcome::Edit { title, plan } => {
-                let mut out = format!("edit {title:?}\n");
-                for c in &plan.creations {
-                    out.push_str(&format!("create {}\n{}", rel(&c.path), c.text));
-                }
-                for f in &plan.edits {
-                    out.push_str(&format!(
-                        "edit {} at version {:?}\n",
-                        rel(&f.path),
-                        f.version
-                    ));
-                    for e in &f.edits {
-                        out.push_str(&format!("  {:?} -> {:?}\n", e.range, e.new_text));
-                    }
-                    let old = if f.path == self.path {
-                        self.text.clone()
-                    } else {
-                        std::fs::read_to_string(&f.path).unwrap()
-                    };
-                    out.push_str("after:\n");
-                    out.push_str(&apply(&old, &f.edits).unwrap());
-                }
-                out
-            }
-        }
-    }
-}
-
-async fn fake_with(replies: &[&str]) -> (Fake, LlmClient) {
-    let fake = Fake::start().await;
-    for reply in replies {
-        // Each reply streams in a few pieces, as a model does.
-        let pieces: Vec<String> = reply.split_inclusive('\n').map(str::to_owned).collect();
-        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
-        fake.push(openai_stream(&pieces));
-    }
-    let llm = client(model("openai", &format!("{}/v1", fake.url)));
-    (fake, llm)
-}
-
-fn prompt_of(fake: &Fake, n: usize) -> String {
-    fake.requests()[n].body["prompt"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn check(ws: &Workspace, request: ActionRequest, replies: &[&str], want: Expect) -> Fake {
-    let (fake, llm) = fake_with(replies).await;
-    let outcome = run_action(&llm, request, &NoProgress).await.unwrap();
-    want.assert_eq(&ws.render(&outcome));
-    fake
-}
-
-fn diagnostic(text: &str, needle: &str, message: &str) -> Diagnostic {
-    let start = text.find(needle).unwrap();
-    Diagnostic {
-        range: start..start + needle.len(),
-        message: message.into(),
-        severity: Some(Severity::Error),
-        code: Some("E0308".into()),
-        source: Some("rustc".into()),
-    }
-}
 
 const RUST_ADD: &str = r#"
 //- /src/lib.rs
@@ -724,6 +583,50 @@ fn the_catalogue_is_instant_and_depends_on_the_place() {
         ..ActionsConfig::default()
     };
     assert!(available_actions(&ws.context(Vec::new()), &off).is_empty());
+}
+
+/// A selection made linewise, as editors do (from column 0 of the first line to column 0 of the
+/// line after the last), holds the function it covers: the catalogue offers its actions, and the
+/// actions that need a symbol find it when they run.
+#[test]
+fn a_linewise_selection_holds_the_symbol_it_covers() {
+    let cases = [
+        // A top-level Python function, with the next function right after it.
+        "//- /calc.py\n$0def f100(x):\n    return x + 100\n$1def f101(x):\n    return x + 101\n",
+        // The same with a blank line after it, and at the end of the file.
+        "//- /calc.py\n$0def f100(x):\n    return x + 100\n$1\ndef f101(x):\n    return x + 101\n",
+        "//- /calc.py\nimport os\n\n$0def f100(x):\n    return x + 100\n$1",
+        // An indented method: column 0 is before its indentation.
+        "//- /calc.py\nclass C:\n$0    def f100(self, x):\n        return x + 100\n$1\n    def f101(self):\n        pass\n",
+        // Rust, a method in an `impl` block.
+        "//- /src/lib.rs\nstruct S;\n\nimpl S {\n$0    fn f100(&self, x: i64) -> i64 {\n        x + 100\n    }\n$1}\n",
+        "//- /src/lib.rs\n$0fn f100(x: i64) -> i64 {\n    x + 100\n}\n$1fn f101() {}\n",
+    ];
+    for fixture in cases {
+        let ws = workspace(fixture);
+        let ctx = ws.context(Vec::new());
+        assert_eq!(
+            ws.text.as_bytes()[ctx.range.end - 1],
+            b'\n',
+            "the selection ends at column 0: {fixture}"
+        );
+        let titles: Vec<String> = available_actions(&ctx, &ActionsConfig::default())
+            .into_iter()
+            .map(|o| o.title)
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "Document `f100` with AI",
+                "Rewrite selection with AI…",
+                "Generate tests for `f100` with AI",
+                "Explain selection with AI",
+            ],
+            "{fixture}"
+        );
+        let symbol = ctx.enclosing_symbol(&augur::syntax::SymbolKind::ALL);
+        assert_eq!(symbol.map(|s| s.name), Some("f100".to_owned()), "{fixture}");
+    }
 }
 
 #[tokio::test]

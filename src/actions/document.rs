@@ -3,6 +3,11 @@
 //! comment is replaced; a new one goes above the symbol's attributes or decorators (for Python,
 //! as the first statement of the body).
 //!
+//! The reply may be the doc alone (with its markers or as bare text) or the whole symbol with its
+//! new doc, fenced or not. From a whole symbol only the doc is taken: if the model also changed
+//! the code (or added comments in the body), those changes are left out, never applied, since
+//! "Document" edits docs only. A whole symbol without a doc is refused with that reason.
+//!
 //! ```
 //! use augur::actions::document::convention;
 //! use augur::syntax::Language;
@@ -16,6 +21,7 @@ use crate::syntax::{Language, Symbol};
 use super::explain::clean_markdown;
 use super::reply::{extract_code, indentation, reindent};
 use super::run::{Candidate, Job, Output};
+use super::shapes::symbol_named;
 use super::{
     ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, DOCUMENTABLE,
     whole_lines,
@@ -180,6 +186,90 @@ fn as_comment(conv: &DocConvention, code: &str) -> String {
     }
 }
 
+/// The doc comment of a reply, with the convention's markers and no indentation: the reply's
+/// code when it is the doc alone (bare text gets the markers), or the doc of `name` when the
+/// reply repeats the whole symbol with its doc. Only the doc is taken from such a reply: code it
+/// changed or comments it added in the body are left out, as "Document" changes docs only. A
+/// reply that repeats the symbol without a doc is refused.
+fn doc_from_reply(
+    language: Language,
+    conv: &DocConvention,
+    name: &str,
+    answer: &str,
+) -> Result<String, ActionError> {
+    let code = extract_code(answer);
+    if code.trim().is_empty() {
+        // A doc is prose, so an answer without code is taken whole; an empty block is nothing.
+        let prose = clean_markdown(answer);
+        if prose.is_empty() || prose.contains("```") || prose.contains("~~~") {
+            return Err(ActionError::EmptyReply);
+        }
+        return Ok(as_comment(conv, &(prose + "\n")));
+    }
+    let code = reindent(&code, "");
+    let Some(symbol) = symbol_named(language, &code, name) else {
+        return Ok(as_comment(conv, &code));
+    };
+    let lines = whole_lines(&code, symbol.byte_range.clone());
+    let doc = if conv.docstring {
+        &code[docstring_place(&code, lines, "").0]
+    } else {
+        &code[doc_range(conv, &code, lines.start)]
+    };
+    // A docstring's range starts after the header, blank lines included.
+    let first = doc
+        .split_inclusive('\n')
+        .take_while(|l| l.trim().is_empty())
+        .map(str::len)
+        .sum::<usize>();
+    let doc = &doc[first..];
+    if doc.trim().is_empty() {
+        let what = if conv.docstring {
+            "docstring"
+        } else {
+            "doc comment"
+        };
+        return Err(ActionError::UnusableReply(format!(
+            "it repeats `{name}` without a {what}"
+        )));
+    }
+    Ok(reindent(doc, ""))
+}
+
+/// Where the doc comment of the symbol whose first line starts at `line_start` is, for a
+/// convention of comments above the symbol: the existing doc comment (above the attributes), or
+/// an empty range where a new one goes (above the attributes).
+fn doc_range(conv: &DocConvention, text: &str, line_start: usize) -> std::ops::Range<usize> {
+    // Walk up past attributes, then past an existing doc comment.
+    let mut insert_at = line_start;
+    let mut doc_start = None;
+    let mut pos = line_start;
+    while pos > 0 {
+        let above = text[..pos - 1].rfind('\n').map_or(0, |i| i + 1);
+        let trimmed = text[above..pos].trim();
+        if doc_start.is_none() && is_attribute(trimmed) {
+            insert_at = above;
+        } else if is_doc_line(conv, trimmed) && !trimmed.is_empty() {
+            doc_start = Some(above);
+        } else {
+            break;
+        }
+        pos = above;
+    }
+    let Some(start) = doc_start else {
+        return insert_at..insert_at;
+    };
+    // The old doc ends where the attributes (or the symbol) start.
+    let mut end = start;
+    for line in text[start..].split_inclusive('\n') {
+        if !is_doc_line(conv, line.trim()) {
+            break;
+        }
+        end += line.len();
+    }
+    start..end
+}
+
 /// The new document text with the doc comment in place.
 pub(crate) fn place(
     ctx: &ActionContext,
@@ -188,54 +278,19 @@ pub(crate) fn place(
 ) -> Result<Candidate, ActionError> {
     let language = ctx.known_language()?;
     let conv = convention(language);
-    // A doc is prose, so an answer without code is taken whole.
-    let code = match extract_code(answer) {
-        code if code.trim().is_empty() => clean_markdown(answer) + "\n",
-        code => code,
-    };
-    if code.trim().is_empty() {
-        return Err(ActionError::EmptyReply);
-    }
+    let doc = doc_from_reply(language, &conv, &symbol.name, answer)?;
     let text = &ctx.text;
     let crlf = text.contains("\r\n");
     let symbol_lines = whole_lines(text, symbol.byte_range.clone());
     let header = &text[symbol_lines.start..];
     let symbol_indent = indentation(header.lines().next().unwrap_or(""));
-    let doc = as_comment(&conv, &code);
     let (range, new_doc) = if conv.docstring {
         docstring_place(text, symbol_lines.clone(), &doc)
     } else {
-        // Walk up past attributes, then past an existing doc comment, which is replaced.
-        let mut insert_at = symbol_lines.start;
-        let mut doc_start = None;
-        let mut pos = symbol_lines.start;
-        while pos > 0 {
-            let line_start = text[..pos - 1].rfind('\n').map_or(0, |i| i + 1);
-            let trimmed = text[line_start..pos].trim();
-            if doc_start.is_none() && is_attribute(trimmed) {
-                insert_at = line_start;
-            } else if is_doc_line(&conv, trimmed) && !trimmed.is_empty() {
-                doc_start = Some(line_start);
-            } else {
-                break;
-            }
-            pos = line_start;
-        }
-        let start = doc_start.unwrap_or(insert_at);
-        let end = if doc_start.is_some() {
-            // The old doc ends where the attributes (or the symbol) start.
-            let mut end = start;
-            for line in text[start..].split_inclusive('\n') {
-                if !is_doc_line(&conv, line.trim()) {
-                    break;
-                }
-                end += line.len();
-            }
-            end
-        } else {
-            start
-        };
-        (start..end, reindent(&doc, symbol_indent))
+        (
+            doc_range(&conv, text, symbol_lines.start),
+            reindent(&doc, symbol_indent),
+        )
     };
     let new_doc = if crlf {
         new_doc.replace('\n', "\r\n")

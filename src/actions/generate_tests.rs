@@ -20,13 +20,15 @@
 //! assert_eq!(test_file_for(Language::Rust, Path::new("/ws/src/lib.rs"), &roots), None);
 //! ```
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::edits::check_path;
 use crate::syntax::{Language, Symbol, SymbolKind, document_symbols};
 
-use super::reply::{extract_code, indentation, reindent};
+use super::reply::{body_bounds, extract_code, indentation, reindent};
 use super::run::{Candidate, Job, Output};
+use super::shapes::{head_start, without_repeats};
 use super::{
     ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, FUNCTIONS,
     display_path, whole_lines,
@@ -175,37 +177,131 @@ pub(crate) fn prepare(request: &ActionRequest) -> Result<Job, ActionError> {
         sections,
         subject: Some(("The code under test".into(), code)),
         answer,
-        output: Output::Tests { place },
+        output: Output::Tests {
+            place,
+            under_test: symbol.name.clone(),
+        },
     })
 }
 
 /// The line of the closing brace of a Rust file's `mod tests`, and its items' indentation.
 fn rust_test_module(text: &str) -> Option<(usize, String)> {
-    let module = document_symbols(Language::Rust, text)
-        .into_iter()
-        .find(|s| s.kind == SymbolKind::Module && s.name == "tests")?;
-    let end = module.byte_range.end.min(text.len());
+    let module = test_module(text)?;
+    let end = module.end.min(text.len());
     if !text[..end].ends_with('}') {
         return None;
     }
     let close_line = text[..end - 1].rfind('\n').map_or(0, |i| i + 1);
-    if close_line <= module.byte_range.start {
+    if close_line <= module.start {
         return None;
     }
-    let module_indent = indentation(&text[whole_lines(text, module.byte_range.clone())]);
+    let module_indent = indentation(&text[whole_lines(text, module)]);
     Some((close_line, format!("{module_indent}    ")))
+}
+
+/// The tests of a reply (`code`), without what is already where they go. A reply may repeat the
+/// function under test, the tests and imports the test file or module already has, or wrap the
+/// tests in the `mod tests` that exists: only the new tests are kept, and for a Rust file
+/// without a test module, bare tests get one.
+fn new_tests(
+    ctx: &ActionContext,
+    placement: &Placement,
+    under_test: &str,
+    code: &str,
+) -> Result<String, ActionError> {
+    let language = ctx.known_language()?;
+    let code = reindent(code, "");
+    let tests = match placement {
+        Placement::IntoModule { .. } => {
+            let module = test_module(&ctx.text).map_or("", |range| &ctx.text[range]);
+            let code = module_body(&code).unwrap_or(code);
+            let names: HashSet<String> = document_symbols(Language::Rust, module)
+                .into_iter()
+                .map(|s| s.name)
+                .collect();
+            let known: HashSet<&str> = module.lines().map(str::trim).collect();
+            without_repeats(
+                Language::Rust,
+                &code,
+                |name| name == under_test || names.contains(name),
+                &known,
+            )
+        }
+        Placement::AppendModule => {
+            if let Some(range) = test_module(&code) {
+                let start = head_start(&code, whole_lines(&code, range.clone()).start);
+                let end = whole_lines(&code, range).end;
+                code[start..end].to_owned()
+            } else {
+                let tests =
+                    without_repeats(Language::Rust, &code, |n| n == under_test, &HashSet::new());
+                let uses_super = tests.lines().any(|l| l.trim() == "use super::*;");
+                let mut module = "#[cfg(test)]\nmod tests {\n".to_owned();
+                if !tests.trim().is_empty() && !uses_super {
+                    module.push_str("    use super::*;\n\n");
+                }
+                module.push_str(&reindent(&tests, "    "));
+                module.push_str("}\n");
+                if tests.trim().is_empty() {
+                    tests
+                } else {
+                    module
+                }
+            }
+        }
+        Placement::File { path, existing } => {
+            let language = Language::from_path(path).unwrap_or(language);
+            let old = existing.as_deref().unwrap_or("");
+            let names: HashSet<String> = document_symbols(language, old)
+                .into_iter()
+                .filter(|s| s.parent.is_none() && s.container.is_none())
+                .map(|s| s.name)
+                .collect();
+            let known: HashSet<&str> = old.lines().map(str::trim).collect();
+            without_repeats(
+                language,
+                &code,
+                |name| name == under_test || names.contains(name),
+                &known,
+            )
+        }
+    };
+    if tests.trim().is_empty() {
+        return Err(ActionError::UnusableReply(format!(
+            "it holds no new test, only code that is already there (`{under_test}` or its tests)"
+        )));
+    }
+    Ok(tests)
+}
+
+/// The bytes of a Rust text's `mod tests`.
+fn test_module(text: &str) -> Option<std::ops::Range<usize>> {
+    document_symbols(Language::Rust, text)
+        .into_iter()
+        .find(|s| s.kind == SymbolKind::Module && s.name == "tests")
+        .map(|s| s.byte_range)
+}
+
+/// What is inside a reply's `mod tests { ... }`, unindented.
+fn module_body(code: &str) -> Option<String> {
+    let range = test_module(code)?;
+    let module = &code[range];
+    let (start, end) = body_bounds(module)?;
+    Some(reindent(&module[start..end], ""))
 }
 
 /// The candidate with the tests in place.
 pub(crate) fn place(
     ctx: &ActionContext,
     placement: &Placement,
+    under_test: &str,
     answer: &str,
 ) -> Result<Candidate, ActionError> {
     let code = extract_code(answer);
     if code.trim().is_empty() {
         return Err(ActionError::EmptyReply);
     }
+    let code = new_tests(ctx, placement, under_test, &code)?;
     let text = &ctx.text;
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let fix_newlines = |s: String| {

@@ -40,6 +40,7 @@ pub mod generate_tests;
 pub mod reply;
 pub mod rewrite;
 mod run;
+pub mod shapes;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -205,6 +206,37 @@ impl ActionContext {
         !self.text[s].trim().is_empty()
     }
 
+    /// The selection as the symbol lookup sees it: without the whitespace at its ends. A
+    /// selection made linewise (from column 0 of its first line to column 0 of the line after
+    /// its last) then ends at the end of its last line, and one that starts at column 0 of an
+    /// indented method starts at the method, so both hold the symbol they cover. A cursor, or a
+    /// selection of whitespace only, is kept as it is.
+    ///
+    /// ```
+    /// # use std::path::PathBuf;
+    /// # use augur::actions::ActionContext;
+    /// let text = "class C:\n    def f(self):\n        pass\n\n    def g(self):\n        pass\n";
+    /// let ctx = ActionContext {
+    ///     path: PathBuf::from("/ws/c.py"),
+    ///     language: None,
+    ///     text: text.into(),
+    ///     version: None,
+    ///     range: 9..40, // From column 0 of `    def f` to column 0 of the blank line after it.
+    ///     diagnostics: Vec::new(),
+    /// };
+    /// assert_eq!(&text[ctx.lookup_range()], "def f(self):\n        pass");
+    /// ```
+    pub fn lookup_range(&self) -> Range<usize> {
+        let s = self.selection();
+        let selected = &self.text[s.clone()];
+        let trimmed = selected.trim_start();
+        if trimmed.trim_end().is_empty() {
+            return s;
+        }
+        let start = s.start + (selected.len() - trimmed.len());
+        start..start + trimmed.trim_end().len()
+    }
+
     /// The symbols of the top-level definition around the selection (a parse; the catalogue
     /// does it once for every action): what encloses the selection is among them.
     pub fn symbols(&self) -> Vec<Symbol> {
@@ -212,7 +244,7 @@ impl ActionContext {
             return Vec::new();
         };
         parse(language, &self.text)
-            .map(|tree| symbols_around(language, &tree, &self.text, self.selection()))
+            .map(|tree| symbols_around(language, &tree, &self.text, self.lookup_range()))
             .unwrap_or_default()
     }
 
@@ -234,9 +266,10 @@ impl ActionContext {
             .ok_or_else(|| ActionError::NotApplicable(format!("no {what} at the cursor")))
     }
 
-    /// Like [`ActionContext::enclosing_symbol`], among symbols already computed.
+    /// Like [`ActionContext::enclosing_symbol`], among symbols already computed (around
+    /// [`ActionContext::lookup_range`]).
     pub fn enclosing_in(&self, symbols: &[Symbol], kinds: &[SymbolKind]) -> Option<Symbol> {
-        let s = self.selection();
+        let s = self.lookup_range();
         symbols
             .iter()
             .filter(|sym| kinds.contains(&sym.kind))
@@ -341,9 +374,13 @@ pub enum ActionError {
     /// The model call failed.
     #[error("the model call failed: {0}")]
     Llm(#[from] LlmError),
-    /// The model answered with no code.
-    #[error("the model's answer contained no code")]
+    /// The model answered with nothing to use: no code (or, for an explanation, no text).
+    #[error("the model's answer held no code or text to use")]
     EmptyReply,
+    /// The model's answer holds code, but not in a shape the action can use (a whole function
+    /// without the doc comment asked for, changes outside the selection, ...).
+    #[error("the model's answer could not be used: {0}")]
+    UnusableReply(String),
     /// The model's edit added syntax errors, twice.
     #[error("the model's edit did not parse: {0}")]
     DidNotParse(SyntaxRegression),

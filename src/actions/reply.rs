@@ -154,7 +154,7 @@ pub fn fit_to(code: &str, original: &str) -> String {
 
 /// Where a body starts and ends inside a function's text: after the first `{` (or after the
 /// header line ending in `:` for indentation-based languages) and before the last `}`.
-fn body_bounds(function: &str) -> Option<(usize, usize)> {
+pub(crate) fn body_bounds(function: &str) -> Option<(usize, usize)> {
     if let (Some(open), Some(close)) = (function.find('{'), function.rfind('}'))
         && open < close
     {

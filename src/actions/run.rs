@@ -16,7 +16,7 @@ use crate::syntax::{Language, Symbol};
 
 use super::{
     ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest, custom, display_path,
-    document, explain, fix, generate_tests, reply, rewrite,
+    document, explain, fix, generate_tests, reply, rewrite, shapes,
 };
 
 /// What one action asks of the model and what it does with the answer.
@@ -53,6 +53,8 @@ pub(crate) enum Output {
     Tests {
         /// Where they go.
         place: generate_tests::Placement,
+        /// The name of the function under test (a reply may repeat it).
+        under_test: String,
     },
     /// The answer is markdown.
     Markdown,
@@ -117,7 +119,7 @@ async fn run_inner(
     let prompt = build_prompt(request, &job);
     if matches!(job.output, Output::Markdown) {
         let answer = ask(llm, request, prompt, progress).await?;
-        let text = explain::clean_markdown(&answer);
+        let text = explain::markdown_answer(&answer);
         if text.is_empty() {
             return Err(ActionError::EmptyReply);
         }
@@ -328,8 +330,23 @@ fn finish(request: &ActionRequest, job: &Job, answer: &str) -> Result<Candidate,
             let original = ctx.text.get(range.clone()).unwrap_or("");
             let line_start = ctx.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
             let before = &ctx.text[line_start..range.start];
+            if symbol.is_none()
+                && let Some(new) = shapes::through_enclosing(ctx, range.clone(), &code)?
+            {
+                return Ok(Candidate::Document(new));
+            }
             let replacement = match symbol {
-                Some(name) => reply::replacement_for_symbol(&code, original, name),
+                Some(name) => {
+                    // A reply that gives the definition inside its class, or with the
+                    // attributes already above it, gives the definition alone.
+                    let code = ctx
+                        .language
+                        .and_then(|l| {
+                            shapes::symbol_from_reply(l, &code, name, &ctx.text[..range.start])
+                        })
+                        .unwrap_or(code);
+                    reply::replacement_for_symbol(&code, original, name)
+                }
                 // A selection that starts after the indentation of its line: the answer's later
                 // lines take that indentation, its first line none.
                 None if !before.is_empty() && before.trim().is_empty() => {
@@ -345,7 +362,9 @@ fn finish(request: &ActionRequest, job: &Job, answer: &str) -> Result<Candidate,
             Ok(Candidate::Document(new))
         }
         Output::DocComment { symbol } => document::place(ctx, symbol, answer),
-        Output::Tests { place } => generate_tests::place(ctx, place, answer),
+        Output::Tests { place, under_test } => {
+            generate_tests::place(ctx, place, under_test, answer)
+        }
         Output::Markdown => Err(ActionError::Internal(
             "a markdown answer has no edit".into(),
         )),

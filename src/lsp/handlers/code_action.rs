@@ -63,7 +63,12 @@ fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<Cod
         .and_then(|language| {
             let tree =
                 state.syntax_tree(&target.key, target.doc.generation, language, &ctx.text)?;
-            Some(symbols_around(language, &tree, &ctx.text, ctx.selection()))
+            Some(symbols_around(
+                language,
+                &tree,
+                &ctx.text,
+                ctx.lookup_range(),
+            ))
         })
         .unwrap_or_default();
     // No edit is offered for a document that leads out of the workspace (through a symbolic
