@@ -7,8 +7,9 @@
 //! answer (44), a slow first token (8, still within the deadline), HTTP 500 (8), 429 with
 //! `Retry-After: 1` (8), a connection reset mid-stream (8), malformed JSON (8), a huge reply (8,
 //! an endless stream of text made as it is sent, 256 MiB at most) and a hang past the deadline
-//! (8). Augur runs with one retry, a first-token timeout of 1 s, a total timeout of 3 s and a
-//! breaker cool-down of 0.5 s, so that the faults keep reaching it.
+//! (8). Augur runs with one retry, a first-token timeout of 1 s, a total timeout of 3 s and its
+//! circuit breaker off (`breaker_failures = 0`), so that every completion meets the faults rather
+//! than the breaker's quick refusal.
 //!
 //! Six small documents take completions at the end of their last line, up to six at a time (one
 //! per document, so none supersedes another); after each answer the document is edited (the
@@ -402,7 +403,7 @@ fn main() {
                 "backend": "openai", "url": format!("{url}/v1"), "model": "fake",
                 "retries": 1, "retry_base_delay_ms": 50, "retry_max_delay_ms": 200,
                 "first_token_timeout_ms": 1000, "total_timeout_ms": 3000,
-                "max_retry_after_ms": 2000, "breaker_cooldown_ms": 500,
+                "max_retry_after_ms": 2000, "breaker_failures": 0,
             }},
             "llm": {"cache": {"enabled": false}},
             "completion": {"debounce_ms": 0},
