@@ -265,6 +265,42 @@ impl CompletionEngine {
             .forget(key);
     }
 
+    /// What the engine keeps of a document (by its key and path), by name: `typeThrough` (the
+    /// suggestion on screen) and `openDocumentIndex` (its text and passage index, kept for the
+    /// prompts of other documents). For `augur/debug/retained`.
+    pub fn retained(&self, key: &str, path: Option<&Path>) -> Vec<&'static str> {
+        let mut held = Vec::new();
+        if self
+            .type_through
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remembers(key)
+        {
+            held.push("typeThrough");
+        }
+        if path.is_some_and(|path| {
+            self.open_documents
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(path)
+        }) {
+            held.push("openDocumentIndex");
+        }
+        held
+    }
+
+    /// Forgets a closed document: its suggestion on screen, and its text and passage index kept
+    /// for other documents' prompts (`path`, the document's path if it has one).
+    pub fn forget_document(&self, key: &str, path: Option<&Path>) {
+        self.forget(key);
+        if let Some(path) = path {
+            self.open_documents
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(path);
+        }
+    }
+
     /// Forgets every suggestion on screen, so that the next request asks the model (after the
     /// models were reconfigured, say).
     pub fn forget_all(&self) {

@@ -161,6 +161,11 @@ impl TypeThrough {
         self.shown.retain(|s| s.key != key);
     }
 
+    /// Whether a suggestion shown in `key` is remembered.
+    pub fn remembers(&self, key: &str) -> bool {
+        self.shown.iter().any(|s| s.key == key)
+    }
+
     /// Forgets every document's suggestion (the model changed, say).
     pub fn forget_all(&mut self) {
         self.shown.clear();

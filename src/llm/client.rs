@@ -36,8 +36,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use bytes::Bytes;
-use eventsource_stream::Eventsource;
 use futures::future::{BoxFuture, Shared, WeakShared};
 use futures::{FutureExt, Stream, StreamExt};
 use tokio::time::{Instant, timeout_at};
@@ -50,9 +48,12 @@ use crate::llm::backend::{
 use crate::llm::breaker::Breaker;
 use crate::llm::cache::{CacheKey, ResponseCache};
 use crate::llm::config::{LlmSettings, ModelConfig};
-use crate::llm::error::{LlmError, TimeoutPhase, redact_url};
+use crate::llm::error::{LlmError, ReplyPart, TimeoutPhase, redact_url};
 use crate::llm::limits::{Gate, GateLimits};
 use crate::llm::metrics::{EndpointMetrics, EndpointStats, LlmMetrics, ModelMetrics};
+use crate::llm::reply::{
+    ERROR_BODY_BYTES, MODEL_LIST_BYTES, ReplyLimits, WireError, WireSource, read_prefix, read_whole,
+};
 use crate::llm::tokens::TokenCounter;
 use crate::llm::types::{Completion, CompletionRequest, FinishReason, StreamEvent, Usage};
 
@@ -815,14 +816,16 @@ impl EndpointRuntime {
         if !response.status().is_success() {
             return Err(status_failure(self, response, deadline).await.error);
         }
-        let body: serde_json::Value = match timeout_at(deadline, response.json()).await {
-            Ok(Ok(body)) => body,
-            _ => {
-                return Err(LlmError::Protocol {
-                    endpoint: self.display.clone(),
-                    message: "the model list is not JSON".into(),
-                });
-            }
+        let body = match timeout_at(deadline, read_whole(response, MODEL_LIST_BYTES)).await {
+            Ok(Ok(body)) => serde_json::from_slice::<serde_json::Value>(&body).ok(),
+            Ok(Err(error)) => return Err(wire_failure(self, error).error),
+            Err(_) => None,
+        };
+        let Some(body) = body else {
+            return Err(LlmError::Protocol {
+                endpoint: self.display.clone(),
+                message: "the model list is not JSON".into(),
+            });
         };
         Ok(self.backend.parse_models(&body))
     }
@@ -1042,6 +1045,10 @@ async fn attempt_once(
 /// Collects events into a completion, forwarding text to a stream's sink.
 struct Collector<'a> {
     text: String,
+    /// The most text the reply may hold, in bytes.
+    text_limit: u64,
+    /// The endpoint, for errors.
+    endpoint: &'a EndpointRuntime,
     prompt_tokens: Option<u32>,
     completion_tokens: Option<u32>,
     finish: FinishReason,
@@ -1058,6 +1065,9 @@ impl Collector<'_> {
                 Event::Text(text) => {
                     if text.is_empty() {
                         continue;
+                    }
+                    if (self.text.len() + text.len()) as u64 > self.text_limit {
+                        return Err(too_large(self.endpoint, ReplyPart::Text, self.text_limit));
                     }
                     if self.first_token.is_none() {
                         self.first_token = Some(self.started.elapsed());
@@ -1097,6 +1107,27 @@ impl Collector<'_> {
             time_to_first_token: self.first_token,
             elapsed: self.started.elapsed(),
         }
+    }
+}
+
+/// A reply that passed one of its limits (see [`ReplyLimits`]).
+fn too_large(endpoint: &EndpointRuntime, part: ReplyPart, limit: u64) -> Failure {
+    Failure::unhealthy(LlmError::ReplyTooLarge {
+        endpoint: endpoint.display.clone(),
+        part,
+        limit,
+    })
+}
+
+/// A body that could not be read whole.
+fn wire_failure(endpoint: &EndpointRuntime, error: WireError) -> Failure {
+    match error {
+        WireError::Transport(message) => Failure::unhealthy(LlmError::Interrupted {
+            endpoint: endpoint.display.clone(),
+            message,
+        }),
+        WireError::Framing(message) => parse_failure(endpoint, ParseError::new(message)),
+        WireError::TooLarge(part, limit) => too_large(endpoint, part, limit),
     }
 }
 
@@ -1226,12 +1257,11 @@ async fn status_failure(
     let status = response.status().as_u16();
     let wait = retry_after(response.headers());
     let body_deadline = deadline.min(Instant::now() + Duration::from_secs(2));
-    let body = timeout_at(body_deadline, response.text())
+    // Only the start of the body is read: the message is cut short anyway.
+    let body = timeout_at(body_deadline, read_prefix(response, ERROR_BODY_BYTES))
         .await
-        .ok()
-        .and_then(Result::ok)
         .unwrap_or_default();
-    let message = error_message(&body);
+    let message = error_message(&String::from_utf8_lossy(&body));
     let display = endpoint.display.clone();
     match status {
         401 | 403 => Failure::request(LlmError::Unauthorized {
@@ -1275,96 +1305,6 @@ async fn status_failure(
     }
 }
 
-/// The items of a streamed reply: `(event name, data)` pairs.
-enum WireSource {
-    Sse(Pin<Box<dyn Stream<Item = Result<eventsource_stream::Event, String>> + Send>>),
-    Ndjson {
-        bytes: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
-        buffer: Vec<u8>,
-        ended: bool,
-    },
-}
-
-/// Why a stream could not give its next item.
-enum WireError {
-    /// The connection broke.
-    Transport(String),
-    /// The stream's framing is broken.
-    Framing(String),
-}
-
-impl WireSource {
-    fn new(response: reqwest::Response, framing: Framing) -> WireSource {
-        match framing {
-            Framing::Sse => WireSource::Sse(Box::pin(response.bytes_stream().eventsource().map(
-                |item| {
-                    item.map_err(|e| match e {
-                        eventsource_stream::EventStreamError::Transport(e) => {
-                            format!("transport: {}", e.without_url())
-                        }
-                        other => format!("framing: {other}"),
-                    })
-                },
-            ))),
-            Framing::Ndjson => WireSource::Ndjson {
-                bytes: Box::pin(response.bytes_stream()),
-                buffer: Vec::new(),
-                ended: false,
-            },
-        }
-    }
-
-    async fn next(&mut self) -> Option<Result<(String, String), WireError>> {
-        match self {
-            WireSource::Sse(stream) => stream.next().await.map(|item| match item {
-                Ok(event) => Ok((event.event, event.data)),
-                Err(message) if message.starts_with("transport") => {
-                    Err(WireError::Transport(message))
-                }
-                Err(message) => Err(WireError::Framing(message)),
-            }),
-            WireSource::Ndjson {
-                bytes,
-                buffer,
-                ended,
-            } => loop {
-                if let Some(newline) = buffer.iter().position(|&b| b == b'\n') {
-                    let line: Vec<u8> = buffer.drain(..=newline).collect();
-                    let line = String::from_utf8_lossy(&line).trim().to_owned();
-                    if line.is_empty() {
-                        continue;
-                    }
-                    return Some(Ok((String::new(), line)));
-                }
-                if *ended {
-                    if buffer.iter().all(u8::is_ascii_whitespace) {
-                        return None;
-                    }
-                    let rest = std::mem::take(buffer);
-                    // A last line without its newline is fine if it is whole JSON.
-                    return Some(
-                        match serde_json::from_slice::<serde::de::IgnoredAny>(&rest) {
-                            Ok(_) => {
-                                Ok((String::new(), String::from_utf8_lossy(&rest).into_owned()))
-                            }
-                            Err(_) => Err(WireError::Transport(
-                                "the stream ended in the middle of a line".into(),
-                            )),
-                        },
-                    );
-                }
-                match bytes.next().await {
-                    Some(Ok(chunk)) => buffer.extend_from_slice(&chunk),
-                    Some(Err(e)) => {
-                        return Some(Err(WireError::Transport(e.without_url().to_string())));
-                    }
-                    None => *ended = true,
-                }
-            },
-        }
-    }
-}
-
 async fn attempt_inner(
     inner: &Inner,
     model: &ModelRuntime,
@@ -1380,10 +1320,21 @@ async fn attempt_inner(
         .build(&wire)
         .map_err(|message| Failure::request(config_error(&model.name, message)))?;
     let url = join_url(&endpoint.base_url, &call);
-    let mut builder = match call.method {
-        Method::Post => endpoint.http.post(&url).json(&call.body),
-        Method::Get => endpoint.http.get(&url),
+    let (mut builder, request_bytes) = match call.method {
+        Method::Post => {
+            let body = serde_json::to_vec(&call.body)
+                .map_err(|e| Failure::request(config_error(&model.name, e.to_string())))?;
+            let length = body.len();
+            let builder = endpoint
+                .http
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+            (builder, length)
+        }
+        Method::Get => (endpoint.http.get(&url), 0),
     };
+    let limits = ReplyLimits::new(plan.max_tokens, request_bytes);
     for (name, value) in &call.headers {
         builder = builder.header(*name, value);
     }
@@ -1456,6 +1407,8 @@ async fn attempt_inner(
     };
     let mut collector = Collector {
         text: String::new(),
+        text_limit: limits.text,
+        endpoint,
         prompt_tokens: None,
         completion_tokens: None,
         finish: FinishReason::Unknown,
@@ -1465,15 +1418,9 @@ async fn attempt_inner(
         sink,
     };
     let Some(framing) = framing else {
-        let body = match timeout_at(first_deadline, response.bytes()).await {
+        let body = match timeout_at(first_deadline, read_whole(response, limits.message)).await {
             Err(_) => return Err(timeout(TimeoutPhase::FirstToken)),
-            Ok(Err(e)) => {
-                return Err(Failure::unhealthy(transport_error(
-                    endpoint,
-                    e,
-                    connect_timeout,
-                )));
-            }
+            Ok(Err(error)) => return Err(wire_failure(endpoint, error)),
             Ok(Ok(body)) => body,
         };
         let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
@@ -1493,7 +1440,7 @@ async fn attempt_inner(
         }
         return Ok(collector.finish(endpoint));
     };
-    let mut source = WireSource::new(response, framing);
+    let mut source = WireSource::new(response, framing, &limits);
     loop {
         let (limit, phase) = match collector.first_token {
             None => (first_deadline, TimeoutPhase::FirstToken),
@@ -1505,15 +1452,7 @@ async fn attempt_inner(
         };
         match item {
             None => break,
-            Some(Err(WireError::Transport(message))) => {
-                return Err(Failure::unhealthy(LlmError::Interrupted {
-                    endpoint: endpoint.display.clone(),
-                    message,
-                }));
-            }
-            Some(Err(WireError::Framing(message))) => {
-                return Err(parse_failure(endpoint, ParseError::new(message)));
-            }
+            Some(Err(error)) => return Err(wire_failure(endpoint, error)),
             Some(Ok((event, data))) => {
                 let events = endpoint
                     .backend

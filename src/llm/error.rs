@@ -30,6 +30,27 @@ impl std::fmt::Display for TimeoutPhase {
     }
 }
 
+/// Which limit of a reply was passed (see [`crate::llm::reply::ReplyLimits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyPart {
+    /// The generated text.
+    Text,
+    /// One message: a line or event of a stream, or a whole non-streamed reply.
+    Message,
+    /// Everything a streamed reply sent.
+    Body,
+}
+
+impl std::fmt::Display for ReplyPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReplyPart::Text => "text",
+            ReplyPart::Message => "message",
+            ReplyPart::Body => "body",
+        })
+    }
+}
+
 /// Everything that can go wrong with a model request.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LlmError {
@@ -139,6 +160,17 @@ pub enum LlmError {
         /// What happened.
         message: String,
     },
+    /// The reply was larger than its request's `max_tokens` allows: augur stopped reading it and
+    /// closed the connection.
+    #[error("the reply from {endpoint} passed the limit of {limit} bytes for its {part}")]
+    ReplyTooLarge {
+        /// The endpoint URL.
+        endpoint: String,
+        /// Which limit was passed.
+        part: ReplyPart,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// Every endpoint of the model has an open circuit breaker.
     #[error("all endpoints of model `{model}` are failing; the next try is in {} ms", retry_in.as_millis())]
     CircuitOpen {
@@ -197,6 +229,7 @@ impl LlmError {
             LlmError::Server { .. } => "llm.server",
             LlmError::Protocol { .. } => "llm.protocol",
             LlmError::Interrupted { .. } => "llm.interrupted",
+            LlmError::ReplyTooLarge { .. } => "llm.reply_too_large",
             LlmError::CircuitOpen { .. } => "llm.circuit_open",
             LlmError::DeadlineExceeded { .. } => "llm.deadline",
             LlmError::Cancelled => "llm.cancelled",
@@ -264,6 +297,9 @@ impl LlmError {
                 "the server does not speak the configured `backend` protocol: check `backend` and `url`".into()
             }
             LlmError::Interrupted { .. } => "the connection broke: check the server's stability".into(),
+            LlmError::ReplyTooLarge { .. } => {
+                "the server sent far more than `max_tokens` allows: check that it honours `max_tokens` and that `backend` names its protocol".into()
+            }
             LlmError::CircuitOpen { .. } => {
                 "all endpoints failed repeatedly; augur will try again after the cool-down".into()
             }
@@ -325,5 +361,19 @@ mod tests {
         };
         assert!(err.retryable());
         assert!(err.hint().contains("ollama serve"));
+        let err = LlmError::ReplyTooLarge {
+            endpoint: "http://127.0.0.1:8080".into(),
+            part: ReplyPart::Text,
+            limit: 4096,
+        };
+        assert_eq!(err.code(), "llm.reply_too_large");
+        assert!(
+            !err.retryable(),
+            "the same request would get the same reply"
+        );
+        assert_eq!(
+            err.to_string(),
+            "the reply from http://127.0.0.1:8080 passed the limit of 4096 bytes for its text"
+        );
     }
 }

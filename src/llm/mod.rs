@@ -34,12 +34,13 @@ pub mod error;
 pub mod health;
 pub mod limits;
 pub mod metrics;
+pub mod reply;
 pub mod tokens;
 pub mod types;
 
 pub use client::{CompletionStream, EndpointInfo, EnvKeys, KeySource, LlmClient, LlmDeps};
 pub use config::{CacheConfig, EndpointConfig, LlmSettings, ModelConfig};
-pub use error::{LlmError, TimeoutPhase};
+pub use error::{LlmError, ReplyPart, TimeoutPhase};
 pub use metrics::{EndpointMetrics, LatencySummary, LlmMetrics, ModelMetrics};
 pub use types::{
     Completion, CompletionRequest, ExtraContext, FinishReason, Priority, StreamEvent, Usage,

@@ -43,6 +43,7 @@ pub fn build(
             Server::work_done_progress_cancel,
         )
         .custom_method("augur/debug/document", Server::debug_document)
+        .custom_method("augur/debug/retained", Server::debug_retained)
         .custom_method("augur/debug/sleep", Server::debug_sleep)
         .custom_method("augur/debug/panic", Server::debug_panic)
         .custom_method("augur/debug/config", Server::debug_config)

@@ -62,6 +62,14 @@ impl Server {
         debug::document(&self.state, params)
     }
 
+    /// `augur/debug/retained`.
+    pub async fn debug_retained(
+        &self,
+        params: debug::DocumentParams,
+    ) -> Result<debug::RetainedState> {
+        debug::retained(&self.state, params)
+    }
+
     /// `augur/debug/sleep`.
     pub async fn debug_sleep(&self, params: debug::SleepParams) -> Result<u64> {
         debug::sleep(&self.state, params).await

@@ -603,6 +603,44 @@ impl ServerState {
             .cloned()
     }
 
+    /// What the server keeps of a document (by its key and path), by name: `document`,
+    /// `syntaxTree`, `treeRefresh` (a parse under way), `completion` (one running) and what the
+    /// completion engine keeps (see [`CompletionEngine::retained`]). For `augur/debug/retained`.
+    pub fn retained(&self, key: &str, path: Option<&Path>) -> Vec<&'static str> {
+        let held_in = [
+            ("document", self.documents().contains(key)),
+            (
+                "syntaxTree",
+                self.trees
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains_key(key),
+            ),
+            (
+                "treeRefresh",
+                self.refreshing
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(key),
+            ),
+            (
+                "completion",
+                self.completions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains_key(key),
+            ),
+        ];
+        let mut held: Vec<&'static str> = held_in
+            .into_iter()
+            .filter_map(|(name, holds)| holds.then_some(name))
+            .collect();
+        if let Some(engine) = self.completion_engine() {
+            held.extend(engine.retained(key, path));
+        }
+        held
+    }
+
     /// Records that `shutdown` was received.
     pub fn request_shutdown(&self) {
         self.shutdown_requested.store(true, Ordering::SeqCst);

@@ -5,6 +5,9 @@
 //! A path can also be given a fixed reply with [`Fake::route`] (health checks use it): requests to
 //! it are counted apart ([`Fake::route_calls`]) and neither consume the script nor show in
 //! [`Fake::calls`] and [`Fake::requests`].
+//!
+//! [`Reply::generated`] makes a huge body as it is sent (nothing of its size is allocated) and
+//! counts the bytes the server pulled from it, so a test can tell that a client stopped reading.
 
 #![allow(dead_code)]
 
@@ -47,6 +50,16 @@ pub enum Reply {
         content_type: String,
         chunks: Vec<(Duration, String)>,
         end: End,
+    },
+    /// A body made while it is sent: see [`Reply::generated`].
+    Generated {
+        status: u16,
+        content_type: String,
+        head: String,
+        unit: String,
+        total: usize,
+        tail: String,
+        pulled: Arc<AtomicUsize>,
     },
 }
 
@@ -107,6 +120,38 @@ impl Reply {
             chunks: chunks.into_iter().map(|c| (Duration::ZERO, c)).collect(),
             end,
         }
+    }
+
+    /// A body made while it is sent: `head`, then `unit` repeated (in blocks of about 64 KiB)
+    /// until at least `total` bytes of units went out, then `tail`. Every byte the server takes
+    /// from the body is added to `pulled`; a body dropped before its end counts in
+    /// [`Fake::streams_dropped_early`].
+    pub fn generated(
+        content_type: &str,
+        head: &str,
+        unit: &str,
+        total: usize,
+        tail: &str,
+        pulled: &Arc<AtomicUsize>,
+    ) -> Reply {
+        Reply::Generated {
+            status: 200,
+            content_type: content_type.into(),
+            head: head.into(),
+            unit: unit.into(),
+            total,
+            tail: tail.into(),
+            pulled: Arc::clone(pulled),
+        }
+    }
+
+    /// Sets the status of a whole-body or generated reply.
+    pub fn with_status(mut self, code: u16) -> Reply {
+        match &mut self {
+            Reply::Body { status, .. } | Reply::Generated { status, .. } => *status = code,
+            Reply::Chunks { .. } => {}
+        }
+        self
     }
 
     /// Sets the delay before every chunk (the first one included).
@@ -337,7 +382,58 @@ async fn respond(state: Arc<State>, reply: Reply) -> Response {
                 .body(Body::from_stream(stream))
                 .unwrap()
         }
+        Reply::Generated {
+            status,
+            content_type,
+            head,
+            unit,
+            total,
+            tail,
+            pulled,
+        } => {
+            state.streams_started.fetch_add(1, Ordering::SeqCst);
+            let guard = BodyGuard {
+                state: Arc::clone(&state),
+                finished: false,
+            };
+            let block = Bytes::from(unit.repeat((64 * 1024 / unit.len().max(1)).max(1)));
+            let parts = generated_parts(Bytes::from(head), block, total, Bytes::from(tail));
+            let stream = futures::stream::unfold(
+                (parts, guard, pulled),
+                |(mut parts, mut guard, pulled)| async move {
+                    match parts.next() {
+                        Some(part) => {
+                            pulled.fetch_add(part.len(), Ordering::SeqCst);
+                            Some((Ok::<Bytes, Infallible>(part), (parts, guard, pulled)))
+                        }
+                        None => {
+                            guard.mark_finished();
+                            None
+                        }
+                    }
+                },
+            );
+            Response::builder()
+                .status(StatusCode::from_u16(status).unwrap())
+                .header("content-type", content_type)
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
     }
+}
+
+/// The pieces of a generated body: the head, blocks of units until `total`, and the tail.
+fn generated_parts(
+    head: Bytes,
+    block: Bytes,
+    total: usize,
+    tail: Bytes,
+) -> impl Iterator<Item = Bytes> + Send {
+    let blocks = total.div_ceil(block.len().max(1));
+    std::iter::once(head)
+        .chain(std::iter::repeat_n(block, blocks))
+        .chain(std::iter::once(tail))
+        .filter(|part| !part.is_empty())
 }
 
 impl Fake {

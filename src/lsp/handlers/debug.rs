@@ -1,11 +1,12 @@
 //! `augur/debug/*` requests, served only when the server was started with
 //! `AUGUR_DEBUG_REQUESTS=1`: they let the test harnesses see a document exactly as the server
-//! holds it, see the merged configuration, hold a request open (to test cancellation) and make a
+//! holds it, see what it keeps of a document (open or closed), see the merged configuration, hold a request open (to test cancellation) and make a
 //! request or notification handler panic (to test that the server survives).
 //!
 //! Example: `augur/debug/document {"uri": "file:///a.rs"}` →
 //! `{"version": 3, "languageId": "rust", "text": "fn main() {}\n"}`; `augur/debug/config` →
-//! the merged configuration, shaped as `augur check-config` prints it.
+//! the merged configuration, shaped as `augur check-config` prints it; `augur/debug/retained
+//! {"uri": "file:///a.rs"}` → `{"held": ["document", "syntaxTree"]}`.
 
 use std::time::Duration;
 
@@ -34,6 +35,14 @@ pub struct DocumentState {
     pub text: String,
     /// Whether a syntax tree is kept for exactly this text.
     pub tree_is_current: bool,
+}
+
+/// What the server keeps of one document (`augur/debug/retained`).
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RetainedState {
+    /// The structures holding something of the document, by name (see
+    /// [`ServerState::retained`]); empty once it is closed and forgotten.
+    pub held: Vec<String>,
 }
 
 /// Parameters of `augur/debug/sleep`.
@@ -68,6 +77,20 @@ pub fn document(state: &ServerState, params: DocumentParams) -> Result<DocumentS
         tree_is_current: state
             .current_syntax_tree(&params.uri, doc.generation)
             .is_some(),
+    })
+}
+
+/// Handles `augur/debug/retained`: what the server keeps of a document, open or not.
+pub fn retained(state: &ServerState, params: DocumentParams) -> Result<RetainedState> {
+    check_enabled(state)?;
+    let path = params
+        .uri
+        .parse::<tower_lsp_server::ls_types::Uri>()
+        .ok()
+        .and_then(|uri| crate::lsp::from_proto::path(&uri));
+    let held = state.retained(&params.uri, path.as_deref());
+    Ok(RetainedState {
+        held: held.into_iter().map(str::to_owned).collect(),
     })
 }
 

@@ -98,7 +98,8 @@ pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
 pub fn did_close(state: &ServerState, params: DidCloseTextDocumentParams) {
     let key = from_proto::doc_key(&params.text_document.uri);
     if let Some(engine) = state.completion_engine() {
-        engine.forget(&key);
+        let path = from_proto::path(&params.text_document.uri);
+        engine.forget_document(&key, path.as_deref());
     }
     state.forget_document(&key);
     if !state.documents_mut().close(&key) {
