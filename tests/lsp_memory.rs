@@ -13,8 +13,6 @@ use augur::test_support::in_process::InProcess;
 use llm_support::{Fake, openai_stream};
 use serde_json::{Value, json};
 
-const BIG: &str = "file:///mem/big.py";
-const SMALL: &str = "file:///mem/small.py";
 
 /// A Python file of about 1.5 MB (under the 2 MiB up to which a syntax tree is kept), ending in
 /// an unfinished line.
@@ -67,17 +65,25 @@ async fn complete(server: &mut InProcess, uri: &str, line: u32, character: u32) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_a_document_forgets_everything_kept_for_it() {
+    // The documents lie in a workspace folder: only documents really inside one give context to
+    // other documents' prompts.
+    let root = tempfile::tempdir().unwrap();
+    let root_uri = format!("file://{}", root.path().display());
+    let big = format!("{root_uri}/big.py");
+    let small = format!("{root_uri}/small.py");
+    let (big, small) = (big.as_str(), small.as_str());
     let fake = Fake::start().await;
     fake.set_default(openai_stream(&["compute(1)"]));
     let mut server = InProcess::new(Value::Null);
     server
         .initialize(
             capabilities(&["utf-16"]),
-            json!({"initializationOptions": {
+            json!({"rootUri": root_uri, "initializationOptions": {
                 "models": {"default": {"backend": "openai", "url": fake.v1(), "model": "fake",
                                        "retries": 0}},
                 "llm": {"cache": {"enabled": false}},
                 "completion": {"debounce_ms": 0},
+                "index": {"enabled": false},
             }}),
         )
         .await;
@@ -86,37 +92,37 @@ async fn closing_a_document_forgets_everything_kept_for_it() {
     server
         .notify(
             "textDocument/didOpen",
-            json!({"textDocument": {"uri": BIG, "languageId": "python", "version": 1, "text": text}}),
+            json!({"textDocument": {"uri": big, "languageId": "python", "version": 1, "text": text}}),
         )
         .await;
     server
         .notify(
             "textDocument/didOpen",
-            json!({"textDocument": {"uri": SMALL, "languageId": "python", "version": 1,
+            json!({"textDocument": {"uri": small, "languageId": "python", "version": 1,
                                     "text": "total = \n"}}),
         )
         .await;
 
     // A suggestion on screen in the big document, and its syntax tree kept.
-    let answer = complete(&mut server, BIG, last_line, 8).await;
+    let answer = complete(&mut server, big, last_line, 8).await;
     assert!(answer.to_string().contains("compute(1)"), "{answer}");
-    let held = retained_until(&mut server, BIG, |h| h.iter().any(|n| n == "syntaxTree")).await;
+    let held = retained_until(&mut server, big, |h| h.iter().any(|n| n == "syntaxTree")).await;
     assert!(held.iter().any(|n| n == "syntaxTree"), "{held:?}");
     // An edit pending on the tree.
     server
         .notify(
             "textDocument/didChange",
-            json!({"textDocument": {"uri": BIG, "version": 2}, "contentChanges": [
+            json!({"textDocument": {"uri": big, "version": 2}, "contentChanges": [
                 {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
                  "text": "# edited\n"}
             ]}),
         )
         .await;
     // A completion in the small document reads the big one as an open document.
-    let answer = complete(&mut server, SMALL, 0, 8).await;
+    let answer = complete(&mut server, small, 0, 8).await;
     assert!(answer.to_string().contains("compute(1)"), "{answer}");
 
-    let held = retained(&mut server, BIG).await;
+    let held = retained(&mut server, big).await;
     for name in ["document", "syntaxTree", "typeThrough", "openDocumentIndex"] {
         assert!(
             held.iter().any(|n| n == name),
@@ -127,13 +133,13 @@ async fn closing_a_document_forgets_everything_kept_for_it() {
     server
         .notify(
             "textDocument/didClose",
-            json!({"textDocument": {"uri": BIG}}),
+            json!({"textDocument": {"uri": big}}),
         )
         .await;
-    let held = retained_until(&mut server, BIG, <[String]>::is_empty).await;
+    let held = retained_until(&mut server, big, <[String]>::is_empty).await;
     assert!(held.is_empty(), "still kept after didClose: {held:?}");
     // The other document keeps what it has.
-    let small = retained(&mut server, SMALL).await;
+    let small = retained(&mut server, small).await;
     assert!(small.iter().any(|n| n == "document"), "{small:?}");
     assert!(small.iter().any(|n| n == "typeThrough"), "{small:?}");
 }
