@@ -8,6 +8,8 @@
 //! - [`LlmClient::reconfigure`] hot-reloads the `[models]` tables; [`LlmClient::metrics`] returns
 //!   an [`LlmMetrics`] snapshot; [`LlmClient::count_tokens`] counts with the model's tokenizer.
 //! - Errors are [`LlmError`]s with a stable code, a retryable flag and a hint.
+//! - Secrets in a request's texts leave as placeholders and come back in the answer
+//!   ([`redact`]).
 //!
 //! Time is tokio's clock everywhere (limits, cache expiry, breakers, backoff), so tests pause and
 //! advance it with `#[tokio::test(start_paused = true)]`. The HTTP client can be injected through
@@ -31,6 +33,7 @@ pub mod config;
 pub mod error;
 pub mod limits;
 pub mod metrics;
+pub mod redact;
 pub mod tokens;
 pub mod types;
 
