@@ -188,7 +188,10 @@ async fn secrets_leave_as_placeholders_and_come_back_in_the_answer() {
     assert_eq!(whole.text, format!("id = \"{AWS_KEY}\""));
     let again = client.complete(request.clone()).await.unwrap();
     assert!(again.cached);
-    assert_eq!(again.text, whole.text, "a cache hit gets the value back too");
+    assert_eq!(
+        again.text, whole.text,
+        "a cache hit gets the value back too"
+    );
 
     let mut streamed = client
         .stream(CompletionRequest {
@@ -223,5 +226,8 @@ async fn secrets_leave_as_placeholders_and_come_back_in_the_answer() {
     drop(client);
     let saved = std::fs::read_to_string(&cache_path).unwrap();
     assert!(saved.contains("redacted:aws-access-key"), "{saved}");
-    assert!(!saved.contains(AWS_KEY) && !saved.contains(GITHUB_TOKEN), "{saved}");
+    assert!(
+        !saved.contains(AWS_KEY) && !saved.contains(GITHUB_TOKEN),
+        "{saved}"
+    );
 }

@@ -28,7 +28,8 @@
 //! assert!(contains_secret(&text));
 //! assert!(!contains_secret("password = input()\n"));
 //!
-//! let mut redactor = Redactor::new(&[&text]);
+//! let inputs = [text.as_str()];
+//! let mut redactor = Redactor::new(&inputs);
 //! let sent = redactor.redact(&text).unwrap();
 //! assert_eq!(sent, "aws_access_key_id = \"<redacted:aws-access-key>\"\n");
 //! let redactions = redactor.finish();
