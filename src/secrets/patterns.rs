@@ -114,14 +114,14 @@ pub(super) fn scan(text: &str, on: &mut dyn FnMut(Found) -> bool) {
     let mut at = 0;
     while let Some(m) = ASSIGNMENT_RE.captures_read_at(&mut locations, bytes, at) {
         at = m.end();
-        let Some((start, end)) = (1..=4).find_map(|i| locations.get(i)) else {
+        let Some((group, (start, end))) = (1..=4).find_map(|i| Some((i, locations.get(i)?))) else {
             continue;
         };
         let word = m.start()..m.start() + secret_word_len(&bytes[m.start()..]);
         if !name_is_secret(bytes, word) {
             continue;
         }
-        if let Some(kind) = secret_value(&bytes[start..end])
+        if let Some(kind) = secret_value(&bytes[start..end], group == 4)
             && !on(Found {
                 range: start..end,
                 kind,
@@ -357,8 +357,9 @@ fn name_is_secret(bytes: &[u8], word: Range<usize>) -> bool {
 
 /// What a literal assigned to a secret name is, if it is a secret: a JSON web token, or a value
 /// that looks random (long enough, not a template or an expression, not a placeholder, not words
-/// joined by separators, of high entropy).
-pub(super) fn secret_value(value: &[u8]) -> Option<Kind> {
+/// joined by separators, of high entropy). A `bare` value (not quoted) is not a secret when it is a
+/// qualified name (`win32api.RegEnumKey`).
+fn secret_value(value: &[u8], bare: bool) -> Option<Kind> {
     if value.len() < MIN_VALUE
         || value
             .iter()
@@ -378,7 +379,7 @@ pub(super) fn secret_value(value: &[u8]) -> Option<Kind> {
     if is_jwt(value) {
         return Some(Kind::Jwt);
     }
-    if is_words(value) {
+    if is_words(value) || (bare && is_qualified_name(value)) {
         return None;
     }
     let hex = value.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-');
@@ -402,6 +403,16 @@ fn is_jwt(value: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// `a.b.c` where each part is an identifier: code, not a value.
+fn is_qualified_name(value: &[u8]) -> bool {
+    value.contains(&b'.')
+        && value.split(|b| *b == b'.').all(|part| {
+            part.first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && part.iter().all(|b| is_word(*b))
+        })
+}
+
 /// Whether every part of `value` between separators is a word (`user_profile_v2`,
 /// `HttpServerName`, `2024`), as in identifiers, paths and settings, unlike random keys.
 fn is_words(value: &[u8]) -> bool {
@@ -410,16 +421,17 @@ fn is_words(value: &[u8]) -> bool {
         .all(|part| part.len() <= 3 || is_word_part(part))
 }
 
-/// Digits, or letters in one case or in camel case, optionally followed by up to four digits.
+/// Digits, or letters in one case or in camel case, with digits before or after them (`x25519`,
+/// `sha256`, `128bit`).
 fn is_word_part(part: &[u8]) -> bool {
-    if part.iter().all(u8::is_ascii_digit) {
-        return true;
-    }
-    let letters = part.len() - part.iter().rev().take_while(|b| b.is_ascii_digit()).count();
-    if part.len() - letters > 4 {
-        return false;
-    }
-    let part = &part[..letters];
+    let leading = part.iter().take_while(|b| b.is_ascii_digit()).count();
+    let part = &part[leading..];
+    let trailing = if leading == 0 {
+        part.iter().rev().take_while(|b| b.is_ascii_digit()).count()
+    } else {
+        0
+    };
+    let part = &part[..part.len() - trailing];
     if !part.iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
@@ -467,7 +479,7 @@ mod tests {
 
     #[test]
     fn the_patterns_compile() {
-        assert!(TOKENS_RE.is_match(b"AKIAQX7Z3M5BT2WP9LKD"));
+        assert!(TOKENS_RE.is_match(concat!("AKIA", "QX7Z3M5BT2WP9LKD").as_bytes()));
         assert!(ASSIGNMENT_RE.is_match(b"api_key = \"a8f5f167f44f4964e6c998dee827110c\""));
     }
 
@@ -481,6 +493,9 @@ mod tests {
             "get_access_token_from_environment",
             "1234567890123456",
             "prod2024",
+            "x25519_generate_private_key",
+            "sha256",
+            "128bit",
         ] {
             assert!(is_words(words.as_bytes()), "{words}");
         }

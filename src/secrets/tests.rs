@@ -292,6 +292,7 @@ fn near_misses_in_ordinary_code_are_not_secrets() {
         format!("STRIPE_PUBLISHABLE_KEY = \"pk_live_{MIXED_SECRET}\""),
         "api_key: str = Field(default=None)".into(),
         "let token = tokens.next();".into(),
+        "RegEnumKey = win32api.RegEnumKey\n".into(),
         "for key, value in items.items():".into(),
         "from sklearn import sk-learn-compatible-estimators".into(),
         "pip install sk-learn-compatible-estimators-2".into(),
