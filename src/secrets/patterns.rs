@@ -270,27 +270,25 @@ fn longest_base64_run(bytes: &[u8]) -> usize {
 
 /// The private key block whose `BEGIN` marker is `header`: to its `END` marker when only key
 /// bytes lie between, else as far as key bytes go (a block cut by the end of a piece of text).
-/// `None` when no key body follows (a marker in code that parses keys).
+/// `None` when no key body follows (a marker in code that parses keys). The body is looked for
+/// only up to the next marker, so many markers cost no more than one pass over the text.
 fn private_key_after(bytes: &[u8], header: Range<usize>) -> Option<Range<usize>> {
     let limit = (header.end + KEY_SPAN).min(bytes.len());
-    let window = &bytes[header.end..limit];
-    let body_len = window
+    let next = memmem::find(&bytes[header.end..limit], b"-----").map_or(limit, |i| header.end + i);
+    let between = &bytes[header.end..next];
+    let body_len = between
         .iter()
         .position(|b| !KEY_BYTES[*b as usize])
-        .unwrap_or(window.len());
-    if let Some(end) = memmem::find(&window[..body_len], b"-----END") {
-        if longest_base64_run(&window[..end]) < MIN_KEY_RUN {
-            return None;
-        }
-        let marker = header.end + end;
-        let close = memmem::find(&bytes[marker + 8..limit], b"-----")
-            .filter(|at| *at <= 64)
-            .map_or(marker + 8, |at| marker + 8 + at + 5);
-        return Some(header.start..close);
-    }
-    let body = &window[..body_len];
+        .unwrap_or(between.len());
+    let body = &between[..body_len];
     if longest_base64_run(body) < MIN_KEY_RUN {
         return None;
+    }
+    if body_len == between.len() && bytes[next..].starts_with(b"-----END") {
+        let after = next + 8;
+        let search = &bytes[after..(after + 64).min(bytes.len())];
+        let close = memmem::find(search, b"-----").map_or(after, |at| after + at + 5);
+        return Some(header.start..close);
     }
     let last = body
         .iter()
@@ -300,9 +298,11 @@ fn private_key_after(bytes: &[u8], header: Range<usize>) -> Option<Range<usize>>
 }
 
 /// The key body before an `END` marker that has no `BEGIN` in this text (a block cut by the start
-/// of a piece of text), with the marker. `None` when no key body precedes it.
+/// of a piece of text), with the marker. `None` when no key body precedes it. The body is looked
+/// for only back to the previous marker.
 fn private_key_before(bytes: &[u8], footer: Range<usize>) -> Option<Range<usize>> {
     let from = footer.start.saturating_sub(KEY_SPAN);
+    let from = memmem::rfind(&bytes[from..footer.start], b"-----").map_or(from, |i| from + i + 5);
     let window = &bytes[from..footer.start];
     let body_start = window
         .iter()

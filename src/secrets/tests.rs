@@ -418,3 +418,17 @@ fn a_streamed_answer_gets_values_back_across_pieces() {
     assert_eq!(restore.push("acted:aws-access-key> b"), format!("{AWS} b"));
     assert_eq!(restore.finish(), "");
 }
+
+#[test]
+fn many_markers_and_keys_in_one_text_are_each_found() {
+    let block = pem("", "\n");
+    let bundle = [block.as_str(); 3].join("\n");
+    let found = find(&bundle);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.iter().all(|f| bundle[f.range.clone()] == block));
+    // Markers with no body, many of them: none is a key.
+    let dashes = "-----";
+    let markers =
+        format!("{dashes}BEGIN PRIVATE KEY{dashes}{dashes}END PRIVATE KEY{dashes}").repeat(20_000);
+    assert_eq!(find(&markers), []);
+}
