@@ -4,7 +4,10 @@
 //! workspace of real code (a subset of `~/.cargo/registry/src`).
 //!
 //! Run with `cargo bench --bench prompt`. It prints p50/p95/p99 per part, in microseconds. No timed
-//! assertions. Environment:
+//! assertions. `cargo bench --bench prompt -- redact` measures only what secrets cost on the prompt
+//! path (no workspace is indexed): the redaction of a request the way the LLM client makes it (an
+//! ~8 KB prompt and suffix of real code, clean and with secrets), putting values back into an
+//! answer, and the check of a whole file before indexing. Environment:
 //! - `AUGUR_BENCH_ROOT`: a workspace to use (its index is opened and brought up to date) instead of
 //!   a fresh copy of the registry subset;
 //! - `AUGUR_BENCH_LINES` (default 1000000): lines of Rust in the subset;
@@ -22,6 +25,8 @@ use augur::completion::OpenDocument;
 use augur::completion::postprocess::auto_multiline_at;
 use augur::completion::prompt::{PromptInput, build_prompt};
 use augur::index::{IndexConfig, NoProgress, WorkspaceIndex};
+use augur::llm::CompletionRequest;
+use augur::llm::redact::{redact_request, restore_completion};
 use augur::syntax::Language;
 use ropey::Rope;
 use support::{cargo_src, rust_files, rust_subset};
@@ -101,7 +106,130 @@ fn workspace() -> (PathBuf, Option<tempfile::TempDir>) {
     (dir.path().to_path_buf(), Some(dir))
 }
 
+/// Rust sources of this crate of 12 KB or more without a secret: real code, always at hand.
+fn own_sources() -> Vec<String> {
+    let (_, mut files) = rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    files.sort();
+    files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter(|text| text.len() >= 12_000 && !augur::secrets::contains_secret(text))
+        .collect()
+}
+
+/// What secrets cost on the prompt path: a request of a 6 KB prompt and a 2 KB suffix at varied
+/// cursors of real code, redacted as the LLM client does it, clean and with three secrets; an
+/// answer restored; a whole file checked before it is indexed.
+fn redaction() {
+    let sources = own_sources();
+    let requests = env_usize("AUGUR_BENCH_REQUESTS", 2_000);
+    let mut rng = Rng(0x5eed_5ec2_e75a_fe01);
+    let cut = |text: &str, rng: &mut Rng| -> (String, String) {
+        let mut at = 6_000 + rng.below(text.len() - 8_000);
+        while !text.is_char_boundary(at) {
+            at += 1;
+        }
+        let (mut start, mut end) = (at - 6_000, at + 2_000);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        (text[start..at].to_owned(), text[at..end].to_owned())
+    };
+    let pairs: Vec<(String, String)> = (0..requests)
+        .map(|i| cut(&sources[i % sources.len()], &mut rng))
+        .collect();
+    let aws = ["AKIA", "QX7Z3M5BT2WP9LKD"].concat();
+    let github = ["ghp_", "8fK2mQ9xR4tL7vB1nC6zH3jW5pY0sD2gA8eU4"].concat();
+    let secret_lines =
+        format!("\nconst AWS_ID: &str = \"{aws}\";\nlet api_key = \"Qm7xR2pL9vKt4Wz8Nc3B\";\n");
+    let request = |prompt: &str, suffix: &str| CompletionRequest {
+        prompt: prompt.to_owned(),
+        suffix: Some(suffix.to_owned()),
+        stop: vec!["\n\n".into()],
+        ..CompletionRequest::new("default")
+    };
+    let time = |with_secrets: bool| -> Vec<Duration> {
+        pairs
+            .iter()
+            .map(|(prompt, suffix)| {
+                let mut request = if with_secrets {
+                    let suffix = format!("token = \"{github}\"\n{suffix}");
+                    request(&format!("{secret_lines}{prompt}"), &suffix)
+                } else {
+                    request(prompt, suffix)
+                };
+                let started = Instant::now();
+                let redactions = redact_request(&mut request);
+                let took = started.elapsed();
+                assert_eq!(redactions.is_some(), with_secrets);
+                took
+            })
+            .collect()
+    };
+    let bytes = pairs.iter().map(|(p, s)| p.len() + s.len()).sum::<usize>() / pairs.len();
+    println!(
+        "{} requests of {bytes} bytes (prompt + suffix) from {} files; times in microseconds",
+        pairs.len(),
+        sources.len()
+    );
+    println!(
+        "| part                                         |     n |      p50 |      p95 |      p99 |     mean |"
+    );
+    println!(
+        "|----------------------------------------------|-------|----------|----------|----------|----------|"
+    );
+    let _ = time(false);
+    report("redact a request, clean", time(false));
+    report("redact a request, 3 secrets", time(true));
+    let mut request = request(&format!("{secret_lines}{}", pairs[0].0), &pairs[0].1);
+    let redactions = redact_request(&mut request).expect("secrets");
+    let answer = augur::llm::Completion {
+        text: "let id = \"<redacted:aws-access-key>\";\n    connect(id)\n".into(),
+        usage: None,
+        finish_reason: augur::llm::FinishReason::Stop,
+        endpoint: String::new(),
+        cached: false,
+        attempts: 1,
+        time_to_first_token: None,
+        elapsed: Duration::ZERO,
+    };
+    report(
+        "restore an answer",
+        (0..requests)
+            .map(|_| {
+                let answer = answer.clone();
+                let started = Instant::now();
+                let restored = restore_completion(Some(&redactions), answer);
+                let took = started.elapsed();
+                assert!(restored.text.contains(&aws));
+                took
+            })
+            .collect(),
+    );
+    let file_bytes = sources.iter().map(String::len).sum::<usize>() / sources.len();
+    report(
+        &format!("contains_secret, whole file ({} KB)", file_bytes / 1000),
+        (0..requests)
+            .map(|i| {
+                let text = &sources[i % sources.len()];
+                let started = Instant::now();
+                let found = augur::secrets::contains_secret(text);
+                let took = started.elapsed();
+                assert!(!found);
+                took
+            })
+            .collect(),
+    );
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "redact") {
+        redaction();
+        return;
+    }
     // Like the augur binary: tree-sitter allocates with mimalloc.
     // SAFETY: nothing has used tree-sitter yet.
     unsafe { augur::alloc::use_mimalloc_for_tree_sitter() };

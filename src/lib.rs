@@ -6,7 +6,9 @@
 //! - [`documents`]: open documents as ropes, edits, and position encodings;
 //! - [`config`]: the typed configuration and how its layers merge;
 //! - [`llm`]: the client for language-model backends;
-//! - [`syntax`] and [`index`]: tree-sitter languages and the on-disk workspace index.
+//! - [`syntax`] and [`index`]: tree-sitter languages and the on-disk workspace index;
+//! - [`secrets`]: secrets found by their content, and the placeholders that replace them in
+//!   prompts.
 //!
 //! See `ARCHITECTURE.md` for the invariants every module keeps.
 
@@ -22,6 +24,7 @@ pub mod llm;
 pub mod logging;
 pub mod lsp;
 mod runtime;
+pub mod secrets;
 pub mod syntax;
 #[doc(hidden)]
 pub mod test_support;

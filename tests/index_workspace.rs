@@ -1263,3 +1263,61 @@ fn a_root_opened_through_a_symbolic_link_accepts_both_spellings() {
     assert!(!has_symbol(&index, "via_the_link"));
     assert!(index.is_excluded(&link.join(".env")));
 }
+
+// Fake secrets, assembled from pieces so that no scanner takes this file for a leak.
+const AWS_KEY: &str = concat!("AKIA", "QX7Z3M5B", "T2WP9LKD");
+const OPENAI_KEY: &str = concat!("sk-", "live", "Q7rT2xW9kL4mN8", "pB3vC6zH1jF5dS0a");
+
+#[test]
+fn files_holding_secrets_are_skipped_and_leave_the_index_when_they_gain_one() {
+    let ws = Workspace::new();
+    ws.write(
+        "deploy/service-account.json",
+        format!(
+            "{{\"type\": \"service_account\", \"project_id\": \"quasar\", \"openai\": \
+             \"{OPENAI_KEY}\", \"aws\": \"{AWS_KEY}\"}}\n"
+        ),
+    );
+    ws.write(
+        "app/settings.py",
+        "def settings_loader():\n    return {\"password\": \"Qm7xR2pL9vKt4Wz8Nc3B\"}\n",
+    );
+    ws.write(
+        "app/plain.py",
+        "def plain_loader():\n    return {\"password\": input()}\n",
+    );
+    let (index, summary) = ws.built();
+    assert_eq!(
+        summary.skipped.get(&SkipReason::SecretContent),
+        Some(&2),
+        "{summary:?}"
+    );
+    assert!(!has_symbol(&index, "settings_loader"));
+    assert!(has_symbol(&index, "plain_loader"));
+    assert!(search(&index, "quasar").is_empty());
+
+    // A file that gains a secret on disk, or in the editor, leaves the index.
+    assert!(has_symbol(&index, "parse_http_request"));
+    ws.write(
+        "src/http.rs",
+        format!("const KEY: &str = \"{AWS_KEY}\";\npub fn parse_http_request() {{}}\n"),
+    );
+    assert_eq!(
+        index.update_path(&ws.path("src/http.rs")).unwrap(),
+        UpdateOutcome::Skipped(SkipReason::SecretContent)
+    );
+    index.commit().unwrap();
+    assert!(!has_symbol(&index, "parse_http_request"));
+    assert_eq!(
+        index
+            .update_text(
+                &ws.path("app/plain.py"),
+                &format!("def plain_loader():\n    return \"{OPENAI_KEY}\"\n"),
+                Some(2)
+            )
+            .unwrap(),
+        UpdateOutcome::Skipped(SkipReason::SecretContent)
+    );
+    index.commit().unwrap();
+    assert!(!has_symbol(&index, "plain_loader"));
+}

@@ -1,5 +1,6 @@
 //! API keys stay secret: with a key configured and every log level recorded, the key reaches the
-//! servers that need it and appears neither in the log nor in the persisted cache file.
+//! servers that need it and appears neither in the log nor in the persisted cache file. Secrets in
+//! a request's texts leave as placeholders and come back in the answer, whole or streamed.
 
 mod llm_support;
 
@@ -8,10 +9,13 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use augur::llm::{CacheConfig, CompletionRequest, LlmClient, LlmDeps, LlmSettings, StreamEvent};
+use augur::llm::{
+    CacheConfig, CompletionRequest, ExtraContext, LlmClient, LlmDeps, LlmSettings, StreamEvent,
+};
 use futures::StreamExt;
 use llm_support::{
-    Fake, Reply, model, model_list, openai_body, openai_stream, two_endpoints, wait_until,
+    Fake, Reply, client_with, model, model_list, openai_body, openai_stream, two_endpoints,
+    wait_until,
 };
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -142,5 +146,88 @@ async fn the_key_is_in_no_log_line_and_not_in_the_cache_file() {
     assert!(
         !saved.contains(KEY),
         "the key is in the cache file: {saved}"
+    );
+}
+
+// Fake secrets, assembled from pieces so that no scanner takes this file for a leak.
+const AWS_KEY: &str = concat!("AKIA", "QX7Z3M5B", "T2WP9LKD");
+const GITHUB_TOKEN: &str = concat!("ghp_", "8fK2mQ9xR4tL7vB1nC6", "zH3jW5pY0sD2gA8eU4");
+
+#[tokio::test]
+async fn secrets_leave_as_placeholders_and_come_back_in_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_path = dir.path().join("llm-cache.json");
+    let fake = Fake::start().await;
+    fake.push(openai_body("id = \"<redacted:aws-access-key>\""));
+    // A streamed answer whose pieces split a placeholder.
+    fake.push(openai_stream(&[
+        "gh = \"<reda",
+        "cted:github-token>\" # <",
+        "redacted:aws-access-key> <b>",
+    ]));
+    let settings = LlmSettings {
+        cache: CacheConfig {
+            path: Some(cache_path.clone()),
+            ..CacheConfig::default()
+        },
+    };
+    let client = client_with(model("openai", &fake.v1()), settings);
+    let request = CompletionRequest {
+        prompt: format!("aws = \"{AWS_KEY}\"\nid = "),
+        suffix: Some(format!("\ngh = \"{GITHUB_TOKEN}\"\n")),
+        extra: vec![ExtraContext {
+            filename: "keys.py".into(),
+            text: format!("KEY = '{AWS_KEY}'\n"),
+        }],
+        max_tokens: Some(16),
+        stop: vec![format!("\n{AWS_KEY}")],
+        ..CompletionRequest::new("default")
+    };
+
+    let whole = client.complete(request.clone()).await.unwrap();
+    assert_eq!(whole.text, format!("id = \"{AWS_KEY}\""));
+    let again = client.complete(request.clone()).await.unwrap();
+    assert!(again.cached);
+    assert_eq!(
+        again.text, whole.text,
+        "a cache hit gets the value back too"
+    );
+
+    let mut streamed = client
+        .stream(CompletionRequest {
+            prompt: format!("gh = \"{GITHUB_TOKEN}\"\naws = \"{AWS_KEY}\"\n"),
+            ..request.clone()
+        })
+        .unwrap();
+    let (mut deltas, mut done) = (String::new(), None);
+    while let Some(item) = streamed.next().await {
+        match item.unwrap() {
+            StreamEvent::Delta(piece) => {
+                assert!(!piece.is_empty());
+                deltas.push_str(&piece);
+            }
+            StreamEvent::Done(completion) => done = Some(completion.text),
+        }
+    }
+    let expected = format!("gh = \"{GITHUB_TOKEN}\" # {AWS_KEY} <b>");
+    assert_eq!(deltas, expected, "the pieces, restored");
+    assert_eq!(done.as_deref(), Some(expected.as_str()), "the whole answer");
+
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 2, "the second complete was a cache hit");
+    for request in &sent {
+        let body = request.body.to_string();
+        assert!(!body.contains(AWS_KEY), "{body}");
+        assert!(!body.contains(GITHUB_TOKEN), "{body}");
+        assert!(body.contains("<redacted:aws-access-key>"), "{body}");
+        assert!(body.contains("<redacted:github-token>"), "{body}");
+    }
+    drop(streamed);
+    drop(client);
+    let saved = std::fs::read_to_string(&cache_path).unwrap();
+    assert!(saved.contains("redacted:aws-access-key"), "{saved}");
+    assert!(
+        !saved.contains(AWS_KEY) && !saved.contains(GITHUB_TOKEN),
+        "{saved}"
     );
 }

@@ -699,6 +699,9 @@ impl WorkspaceIndex {
             Ok(text) => text,
             Err(reason) => return Prepared::Skipped(reason),
         };
+        if crate::secrets::contains_secret(&text) {
+            return Prepared::Skipped(SkipReason::SecretContent);
+        }
         let record = FileRecord {
             rel: candidate.rel.clone(),
             hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
@@ -839,6 +842,8 @@ impl WorkspaceIndex {
             Some(SkipReason::TooLarge)
         } else if Language::from_path(path).is_none() {
             Some(SkipReason::Unsupported)
+        } else if crate::secrets::contains_secret(text) {
+            Some(SkipReason::SecretContent)
         } else {
             None
         };

@@ -72,6 +72,9 @@ pub enum SkipReason {
     NotUtf8,
     /// Matches a secret pattern or a configured `exclude` glob.
     Secret,
+    /// Holds a secret (a private key, a provider's key or token, a random value assigned to a
+    /// secret name: see [`crate::secrets`]).
+    SecretContent,
     /// No grammar for its extension.
     Unsupported,
     /// Could not be read.
@@ -89,6 +92,7 @@ impl SkipReason {
             SkipReason::Binary => "binary",
             SkipReason::NotUtf8 => "not UTF-8",
             SkipReason::Secret => "secret or excluded",
+            SkipReason::SecretContent => "holds a secret",
             SkipReason::Unsupported => "unsupported language",
             SkipReason::Unreadable => "unreadable",
             SkipReason::Ignored => "ignored",

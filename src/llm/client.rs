@@ -51,6 +51,7 @@ use crate::llm::config::{LlmSettings, ModelConfig};
 use crate::llm::error::{LlmError, ReplyPart, TimeoutPhase, redact_url};
 use crate::llm::limits::{Gate, GateLimits};
 use crate::llm::metrics::{EndpointMetrics, EndpointStats, LlmMetrics, ModelMetrics};
+use crate::llm::redact::{RestoringStream, redact_request, restore_completion};
 use crate::llm::reply::{
     ERROR_BODY_BYTES, MODEL_LIST_BYTES, ReplyLimits, WireError, WireSource, read_prefix, read_whole,
 };
@@ -1561,6 +1562,8 @@ pub struct CompletionStream {
     /// Where to count an error this caller receives: the client (not kept alive by the stream)
     /// and the model name.
     errors: Option<(std::sync::Weak<Inner>, String)>,
+    /// Puts back the secrets the request's placeholders stand for.
+    restore: Option<Box<RestoringStream>>,
 }
 
 impl std::fmt::Debug for CompletionStream {
@@ -1581,7 +1584,14 @@ impl CompletionStream {
             next: 0,
             deadline,
             errors,
+            restore: None,
         }
+    }
+
+    /// Puts the values of `redactions` back into the answer.
+    fn restoring(mut self, redactions: Option<Arc<crate::secrets::Redactions>>) -> Self {
+        self.restore = redactions.map(|r| Box::new(RestoringStream::new(r)));
+        self
     }
 
     /// Stops reading: the run goes on only if another caller still reads it.
@@ -1629,6 +1639,30 @@ impl Stream for CompletionStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        loop {
+            let Some(restore) = this.restore.as_mut() else {
+                return this.poll_run(cx);
+            };
+            if let Some(queued) = restore.take_queued() {
+                return Poll::Ready(Some(queued));
+            }
+            let item = match this.poll_run(cx) {
+                Poll::Ready(Some(item)) => item,
+                other => return other,
+            };
+            if let Some(restore) = this.restore.as_mut()
+                && let Some(item) = restore.map(item)
+            {
+                return Poll::Ready(Some(item));
+            }
+        }
+    }
+}
+
+impl CompletionStream {
+    /// The next item of the run, as the model sent it.
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<StreamEvent, LlmError>>> {
+        let this = self;
         if this.run.is_none() {
             return Poll::Ready(None);
         }
@@ -1770,8 +1804,15 @@ impl LlmClient {
             .collect())
     }
 
-    /// One completion, returned whole.
-    pub async fn complete(&self, request: CompletionRequest) -> Result<Completion, LlmError> {
+    /// One completion, returned whole. Secrets in the request are sent as placeholders and put
+    /// back into the answer (see [`crate::llm::redact`]).
+    pub async fn complete(&self, mut request: CompletionRequest) -> Result<Completion, LlmError> {
+        let redactions = redact_request(&mut request);
+        let completion = self.complete_redacted(request).await?;
+        Ok(restore_completion(redactions.as_deref(), completion))
+    }
+
+    async fn complete_redacted(&self, request: CompletionRequest) -> Result<Completion, LlmError> {
         let started = Instant::now();
         let model = self.inner.model(&request.model)?;
         model.start_health_checks(&self.inner.keys);
@@ -1801,8 +1842,17 @@ impl LlmClient {
     }
 
     /// One completion, streamed. Errors that need no HTTP call (unknown model) come at once; the
-    /// others arrive as the stream's last item. Needs a tokio runtime.
+    /// others arrive as the stream's last item. Needs a tokio runtime. Secrets in the request are
+    /// sent as placeholders and put back into the answer (see [`crate::llm::redact`]).
     pub fn stream(&self, mut request: CompletionRequest) -> Result<CompletionStream, LlmError> {
+        let redactions = redact_request(&mut request);
+        Ok(self.stream_redacted(request)?.restoring(redactions))
+    }
+
+    fn stream_redacted(
+        &self,
+        mut request: CompletionRequest,
+    ) -> Result<CompletionStream, LlmError> {
         let started = Instant::now();
         let model = self.inner.model(&request.model)?;
         model.start_health_checks(&self.inner.keys);

@@ -10,6 +10,8 @@
 //! - Errors are [`LlmError`]s with a stable code, a retryable flag and a hint.
 //! - [`health::ModelHealth`] keeps each model's state as the user sees it (ok, unreachable,
 //!   rate-limited, failing) and says when to tell the user.
+//! - Secrets in a request's texts leave as placeholders and come back in the answer
+//!   ([`redact`]).
 //!
 //! Time is tokio's clock everywhere (limits, cache expiry, breakers, backoff), so tests pause and
 //! advance it with `#[tokio::test(start_paused = true)]`. The HTTP client can be injected through
@@ -34,6 +36,7 @@ pub mod error;
 pub mod health;
 pub mod limits;
 pub mod metrics;
+pub mod redact;
 pub mod reply;
 pub mod tokens;
 pub mod types;
