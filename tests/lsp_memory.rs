@@ -13,7 +13,6 @@ use augur::test_support::in_process::InProcess;
 use llm_support::{Fake, openai_stream};
 use serde_json::{Value, json};
 
-
 /// A Python file of about 1.5 MB (under the 2 MiB up to which a syntax tree is kept), ending in
 /// an unfinished line.
 fn big_text() -> String {

@@ -3,6 +3,12 @@
 //! Every lock here is a plain `std` lock held for a few statements and never across an `.await`
 //! (clippy's `await_holding_lock` checks it). Readers take `Arc` or cheap clones and let go.
 
+mod status;
+mod trees;
+
+pub use status::IndexPhase;
+use trees::TreeEntry;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,22 +72,6 @@ impl std::fmt::Debug for Kept {
     }
 }
 
-/// Where the indexing of a workspace root stands (a root with none has not started yet).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IndexPhase {
-    /// Files are being indexed; `total` is known once the walk has counted them.
-    Building {
-        /// Files done.
-        done: usize,
-        /// Files to do.
-        total: Option<usize>,
-    },
-    /// The first indexing has ended; the index follows changes from now on.
-    Ready,
-    /// The index could not be opened.
-    Failed(String),
-}
-
 /// The shared state of one server.
 #[derive(Debug)]
 pub struct ServerState {
@@ -110,19 +100,6 @@ pub struct ServerState {
     index_phases: Mutex<HashMap<PathBuf, IndexPhase>>,
     /// Real paths of documents and roots, for checks that run per request.
     real_paths: Arc<RealPaths>,
-}
-
-/// A document's syntax tree and the edits made to the document since it was parsed. Texts are
-/// named by their [`Document::generation`], not the client's version (which may repeat).
-#[derive(Debug)]
-struct TreeEntry {
-    /// The generation of the text the tree was parsed for.
-    generation: u64,
-    tree: tree_sitter::Tree,
-    /// The edits since, in order.
-    pending: Vec<tree_sitter::InputEdit>,
-    /// The generation of the text after the last pending edit.
-    pending_generation: u64,
 }
 
 impl ServerState {
@@ -437,208 +414,6 @@ impl ServerState {
         if running.get(key).is_some_and(|(g, _)| *g == generation) {
             running.remove(key);
         }
-    }
-
-    /// The syntax tree of an open document's text of `generation` (see
-    /// [`Document::generation`]), which is `text`. The tree is kept per document: the same text
-    /// costs nothing, and after edits only the changed regions are parsed again (see
-    /// [`Self::note_edits`]); a 10 MB file is never parsed whole per keystroke. Blocking: call it
-    /// from the blocking pool.
-    pub fn syntax_tree(
-        &self,
-        key: &str,
-        generation: u64,
-        language: crate::syntax::Language,
-        text: &str,
-    ) -> Option<tree_sitter::Tree> {
-        let trees = || self.trees.lock().unwrap_or_else(|e| e.into_inner());
-        let base = match trees().get(key) {
-            Some(entry) if entry.generation == generation => return Some(entry.tree.clone()),
-            Some(entry) if entry.pending_generation == generation => {
-                Some((entry.generation, entry.tree.clone(), entry.pending.clone()))
-            }
-            _ => None,
-        };
-        let tree = match &base {
-            Some((_, old, edits)) => {
-                let mut old = old.clone();
-                for edit in edits {
-                    old.edit(edit);
-                }
-                crate::syntax::reparse(language, text, &old)?
-            }
-            None => crate::syntax::parse(language, text)?,
-        };
-        let mut trees = trees();
-        match (trees.get_mut(key), &base) {
-            // Edits that came in meanwhile stay pending on top of the new tree.
-            (Some(entry), Some((base, _, applied))) if entry.generation == *base => {
-                entry
-                    .pending
-                    .drain(..applied.len().min(entry.pending.len()));
-                entry.generation = generation;
-                entry.tree = tree.clone();
-            }
-            (Some(_), _) => {}
-            (None, _) => {
-                trees.insert(
-                    key.to_owned(),
-                    TreeEntry {
-                        generation,
-                        tree: tree.clone(),
-                        pending: Vec::new(),
-                        pending_generation: generation,
-                    },
-                );
-            }
-        }
-        Some(tree)
-    }
-
-    /// The kept syntax tree of a document if it is for the text of `generation` (no parsing
-    /// here).
-    pub fn current_syntax_tree(&self, key: &str, generation: u64) -> Option<tree_sitter::Tree> {
-        self.trees
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .filter(|entry| entry.generation == generation)
-            .map(|entry| entry.tree.clone())
-    }
-
-    /// Brings the kept syntax tree of a document up to `generation` on the blocking pool (parsing
-    /// only the edited regions once a tree is kept), unless that is under way already. Completions
-    /// call it while they wait out their debounce, so that the tree is ready when they run.
-    pub fn refresh_syntax_tree(
-        self: &Arc<Self>,
-        key: &str,
-        generation: u64,
-        language: crate::syntax::Language,
-        text: &ropey::Rope,
-    ) {
-        if self.current_syntax_tree(key, generation).is_some() {
-            return;
-        }
-        if !self
-            .refreshing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.to_owned())
-        {
-            return;
-        }
-        let (state, key, text) = (Arc::clone(self), key.to_owned(), text.clone());
-        tokio::task::spawn_blocking(move || {
-            let _ = state.syntax_tree(&key, generation, language, &text.to_string());
-            // A document closed meanwhile keeps no tree.
-            if state.document(&key).is_none() {
-                state.forget_document(&key);
-            }
-            state
-                .refreshing
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&key);
-        });
-    }
-
-    /// Whether a syntax tree is kept for the document (so its edits must be noted).
-    pub fn keeps_tree(&self, key: &str) -> bool {
-        self.trees
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(key)
-    }
-
-    /// Records the edits of a `didChange` that gave the document the text of `generation`, for the
-    /// kept tree.
-    pub fn note_edits(&self, key: &str, generation: u64, edits: Vec<tree_sitter::InputEdit>) {
-        let mut trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = trees.get_mut(key) {
-            entry.pending.extend(edits);
-            entry.pending_generation = generation;
-        }
-    }
-
-    /// Forgets what is kept for a closed document.
-    pub fn forget_document(&self, key: &str) {
-        self.trees
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
-    }
-
-    /// The health of the models, as completions find it.
-    pub fn model_health(&self) -> &ModelHealth {
-        &self.model_health
-    }
-
-    /// Queues a notice for the user; notices are shown in order once the client is ready.
-    pub fn tell(&self, notice: Notice) {
-        let _ = self.notices.send(notice);
-    }
-
-    /// The queue of notices, for the task that shows them (only the first call gets it).
-    pub fn take_notices(&self) -> Option<mpsc::UnboundedReceiver<Notice>> {
-        self.notice_queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-    }
-
-    /// Records where the indexing of `root` stands.
-    pub fn set_index_phase(&self, root: &Path, phase: IndexPhase) {
-        self.index_phases
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(root.to_path_buf(), phase);
-    }
-
-    /// Where the indexing of `root` stands (`None` before it started).
-    pub fn index_phase(&self, root: &Path) -> Option<IndexPhase> {
-        self.index_phases
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(root)
-            .cloned()
-    }
-
-    /// What the server keeps of a document (by its key and path), by name: `document`,
-    /// `syntaxTree`, `treeRefresh` (a parse under way), `completion` (one running) and what the
-    /// completion engine keeps (see [`CompletionEngine::retained`]). For `augur/debug/retained`.
-    pub fn retained(&self, key: &str, path: Option<&Path>) -> Vec<&'static str> {
-        let held_in = [
-            ("document", self.documents().contains(key)),
-            (
-                "syntaxTree",
-                self.trees
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains_key(key),
-            ),
-            (
-                "treeRefresh",
-                self.refreshing
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains(key),
-            ),
-            (
-                "completion",
-                self.completions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains_key(key),
-            ),
-        ];
-        let mut held: Vec<&'static str> = held_in
-            .into_iter()
-            .filter_map(|(name, holds)| holds.then_some(name))
-            .collect();
-        if let Some(engine) = self.completion_engine() {
-            held.extend(engine.retained(key, path));
-        }
-        held
     }
 
     /// Records that `shutdown` was received.
