@@ -15,13 +15,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::llm::health::ModelStatus;
 use crate::lsp::state::{IndexPhase, ServerState};
 
 /// The reply to `augur/status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     /// augur's version.
@@ -41,7 +42,7 @@ pub struct Status {
 }
 
 /// The index of one workspace root.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct IndexStatus {
     /// The root's path.
     pub root: String,
@@ -51,7 +52,7 @@ pub struct IndexStatus {
 }
 
 /// Where the indexing of a root stands, tagged by `state`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(
     tag = "state",
     rename_all = "snake_case",
