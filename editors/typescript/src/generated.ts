@@ -791,6 +791,7 @@ export interface SearchHit {
  * via the `definition` "Status".
  */
 export interface Status {
+  completionModel: ModelInUse;
   /**
    * How many documents are open.
    */
@@ -821,6 +822,22 @@ export interface Status {
    * augur's version.
    */
   version: string;
+}
+/**
+ * A model a feature uses.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ModelInUse".
+ */
+export interface ModelInUse {
+  /**
+   * Its key in `[models]`.
+   */
+  key: string;
+  /**
+   * The name the backend knows it by (empty when the key names no configured model).
+   */
+  model: string;
 }
 /**
  * The health of one model, as `augur/status` shows it.

@@ -5,6 +5,7 @@
 //! ```json
 //! {"version": "0.1.0", "positionEncoding": "utf-8", "documents": 2,
 //!  "roots": ["/src/app"], "models": ["default"],
+//!  "completionModel": {"key": "default", "model": "SmolLM2-135M"},
 //!  "modelHealth": {"default": {"state": "unreachable", "since": 1718000000000,
 //!    "cause": "llm.connect", "error": "cannot connect to http://127.0.0.1:8090/v1: ...",
 //!    "fix": "Start the model server or set models.default.url; run `augur doctor` to check."}},
@@ -35,10 +36,21 @@ pub struct Status {
     pub roots: Vec<String>,
     /// The configured model names.
     pub models: Vec<String>,
+    /// The model that writes completions, for status bars.
+    pub completion_model: ModelInUse,
     /// The health of each configured model, by name: `unknown` before any completion reached it.
     pub model_health: BTreeMap<String, ModelStatus>,
     /// The index of each root, in the order of `roots`.
     pub indexes: Vec<IndexStatus>,
+}
+
+/// A model a feature uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ModelInUse {
+    /// Its key in `[models]`.
+    pub key: String,
+    /// The name the backend knows it by (empty when the key names no configured model).
+    pub model: String,
 }
 
 /// The index of one workspace root.
@@ -94,6 +106,14 @@ pub fn status(state: &ServerState) -> Status {
         documents: state.documents().uris().count(),
         roots: roots.iter().map(|r| r.path.display().to_string()).collect(),
         models: config.models.keys().cloned().collect(),
+        completion_model: ModelInUse {
+            key: config.completion.model.clone(),
+            model: config
+                .models
+                .get(&config.completion.model)
+                .map(|model| model.model.clone())
+                .unwrap_or_default(),
+        },
         model_health: config
             .models
             .keys()
