@@ -25,9 +25,10 @@ export const Commands = {
   action: "augur.action",
 } as const;
 
-/** `augur/status`: the model, its health and the index state of each root. */
+/** `augur/status`: the model, its health and the index state of each root. It takes no
+ * parameters: the request carries none (the server refuses `"params": null`). */
 export async function status(client: RequestClient): Promise<Status> {
-  return (await client.sendRequest(Methods.status, null)) as Status;
+  return (await client.sendRequest(Methods.status)) as Status;
 }
 
 /** `augur/search`: ranked symbols and code from the workspace index, best first. */
