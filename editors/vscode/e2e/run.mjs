@@ -10,7 +10,7 @@
 //   CHROMIUM names the browser (default: `which chromium`).
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -270,5 +270,10 @@ console.log(`e2e: ${((Date.now() - started) / 1000).toFixed(1)} s, screenshots i
 if (failed) {
   console.log("---- model server requests\n" + requests.join("\n"));
   console.log("---- code-server log (tail)\n" + serverLog.slice(-4000));
+  console.log(`the run's files (logs in user-data/logs) are kept in ${base}`);
   process.exit(1);
+}
+// Only the screenshots are kept (the installed extension alone holds the server binary).
+for (const entry of readdirSync(base)) {
+  if (entry !== "screenshots") rmSync(join(base, entry), { recursive: true, force: true });
 }
