@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::ActionKind;
 
 /// Settings of the AI code actions (`[actions]` in the root configuration).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActionsConfig {
     /// Whether AI code actions are offered at all.
@@ -114,7 +114,9 @@ impl ActionsConfig {
 }
 
 /// What a user-defined action does with the model's answer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum CustomOutput {
     /// The answer replaces the selection (or, without one, the function or class at the cursor).
@@ -125,7 +127,7 @@ pub enum CustomOutput {
 }
 
 /// A user-defined action (`[[actions.custom]]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CustomAction {
     /// A short identifier, unique among custom actions (letters, digits, `-` and `_`).

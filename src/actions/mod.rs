@@ -57,7 +57,7 @@ pub use config::{ActionsConfig, CustomAction, CustomOutput};
 pub use run::run_action;
 
 /// The kind of a code action, as the editor groups them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// Fixes for diagnostics (`quickfix`).

@@ -1,4 +1,4 @@
-//! The command line: `augur [serve]`, `augur check-config [PATH]`.
+//! The command line: `augur [serve]`, `augur check-config [PATH]`, `augur schema`, ...
 //!
 //! ```text
 //! augur                       # serve the language server over stdio (what editors run)
@@ -11,9 +11,11 @@
 //! augur complete src/main.rs:12:5 --explain                 # what the editor would be offered
 //! augur complete --prompt 'fn add(a: i32, b: i32) -> i32 {'   # one raw completion from the model
 //! augur action src/lib.rs:12:5 --action document           # an AI code action, as a diff
+//! augur schema [config|protocol]  # JSON Schema of the configuration and the custom protocol
 //! ```
 
 mod check_config;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -65,6 +67,13 @@ pub enum Command {
     /// Run an AI code action at FILE:LINE:COL[-LINE:COL]: print its diff, write it, or list the
     /// actions that apply.
     Action(crate::actions::cli::ActionArgs),
+    /// Print the JSON Schema of the configuration and of augur's custom protocol (both without
+    /// an argument), for editors that generate their types and settings from it.
+    Schema {
+        /// Only this part.
+        #[arg(value_enum)]
+        part: Option<schema::SchemaPart>,
+    },
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -79,6 +88,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { stdio: true }) {
         Command::Serve { .. } => serve(),
         Command::CheckConfig { path } => check_config::run(path.as_deref()),
+        Command::Schema { part } => schema::run(part),
         Command::Index(args) => {
             let config = load_config(args.dir.as_deref().unwrap_or(Path::new(".")));
             report(crate::index::cli::run_index(

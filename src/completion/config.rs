@@ -12,7 +12,9 @@
 use serde::{Deserialize, Serialize};
 
 /// How completions reach the editor.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum CompletionMode {
     /// `textDocument/inlineCompletion` (ghost text), for clients that advertise it.
@@ -25,7 +27,9 @@ pub enum CompletionMode {
 }
 
 /// Whether a suggestion may span several lines.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum MultilinePolicy {
     /// Decided from the syntax at the cursor: several lines on an empty line or after a block
@@ -39,7 +43,7 @@ pub enum MultilinePolicy {
 }
 
 /// Settings of AI completions. Every field has a default, so a table only names what differs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CompletionConfig {
     /// How completions are offered: `inline`, `items` or `both`.

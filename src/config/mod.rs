@@ -45,7 +45,7 @@ use crate::llm::config::{LlmSettings, ModelConfig};
 pub const WORKSPACE_FILES: [&str; 2] = ["augur.toml", ".augur.toml"];
 
 /// The whole configuration of augur.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Logging.
@@ -76,7 +76,7 @@ impl Default for Config {
 }
 
 /// Logging settings (`[log]`). Logs go to stderr, never to stdout, which carries the protocol.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// A `tracing` filter such as `info` or `augur=debug`. It may come from any layer, and a new

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 /// One named model (`[models.default]`): which backend serves it, how to reach it, and the limits,
 /// timeouts and retry policy that apply to each of its endpoints.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
     /// The protocol spoken: `openai`, `ollama`, `llamacpp`, `anthropic` or `mistral`.
@@ -138,7 +138,7 @@ impl Default for ModelConfig {
 }
 
 /// One endpoint of a model (`endpoints = [{ url = "..." }]`). Fields left out come from the model.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EndpointConfig {
     /// The base URL of this endpoint's API.
@@ -152,7 +152,7 @@ pub struct EndpointConfig {
 }
 
 /// Settings of the client as a whole (`[llm]` in the root configuration).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmSettings {
     /// The response cache shared by all models.
@@ -160,7 +160,7 @@ pub struct LlmSettings {
 }
 
 /// The response cache (`[llm.cache]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
     /// Whether answers are cached at all.

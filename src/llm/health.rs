@@ -43,7 +43,7 @@ use crate::llm::error::{LlmError, TimeoutPhase};
 const MAX_ERROR_CHARS: usize = 300;
 
 /// The state of a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
     /// No request has ended yet.
@@ -80,7 +80,7 @@ pub struct Notice {
 }
 
 /// The health of one model, as `augur/status` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelStatus {
     /// The state.
     pub state: HealthState,

@@ -10,6 +10,7 @@
 //! - [`stdio`]: stdin and stdout driven by the reactor when they are pipes or sockets.
 
 pub mod capabilities;
+pub mod ext;
 pub mod from_proto;
 pub mod handlers;
 pub mod middleware;

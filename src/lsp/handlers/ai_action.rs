@@ -46,10 +46,11 @@ use crate::workspace::root_paths;
 
 /// Names the action to run: carried in a code action's `data` and in the arguments of the
 /// `augur.action` command.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionData {
     /// The document.
+    #[schemars(with = "String")]
     pub uri: Uri,
     /// Its version when the action was offered (the command uses the current one when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,8 +60,11 @@ pub struct ActionData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<u64>,
     /// The selection, or the cursor as an empty range.
+    #[schemars(with = "crate::lsp::ext::Range")]
     pub range: ls_types::Range,
-    /// Which action (`augur.fix`, `augur.custom.<id>`, ...).
+    /// Which action (`augur.fix`, `augur.document`, `augur.rewrite`, `augur.tests`,
+    /// `augur.explain`, `augur.custom.<id>`).
+    #[schemars(with = "String")]
     pub action: ActionId,
     /// The user's instruction, for actions that need one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,6 +72,7 @@ pub struct ActionData {
     /// The diagnostics a fix is for (commands carry them here; resolved code actions carry them
     /// in their own `diagnostics`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<crate::lsp::ext::Diagnostic>")]
     pub diagnostics: Vec<ls_types::Diagnostic>,
 }
 

@@ -24,12 +24,13 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{self, ExecuteCommandParams, MessageActionItem, MessageType, Uri};
 
 use crate::actions::{ActionId, ActionOutcome, ActionsConfig};
+use crate::lsp::ext::{CommandResult, CommandStatus};
 use crate::lsp::handlers::ai_action::{self, ActionData, Failure};
 use crate::lsp::handlers::invalid_params;
 use crate::lsp::state::ServerState;
@@ -42,17 +43,24 @@ pub const ACTION_COMMAND: &str = "augur.action";
 pub const COMMANDS: [&str; 2] = [REWRITE_COMMAND, ACTION_COMMAND];
 
 /// The arguments of `augur.rewrite`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct RewriteArgs {
-    uri: Uri,
-    range: ls_types::Range,
+pub struct RewriteArgs {
+    /// The document.
+    #[schemars(with = "String")]
+    pub uri: Uri,
+    /// The text to rewrite.
+    #[schemars(with = "crate::lsp::ext::Range")]
+    pub range: ls_types::Range,
+    /// What to do with it; without one, the user picks one of `actions.instructions`.
     #[serde(default)]
-    instruction: Option<String>,
+    pub instruction: Option<String>,
+    /// The document's version the range belongs to (default: the current one).
     #[serde(default)]
-    version: Option<i32>,
+    pub version: Option<i32>,
+    /// The server's generation of the document's text, from a code action's `data`.
     #[serde(default)]
-    generation: Option<u64>,
+    pub generation: Option<u64>,
 }
 
 /// Handles `workspace/executeCommand`.
@@ -95,7 +103,11 @@ pub async fn execute_command(
     {
         match choose_instruction(client, &config).await {
             Some(instruction) => data.instruction = Some(instruction),
-            None => return Ok(Some(status("cancelled", "no instruction was chosen"))),
+            None => {
+                let answer =
+                    CommandResult::new(CommandStatus::Cancelled, "no instruction was chosen");
+                return Ok(Some(answer.to_value()));
+            }
         }
     }
     let token = params.work_done_progress_params.work_done_token;
@@ -103,23 +115,23 @@ pub async fn execute_command(
         Ok(answer) => answer,
         Err(failure) => {
             let kind = match failure {
-                Failure::Cancelled => "cancelled",
-                Failure::Stale(_) => "stale",
-                Failure::Failed(_) => "failed",
+                Failure::Cancelled => CommandStatus::Cancelled,
+                Failure::Stale(_) => CommandStatus::Stale,
+                Failure::Failed(_) => CommandStatus::Failed,
             };
             let message = failure.message();
-            if kind != "cancelled" {
-                let typ = if kind == "stale" {
+            if kind != CommandStatus::Cancelled {
+                let typ = if kind == CommandStatus::Stale {
                     MessageType::WARNING
                 } else {
                     MessageType::ERROR
                 };
                 client.show_message(typ, &message).await;
             }
-            status(kind, &message)
+            CommandResult::new(kind, message)
         }
     };
-    Ok(Some(answer))
+    Ok(Some(answer.to_value()))
 }
 
 /// Runs the action and applies or shows its outcome.
@@ -128,14 +140,17 @@ async fn run(
     client: &Client,
     data: ActionData,
     token: Option<ls_types::NumberOrString>,
-) -> std::result::Result<Value, Failure> {
+) -> std::result::Result<CommandResult, Failure> {
     let target = ai_action::target(state, &data.uri, data.range, &data.diagnostics)?;
     target.require_version(data.version, data.generation)?;
     let request = ai_action::request(state, &target, data.action, data.instruction);
     match ai_action::run(state, client, request, token).await? {
         ActionOutcome::Edit { title, plan } => {
             if plan.is_empty() {
-                return Ok(status("applied", "the model changed nothing"));
+                return Ok(CommandResult::new(
+                    CommandStatus::Applied,
+                    "the model changed nothing",
+                ));
             }
             if !state.caps().apply_edit {
                 return Err(Failure::Failed(
@@ -154,22 +169,20 @@ async fn run(
                 .await
                 .map_err(|e| Failure::Failed(format!("the editor did not apply the edit: {e}")))?;
             if response.applied {
-                Ok(status("applied", "done"))
+                Ok(CommandResult::new(CommandStatus::Applied, "done"))
             } else {
                 let reason = response
                     .failure_reason
                     .unwrap_or_else(|| "no reason given".into());
                 let message = format!("augur: the editor refused the edit: {reason}");
                 client.show_message(MessageType::WARNING, &message).await;
-                Ok(status("rejected", &message))
+                Ok(CommandResult::new(CommandStatus::Rejected, message))
             }
         }
         ActionOutcome::Markdown { title, text } => {
             let path = ai_action::show_markdown(state, client, &title, &text).await;
-            let mut answer = status("shown", &title);
-            if let Some(path) = path {
-                answer["path"] = json!(path);
-            }
+            let mut answer = CommandResult::new(CommandStatus::Shown, title);
+            answer.path = path;
             Ok(answer)
         }
     }
@@ -210,8 +223,4 @@ async fn choose_instruction(client: &Client, config: &ActionsConfig) -> Option<S
         .ok()
         .flatten()
         .map(|item| item.title)
-}
-
-fn status(status: &str, message: &str) -> Value {
-    json!({"status": status, "message": message})
 }

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{Range, Uri};
@@ -19,7 +20,7 @@ use crate::lsp::{from_proto, to_proto};
 use crate::syntax::SymbolKind;
 
 /// Parameters of `augur/search`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchParams {
     /// What to look for.
     pub query: String,
@@ -34,11 +35,13 @@ pub struct SearchParams {
 }
 
 /// One hit.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct SearchHit {
     /// The file.
+    #[schemars(with = "String")]
     pub uri: Uri,
     /// Where in the file.
+    #[schemars(with = "crate::lsp::ext::Range")]
     pub range: Range,
     /// The symbol kind (`function`, ...); `null` for a chunk of code.
     pub kind: Option<String>,

@@ -5,6 +5,7 @@
 //! ```json
 //! {"version": "0.1.0", "positionEncoding": "utf-8", "documents": 2,
 //!  "roots": ["/src/app"], "models": ["default"],
+//!  "completionModel": {"key": "default", "model": "SmolLM2-135M"},
 //!  "modelHealth": {"default": {"state": "unreachable", "since": 1718000000000,
 //!    "cause": "llm.connect", "error": "cannot connect to http://127.0.0.1:8090/v1: ...",
 //!    "fix": "Start the model server or set models.default.url; run `augur doctor` to check."}},
@@ -15,13 +16,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::llm::health::ModelStatus;
 use crate::lsp::state::{IndexPhase, ServerState};
 
 /// The reply to `augur/status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     /// augur's version.
@@ -34,14 +36,25 @@ pub struct Status {
     pub roots: Vec<String>,
     /// The configured model names.
     pub models: Vec<String>,
+    /// The model that writes completions, for status bars.
+    pub completion_model: ModelInUse,
     /// The health of each configured model, by name: `unknown` before any completion reached it.
     pub model_health: BTreeMap<String, ModelStatus>,
     /// The index of each root, in the order of `roots`.
     pub indexes: Vec<IndexStatus>,
 }
 
+/// A model a feature uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ModelInUse {
+    /// Its key in `[models]`.
+    pub key: String,
+    /// The name the backend knows it by (empty when the key names no configured model).
+    pub model: String,
+}
+
 /// The index of one workspace root.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct IndexStatus {
     /// The root's path.
     pub root: String,
@@ -51,7 +64,7 @@ pub struct IndexStatus {
 }
 
 /// Where the indexing of a root stands, tagged by `state`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(
     tag = "state",
     rename_all = "snake_case",
@@ -93,6 +106,14 @@ pub fn status(state: &ServerState) -> Status {
         documents: state.documents().uris().count(),
         roots: roots.iter().map(|r| r.path.display().to_string()).collect(),
         models: config.models.keys().cloned().collect(),
+        completion_model: ModelInUse {
+            key: config.completion.model.clone(),
+            model: config
+                .models
+                .get(&config.completion.model)
+                .map(|model| model.model.clone())
+                .unwrap_or_default(),
+        },
         model_health: config
             .models
             .keys()
