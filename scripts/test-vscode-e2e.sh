@@ -4,14 +4,15 @@
 # Debian's Chromium (editors/vscode/e2e/run.mjs: ghost text, status bar, rewrite selection,
 # workspace search, a missing server). Screenshots go to the folder the run prints.
 #
-# The tools (Node 24, code-server, Playwright) are installed once into .e2e-vscode/ (outside git)
-# from the npm registry, Chromium and the build libraries of code-server's native modules from
+# The tools (Node 24, code-server, Playwright) are installed once into ~/.cache/augur/e2e-vscode
+# (AUGUR_E2E_TOOLS; outside the checkout, so a new clone on the same machine reuses them) from the
+# npm registry, Chromium and the build libraries of code-server's native modules from
 # Debian's packages; each install is bounded in time, and the run fails if one cannot be installed.
 # Needs `scripts/test-editors.sh` to have run (editors/vscode's node_modules) and target/debug/augur.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-tools="$root/.e2e-vscode"
+tools="${AUGUR_E2E_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/augur/e2e-vscode}"
 export AUGUR_BIN="${AUGUR_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/augur}"
 fail() { echo "scripts/test-vscode-e2e.sh: $*" >&2; exit 1; }
 command -v npm >/dev/null 2>&1 || fail "node and npm are needed (Debian: sudo apt-get install -y nodejs npm)."

