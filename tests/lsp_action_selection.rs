@@ -7,14 +7,9 @@ mod server_support;
 
 use augur::test_support::capabilities;
 use serde_json::{Value, json};
-use server_support::{file_uri, spawn_in};
+use server_support::{file_uri, range, spawn_in};
 
 const CALC: &str = "import math\n\n\ndef f100(x):\n    return x + 100\n\n\nclass C:\n    def f101(self, x):\n        return math.floor(x) + 101\n\n    def f102(self):\n        pass\n";
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
-}
 
 #[test]
 fn a_linewise_selection_offers_the_actions_of_the_function_it_holds() {

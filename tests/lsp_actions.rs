@@ -16,7 +16,7 @@ use augur::test_support::stdio::StdioClient;
 use augur::test_support::{apply_lsp_edits as apply_edits, capabilities};
 use llm_support::{End, Fake, Reply, openai_sse, openai_stream};
 use serde_json::{Value, json};
-use server_support::{file_uri, merge, model_options, spawn_in};
+use server_support::{file_uri, merge, model_options, range, spawn_in};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n";
 
@@ -59,15 +59,7 @@ impl Setup {
     }
 
     fn code_actions(&mut self, uri: &str, range: Value, diagnostics: Value) -> Vec<Value> {
-        let result = self
-            .client
-            .request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": uri}, "range": range,
-                       "context": {"diagnostics": diagnostics}}),
-            )
-            .unwrap();
-        result.as_array().cloned().unwrap_or_default()
+        server_support::code_actions(&mut self.client, uri, range, diagnostics)
     }
 
     /// Types `text` at the start of the document, making it `version`.
@@ -135,11 +127,6 @@ impl Setup {
             .cloned()
             .collect()
     }
-}
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
 }
 
 fn reply(code: &str) -> Reply {

@@ -14,7 +14,7 @@ use augur::test_support::stdio::StdioClient;
 use augur::test_support::{apply_lsp_edits as apply_edits, capabilities};
 use llm_support::{Fake, Reply, openai_stream};
 use serde_json::{Value, json};
-use server_support::{file_uri, merge, model_options, spawn_in};
+use server_support::{file_uri, merge, model_options, range, spawn_in};
 
 // Fake secrets, assembled from pieces so that no scanner takes this file for a leak.
 const AWS_KEY: &str = concat!("AKIA", "QX7Z3M5B", "T2WP9LKD");
@@ -58,11 +58,6 @@ fn pieces(text: &str, size: usize) -> Reply {
         .collect();
     let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
     openai_stream(&pieces)
-}
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
 }
 
 /// Every string in `value`, joined, to look for a secret anywhere in a request body.

@@ -15,7 +15,7 @@ use augur::test_support::capabilities;
 use augur::test_support::stdio::StdioClient;
 use llm_support::{End, Fake, Reply, openai_sse, openai_stream, wait_until_blocking};
 use serde_json::{Value, json};
-use server_support::{file_uri, merge, model_options, spawn_in};
+use server_support::{file_uri, merge, model_options, range, spawn_in};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n";
 
@@ -53,11 +53,6 @@ fn setup() -> Setup {
         _root: root,
         _cache: cache,
     }
-}
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
 }
 
 impl Setup {
@@ -103,15 +98,7 @@ impl Setup {
 
     fn code_actions(&mut self, at: Value) -> Vec<Value> {
         let diagnostics = json!([{"range": at, "message": "add subtracts", "severity": 1}]);
-        let result = self
-            .client
-            .request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": self.uri}, "range": at,
-                       "context": {"diagnostics": diagnostics}}),
-            )
-            .unwrap();
-        result.as_array().cloned().unwrap_or_default()
+        server_support::code_actions(&mut self.client, &self.uri, at, diagnostics)
     }
 
     fn applied_edits(&self) -> usize {

@@ -20,7 +20,7 @@ use augur::test_support::capabilities;
 use augur::test_support::stdio::StdioClient;
 use llm_support::{Fake, Reply, openai_stream};
 use serde_json::{Value, json};
-use server_support::{file_uri as uri, merge, model_options, spawn_in};
+use server_support::{file_uri as uri, merge, model_options, range, spawn_in};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n";
 
@@ -59,11 +59,6 @@ fn setup(caps: Value, index: bool, prepare: impl FnOnce(&Path, &Path)) -> Setup 
     }
 }
 
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
-}
-
 /// A fenced python answer.
 fn python(code: &str) -> Reply {
     openai_stream(&[&format!("```python\n{code}```\n")])
@@ -82,15 +77,7 @@ impl Setup {
     }
 
     fn code_actions(&mut self, uri: &str, range: Value, diagnostics: Value) -> Vec<Value> {
-        let result = self
-            .client
-            .request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": uri}, "range": range,
-                       "context": {"diagnostics": diagnostics}}),
-            )
-            .unwrap();
-        result.as_array().cloned().unwrap_or_default()
+        server_support::code_actions(&mut self.client, uri, range, diagnostics)
     }
 
     fn execute(&mut self, command: &str, arguments: Value) -> Value {

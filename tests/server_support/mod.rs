@@ -4,6 +4,8 @@
 //! from [`model_options`] (a model `default` at a fake model server, the response cache off) and
 //! the settings a test adds over them with [`merge`].
 //!
+//! [`range`] and [`code_actions`] are the small protocol helpers those tests share.
+//!
 //! Include it with `#[path = "server_support/mod.rs"] mod server_support;`; it does not depend on
 //! `llm_support`, so tests against a real model use it too.
 
@@ -106,4 +108,28 @@ pub fn spawn_in(
     let cache = tempfile::tempdir().unwrap();
     let client = spawn_in_cache(root, cache.path(), caps, init_options, env);
     (client, cache)
+}
+
+/// An LSP range from `start` to `end`, each a `(line, character)`.
+pub fn range(start: (u32, u32), end: (u32, u32)) -> Value {
+    json!({"start": {"line": start.0, "character": start.1},
+           "end": {"line": end.0, "character": end.1}})
+}
+
+/// The code actions offered for `range` of `uri` with `diagnostics` in the request's context
+/// (none when the answer is `null`).
+pub fn code_actions(
+    client: &mut StdioClient,
+    uri: &str,
+    range: Value,
+    diagnostics: Value,
+) -> Vec<Value> {
+    let result = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": range,
+                   "context": {"diagnostics": diagnostics}}),
+        )
+        .unwrap();
+    result.as_array().cloned().unwrap_or_default()
 }
