@@ -9,17 +9,22 @@ mod actions_support;
 #[path = "llm_support/mod.rs"]
 mod llm_support;
 
-use actions_support::{diagnostic, named, outcomes, reply_shapes, workspace};
-use augur::actions::{ActionId, ActionsConfig, CustomAction};
+use actions_support::{Workspace, diagnostic, named, outcomes, reply_shapes, workspace};
+use augur::actions::{ActionId, ActionRequest, ActionsConfig, CustomAction};
 use expect_test::expect;
 
 const PYTHON_CLASS: &str = "//- /calc.py\nimport math\n\n\nclass C:\n    def f100(self, x):\n        return x - 1$000\n\n    def f101(self, x):\n        return math.floor(x) + 101\n";
 
+/// A "Fix" request for `f100`, which subtracts where it should add.
+fn fix_request(ws: &Workspace) -> ActionRequest {
+    let diags = vec![diagnostic(&ws.text, "x - 100", "f100 subtracts")];
+    ws.request_with(ActionId::Fix, None, diags, ActionsConfig::default())
+}
+
 #[tokio::test]
 async fn fix_takes_the_method_from_every_shape_of_python_reply() {
     let ws = workspace(PYTHON_CLASS);
-    let diags = vec![diagnostic(&ws.text, "x - 100", "f100 subtracts")];
-    let request = ws.request_with(ActionId::Fix, None, diags, ActionsConfig::default());
+    let request = fix_request(&ws);
     let piece = "def f100(self, x):\n    return x + 100\n";
     let whole = "class C:\n    def f100(self, x):\n        return x + 100\n\n    def f101(self, x):\n        return math.floor(x) + 101\n";
     let mut replies = reply_shapes(piece, whole, "python", "rust");
@@ -60,8 +65,7 @@ const RUST_IMPL: &str = "//- /src/lib.rs\npub struct S;\n\nimpl S {\n    #[inlin
 #[tokio::test]
 async fn fix_takes_the_method_from_every_shape_of_rust_reply() {
     let ws = workspace(RUST_IMPL);
-    let diags = vec![diagnostic(&ws.text, "x - 100", "f100 subtracts")];
-    let request = ws.request_with(ActionId::Fix, None, diags, ActionsConfig::default());
+    let request = fix_request(&ws);
     let piece = "pub fn f100(&self, x: i64) -> i64 {\n    x + 100\n}\n";
     let whole = "impl S {\n    #[inline]\n    pub fn f100(&self, x: i64) -> i64 {\n        x + 100\n    }\n}\n";
     let mut replies = reply_shapes(piece, whole, "rust", "python");

@@ -4,12 +4,13 @@
 //!
 //! Needs `scripts/local-model.sh install` (run by `scripts/test-deps.sh`), or `AUGUR_LLAMA_URL`.
 
-use std::path::Path;
+#[path = "server_support/mod.rs"]
+mod server_support;
 
 use augur::test_support::llama::LlamaServer;
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
 use augur::test_support::{apply_lsp_edits, capabilities};
 use serde_json::json;
+use server_support::{spawn_with_cache, workspace_params};
 
 const SOURCE: &str = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
 
@@ -17,29 +18,23 @@ const SOURCE: &str = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
 fn a_real_model_documents_a_function_through_resolve() {
     let server = LlamaServer::start();
     let root = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
     let file = root.path().join("lib.rs");
     std::fs::write(&file, SOURCE).unwrap();
-    let options = SpawnOptions {
-        env: vec![("AUGUR_CACHE_DIR".into(), cache.path().display().to_string())],
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(env!("CARGO_BIN_EXE_augur")), options).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut client = spawn_with_cache(cache.path(), &[]);
     client.timeout = std::time::Duration::from_secs(120);
-    let root_uri = format!("file://{}", root.path().display());
     client.initialize(
         capabilities(&["utf-16"]),
-        json!({
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "ws"}],
-            "initializationOptions": {
+        workspace_params(
+            root.path(),
+            json!({
                 "models": {"default": {"backend": "openai", "url": format!("{}/v1", server.url),
                            "model": "SmolLM2-135M", "retries": 0,
                            "first_token_timeout_ms": 60000, "total_timeout_ms": 120000}},
                 "actions": {"max_tokens": 64, "temperature": 0.0},
                 "index": {"enabled": false},
-            }
-        }),
+            }),
+        ),
     );
     let uri = format!("file://{}", file.display());
     client.open(&uri, "rust", 1, SOURCE);

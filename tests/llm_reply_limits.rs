@@ -113,6 +113,25 @@ async fn setup(shape: &Shape) -> (Fake, LlmClient) {
     (fake, client)
 }
 
+/// A whole (non-streamed) reply in `shape` whose text is `total` bytes of `x`, made as it is sent;
+/// the bytes the fake sent of it are counted in `pulled`.
+fn whole_reply(shape: &Shape, total: usize, pulled: &Arc<AtomicUsize>) -> Reply {
+    Reply::generated(
+        "application/json",
+        shape.body_head,
+        "x",
+        total,
+        shape.body_tail,
+        pulled,
+    )
+}
+
+/// A stream in `shape` of `unit` repeated up to [`HUGE`] bytes then its end, made as it is sent;
+/// the bytes the fake sent of it are counted in `pulled`.
+fn huge_stream(shape: &Shape, unit: &str, pulled: &Arc<AtomicUsize>) -> Reply {
+    Reply::generated(shape.stream_type, "", unit, HUGE, shape.stream_end, pulled)
+}
+
 /// The error of a request that must fail, without printing a huge reply if it did not.
 fn failure(result: Result<augur::llm::Completion, LlmError>) -> LlmError {
     match result {
@@ -121,16 +140,21 @@ fn failure(result: Result<augur::llm::Completion, LlmError>) -> LlmError {
     }
 }
 
-/// Checks that `result` is the reply-too-large error (for `part`), that the client made one call
-/// and closed the connection early, and that the error was counted.
+/// Sends a request for `shape` (streamed or not) that the fake answers with the reply `make`
+/// builds around the count of the bytes pulled from it, then checks that the request failed with
+/// the reply-too-large error (for `part`), that the client made one call and closed the
+/// connection early, and that the error was counted.
 async fn assert_stopped(
     what: &str,
-    result: Result<augur::llm::Completion, LlmError>,
+    shape: &Shape,
+    stream: bool,
     part: &str,
-    fake: &Fake,
-    client: &LlmClient,
-    pulled: &AtomicUsize,
+    make: impl FnOnce(&Arc<AtomicUsize>) -> Reply,
 ) {
+    let (fake, client) = setup(shape).await;
+    let pulled = Arc::new(AtomicUsize::new(0));
+    fake.push(make(&pulled));
+    let result = client.complete(request(stream)).await;
     let error = match result {
         Ok(done) => panic!("{what}: a reply of {} bytes was accepted", done.text.len()),
         Err(error) => error,
@@ -161,39 +185,23 @@ async fn assert_stopped(
 #[tokio::test]
 async fn every_protocol_stops_an_endless_stream_of_text() {
     for shape in &SHAPES {
-        let (fake, client) = setup(shape).await;
-        let pulled = Arc::new(AtomicUsize::new(0));
         let event = (shape.event)(&"x".repeat(1000));
-        fake.push(Reply::generated(
-            shape.stream_type,
-            "",
-            &event,
-            HUGE,
-            shape.stream_end,
-            &pulled,
-        ));
-        let result = client.complete(request(true)).await;
         let what = format!("{} streamed", shape.backend);
-        assert_stopped(&what, result, "text", &fake, &client, &pulled).await;
+        assert_stopped(&what, shape, true, "text", |pulled| {
+            huge_stream(shape, &event, pulled)
+        })
+        .await;
     }
 }
 
 #[tokio::test]
 async fn every_protocol_stops_a_huge_whole_reply() {
     for shape in &SHAPES {
-        let (fake, client) = setup(shape).await;
-        let pulled = Arc::new(AtomicUsize::new(0));
-        fake.push(Reply::generated(
-            "application/json",
-            shape.body_head,
-            "x",
-            HUGE,
-            shape.body_tail,
-            &pulled,
-        ));
-        let result = client.complete(request(false)).await;
         let what = format!("{} whole", shape.backend);
-        assert_stopped(&what, result, "message", &fake, &client, &pulled).await;
+        assert_stopped(&what, shape, false, "message", |pulled| {
+            whole_reply(shape, HUGE, pulled)
+        })
+        .await;
     }
 }
 
@@ -203,14 +211,7 @@ async fn every_protocol_limits_the_text_of_a_whole_reply_that_fits_in_its_messag
         let (fake, client) = setup(shape).await;
         let pulled = Arc::new(AtomicUsize::new(0));
         // 20 KB of text: more than 128 tokens can be, well within the limit of one message.
-        fake.push(Reply::generated(
-            "application/json",
-            shape.body_head,
-            "x",
-            20_000,
-            shape.body_tail,
-            &pulled,
-        ));
+        fake.push(whole_reply(shape, 20_000, &pulled));
         let error = failure(client.complete(request(false)).await);
         assert_eq!(error.code(), "llm.reply_too_large", "{}", shape.backend);
         assert!(
@@ -227,60 +228,37 @@ async fn every_protocol_limits_the_text_of_a_whole_reply_that_fits_in_its_messag
 async fn a_line_without_an_end_is_cut_off_for_sse_and_ndjson() {
     for shape in &SHAPES[2..4] {
         // Ollama (NDJSON) and llama.cpp (SSE): one line that never ends.
-        let (fake, client) = setup(shape).await;
-        let pulled = Arc::new(AtomicUsize::new(0));
         let head = if shape.stream_type.contains("ndjson") {
             "{\"response\":\""
         } else {
             "data: {\"content\":\""
         };
-        fake.push(Reply::generated(
-            shape.stream_type,
-            head,
-            "x",
-            HUGE,
-            "\"}\n\n",
-            &pulled,
-        ));
-        let result = client.complete(request(true)).await;
         let what = format!("{} endless line", shape.backend);
-        assert_stopped(&what, result, "message", &fake, &client, &pulled).await;
+        assert_stopped(&what, shape, true, "message", |pulled| {
+            Reply::generated(shape.stream_type, head, "x", HUGE, "\"}\n\n", pulled)
+        })
+        .await;
     }
 }
 
 #[tokio::test]
 async fn an_sse_event_of_endless_data_lines_is_cut_off() {
     let shape = &SHAPES[0];
-    let (fake, client) = setup(shape).await;
-    let pulled = Arc::new(AtomicUsize::new(0));
     // Data lines without the blank line that ends an event are gathered into one event.
-    fake.push(Reply::generated(
-        shape.stream_type,
-        "",
-        &format!("data: {}\n", "x".repeat(100)),
-        HUGE,
-        "\n",
-        &pulled,
-    ));
-    let result = client.complete(request(true)).await;
-    assert_stopped("endless event", result, "message", &fake, &client, &pulled).await;
+    let unit = format!("data: {}\n", "x".repeat(100));
+    assert_stopped("endless event", shape, true, "message", |pulled| {
+        Reply::generated(shape.stream_type, "", &unit, HUGE, "\n", pulled)
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_stream_of_keep_alive_comments_is_cut_off() {
     let shape = &SHAPES[0];
-    let (fake, client) = setup(shape).await;
-    let pulled = Arc::new(AtomicUsize::new(0));
-    fake.push(Reply::generated(
-        shape.stream_type,
-        "",
-        ": keep-alive\n\n",
-        HUGE,
-        shape.stream_end,
-        &pulled,
-    ));
-    let result = client.complete(request(true)).await;
-    assert_stopped("keep-alives", result, "body", &fake, &client, &pulled).await;
+    assert_stopped("keep-alives", shape, true, "body", |pulled| {
+        huge_stream(shape, ": keep-alive\n\n", pulled)
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -288,12 +266,9 @@ async fn a_streamed_caller_gets_the_text_up_to_the_limit_then_the_error() {
     let shape = &SHAPES[0];
     let (fake, client) = setup(shape).await;
     let pulled = Arc::new(AtomicUsize::new(0));
-    fake.push(Reply::generated(
-        shape.stream_type,
-        "",
+    fake.push(huge_stream(
+        shape,
         &(shape.event)(&"y".repeat(1000)),
-        HUGE,
-        shape.stream_end,
         &pulled,
     ));
     let mut stream = client.stream(request(true)).unwrap();
@@ -317,14 +292,7 @@ async fn a_reply_too_large_is_not_cached() {
     let shape = &SHAPES[0];
     let (fake, client) = setup(shape).await;
     let pulled = Arc::new(AtomicUsize::new(0));
-    fake.push(Reply::generated(
-        "application/json",
-        shape.body_head,
-        "x",
-        HUGE,
-        shape.body_tail,
-        &pulled,
-    ));
+    fake.push(whole_reply(shape, HUGE, &pulled));
     fake.push(llm_support::openai_body("fine"));
     let cached = CompletionRequest {
         use_cache: true,

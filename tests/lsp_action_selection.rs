@@ -2,41 +2,26 @@
 //! of a function's first line to column 0 of the line after it, as editors select whole lines):
 //! the catalogue offers the actions of the function it holds, not only those of a selection.
 
-use std::path::Path;
+#[path = "server_support/mod.rs"]
+mod server_support;
 
 use augur::test_support::capabilities;
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_augur");
+use server_support::{file_uri, range, spawn_in};
 
 const CALC: &str = "import math\n\n\ndef f100(x):\n    return x + 100\n\n\nclass C:\n    def f101(self, x):\n        return math.floor(x) + 101\n\n    def f102(self):\n        pass\n";
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
-}
 
 #[test]
 fn a_linewise_selection_offers_the_actions_of_the_function_it_holds() {
     let root = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("calc.py"), CALC).unwrap();
-    let options = SpawnOptions {
-        env: vec![("AUGUR_CACHE_DIR".into(), cache.path().display().to_string())],
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    let root_uri = format!("file://{}", root.path().display());
-    client.initialize(
+    let (mut client, _cache) = spawn_in(
+        root.path(),
         capabilities(&["utf-16"]),
-        json!({
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "ws"}],
-            "initializationOptions": {"index": {"enabled": false}},
-        }),
+        json!({"index": {"enabled": false}}),
+        &[],
     );
-    let uri = format!("{root_uri}/calc.py");
+    let uri = file_uri(&root.path().join("calc.py"));
     client.open(&uri, "python", 1, CALC);
     let mut titles = |range: Value| -> Vec<String> {
         let actions = client

@@ -6,16 +6,17 @@
 
 #[path = "llm_support/mod.rs"]
 mod llm_support;
+#[path = "server_support/mod.rs"]
+mod server_support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
+use augur::test_support::stdio::StdioClient;
 use augur::test_support::{apply_lsp_edits as apply_edits, capabilities};
 use llm_support::{End, Fake, Reply, openai_sse, openai_stream};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_augur");
+use server_support::{file_uri, merge, model_options, range, spawn_in};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n";
 
@@ -32,27 +33,11 @@ fn setup(caps: Value) -> Setup {
     let (runtime, fake) = Fake::start_in_background();
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("calc.py"), CALC).unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let options = SpawnOptions {
-        env: vec![("AUGUR_CACHE_DIR".into(), cache.path().display().to_string())],
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    let root_uri = file_uri(root.path());
-    client.initialize(
-        caps,
-        json!({
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "ws"}],
-            "initializationOptions": {
-                "models": {"default": {"backend": "openai", "url": format!("{}/v1", fake.url),
-                           "model": "fake", "retries": 0,
-                           "first_token_timeout_ms": 20000, "total_timeout_ms": 30000}},
-                "llm": {"cache": {"enabled": false}},
-                "index": {"enabled": false},
-            }
-        }),
+    let options = merge(
+        model_options(&fake.v1()),
+        json!({"index": {"enabled": false}}),
     );
+    let (client, cache) = spawn_in(root.path(), caps, options, &[]);
     Setup {
         runtime,
         fake,
@@ -60,10 +45,6 @@ fn setup(caps: Value) -> Setup {
         root,
         _cache: cache,
     }
-}
-
-fn file_uri(path: &Path) -> String {
-    format!("file://{}", path.display())
 }
 
 impl Setup {
@@ -78,15 +59,7 @@ impl Setup {
     }
 
     fn code_actions(&mut self, uri: &str, range: Value, diagnostics: Value) -> Vec<Value> {
-        let result = self
-            .client
-            .request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": uri}, "range": range,
-                       "context": {"diagnostics": diagnostics}}),
-            )
-            .unwrap();
-        result.as_array().cloned().unwrap_or_default()
+        server_support::code_actions(&mut self.client, uri, range, diagnostics)
     }
 
     /// Types `text` at the start of the document, making it `version`.
@@ -154,11 +127,6 @@ impl Setup {
             .cloned()
             .collect()
     }
-}
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
 }
 
 fn reply(code: &str) -> Reply {

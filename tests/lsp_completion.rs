@@ -4,16 +4,16 @@
 
 #[path = "llm_support/mod.rs"]
 mod llm_support;
+#[path = "server_support/mod.rs"]
+mod server_support;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use augur::test_support::capabilities;
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
+use augur::test_support::stdio::StdioClient;
 use llm_support::{End, Fake, Reply, openai_sse, openai_stream, wait_until_blocking};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_augur");
+use server_support::{merge, model_options, spawn};
 
 /// A fake model server on a background runtime, and an augur talking to it.
 struct Setup {
@@ -25,26 +25,10 @@ struct Setup {
 
 fn setup(caps: Value, completion: Value) -> Setup {
     let (runtime, fake) = Fake::start_in_background();
-    let cache = tempfile::tempdir().unwrap();
-    let options = SpawnOptions {
-        env: vec![
-            ("AUGUR_CACHE_DIR".into(), cache.path().display().to_string()),
-            ("AUGUR_DEBUG_REQUESTS".into(), "1".into()),
-        ],
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
     let mut completion = completion;
     completion["debounce_ms"] = json!(0);
-    client.initialize(
-        caps,
-        json!({"initializationOptions": {
-            "models": {"default": {"backend": "openai", "url": format!("{}/v1", fake.url), "model": "fake",
-                                   "retries": 0, "first_token_timeout_ms": 20000, "total_timeout_ms": 30000}},
-            "llm": {"cache": {"enabled": false}},
-            "completion": completion,
-        }}),
-    );
+    let options = merge(model_options(&fake.v1()), json!({"completion": completion}));
+    let (client, cache) = spawn(caps, options, &[("AUGUR_DEBUG_REQUESTS", "1")]);
     Setup {
         runtime,
         fake,

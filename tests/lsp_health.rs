@@ -4,17 +4,18 @@
 
 #[path = "llm_support/mod.rs"]
 mod llm_support;
+#[path = "server_support/mod.rs"]
+mod server_support;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use augur::test_support::capabilities;
 use augur::test_support::fixture::Fixture;
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
+use augur::test_support::stdio::StdioClient;
 use llm_support::{End, Fake, Reply, dead_url, openai_sse, openai_stream, wait_until_blocking};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_augur");
+use server_support::{merge, model_options, spawn_in_cache, spawn_with_cache};
 
 const URI: &str = "file:///mem/calc.py";
 
@@ -25,29 +26,20 @@ const ERROR: u64 = 1;
 const WARNING: u64 = 2;
 const INFO: u64 = 3;
 
-/// An augur whose model `default` is `model` (merged over fast test settings), with the cache
-/// off and no debounce, and `env` added to its environment.
-fn spawn(model: Value, env: Vec<(String, String)>, cache: &Path) -> StdioClient {
-    let mut env = env;
-    env.push(("AUGUR_CACHE_DIR".into(), cache.display().to_string()));
-    let options = SpawnOptions {
-        env,
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    let mut default = json!({"backend": "openai", "model": "fake", "retries": 0,
-        "first_token_timeout_ms": 20000, "total_timeout_ms": 30000, "health_check_interval_ms": 0});
-    default
-        .as_object_mut()
-        .unwrap()
-        .extend(model.as_object().unwrap().clone());
+/// An augur whose model `default` is at `url` with `model` merged over fast test settings (and
+/// no health checks), with the cache off and no debounce, and `env` added to its environment.
+fn spawn(url: &str, model: Value, env: &[(&str, &str)], cache: &Path) -> StdioClient {
+    let options = merge(
+        model_options(url),
+        json!({
+            "models": {"default": merge(json!({"health_check_interval_ms": 0}), model)},
+            "completion": {"debounce_ms": 0},
+        }),
+    );
+    let mut client = spawn_with_cache(cache, env);
     client.initialize(
         capabilities(&["utf-16"]),
-        json!({"initializationOptions": {
-            "models": {"default": default},
-            "llm": {"cache": {"enabled": false}},
-            "completion": {"debounce_ms": 0},
-        }}),
+        json!({"initializationOptions": options}),
     );
     client.open(URI, "python", 1, TEXT);
     client
@@ -71,6 +63,20 @@ fn complete(client: &mut StdioClient) -> Vec<Value> {
 
 fn status(client: &mut StdioClient) -> Value {
     client.request("augur/status", Value::Null).unwrap()
+}
+
+/// The health of the model `default` in `augur/status`.
+fn model_health(client: &mut StdioClient) -> Value {
+    status(client)["modelHealth"]["default"].clone()
+}
+
+/// Makes the model answer `reply` from now on and asks for `times` completions, each of which
+/// must come back empty.
+fn fail(client: &mut StdioClient, fake: &Fake, reply: Reply, times: usize) {
+    fake.set_default(reply);
+    for _ in 0..times {
+        assert!(complete(client).is_empty());
+    }
 }
 
 /// The next `window/showMessage`: its type and text.
@@ -98,12 +104,13 @@ fn an_unreachable_model_is_told_once_and_so_is_its_recovery() {
     // The breaker opens after two failures: later requests fail without a connection attempt,
     // which must not tell the user anything new either.
     let mut client = spawn(
-        json!({"url": format!("{dead}/v1"), "breaker_failures": 2, "breaker_cooldown_ms": 100}),
-        Vec::new(),
+        &format!("{dead}/v1"),
+        json!({"breaker_failures": 2, "breaker_cooldown_ms": 100}),
+        &[],
         cache.path(),
     );
     assert_eq!(
-        status(&mut client)["modelHealth"]["default"]["state"],
+        model_health(&mut client)["state"],
         "unknown",
         "no request yet"
     );
@@ -123,7 +130,7 @@ fn an_unreachable_model_is_told_once_and_so_is_its_recovery() {
     ] {
         assert!(message.contains(part), "{part:?} in {message}");
     }
-    let health = status(&mut client)["modelHealth"]["default"].clone();
+    let health = model_health(&mut client);
     assert_eq!(health["state"], "unreachable", "{health}");
     assert_eq!(health["cause"], "llm.connect", "{health}");
     let error = health["error"].as_str().unwrap_or_default();
@@ -153,7 +160,7 @@ fn an_unreachable_model_is_told_once_and_so_is_its_recovery() {
     let (kind, message) = next_message(&mut client);
     assert_eq!(kind, INFO, "{message}");
     assert_eq!(message, "augur: the model `default` answers again");
-    let health = status(&mut client)["modelHealth"]["default"].clone();
+    let health = model_health(&mut client);
     assert_eq!(health["state"], "ok", "{health}");
     assert_eq!(health["error"], Value::Null, "{health}");
     assert!(health["since"].as_u64().unwrap() >= since, "{health}");
@@ -164,16 +171,19 @@ fn each_new_cause_is_told_once_with_its_fix() {
     let cache = tempfile::tempdir().unwrap();
     let (_runtime, fake) = Fake::start_in_background();
     let mut client = spawn(
-        json!({"url": fake.v1(), "api_key_env": "AUGUR_TEST_HEALTH_KEY", "breaker_failures": 0}),
-        vec![("AUGUR_TEST_HEALTH_KEY".into(), "sk-test-not-a-key".into())],
+        &fake.v1(),
+        json!({"api_key_env": "AUGUR_TEST_HEALTH_KEY", "breaker_failures": 0}),
+        &[("AUGUR_TEST_HEALTH_KEY", "sk-test-not-a-key")],
         cache.path(),
     );
 
-    fake.set_default(Reply::status(500, "the model crashed"));
-    for _ in 0..3 {
-        assert!(complete(&mut client).is_empty());
-    }
-    let health = status(&mut client)["modelHealth"]["default"].clone();
+    fail(
+        &mut client,
+        &fake,
+        Reply::status(500, "the model crashed"),
+        3,
+    );
+    let health = model_health(&mut client);
     assert_eq!(health["state"], "failing", "{health}");
     assert_eq!(health["cause"], "llm.server", "{health}");
     assert!(
@@ -182,11 +192,8 @@ fn each_new_cause_is_told_once_with_its_fix() {
     );
     let failing_since = health["since"].as_u64().unwrap();
 
-    fake.set_default(Reply::status(401, "invalid api key"));
-    for _ in 0..2 {
-        assert!(complete(&mut client).is_empty());
-    }
-    let health = status(&mut client)["modelHealth"]["default"].clone();
+    fail(&mut client, &fake, Reply::status(401, "invalid api key"), 2);
+    let health = model_health(&mut client);
     assert_eq!(health["state"], "failing", "{health}");
     assert_eq!(health["cause"], "llm.unauthorized", "{health}");
     assert_eq!(
@@ -195,21 +202,26 @@ fn each_new_cause_is_told_once_with_its_fix() {
         "failing since the first failure"
     );
 
-    fake.set_default(Reply::status(404, "model 'fake' not found"));
-    assert!(complete(&mut client).is_empty());
-    fake.set_default(Reply::status(429, "slow down"));
-    for _ in 0..2 {
-        assert!(complete(&mut client).is_empty());
-    }
-    let health = status(&mut client)["modelHealth"]["default"].clone();
+    fail(
+        &mut client,
+        &fake,
+        Reply::status(404, "model 'fake' not found"),
+        1,
+    );
+    fail(&mut client, &fake, Reply::status(429, "slow down"), 2);
+    let health = model_health(&mut client);
     assert_eq!(health["state"], "rate_limited", "{health}");
     // A cause told already stays silent until the model answers again.
-    fake.set_default(Reply::status(500, "the model crashed again"));
-    assert!(complete(&mut client).is_empty());
+    fail(
+        &mut client,
+        &fake,
+        Reply::status(500, "the model crashed again"),
+        1,
+    );
 
     fake.set_default(openai_stream(&["a + b"]));
     assert_eq!(complete(&mut client).len(), 1);
-    assert_eq!(status(&mut client)["modelHealth"]["default"]["state"], "ok");
+    assert_eq!(model_health(&mut client)["state"], "ok");
 
     let expected: [(u64, &[&str]); 5] = [
         (
@@ -248,7 +260,7 @@ fn each_new_cause_is_told_once_with_its_fix() {
 fn cancelled_and_superseded_requests_are_not_failures() {
     let cache = tempfile::tempdir().unwrap();
     let (_runtime, fake) = Fake::start_in_background();
-    let mut client = spawn(json!({"url": fake.v1()}), Vec::new(), cache.path());
+    let mut client = spawn(&fake.v1(), json!({}), &[], cache.path());
     let slow = || {
         Reply::stream("text/event-stream", openai_sse(&["slow"]), End::Close)
             .first_after(Duration::from_secs(20))
@@ -263,10 +275,7 @@ fn cancelled_and_superseded_requests_are_not_failures() {
     );
     client.notify("$/cancelRequest", json!({"id": id}));
     assert_eq!(client.response(id).unwrap_err()["code"], -32800);
-    assert_eq!(
-        status(&mut client)["modelHealth"]["default"]["state"],
-        "unknown"
-    );
+    assert_eq!(model_health(&mut client)["state"], "unknown");
     // Superseded by a newer request, which fails.
     fake.push(slow());
     fake.push(Reply::status(500, "the model crashed"));
@@ -283,10 +292,7 @@ fn cancelled_and_superseded_requests_are_not_failures() {
     let (kind, message) = next_message(&mut client);
     assert_eq!(kind, WARNING, "{message}");
     assert!(message.contains("HTTP 500"), "{message}");
-    assert_eq!(
-        status(&mut client)["modelHealth"]["default"]["cause"],
-        "llm.server"
-    );
+    assert_eq!(model_health(&mut client)["cause"], "llm.server");
 }
 
 const WORKSPACE: &str = r#"
@@ -299,34 +305,6 @@ def two():
 export const three = 3;
 "#;
 
-fn uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
-
-/// An augur on a fixture workspace with `index` settings and extra environment variables.
-fn spawn_on_workspace(
-    root: &Path,
-    cache: &Path,
-    index: Value,
-    env: Vec<(String, String)>,
-) -> StdioClient {
-    let mut env = env;
-    env.push(("AUGUR_CACHE_DIR".into(), cache.display().to_string()));
-    let options = SpawnOptions {
-        env,
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    client.initialize(
-        capabilities(&["utf-16"]),
-        json!({
-            "workspaceFolders": [{"uri": uri(root), "name": "ws"}],
-            "initializationOptions": {"index": index},
-        }),
-    );
-    client
-}
-
 #[test]
 fn status_shows_the_index_building_then_ready_with_its_file_count() {
     let root = tempfile::tempdir().unwrap();
@@ -334,14 +312,12 @@ fn status_shows_the_index_building_then_ready_with_its_file_count() {
     let cache = tempfile::tempdir().unwrap();
     let release = cache.path().join("release");
     // The test hook holds the indexing after its first file until `release` exists.
-    let mut client = spawn_on_workspace(
+    let mut client = spawn_in_cache(
         root.path(),
         cache.path(),
-        json!({}),
-        vec![(
-            "AUGUR_TEST_HOLD_INDEXING".into(),
-            release.display().to_string(),
-        )],
+        capabilities(&["utf-16"]),
+        json!({"index": {}}),
+        &[("AUGUR_TEST_HOLD_INDEXING", &release.display().to_string())],
     );
     let held = client.wait_for(|c| {
         let index = status(c)["indexes"][0].clone();
@@ -367,11 +343,12 @@ fn status_shows_the_index_off_when_disabled() {
     let root = tempfile::tempdir().unwrap();
     Fixture::parse(WORKSPACE).write_to(root.path()).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let mut client = spawn_on_workspace(
+    let mut client = spawn_in_cache(
         root.path(),
         cache.path(),
-        json!({"enabled": false}),
-        Vec::new(),
+        capabilities(&["utf-16"]),
+        json!({"index": {"enabled": false}}),
+        &[],
     );
     let indexes = status(&mut client)["indexes"].clone();
     assert_eq!(

@@ -2,12 +2,16 @@
 //! `workspace/symbol`, `textDocument/documentSymbol`, `augur/search`, and updates on save and on
 //! edits.
 
+#[path = "server_support/mod.rs"]
+mod server_support;
+
 use std::path::Path;
 
 use augur::test_support::capabilities;
 use augur::test_support::fixture::Fixture;
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
+use augur::test_support::stdio::StdioClient;
 use serde_json::{Value, json};
+use server_support::{file_uri as uri, spawn_in_cache};
 
 const BIN: &str = env!("CARGO_BIN_EXE_augur");
 
@@ -33,10 +37,6 @@ export function ParseHTTPRequest(raw: string): number {
 SECRET_TOKEN=do-not-index
 "#;
 
-fn uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
-
 /// A server on a fixture workspace; the folders live as long as the session.
 struct Session {
     client: StdioClient,
@@ -44,46 +44,35 @@ struct Session {
     cache: tempfile::TempDir,
 }
 
-/// Starts a server on `root` with its indexes in `cache`, extra environment variables and extra
-/// `initialize` params.
+/// Starts a server on `root` with its indexes in `cache`, extra environment variables and
+/// `initializationOptions`.
 fn spawn(
     root: &Path,
     cache: &Path,
     caps: Value,
     env: Vec<(String, String)>,
-    extra: Value,
+    options: Value,
 ) -> StdioClient {
-    let mut env = env;
-    env.push(("AUGUR_CACHE_DIR".into(), cache.display().to_string()));
-    let options = SpawnOptions {
-        env,
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    let mut params = json!({"workspaceFolders": [{"uri": uri(root), "name": "ws"}]});
-    if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
-        params.extend(extra.clone());
-    }
-    client.initialize(caps, params);
-    client
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    spawn_in_cache(root, cache, caps, options, &env)
 }
 
 fn session(fixture: &str, caps: Value) -> Session {
     session_with(fixture, caps, |_| Vec::new(), json!({}))
 }
 
-/// A session with environment variables made from the cache directory's path, and extra
-/// `initialize` params.
+/// A session with environment variables made from the cache directory's path, and
+/// `initializationOptions`.
 fn session_with(
     fixture: &str,
     caps: Value,
     env: impl FnOnce(&Path) -> Vec<(String, String)>,
-    extra: Value,
+    options: Value,
 ) -> Session {
     let root = tempfile::tempdir().unwrap();
     Fixture::parse(fixture).write_to(root.path()).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let client = spawn(root.path(), cache.path(), caps, env(cache.path()), extra);
+    let client = spawn(root.path(), cache.path(), caps, env(cache.path()), options);
     Session {
         client,
         root,
@@ -498,7 +487,7 @@ fn quick_edits_are_indexed_once_after_the_debounce() {
         WORKSPACE,
         capabilities(&["utf-8"]),
         |_| Vec::new(),
-        json!({"initializationOptions": {"index": {"debounce_ms": 2000, "commit_interval_ms": 50}}}),
+        json!({"index": {"debounce_ms": 2000, "commit_interval_ms": 50}}),
     );
     let (client, root) = (&mut s.client, &s.root);
     progress_end(client);
@@ -691,11 +680,11 @@ fn a_second_server_reads_the_index_then_takes_it_over() {
     Fixture::parse(WORKSPACE).write_to(root.path()).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let (root_path, cache_path) = (root.path(), cache.path());
-    let extra = json!({"initializationOptions": {"index": {"commit_interval_ms": 100}}});
+    let options = json!({"index": {"commit_interval_ms": 100}});
     let caps = capabilities(&["utf-16"]);
-    let mut first = spawn(root_path, cache_path, caps.clone(), vec![], extra.clone());
+    let mut first = spawn(root_path, cache_path, caps.clone(), vec![], options.clone());
     assert!(progress_end(&mut first).contains("3 indexed"));
-    let mut second = spawn(root_path, cache_path, caps, vec![], extra);
+    let mut second = spawn(root_path, cache_path, caps, vec![], options);
     let summary = progress_end(&mut second);
     assert!(summary.contains("read-only"), "{summary}");
     assert!(hit_names(&mut second, "HttpClient").contains(&"HttpClient".to_owned()));

@@ -6,25 +6,20 @@
 
 #[path = "llm_support/mod.rs"]
 mod llm_support;
-
-use std::path::Path;
+#[path = "server_support/mod.rs"]
+mod server_support;
 
 use augur::test_support::fixture::Fixture;
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
+use augur::test_support::stdio::StdioClient;
 use augur::test_support::{apply_lsp_edits as apply_edits, capabilities};
 use llm_support::{Fake, Reply, openai_stream};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_augur");
+use server_support::{file_uri, merge, model_options, range, spawn_in};
 
 // Fake secrets, assembled from pieces so that no scanner takes this file for a leak.
 const AWS_KEY: &str = concat!("AKIA", "QX7Z3M5B", "T2WP9LKD");
 const GITHUB_TOKEN: &str = concat!("ghp_", "8fK2mQ9xR4tL7vB1nC6", "zH3jW5pY0sD2gA8eU4");
 const OPENAI_KEY: &str = concat!("sk-", "live", "Q7rT2xW9kL4mN8", "pB3vC6zH1jF5dS0a");
-
-fn file_uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
 
 /// A fake model server on a background runtime and an augur talking to it, on a workspace
 /// folder written from `fixture`; `index` is the `[index]` table.
@@ -40,28 +35,11 @@ fn setup(fixture: &str, index: Value) -> Setup {
     let (runtime, fake) = Fake::start_in_background();
     let root = tempfile::tempdir().unwrap();
     Fixture::parse(fixture).write_to(root.path()).unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let options = SpawnOptions {
-        env: vec![("AUGUR_CACHE_DIR".into(), cache.path().display().to_string())],
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    let root_uri = file_uri(root.path());
-    client.initialize(
-        capabilities(&["utf-16"]),
-        json!({
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "ws"}],
-            "initializationOptions": {
-                "models": {"default": {"backend": "openai", "url": format!("{}/v1", fake.url),
-                           "model": "fake", "retries": 0,
-                           "first_token_timeout_ms": 20000, "total_timeout_ms": 30000}},
-                "llm": {"cache": {"enabled": false}},
-                "completion": {"debounce_ms": 0},
-                "index": index,
-            }
-        }),
+    let options = merge(
+        model_options(&fake.v1()),
+        json!({"completion": {"debounce_ms": 0}, "index": index}),
     );
+    let (client, cache) = spawn_in(root.path(), capabilities(&["utf-16"]), options, &[]);
     Setup {
         runtime,
         fake,
@@ -80,11 +58,6 @@ fn pieces(text: &str, size: usize) -> Reply {
         .collect();
     let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
     openai_stream(&pieces)
-}
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
 }
 
 /// Every string in `value`, joined, to look for a secret anywhere in a request body.

@@ -6,16 +6,16 @@
 
 #[path = "llm_support/mod.rs"]
 mod llm_support;
+#[path = "server_support/mod.rs"]
+mod server_support;
 
-use std::path::Path;
 use std::time::Duration;
 
 use augur::test_support::capabilities;
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
+use augur::test_support::stdio::StdioClient;
 use llm_support::{End, Fake, Reply, openai_sse, openai_stream, wait_until_blocking};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_augur");
+use server_support::{file_uri, merge, model_options, range, spawn_in};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n";
 
@@ -34,32 +34,17 @@ fn setup() -> Setup {
     let (runtime, fake) = Fake::start_in_background();
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("calc.py"), CALC).unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let options = SpawnOptions {
-        env: vec![
-            ("AUGUR_CACHE_DIR".into(), cache.path().display().to_string()),
-            ("AUGUR_DEBUG_REQUESTS".into(), "1".into()),
-        ],
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    let root_uri = format!("file://{}", root.path().display());
-    client.initialize(
-        capabilities(&["utf-16"]),
-        json!({
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "ws"}],
-            "initializationOptions": {
-                "models": {"default": {"backend": "openai", "url": format!("{}/v1", fake.url),
-                           "model": "fake", "retries": 0,
-                           "first_token_timeout_ms": 20000, "total_timeout_ms": 30000}},
-                "llm": {"cache": {"enabled": false}},
-                "index": {"enabled": false},
-                "completion": {"debounce_ms": 0},
-            }
-        }),
+    let options = merge(
+        model_options(&fake.v1()),
+        json!({"index": {"enabled": false}, "completion": {"debounce_ms": 0}}),
     );
-    let uri = format!("file://{}", root.path().join("calc.py").display());
+    let (client, cache) = spawn_in(
+        root.path(),
+        capabilities(&["utf-16"]),
+        options,
+        &[("AUGUR_DEBUG_REQUESTS", "1")],
+    );
+    let uri = file_uri(&root.path().join("calc.py"));
     Setup {
         _runtime: runtime,
         fake,
@@ -68,11 +53,6 @@ fn setup() -> Setup {
         _root: root,
         _cache: cache,
     }
-}
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
 }
 
 impl Setup {
@@ -118,15 +98,7 @@ impl Setup {
 
     fn code_actions(&mut self, at: Value) -> Vec<Value> {
         let diagnostics = json!([{"range": at, "message": "add subtracts", "severity": 1}]);
-        let result = self
-            .client
-            .request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": self.uri}, "range": at,
-                       "context": {"diagnostics": diagnostics}}),
-            )
-            .unwrap();
-        result.as_array().cloned().unwrap_or_default()
+        server_support::code_actions(&mut self.client, &self.uri, at, diagnostics)
     }
 
     fn applied_edits(&self) -> usize {

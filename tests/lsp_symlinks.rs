@@ -10,16 +10,17 @@
 
 #[path = "llm_support/mod.rs"]
 mod llm_support;
+#[path = "server_support/mod.rs"]
+mod server_support;
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use augur::test_support::capabilities;
-use augur::test_support::stdio::{SpawnOptions, StdioClient};
+use augur::test_support::stdio::StdioClient;
 use llm_support::{Fake, Reply, openai_stream};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_augur");
+use server_support::{file_uri as uri, merge, model_options, range, spawn_in};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n";
 
@@ -43,28 +44,11 @@ fn setup(caps: Value, index: bool, prepare: impl FnOnce(&Path, &Path)) -> Setup 
     std::fs::write(outside.path().join("passwd"), CALC).unwrap();
     symlink(outside.path(), root.path().join("etc_link")).unwrap();
     prepare(root.path(), outside.path());
-    let cache = tempfile::tempdir().unwrap();
-    let options = SpawnOptions {
-        env: vec![("AUGUR_CACHE_DIR".into(), cache.path().display().to_string())],
-        ..SpawnOptions::default()
-    };
-    let mut client = StdioClient::spawn(Path::new(BIN), options).unwrap();
-    let root_uri = uri(root.path());
-    client.initialize(
-        caps,
-        json!({
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "ws"}],
-            "initializationOptions": {
-                "models": {"default": {"backend": "openai", "url": format!("{}/v1", fake.url),
-                           "model": "fake", "retries": 0,
-                           "first_token_timeout_ms": 20000, "total_timeout_ms": 30000}},
-                "llm": {"cache": {"enabled": false}},
-                "index": {"enabled": index, "debounce_ms": 0},
-                "completion": {"debounce_ms": 0},
-            }
-        }),
+    let options = merge(
+        model_options(&fake.v1()),
+        json!({"index": {"enabled": index, "debounce_ms": 0}, "completion": {"debounce_ms": 0}}),
     );
+    let (client, cache) = spawn_in(root.path(), caps, options, &[]);
     Setup {
         _runtime: runtime,
         fake,
@@ -73,15 +57,6 @@ fn setup(caps: Value, index: bool, prepare: impl FnOnce(&Path, &Path)) -> Setup 
         outside,
         _cache: cache,
     }
-}
-
-fn uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
-
-fn range(start: (u32, u32), end: (u32, u32)) -> Value {
-    json!({"start": {"line": start.0, "character": start.1},
-           "end": {"line": end.0, "character": end.1}})
 }
 
 /// A fenced python answer.
@@ -102,15 +77,7 @@ impl Setup {
     }
 
     fn code_actions(&mut self, uri: &str, range: Value, diagnostics: Value) -> Vec<Value> {
-        let result = self
-            .client
-            .request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": uri}, "range": range,
-                       "context": {"diagnostics": diagnostics}}),
-            )
-            .unwrap();
-        result.as_array().cloned().unwrap_or_default()
+        server_support::code_actions(&mut self.client, uri, range, diagnostics)
     }
 
     fn execute(&mut self, command: &str, arguments: Value) -> Value {
