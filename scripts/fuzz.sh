@@ -82,8 +82,11 @@ for target in "${targets[@]}"; do
         echo "   ok: ${runs:-done}"
     else
         failed+=("$target")
-        echo "   CRASH in $target; the end of its log ($log):"
-        tail -n 40 "$log" | sed 's/^/   | /'
+        echo "   CRASH in $target (the whole log: $log):"
+        {
+            grep -m 1 -A 2 "panicked at" "$log" || true
+            grep -E "ERROR: libFuzzer|ALARM|^SUMMARY|Test unit written|^Error:" "$log" || true
+        } | sed 's/^/   | /'
         # The inputs this run saved (older ones from earlier runs are left alone).
         find "$artifacts" -type f -newer "$log.started" | while read -r artifact; do
             echo "   replay: cargo +nightly fuzz run ${flags[*]} $target $artifact"

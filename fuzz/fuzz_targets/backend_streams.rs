@@ -1,22 +1,25 @@
 //! Model replies through the five backends' parsers: SSE events, NDJSON lines and whole bodies.
 //!
-//! The input's first line picks the reply: `<backend> <framing> <chunk size>`, e.g.
+//! The input's first line picks the reply: `<backend> <framing> <chunk size> [chat]`, e.g.
 //! `openai sse 7` (a backend from `BACKENDS`, `sse`, `ndjson` or `body`; anything unreadable is
-//! picked from the line's length). The rest is the reply's bytes. They are cut into chunks as a
+//! picked from the line's length; `chat` asks for the chat API). The rest is the reply's bytes. They are cut into chunks as a
 //! network would deliver them and framed the way the LLM client frames them (SSE through
 //! `eventsource-stream`, NDJSON by lines, a body as one JSON value); every event, line or body
 //! then goes to the backend's parser.
 //!
 //! Nothing may panic, and:
 //! - the SSE events are the same however the bytes are cut into chunks;
-//! - generated text is never empty (an empty piece would count as a first token);
+//! - a reply that cannot be parsed gets an error with a message;
+//! - a whole body, once parsed, ends the answer (its last event is `Done`);
 //! - a server's error text is cut to a short message.
 
 #![no_main]
 
 use std::convert::Infallible;
 
-use augur::llm::backend::{BACKENDS, Event, WireRequest, backend_for, error_message};
+use augur::llm::backend::{
+    Api, BACKENDS, Event, ParseError, WireRequest, backend_for, error_message,
+};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use futures::executor::block_on;
@@ -50,13 +53,21 @@ fuzz_target!(|data: &[u8]| {
         prompt: "fn main() {",
         max_tokens: 16,
         stream: framing != "body",
+        api: if words.get(3) == Some(&"chat") {
+            Api::Chat
+        } else {
+            Api::Auto
+        },
         ..WireRequest::default()
     };
-    let check = |events: Vec<Event>| {
-        for event in events {
-            if let Event::Text(text) = event {
-                assert!(!text.is_empty(), "{backend_name} gave an empty text event");
-            }
+    let check = |parsed: Result<Vec<Event>, ParseError>| match parsed {
+        Ok(events) => events,
+        Err(error) => {
+            assert!(
+                !error.message.is_empty(),
+                "{backend_name}: an error without a message"
+            );
+            Vec::new()
         }
     };
     match framing {
@@ -65,23 +76,26 @@ fuzz_target!(|data: &[u8]| {
             let cut = sse_events(reply.chunks(chunk).map(<[u8]>::to_vec).collect());
             assert_eq!(whole, cut, "SSE events depend on the chunk boundaries");
             for event in whole.into_iter().flatten() {
-                if let Ok(events) = backend.parse_stream(&request, &event.event, &event.data) {
-                    check(events);
-                }
+                check(backend.parse_stream(&request, &event.event, &event.data));
             }
         }
         "ndjson" => {
             for line in ndjson_lines(reply) {
-                if let Ok(events) = backend.parse_stream(&request, "", &line) {
-                    check(events);
-                }
+                check(backend.parse_stream(&request, "", &line));
             }
         }
         _ => {
-            if let Ok(value) = serde_json::from_slice::<Value>(reply)
-                && let Ok(events) = backend.parse_body(&request, &value)
-            {
-                check(events);
+            if let Ok(value) = serde_json::from_slice::<Value>(reply) {
+                let parsed = backend.parse_body(&request, &value);
+                let ok = parsed.is_ok();
+                let events = check(parsed);
+                if ok {
+                    assert_eq!(
+                        events.last(),
+                        Some(&Event::Done),
+                        "{backend_name}: a body that does not end the answer"
+                    );
+                }
             }
             let message = error_message(&String::from_utf8_lossy(reply));
             assert!(
