@@ -7,7 +7,8 @@
 //! lone `\r`; a column past the end of a line means its end; a column inside a character means
 //! that character's start; an end past the last line means the end of the text; a start past the
 //! last line, or a start after the end, refuses the whole batch. After every batch the document
-//! equals the model, and a refused batch leaves the text and the version as they were.
+//! equals the model, an applied one gives the text a new generation, and a refused batch leaves
+//! the text, the version and the generation as they were.
 //!
 //! Some sequences keep a Python syntax tree for the document, so the store's tree bookkeeping
 //! follows the edits too, and the tree is brought up to date at the end.
@@ -128,8 +129,12 @@ fuzz_target!(|input: Input| {
             },
         },
     );
+    let mut generation = state
+        .document(URI)
+        .expect("the document is open")
+        .generation;
     if input.keep_tree {
-        state.syntax_tree(URI, 0, Language::Python, &initial);
+        state.syntax_tree(URI, generation, Language::Python, &initial);
     }
 
     let mut model = initial;
@@ -177,10 +182,21 @@ fuzz_target!(|input: Input| {
                 result.is_err(),
                 "a batch with an invalid change was applied"
             );
+            assert_eq!(
+                stored.generation, generation,
+                "a refused batch changed the generation"
+            );
         } else {
             assert!(result.is_ok(), "a valid batch was refused: {result:?}");
+            if !batch.is_empty() {
+                assert_ne!(
+                    stored.generation, generation,
+                    "an edited text kept its generation"
+                );
+            }
             model = expected;
             version = next_version;
+            generation = stored.generation;
         }
         assert_eq!(
             stored.text.to_string(),
@@ -190,7 +206,7 @@ fuzz_target!(|input: Input| {
         assert_eq!(stored.version, version, "the store's version is wrong");
     }
     if input.keep_tree {
-        state.syntax_tree(URI, version, Language::Python, &model);
+        state.syntax_tree(URI, generation, Language::Python, &model);
     }
 });
 
