@@ -242,6 +242,39 @@ fn encode(message: &impl serde::Serialize) -> Vec<u8> {
     out
 }
 
+/// The frame reader and the decoder, for the fuzz targets in `fuzz/`: not part of augur's
+/// interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    use serde_json::Value;
+    use tokio::io::BufReader;
+
+    /// Reads every frame of `input` as the transport does: each frame's body, or the problem
+    /// that made it skip the frame. Stops at the end of the input or at a read error.
+    pub async fn frames(input: &[u8]) -> Vec<Result<Vec<u8>, String>> {
+        let mut reader = BufReader::new(input);
+        let mut out = Vec::new();
+        while let Ok(Some(frame)) = super::read_frame(&mut reader).await {
+            out.push(frame);
+        }
+        out
+    }
+
+    /// Decodes a frame's body as the transport does: the request or response as JSON, or the
+    /// id and error code of the error the transport answers with.
+    pub fn decode(body: &[u8]) -> Result<Value, (Value, i64)> {
+        match super::decode(body) {
+            super::Incoming::Request(request) => {
+                Ok(serde_json::to_value(request).unwrap_or(Value::Null))
+            }
+            super::Incoming::Response(response) => {
+                Ok(serde_json::to_value(response).unwrap_or(Value::Null))
+            }
+            super::Incoming::Invalid { id, code, .. } => Err((id, code)),
+        }
+    }
+}
+
 /// Serves `service` over a byte stream pair until `exit` or the end of the input.
 pub async fn serve<I, O, S>(input: I, output: O, mut service: S, socket: ClientSocket)
 where
