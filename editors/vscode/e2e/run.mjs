@@ -147,7 +147,15 @@ try {
     await page.keyboard.press("F1");
     await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input");
     await page.keyboard.type(command);
-    await sleep(300);
+    // Enter only once the list shows the command first: on a busy machine the list filters late.
+    await page.waitForFunction(
+      (label) => {
+        const row = document.querySelector(".quick-input-list .monaco-list-row.focused");
+        return row?.textContent?.includes(label);
+      },
+      command,
+      { timeout: 15_000 },
+    );
     await page.keyboard.press("Enter");
   };
   const open = async (file) => {
@@ -246,8 +254,9 @@ try {
 
   await scenario("5 a missing augur.server.path gives one clear notification", async () => {
     writeFileSync(settingsFile, JSON.stringify({ ...settings, "augur.server.path": "/nonexistent/augur" }, null, 2));
-    // A fresh window reads the setting at activation, as after a restart of VS Code.
-    await palette("Developer: Reload Window");
+    // A fresh window (the page loaded again) reads the setting at activation, as after a restart
+    // of VS Code.
+    await page.reload();
     await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
     await page.waitForSelector(".notification-toast", { timeout: 30_000 });
     await sleep(2000);
