@@ -16,6 +16,8 @@ export default tseslint.config(
         fetch: "readonly",
         // Functions passed to Playwright's page.waitForFunction run in the browser.
         document: "readonly",
+        window: "readonly",
+        setInterval: "readonly",
       },
     },
   },

@@ -1,8 +1,9 @@
 // End to end in a real VS Code: code-server (VS Code in the browser) with the packaged .vsix
 // installed, driven by Playwright on the system's Chromium, against a fake OpenAI-compatible model
 // server on 127.0.0.1. Scenarios: ghost text appears and Tab accepts it; the status bar shows the
-// model and reaches "ready"; rewrite selection applies an edit that one undo reverts; workspace
-// search opens a symbol of another file; a missing `augur.server.path` gives one notification.
+// indexing percent from `$/progress`, the model, and reaches "ready"; rewrite selection applies an
+// edit that one undo reverts; workspace search opens a symbol of another file; a missing
+// `augur.server.path` gives one notification.
 // Screenshots go to a folder printed at the start.
 //
 // Usage: node e2e/run.mjs --vsix augur-0.1.0.vsix --tools DIR
@@ -34,6 +35,7 @@ mkdirSync(shots);
 console.log(`screenshots: ${shots}`);
 
 // ---- A fake model server: completions answer `return a + b`, rewrites a version with sum().
+const FILLER_FILES = 2500;
 const REWRITTEN = "def add(a, b):\n    return sum((a, b))\n";
 const requests = [];
 const backend = createServer((req, res) => {
@@ -76,6 +78,11 @@ writeFileSync(
 writeFileSync(join(ws, "calc.py"), "def add(a, b):\n    return a+b\n");
 writeFileSync(join(ws, "typing_here.py"), "def add(a, b):");
 writeFileSync(join(ws, "helpers.py"), "def frobnicate_totals(rows):\n    return sum(rows)\n");
+// Enough files that indexing lasts a few seconds, so its `$/progress` percent can be seen.
+mkdirSync(join(ws, "lib"));
+for (let i = 0; i < FILLER_FILES; i++) {
+  writeFileSync(join(ws, "lib", `m${i}.py`), `def helper_${i}(a, b):\n    """Helper ${i}."""\n    return a * ${i} + b\n`);
+}
 const userData = join(base, "user-data");
 const extensions = join(base, "extensions");
 mkdirSync(join(userData, "User"), { recursive: true });
@@ -140,6 +147,17 @@ try {
   }
   browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  // Every text augur's status bar item shows, recorded from the start (indexing can be brief).
+  await page.addInitScript(() => {
+    window.augurStatusTexts = [];
+    setInterval(() => {
+      for (const el of document.querySelectorAll(".statusbar-item")) {
+        const text = el.textContent?.trim() ?? "";
+        const texts = window.augurStatusTexts;
+        if (text.startsWith("augur") && texts[texts.length - 1] !== text) texts.push(text);
+      }
+    }, 25);
+  });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
   await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
 
@@ -178,16 +196,27 @@ try {
     );
   const statusItem = () => page.locator(".statusbar-item", { hasText: "augur" }).first();
 
-  await scenario("2 status bar shows the model and reaches ready", async () => {
+  await scenario("2 status bar shows indexing with its percent, the model, then ready", async () => {
     await statusItem().waitFor({ timeout: 60_000 });
+    // The percent comes only from the server's `$/progress` (the polled status shows none).
+    const percent = await page
+      .waitForFunction(() => window.augurStatusTexts.some((text) => /augur.* \d+%$/.test(text)), null, {
+        timeout: 60_000,
+      })
+      .then(() => true, () => false);
+    if (percent) await page.screenshot({ path: join(shots, "2-status-bar-indexing.png") });
     await page.waitForFunction(
       () =>
         [...document.querySelectorAll(".statusbar-item")].some(
           (el) => el.textContent.includes("augur: fake-coder") && el.querySelector(".codicon-sparkle"),
         ),
       null,
-      { timeout: 60_000 },
+      { timeout: 90_000 },
     );
+    const seen = await page.evaluate(() => window.augurStatusTexts);
+    const percents = seen.filter((text) => /\d+%$/.test(text));
+    if (percents.length === 0) throw new Error(`no indexing percent was shown; the status bar showed ${JSON.stringify(seen)}`);
+    console.log(`  status bar while indexing: ${percents.slice(0, 3).join(" | ")} ... (${percents.length} texts)`);
     await page.screenshot({ path: join(shots, "2-status-bar-ready.png") });
   });
 

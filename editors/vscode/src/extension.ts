@@ -17,6 +17,7 @@ import {
 import * as protocol from "@augur/protocol";
 import { INSTALL_COMMAND, findServer, type Found } from "./lookup";
 import { userSettings } from "./settings";
+import { ProgressTracker, type ProgressValue } from "./progress";
 import { statusView, type ServerState } from "./statusText";
 
 let client: LanguageClient | undefined;
@@ -26,6 +27,7 @@ let output: vscode.LogOutputChannel;
 let statusItem: vscode.StatusBarItem;
 let poll: ReturnType<typeof setTimeout> | undefined;
 let contributed: string[] = [];
+const progress = new ProgressTracker();
 
 function run(path: string, args: string[], cwd?: string): Promise<{ ok: boolean; text: string }> {
   return new Promise((resolve) => {
@@ -52,20 +54,29 @@ function render(): void {
   statusItem.show();
 }
 
-/** Asks `augur/status`, soon again while an index builds, and slowly otherwise. */
+/** Asks `augur/status` (the model, its health and the indexes), now and every ten seconds. */
 async function refreshStatus(): Promise<void> {
   if (poll) clearTimeout(poll);
   if (!client || client.state !== State.Running) return;
-  let building = false;
   try {
     const status = await protocol.status(client);
-    state = { kind: "running", status };
-    building = status.indexes.some((index) => index.state === "building");
+    state = { kind: "running", status, progress: progress.current() };
   } catch (error) {
     output.warn(`augur/status failed: ${String(error)}`);
   }
   render();
-  poll = setTimeout(() => void refreshStatus(), building ? 1000 : 10_000);
+  poll = setTimeout(() => void refreshStatus(), 10_000);
+}
+
+/** Shows the server's `$/progress` (indexing and its percent) in the status bar. */
+function onProgress(token: string | number, value: ProgressValue): void {
+  progress.update(token, value);
+  if (state.kind === "running" || state.kind === "starting") {
+    state = { kind: "running", status: state.kind === "running" ? state.status : undefined, progress: progress.current() };
+    render();
+  }
+  // The end of an indexing changes what `augur/status` says (file counts, ready).
+  if (value.kind === "end") void refreshStatus();
 }
 
 async function tellMissing(message: string, fix: "openSetting" | "install"): Promise<void> {
@@ -85,6 +96,7 @@ async function tellMissing(message: string, fix: "openSetting" | "install"): Pro
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
   state = { kind: "starting" };
+  progress.clear();
   render();
   const found = await findServer({
     configuredPath: vscode.workspace.getConfiguration("augur").get<string>("server.path"),
@@ -117,6 +129,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     outputChannel: output,
     initializationOptions: settingsForServer(),
     middleware: {
+      handleWorkDoneProgress: (token, params, next) => {
+        onProgress(token, params);
+        next(token, params);
+      },
       workspace: {
         // The server pulls section `augur`: it gets the values the user set, never the defaults.
         configuration: async (params, token, next) => {

@@ -2,11 +2,12 @@
 // This module does not import `vscode`, so node's test runner can test it.
 
 import type { Status } from "@augur/protocol";
+import type { ShownProgress } from "./progress";
 
 /** What the extension knows about the server. */
 export type ServerState =
   | { kind: "starting" }
-  | { kind: "running"; status?: Status; progress?: { title: string; percent?: number } }
+  | { kind: "running"; status?: Status; progress?: ShownProgress }
   | { kind: "stopped"; reason: string }
   | { kind: "missing"; reason: string };
 
@@ -53,12 +54,14 @@ export function statusView(state: ServerState, inlineEnabled = true): StatusView
       warning: false,
     };
   }
+  // Between `$/progress` values (or from a client that gets none) an index that builds shows
+  // without a percent; the percent comes from the server's progress.
   const building = status?.indexes.find((index) => index.state === "building");
   if (building && building.state === "building") {
-    const percent = building.percent == null ? "" : ` ${building.percent}%`;
+    const files = building.filesTotal ? `, ${building.filesDone ?? 0}/${building.filesTotal} files` : "";
     return {
-      text: `$(sync~spin) ${label}${percent}`,
-      tooltip: `augur: indexing ${building.root}${percent}`,
+      text: `$(sync~spin) ${label}`,
+      tooltip: `augur: indexing ${building.root}${files}`,
       warning: false,
     };
   }

@@ -33,14 +33,14 @@ test("ready shows the model", () => {
   assert.ok(view.tooltip.includes("ready"));
 });
 
-test("indexing shows the percent", () => {
-  const view = statusView({
-    kind: "running",
-    status: status({ indexes: [{ root: "/ws", state: "building", filesDone: 5, filesTotal: 20, percent: 25 }] }),
-  });
-  assert.equal(view.text, "$(sync~spin) augur: SmolLM2-135M 25%");
+test("indexing shows the percent of the server's progress", () => {
   const progress = statusView({ kind: "running", status: status(), progress: { title: "Indexing ws", percent: 40 } });
-  assert.ok(progress.text.endsWith("40%"));
+  assert.equal(progress.text, "$(sync~spin) augur: SmolLM2-135M 40%");
+  assert.equal(progress.tooltip, "augur: Indexing ws 40%");
+  const building = status({ indexes: [{ root: "/ws", state: "building", filesDone: 5, filesTotal: 20, percent: 25 }] });
+  const polled = statusView({ kind: "running", status: building });
+  assert.equal(polled.text, "$(sync~spin) augur: SmolLM2-135M");
+  assert.equal(polled.tooltip, "augur: indexing /ws, 5/20 files");
 });
 
 test("an unreachable model shows the reason and the fix", () => {
