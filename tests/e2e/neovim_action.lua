@@ -1,7 +1,8 @@
--- Drives a real Neovim 0.12 with augur's shipped Neovim set-up (editors/neovim/augur.lua) against a
--- real model: runs "Document ... with AI" from the code action menu (resolved lazily), then the
--- <leader>ar rewrite mapping with a typed instruction, and writes what happened as JSON to
--- $AUGUR_E2E_OUT. Run headless: nvim --headless --clean -c "luafile neovim_action.lua".
+-- Drives a real Neovim 0.12 with augur's Neovim plugin (editors/neovim, on 'runtimepath') against a
+-- real model: runs "Document ... with AI" from the code action menu (resolved lazily), then
+-- :AugurRewrite on the function's body line with an instruction, and writes what happened as JSON
+-- to $AUGUR_E2E_OUT. Run headless: nvim --headless --clean --cmd "set rtp^=editors/neovim"
+-- -c "luafile neovim_action.lua".
 local env = function(name)
   local value = os.getenv(name)
   assert(value and value ~= '', name .. ' is not set')
@@ -18,10 +19,9 @@ local function finish()
   vim.cmd('qa!')
 end
 
--- The shipped set-up starts `augur` from PATH.
+-- The plugin starts `augur` from PATH.
 vim.env.PATH = vim.fs.dirname(bin) .. ':' .. vim.env.PATH
-vim.g.mapleader = ' '
-dofile(env('AUGUR_NVIM_CONFIG'))
+require('augur').setup()
 
 vim.cmd.edit(vim.fn.fnameescape(file))
 local buf = vim.api.nvim_get_current_buf()
@@ -50,17 +50,16 @@ result.documented = vim.wait(timeout, function()
 end, 50)
 result.after_document = text()
 
--- 2. The rewrite mapping: select the function's body line, press <leader>ar, type an instruction.
+-- 2. :AugurRewrite on the function's body line; its outcome is told with vim.notify.
 local answers = {}
-vim.lsp.handlers['workspace/executeCommand'] = function(err, res)
-  table.insert(answers, { err = err and err.message, status = res and res.status, message = res and res.message })
+vim.notify = function(msg)
+  local status = msg:match('^augur rewrite (%S+):')
+  if status then
+    table.insert(answers, { status = status, message = msg, err = status == 'error' and msg or nil })
+  end
 end
-vim.ui.input = function(_, on_confirm)
-  on_confirm('use wrapping_add')
-end
-local body = #vim.api.nvim_buf_get_lines(buf, 0, -1, false) - 2
-vim.api.nvim_win_set_cursor(0, { body + 1, 0 })
-vim.api.nvim_feedkeys(vim.keycode('V<Space>ar'), 'mx', false)
+local body = #vim.api.nvim_buf_get_lines(buf, 0, -1, false) - 1
+vim.cmd(body .. 'AugurRewrite use wrapping_add')
 vim.wait(timeout, function()
   return #answers > 0
 end, 50)
