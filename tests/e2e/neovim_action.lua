@@ -55,7 +55,10 @@ local answers = {}
 vim.notify = function(msg)
   local status = msg:match('^augur rewrite (%S+):')
   if status then
-    table.insert(answers, { status = status, message = msg, err = status == 'error' and msg or nil })
+    table.insert(
+      answers,
+      { status = status, message = msg, err = status == 'error' and msg or nil }
+    )
   end
 end
 local body = #vim.api.nvim_buf_get_lines(buf, 0, -1, false) - 1

@@ -6,7 +6,8 @@ local env = function(name)
   assert(value and value ~= '', name .. ' is not set')
   return value
 end
-local bin, file, out, root = env('AUGUR_BIN'), env('AUGUR_E2E_FILE'), env('AUGUR_E2E_OUT'), env('AUGUR_E2E_ROOT')
+local bin, file, out, root =
+  env('AUGUR_BIN'), env('AUGUR_E2E_FILE'), env('AUGUR_E2E_OUT'), env('AUGUR_E2E_ROOT')
 local line = tonumber(env('AUGUR_E2E_LINE'))
 local timeout = tonumber(os.getenv('AUGUR_E2E_TIMEOUT_MS') or '60000')
 
@@ -71,28 +72,32 @@ local retype_ms = tonumber(os.getenv('AUGUR_E2E_RETYPE_MS') or '4000')
 local started = vim.uv.now()
 local last_key = started
 local timer = vim.uv.new_timer()
-timer:start(100, 100, vim.schedule_wrap(function()
-  result.mode = vim.api.nvim_get_mode().mode
-  local found = marks()
-  local now = vim.uv.now()
-  if #found == 0 and now - started < timeout then
-    if typed < #typing and now - last_key >= retype_ms and result.mode == 'i' then
-      typed = typed + 1
-      last_key = now
-      vim.api.nvim_feedkeys(typing:sub(typed, typed), 'n', false)
+timer:start(
+  100,
+  100,
+  vim.schedule_wrap(function()
+    result.mode = vim.api.nvim_get_mode().mode
+    local found = marks()
+    local now = vim.uv.now()
+    if #found == 0 and now - started < timeout then
+      if typed < #typing and now - last_key >= retype_ms and result.mode == 'i' then
+        typed = typed + 1
+        last_key = now
+        vim.api.nvim_feedkeys(typing:sub(typed, typed), 'n', false)
+      end
+      return
     end
-    return
-  end
-  result.typed = typing:sub(1, typed)
-  timer:stop()
-  if #found > 0 then
-    result.ghost = true
-    result.ghost_text = ghost_text(found[1])
-    result.accepted = vim.lsp.inline_completion.get() == true
-  end
-  -- Let the accepted text land, then report.
-  vim.defer_fn(function()
-    result.after = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
-    finish()
-  end, 300)
-end))
+    result.typed = typing:sub(1, typed)
+    timer:stop()
+    if #found > 0 then
+      result.ghost = true
+      result.ghost_text = ghost_text(found[1])
+      result.accepted = vim.lsp.inline_completion.get() == true
+    end
+    -- Let the accepted text land, then report.
+    vim.defer_fn(function()
+      result.after = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+      finish()
+    end, 300)
+  end)
+)

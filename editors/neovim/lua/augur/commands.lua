@@ -151,10 +151,7 @@ function M.rewrite(line1, line2, instruction)
       -- The status (applied, rejected, stale, failed, cancelled) and augur's sentence.
       result = result or {}
       local level = result.status == 'applied' and vim.log.levels.INFO or vim.log.levels.WARN
-      vim.notify(
-        ('augur rewrite %s: %s'):format(result.status or '?', result.message or ''),
-        level
-      )
+      vim.notify(('augur rewrite %s: %s'):format(result.status or '?', result.message or ''), level)
     end)
   end
   if vim.trim(instruction) ~= '' then

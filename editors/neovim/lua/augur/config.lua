@@ -48,7 +48,9 @@ function M.resolve(opts)
   for _, name in ipairs({ 'accept', 'next', 'prev', 'dismiss' }) do
     local key = merged.keys[name]
     if key ~= false and type(key) ~= 'string' then
-      error(('augur: keys.%s must be a key (a string) or false, not %s'):format(name, vim.inspect(key)))
+      error(
+        ('augur: keys.%s must be a key (a string) or false, not %s'):format(name, vim.inspect(key))
+      )
     end
   end
   vim.validate('skip_filetypes', merged.skip_filetypes, 'table')

@@ -215,7 +215,10 @@ function M.check()
   if client then
     status, err = status_of(client)
     if not status then
-      health.error('augur/status failed: ' .. tostring(err), { ':AugurLog shows what augur logged' })
+      health.error(
+        'augur/status failed: ' .. tostring(err),
+        { ':AugurLog shows what augur logged' }
+      )
     end
   end
   check_model(binary, client, status)
