@@ -88,7 +88,7 @@ end
 -- Waits for augur's index of the workspace to be ready.
 local function index_ready(client)
   return wait(timeout, function()
-    local reply = client:request_sync('augur/status', vim.empty_dict(), 2000)
+    local reply = client:request_sync('augur/status', nil, 2000)
     local indexes = reply and reply.result and reply.result.indexes or {}
     return indexes[1] ~= nil and indexes[1].state == 'ready'
   end)
@@ -281,10 +281,12 @@ function scenarios.items()
   local current = vim.api.nvim_buf_get_lines(buf, line - 1, line, false)[1]
   vim.api.nvim_win_set_cursor(0, { line, #current })
   keys('A')
-  -- Ask for items (as <C-x><C-o> would), then take the first one.
+  -- Ask for items (as <C-x><C-o> would), then take the first one. Headless, there is no popup
+  -- menu to see: the completion's items tell that it is there.
+  vim.o.completeopt = 'menuone,noselect,popup'
   vim.lsp.completion.get()
   result.menu = wait(timeout, function()
-    return vim.fn.pumvisible() == 1
+    return #vim.fn.complete_info({ 'items' }).items > 0
   end)
   result.items = vim.fn.complete_info({ 'items' }).items
   keys('<C-n>')

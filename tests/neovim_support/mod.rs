@@ -107,10 +107,23 @@ impl Run {
             .env("AUGUR_E2E_OUT", &self.out)
             .env("PATH", path)
             .envs(self.env.iter().map(|(k, v)| (k, v)));
-        let status = command.status().expect("nvim runs");
-        assert!(status.success(), "nvim exited with {status}");
+        // What Neovim prints (messages, "-- INSERT --") is shown only when something fails.
+        let output = command.output().expect("nvim runs");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success(),
+            "nvim exited with {}: {printed}",
+            output.status
+        );
         let text = std::fs::read_to_string(&self.out).unwrap_or_else(|e| {
-            panic!("{} wrote no result ({e})", self.script);
+            panic!(
+                "{} wrote no result ({e}); Neovim printed: {printed}",
+                self.script
+            );
         });
         serde_json::from_str(&text).unwrap()
     }

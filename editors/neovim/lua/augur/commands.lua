@@ -49,7 +49,7 @@ function M.status()
   if not client then
     return
   end
-  client:request('augur/status', vim.empty_dict(), function(err, status)
+  client:request('augur/status', nil, function(err, status)
     if err then
       return vim.notify('augur/status failed: ' .. err.message, vim.log.levels.ERROR)
     end
@@ -65,7 +65,9 @@ local function qf_items(hits, encoding)
   for _, hit in ipairs(hits) do
     local item = vim.lsp.util.locations_to_items({ hit }, encoding)[1]
     if item then
-      local label = hit.kind and (hit.kind .. ' ' .. hit.name) or hit.name
+      -- A chunk of code has no kind (JSON null).
+      local kind = type(hit.kind) == 'string' and hit.kind or nil
+      local label = kind and (kind .. ' ' .. hit.name) or hit.name
       local line = vim.trim(item.text or '')
       item.text = label ~= '' and (label .. ': ' .. line) or line
       table.insert(items, item)

@@ -94,7 +94,7 @@ end
 --- `augur/status` from the running server, or nil with the reason.
 ---@param client vim.lsp.Client
 local function status_of(client)
-  local reply, err = client:request_sync('augur/status', vim.empty_dict(), 5000)
+  local reply, err = client:request_sync('augur/status', nil, 5000)
   if not reply then
     return nil, err or 'no answer'
   end
@@ -150,7 +150,7 @@ end
 local function check_index(status)
   health.start('augur: index')
   if not status then
-    return health.warn('no status from augur (not attached)')
+    return health.warn('no status from augur (see above)')
   end
   if #(status.indexes or {}) == 0 then
     return health.warn('no workspace root, so no index', {
