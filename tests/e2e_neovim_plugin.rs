@@ -117,9 +117,18 @@ fn setup_with_defaults_shows_ghost_text_that_tab_accepts() {
     fake.set_default(openai_stream(&["a + b"]));
     let ws = Workspace::new(&fake.url, "[index]\nenabled = false\n");
     let file = ws.file("calc.py", ADD);
+    // The help file in a folder of its own, where Neovim may write its tags.
+    let help = tempfile::tempdir().unwrap();
+    std::fs::create_dir(help.path().join("doc")).unwrap();
+    std::fs::copy(
+        neovim_support::plugin_dir().join("doc/augur.txt"),
+        help.path().join("doc/augur.txt"),
+    )
+    .unwrap();
     let result = ws
         .scenario("defaults", &file)
         .env("AUGUR_E2E_LINE", "3")
+        .env("AUGUR_E2E_HELP_DIR", help.path())
         .run();
     no_error(&result, &ws);
     for command in [
@@ -159,7 +168,43 @@ fn setup_with_defaults_shows_ghost_text_that_tab_accepts() {
     );
     assert!(result["ghost_after"].is_null(), "{result}");
     assert_eq!(result["inline_after_toggle"], false, "{result}");
+    assert_eq!(result["log_buffer"], result["lsp_log"], "{result}");
+    assert!(
+        result["help_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("doc/augur.txt"),
+        "{result}"
+    );
+    assert!(
+        result["help_line"]
+            .as_str()
+            .unwrap()
+            .contains("*augur-setup*"),
+        "{result}"
+    );
     assert!(fake.calls() >= 1);
+}
+
+#[test]
+fn skip_filetypes_keeps_augur_out_of_those_buffers() {
+    let (_runtime, fake) = Fake::start_in_background();
+    let ws = Workspace::new(&fake.url, "[index]\nenabled = false\n");
+    let markdown = ws.file("notes.md", "# Notes\n");
+    let python = ws.file("calc.py", ADD);
+    let result = ws
+        .scenario("skip", &python)
+        .env("AUGUR_E2E_SKIPPED", &markdown)
+        .run();
+    no_error(&result, &ws);
+    assert_eq!(result["filetype"], "markdown", "{result}");
+    assert_eq!(result["python_attached"], true, "{result}");
+    assert_eq!(result["markdown_clients"], 0, "{result}");
+    assert_eq!(
+        std::fs::canonicalize(result["python_root"].as_str().unwrap()).unwrap(),
+        std::fs::canonicalize(ws.root.path()).unwrap(),
+        "the root still comes from the markers: {result}"
+    );
 }
 
 #[test]
@@ -264,6 +309,16 @@ fn augur_search_with_bang_fills_the_quickfix_list_from_another_files_symbol() {
         "{result}"
     );
     assert_eq!(result["cursor"][0], 4, "{result}");
+    let status = result["status"].as_str().unwrap();
+    assert!(
+        status.starts_with(&format!("augur {}, utf-", env!("CARGO_PKG_VERSION"))),
+        "{status}"
+    );
+    assert!(
+        status.contains("model default (test-model): unknown"),
+        "{status}"
+    );
+    assert!(status.contains(": ready, "), "{status}");
     assert_eq!(fake.calls(), 0, "searching calls no model");
 }
 

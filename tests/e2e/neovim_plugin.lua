@@ -138,6 +138,30 @@ function scenarios.defaults()
   keys('<Esc>')
   vim.cmd('AugurToggle')
   result.inline_after_toggle = vim.lsp.inline_completion.is_enabled()
+  -- :AugurLog opens the LSP log.
+  vim.cmd('AugurLog')
+  result.log_buffer = vim.api.nvim_buf_get_name(0)
+  result.lsp_log = vim.lsp.get_log_path()
+  vim.cmd('close')
+  -- :help augur-setup finds the help file once its tags are made (here in a copy of doc/).
+  local help = env('AUGUR_E2E_HELP_DIR')
+  vim.opt.runtimepath:append(help)
+  vim.cmd.helptags(vim.fn.fnameescape(help .. '/doc'))
+  vim.cmd('help augur-setup')
+  result.help_file = vim.api.nvim_buf_get_name(0)
+  result.help_line = vim.api.nvim_get_current_line()
+end
+
+-- skip_filetypes: augur starts for a Python file but not for a Markdown one.
+function scenarios.skip()
+  require('augur').setup({ skip_filetypes = { 'markdown' } })
+  local md = open(env('AUGUR_E2E_SKIPPED'))
+  result.filetype = vim.bo[md].filetype
+  local py = open(env('AUGUR_E2E_FILE'))
+  result.python_attached = attached(py)
+  sleep(300)
+  result.markdown_clients = #vim.lsp.get_clients({ bufnr = md })
+  result.python_root = augur_client(py) and augur_client(py).root_dir
 end
 
 -- Two servers attached (augur, and a second augur at another model): the next key shows the
@@ -214,6 +238,16 @@ function scenarios.search()
     })
   end
   result.quickfix_open = vim.fn.getqflist({ winid = 1 }).winid ~= 0
+  -- :AugurStatus tells the state of the index.
+  local notify = vim.notify
+  vim.notify = function(msg)
+    result.status = msg
+  end
+  vim.cmd('AugurStatus')
+  wait(timeout, function()
+    return result.status ~= nil
+  end)
+  vim.notify = notify
   -- Without !, the hits go to vim.ui.select; choosing the first opens its file there.
   vim.ui.select = function(items, opts, on_choice)
     result.select_prompt = opts.prompt

@@ -53,6 +53,7 @@ function M.status()
     if err then
       return vim.notify('augur/status failed: ' .. err.message, vim.log.levels.ERROR)
     end
+    status = augur.without_nulls(status) or {}
     vim.notify(table.concat(M.status_lines(status), '\n'))
   end)
 end
@@ -65,9 +66,8 @@ local function qf_items(hits, encoding)
   for _, hit in ipairs(hits) do
     local item = vim.lsp.util.locations_to_items({ hit }, encoding)[1]
     if item then
-      -- A chunk of code has no kind (JSON null).
-      local kind = type(hit.kind) == 'string' and hit.kind or nil
-      local label = kind and (kind .. ' ' .. hit.name) or hit.name
+      -- A chunk of code has no kind.
+      local label = hit.kind and (hit.kind .. ' ' .. hit.name) or hit.name
       local line = vim.trim(item.text or '')
       item.text = label ~= '' and (label .. ': ' .. line) or line
       table.insert(items, item)
@@ -91,7 +91,7 @@ function M.search(query, quickfix)
     if err then
       return vim.notify('augur/search failed: ' .. err.message, vim.log.levels.ERROR)
     end
-    hits = hits or {}
+    hits = augur.without_nulls(hits) or {}
     if #hits == 0 then
       return vim.notify(('augur: nothing found for %q'):format(query))
     end

@@ -101,7 +101,7 @@ local function status_of(client)
   if reply.err then
     return nil, reply.err.message
   end
-  return reply.result
+  return require('augur').without_nulls(reply.result)
 end
 
 local failing = { unreachable = true, failing = true, rate_limited = true }

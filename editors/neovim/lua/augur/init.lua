@@ -30,6 +30,22 @@ function M.client_or_warn()
   return client
 end
 
+--- `value` with every JSON null (vim.NIL) in it taken out, so that a missing field reads as nil.
+---@generic T
+---@param value T
+---@return T
+function M.without_nulls(value)
+  if value == vim.NIL then
+    return nil
+  end
+  if type(value) == 'table' then
+    for key, item in pairs(value) do
+      value[key] = M.without_nulls(item)
+    end
+  end
+  return value
+end
+
 --- The options in use.
 function M.options()
   return config.options
