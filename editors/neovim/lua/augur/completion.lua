@@ -11,6 +11,9 @@ local group = vim.api.nvim_create_augroup('augur.completion', { clear = true })
 --- Whether ghost text is in use (set by setup).
 M.inline = false
 
+--- Whether suggestions are on (`:AugurToggle` flips it).
+M.enabled = true
+
 --- An insert-mode key that runs `action` and falls back to the key itself when `action` returns
 --- false (nothing to accept, cycle or dismiss).
 ---@param lhs string|false
@@ -58,12 +61,9 @@ end
 ---@param bufnr integer
 local function enable_items(client, bufnr)
   if vim.lsp.completion and vim.lsp.completion.enable then
-    vim.lsp.completion.enable(M.enabled_flag, client.id, bufnr, { convert = as_snippet })
+    vim.lsp.completion.enable(M.enabled, client.id, bufnr, { convert = as_snippet })
   end
 end
-
---- Whether suggestions are on.
-M.enabled_flag = true
 
 --- Sets the mode and the keys from the options.
 ---@param options augur.Options
@@ -71,7 +71,7 @@ function M.setup(options)
   M.inline = config.uses_inline(options)
   vim.api.nvim_clear_autocmds({ group = group })
   if M.inline then
-    vim.lsp.inline_completion.enable(M.enabled_flag)
+    vim.lsp.inline_completion.enable(M.enabled)
     local keys = options.keys
     map(keys.accept, function()
       return vim.lsp.inline_completion.get()
@@ -102,7 +102,7 @@ end
 --- Turns suggestions on or off everywhere.
 ---@param on boolean
 function M.set_enabled(on)
-  M.enabled_flag = on
+  M.enabled = on
   if M.inline then
     vim.lsp.inline_completion.enable(on)
     return

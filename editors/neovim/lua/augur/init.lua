@@ -6,9 +6,6 @@ local config = require('augur.config')
 
 local M = {}
 
---- Whether augur's suggestions are on (`:AugurToggle` flips it).
-M.enabled = true
-
 --- The augur client attached to `bufnr` (default: the current buffer), or nil.
 ---@param bufnr integer|nil
 ---@return vim.lsp.Client|nil
@@ -54,11 +51,11 @@ end
 --- Turns augur's suggestions on or off (`:AugurToggle`); `on` nil flips them.
 ---@param on boolean|nil
 function M.toggle(on)
+  local completion = require('augur.completion')
   if on == nil then
-    on = not M.enabled
+    on = not completion.enabled
   end
-  M.enabled = on
-  require('augur.completion').set_enabled(on)
+  completion.set_enabled(on)
   vim.notify(('augur suggestions %s'):format(on and 'on' or 'off'))
 end
 
