@@ -365,6 +365,7 @@ fn with_inline_off_the_suggestion_is_a_completion_item_inserted_whole() {
     no_error(&result, &ws);
     assert_eq!(result["attached"], true, "{result}");
     assert_eq!(result["inline_enabled"], false, "{result}");
+    assert_eq!(result["omnifunc"], "v:lua.vim.lsp.omnifunc", "{result}");
     assert_eq!(result["menu"], true, "{result}\n{}", ws.log_text());
     assert_eq!(
         result["after"],

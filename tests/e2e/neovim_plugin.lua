@@ -315,10 +315,11 @@ function scenarios.items()
   local current = vim.api.nvim_buf_get_lines(buf, line - 1, line, false)[1]
   vim.api.nvim_win_set_cursor(0, { line, #current })
   keys('A')
-  -- Ask for items (as <C-x><C-o> would), then take the first one. Headless, there is no popup
-  -- menu to see: the completion's items tell that it is there.
+  -- Ask for items with <C-x><C-o> ('omnifunc' is the LSP one), then take the first one.
+  -- Headless, there is no popup menu to see: the completion's items tell that it is there.
   vim.o.completeopt = 'menuone,noselect,popup'
-  vim.lsp.completion.get()
+  result.omnifunc = vim.bo[buf].omnifunc
+  keys('<C-x><C-o>')
   result.menu = wait(timeout, function()
     return #vim.fn.complete_info({ 'items' }).items > 0
   end)
