@@ -378,13 +378,15 @@ fn with_inline_off_the_suggestion_is_a_completion_item_inserted_whole() {
 fn checkhealth_reports_the_binary_server_model_index_and_ghost_text_as_ok() {
     let (_runtime, fake) = Fake::start_in_background();
     fake.route("/v1/models", model_list());
+    fake.set_default(openai_stream(&["a + b"]));
     let ws = Workspace::new(&fake.url, "");
     ws.file("lib.py", "def area(w, h):\n    return w * h\n");
-    let file = ws.file("main.py", "print(1)\n");
+    let file = ws.file("main.py", ADD);
     let result = ws
         .scenario("health", &file)
         .env("AUGUR_E2E_WAIT_ATTACH", "1")
         .env("AUGUR_E2E_WAIT_INDEX", "1")
+        .env("AUGUR_E2E_LINE", "3")
         .run();
     no_error(&result, &ws);
     assert_eq!(result["index_ready"], true, "{result}");
@@ -414,6 +416,16 @@ fn checkhealth_reports_the_binary_server_model_index_and_ghost_text_as_ok() {
     );
     ok("ghost text available");
     assert!(!health.contains("ERROR"), "{health}");
+    // Once a suggestion came from the model, augur's record answers without `augur doctor`.
+    assert_eq!(result["ghost"], "a + b", "{result}");
+    let after = result["health_after_completion"].as_str().unwrap();
+    assert!(
+        after
+            .lines()
+            .any(|line| line.contains("OK model default answers")),
+        "{after}"
+    );
+    assert!(!after.contains("augur doctor"), "{after}");
 }
 
 #[test]
@@ -450,6 +462,7 @@ fn checkhealth_says_the_model_is_unreachable_and_how_to_fix_it() {
     let result = ws
         .scenario("health", &file)
         .env("AUGUR_E2E_WAIT_ATTACH", "1")
+        .env("AUGUR_E2E_LINE", "1")
         .run();
     no_error(&result, &ws);
     let health = result["health"].as_str().unwrap();
@@ -460,4 +473,15 @@ fn checkhealth_says_the_model_is_unreachable_and_how_to_fix_it() {
     );
     assert!(health.contains("Start the model server"), "{health}");
     assert!(health.contains("WARNING indexing is off for"), "{health}");
+    // After a completion failed to reach it, augur's record says so, with augur's own fix.
+    assert_eq!(result["model_state"], "unreachable", "{result}");
+    let after = result["health_after_completion"].as_str().unwrap();
+    assert!(
+        after.contains("ERROR model default is unreachable: cannot connect to"),
+        "{after}"
+    );
+    assert!(
+        after.contains("augur doctor"),
+        "the fix names doctor: {after}"
+    );
 }

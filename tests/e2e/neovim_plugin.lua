@@ -299,6 +299,29 @@ function scenarios.health()
   end
   vim.cmd('checkhealth augur')
   result.health = text(0)
+  -- Once a completion asked the model, augur's own record says how it went.
+  local line = tonumber(os.getenv('AUGUR_E2E_LINE'))
+  if line then
+    vim.cmd('tabclose')
+    local current = vim.api.nvim_buf_get_lines(buf, line - 1, line, false)[1]
+    vim.api.nvim_win_set_cursor(0, { line, #current })
+    keys('A')
+    local client = augur_client(buf)
+    result.model_state = nil
+    wait(timeout, function()
+      local reply = client:request_sync('augur/status', nil, 2000)
+      local models = reply and reply.result and reply.result.modelHealth or {}
+      result.model_state = models.default and models.default.state
+      return result.model_state ~= nil and result.model_state ~= 'unknown'
+    end)
+    wait(2000, function()
+      return ghost(buf) ~= nil
+    end)
+    result.ghost = ghost(buf)
+    keys('<Esc>')
+    vim.cmd('checkhealth augur')
+    result.health_after_completion = text(0)
+  end
 end
 
 -- inline = false: augur's suggestion comes as a completion item, inserted whole.
