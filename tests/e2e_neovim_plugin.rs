@@ -187,6 +187,39 @@ fn setup_with_defaults_shows_ghost_text_that_tab_accepts() {
 }
 
 #[test]
+fn setup_refuses_wrong_options_with_a_message_naming_the_option() {
+    let (_runtime, fake) = Fake::start_in_background();
+    let ws = Workspace::new(&fake.url, "[index]\nenabled = false\n");
+    let file = ws.file("calc.py", ADD);
+    let result = ws.scenario("bad_options", &file).run();
+    no_error(&result, &ws);
+    let errors: Vec<&str> = result["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 4, "{result}");
+    assert!(
+        errors[0].starts_with("augur.setup: inline: expected boolean"),
+        "{result}"
+    );
+    assert_eq!(
+        errors[1],
+        "augur.setup: keys.accept must be a key (a string) or false, not 1"
+    );
+    assert!(
+        errors[2].starts_with("augur.setup: cmd: expected table"),
+        "{result}"
+    );
+    assert!(
+        errors[3].starts_with("augur.setup: opts: expected table"),
+        "{result}"
+    );
+    assert_eq!(result["enabled"], false, "nothing started: {result}");
+}
+
+#[test]
 fn skip_filetypes_keeps_augur_out_of_those_buffers() {
     let (_runtime, fake) = Fake::start_in_background();
     let ws = Workspace::new(&fake.url, "[index]\nenabled = false\n");

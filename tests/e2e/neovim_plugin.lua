@@ -152,6 +152,16 @@ function scenarios.defaults()
   result.help_line = vim.api.nvim_get_current_line()
 end
 
+-- Wrong options: setup() fails with a message naming the option, and starts nothing.
+function scenarios.bad_options()
+  result.errors = {}
+  for _, opts in ipairs({ { inline = 'yes' }, { keys = { accept = 1 } }, { cmd = 'augur' }, 'x' }) do
+    local ok, err = pcall(require('augur').setup, opts)
+    table.insert(result.errors, ok and 'no error' or err)
+  end
+  result.enabled = vim.lsp.is_enabled('augur')
+end
+
 -- skip_filetypes: augur starts for a Python file but not for a Markdown one.
 function scenarios.skip()
   require('augur').setup({ skip_filetypes = { 'markdown' } })

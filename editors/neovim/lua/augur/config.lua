@@ -35,27 +35,42 @@ M.defaults = {
 ---@type augur.Options
 M.options = vim.deepcopy(M.defaults)
 
+--- Checks one option with vim.validate, and fails with a message that names augur and the option.
+---@param name string
+---@param value any
+---@param expected string
+---@param optional boolean|nil
+local function check(name, value, expected, optional)
+  local ok, err = pcall(vim.validate, name, value, expected, optional)
+  if not ok then
+    error(('augur.setup: %s'):format(tostring(err):gsub('^.-:%d+: ', '')), 0)
+  end
+end
+
 --- Merges `opts` over the defaults and checks each option, naming the one that is wrong.
 ---@param opts table|nil
 ---@return augur.Options
 function M.resolve(opts)
-  opts = opts or {}
-  vim.validate('opts', opts, 'table')
-  local merged = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts)
-  vim.validate('enable', merged.enable, 'boolean')
-  vim.validate('inline', merged.inline, 'boolean', true)
-  vim.validate('keys', merged.keys, 'table')
+  check('opts', opts, 'table', true)
+  local merged = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  check('enable', merged.enable, 'boolean')
+  check('inline', merged.inline, 'boolean', true)
+  check('keys', merged.keys, 'table')
   for _, name in ipairs({ 'accept', 'next', 'prev', 'dismiss' }) do
     local key = merged.keys[name]
     if key ~= false and type(key) ~= 'string' then
       error(
-        ('augur: keys.%s must be a key (a string) or false, not %s'):format(name, vim.inspect(key))
+        ('augur.setup: keys.%s must be a key (a string) or false, not %s'):format(
+          name,
+          vim.inspect(key)
+        ),
+        0
       )
     end
   end
-  vim.validate('skip_filetypes', merged.skip_filetypes, 'table')
-  vim.validate('cmd', merged.cmd, 'table', true)
-  vim.validate('settings', merged.settings, 'table', true)
+  check('skip_filetypes', merged.skip_filetypes, 'table')
+  check('cmd', merged.cmd, 'table', true)
+  check('settings', merged.settings, 'table', true)
   return merged
 end
 
