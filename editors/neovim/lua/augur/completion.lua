@@ -44,7 +44,9 @@ local function cycle(count)
 end
 
 --- augur's item as a snippet: vim.lsp.completion inserts a plain-text item only up to its first
---- blank, and the whole text only through a snippet, so the text is escaped to mean itself.
+--- blank, and the whole text only through a snippet, so the text is escaped to mean itself. The
+--- `convert` hook gets the item Neovim keeps for CompleteDone, which then expands it whole; the
+--- word shown while choosing is the first line (the label).
 ---@param item lsp.CompletionItem
 local function as_snippet(item)
   local edit = item.textEdit
