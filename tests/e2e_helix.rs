@@ -1,12 +1,13 @@
 //! End to end in a real Helix 25.01, driven through tmux: with the `languages.toml` that
-//! `augur editor helix` prints (in a private Helix configuration folder), Helix starts augur for a
-//! Python file, lists augur's AI suggestion in its completion menu (from the fake model server the
-//! protocol tests use), accepts it into the buffer and writes it with `:w`; `space a` lists augur's
-//! code actions, and "Document `add` with AI" (resolved through `codeAction/resolve`) edits the
-//! buffer.
+//! `augur editor helix` prints (in a private Helix configuration folder, with the model set under
+//! `[language-server.augur.config]`), Helix starts augur for a Python file, lists augur's AI
+//! suggestion in its completion menu (from the fake model server the protocol tests use), accepts
+//! it into the buffer and writes it with `:w`; `space a` lists augur's code actions, and "Document
+//! `add` with AI" (resolved through `codeAction/resolve`) edits the buffer.
 //!
-//! Needs Helix 25.01 (`scripts/deps/helix.sh` puts it in `${AUGUR_E2E_TOOLS:-$HOME/.cache/augur}/helix`;
-//! `AUGUR_HELIX` may name another `hx`) and tmux (Debian: `apt-get install tmux`).
+//! Needs Helix 25.01 (`scripts/deps/helix.sh` puts it in
+//! `${AUGUR_E2E_TOOLS:-$HOME/.cache/augur}/helix`; `AUGUR_HELIX` may name another `hx`) and tmux
+//! (Debian: `apt-get install tmux`).
 
 #[path = "llm_support/mod.rs"]
 mod llm_support;
@@ -105,28 +106,31 @@ impl Session {
         fake.set_default(openai_stream(&["return a + b"]));
         let root = tempfile::tempdir().unwrap();
         let home = tempfile::tempdir().unwrap();
-        // The workspace: a root marker for Helix, augur's settings naming the fake model.
+        // The workspace, with a root marker for Helix.
         std::fs::create_dir(root.path().join(".git")).unwrap();
-        std::fs::write(
-            root.path().join("augur.toml"),
-            format!(
-                "[models.default]\nbackend = \"openai\"\nurl = \"{}\"\nmodel = \"fake\"\n\
-                 retries = 0\nfirst_token_timeout_ms = 20000\ntotal_timeout_ms = 30000\n\
-                 [llm.cache]\nenabled = false\n[index]\nenabled = false\n",
-                fake.v1()
-            ),
-        )
-        .unwrap();
         std::fs::write(root.path().join("calc.py"), source).unwrap();
-        // Helix's configuration: exactly what `augur editor helix` prints.
+        // Helix's configuration: what `augur editor helix` prints, and augur's settings under
+        // `[language-server.augur.config]` (which Helix sends as `initializationOptions`), as
+        // editors/helix/README.md tells a user to write them.
         let printed = Command::new(env!("CARGO_BIN_EXE_augur"))
             .args(["editor", "helix"])
             .output()
             .unwrap();
         assert!(printed.status.success(), "{printed:?}");
+        let settings = format!(
+            "\n[language-server.augur.config.models.default]\nbackend = \"openai\"\n\
+             url = \"{}\"\nmodel = \"fake\"\nretries = 0\nfirst_token_timeout_ms = 20000\n\
+             total_timeout_ms = 30000\n\n[language-server.augur.config.llm.cache]\nenabled = false\n\n\
+             [language-server.augur.config.index]\nenabled = false\n",
+            fake.v1()
+        );
         let config = home.path().join(".config/helix");
         std::fs::create_dir_all(&config).unwrap();
-        std::fs::write(config.join("languages.toml"), &printed.stdout).unwrap();
+        std::fs::write(
+            config.join("languages.toml"),
+            [printed.stdout, settings.into_bytes()].concat(),
+        )
+        .unwrap();
         // augur's own log, through its user configuration file, shown when a step fails.
         let log = home.path().join("augur.log");
         let user = home.path().join("augur-user.toml");
