@@ -49,15 +49,17 @@ fn check_tmux() {
     );
 }
 
-/// A tmux server of this test's own, running Helix in one window; killed when dropped.
+/// A tmux server of this test's own (its socket in the test's temporary folder), running Helix in
+/// one window; killed when dropped.
 struct Tmux {
-    socket: String,
+    socket: PathBuf,
 }
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> Output {
         Command::new("tmux")
-            .args(["-L", &self.socket])
+            .arg("-S")
+            .arg(&self.socket)
             .args(args)
             .output()
             .expect("tmux runs")
@@ -149,11 +151,13 @@ impl Session {
         ))
         .unwrap();
         let tmux = Tmux {
-            socket: format!("augur-e2e-helix-{}", std::process::id()),
+            socket: home.path().join("tmux.sock"),
         };
         // The tmux server started here inherits this environment, and Helix inherits it from tmux.
         let started = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
+            .arg("-S")
+            .arg(&tmux.socket)
+            .args(["-f", "/dev/null", "new-session", "-d"])
             .args(["-s", "helix", "-x", "100", "-y", "30", "-c"])
             .arg(root.path())
             .arg(format!("exec '{}' calc.py", hx.display()))
