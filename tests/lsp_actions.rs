@@ -600,3 +600,46 @@ fn actions_honour_only_disabled_and_secret_files() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_client_that_creates_the_progress_token_only_after_the_answer_gets_the_edit_first() {
+    // Helix handles the server's requests only once it has the answer to `codeAction/resolve`:
+    // the run must not wait for the token it asked for.
+    let mut s = setup(capabilities(&["utf-16"]));
+    s.client.hold.push("window/workDoneProgress/create".into());
+    s.fake
+        .set_default(reply("def add(a, b):\n    return a + b\n"));
+    let uri = s.open_calc();
+    let actions = s.code_actions(&uri, range((1, 11), (1, 16)), diagnostic());
+    let fix = find(&actions, "Fix with AI").clone();
+    let resolved = s.client.request("codeAction/resolve", fix).unwrap();
+    let edits = resolved["edit"]["documentChanges"][0]["edits"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        apply_edits(CALC, &edits),
+        CALC.replacen("a - b", "a + b", 1),
+        "{resolved}"
+    );
+    assert_eq!(
+        s.server_requests("window/workDoneProgress/create").len(),
+        1,
+        "a token was asked for"
+    );
+    assert!(
+        s.progress_kinds().is_empty(),
+        "no progress on a token the client has not created"
+    );
+    // Once the client creates the token, the run's progress follows, from begin to end.
+    s.client
+        .answer_held("window/workDoneProgress/create", Value::Null);
+    s.wait_progress_end();
+    let kinds = s.progress_kinds();
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("begin"),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last().map(String::as_str), Some("end"), "{kinds:?}");
+}

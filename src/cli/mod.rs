@@ -12,9 +12,11 @@
 //! augur complete --prompt 'fn add(a: i32, b: i32) -> i32 {'   # one raw completion from the model
 //! augur action src/lib.rs:12:5 --action document           # an AI code action, as a diff
 //! augur schema [config|protocol]  # JSON Schema of the configuration and the custom protocol
+//! augur editor helix          # a Helix languages.toml adding augur to every language
 //! ```
 
 mod check_config;
+pub mod editor;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +69,8 @@ pub enum Command {
     /// Run an AI code action at FILE:LINE:COL[-LINE:COL]: print its diff, write it, or list the
     /// actions that apply.
     Action(crate::actions::cli::ActionArgs),
+    /// Print an editor's set-up for augur (`helix`: a languages.toml for every language).
+    Editor(editor::EditorArgs),
     /// Print the JSON Schema of the configuration and of augur's custom protocol (both without
     /// an argument), for editors that generate their types and settings from it.
     Schema {
@@ -89,6 +93,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve { .. } => serve(),
         Command::CheckConfig { path } => check_config::run(path.as_deref()),
         Command::Schema { part } => schema::run(part),
+        Command::Editor(args) => editor::run(&args),
         Command::Index(args) => {
             let config = load_config(args.dir.as_deref().unwrap_or(Path::new(".")));
             report(crate::index::cli::run_index(

@@ -134,7 +134,7 @@ const TABLE: &[Entry] = &[
     Entry {
         language: Language::CSharp,
         name: "csharp",
-        lsp_ids: &["csharp", "c#"],
+        lsp_ids: &["csharp", "c#", "c-sharp"],
         extensions: &["cs", "csx"],
         file_names: &[],
         code: true,

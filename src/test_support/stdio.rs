@@ -72,6 +72,10 @@ pub struct StdioClient {
     pub timeout: Duration,
     /// What `workspace/applyEdit` is answered with (`applied`).
     pub apply_edits: bool,
+    /// Methods of server requests left unanswered (as by an editor busy waiting for an answer of
+    /// its own) until [`answer_held`](Self::answer_held).
+    pub hold: Vec<String>,
+    held: Vec<Value>,
 }
 
 impl StdioClient {
@@ -121,6 +125,8 @@ impl StdioClient {
             settings: options.settings,
             timeout: Duration::from_secs(30),
             apply_edits: true,
+            hold: Vec::new(),
+            held: Vec::new(),
         })
     }
 
@@ -244,6 +250,10 @@ impl StdioClient {
         let has_id = message.get("id").is_some();
         let has_method = message.get("method").is_some();
         match (has_id, has_method) {
+            (true, true) if self.hold.iter().any(|m| message["method"] == m.as_str()) => {
+                self.held.push(message.clone());
+                self.server_requests.push(message);
+            }
             (true, true) => {
                 let reply = match message["method"].as_str() {
                     Some("workspace/configuration") => {
@@ -266,6 +276,17 @@ impl StdioClient {
             }
             (false, true) => self.notifications.push_back(message),
             _ => self.responses.push(message),
+        }
+    }
+
+    /// Answers the held server requests of `method` with `result`.
+    pub fn answer_held(&mut self, method: &str, result: Value) {
+        let (now, later): (Vec<Value>, Vec<Value>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|r| r["method"] == method);
+        self.held = later;
+        for request in now {
+            self.send(&json!({"jsonrpc": "2.0", "id": request["id"], "result": result}));
         }
     }
 

@@ -18,7 +18,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -243,9 +243,14 @@ pub async fn run(
         .ok_or_else(|| {
             Failure::Failed("no model is configured: add one under [models] in augur.toml".into())
         })?;
-    let token = match token {
-        Some(token) => Some(token),
-        None => create_token(state, client).await,
+    // A token of our own is asked for without waiting: the run starts at once, and its progress
+    // is sent once the client has created the token. A client that handles our requests only
+    // after it has this request's answer (Helix blocks on `codeAction/resolve`) gets the answer
+    // without delay, and its progress never.
+    let (token, create) = match token {
+        Some(token) => (Some(token), false),
+        None if state.caps().work_done_progress => (Some(new_token()), true),
+        None => (None, false),
     };
     let cancel = CancellationToken::new();
     let (events, receiver) = mpsc::unbounded_channel();
@@ -253,7 +258,17 @@ pub async fn run(
     if let Some(name) = &name {
         state.register_progress(name, cancel.clone());
     }
-    let reporter = token.map(|token| tokio::spawn(report(client.clone(), token, receiver)));
+    let created = Arc::new(AtomicBool::new(!create));
+    let reporter = token.map(|token| {
+        let (client, created) = (client.clone(), created.clone());
+        tokio::spawn(async move {
+            if create && !create_token(&client, token.clone()).await {
+                return;
+            }
+            created.store(true, Ordering::Release);
+            report(client, token, receiver).await;
+        })
+    });
     let progress = ChannelProgress {
         events,
         last_report: std::sync::Mutex::new(None),
@@ -271,7 +286,10 @@ pub async fn run(
         result = run_action(&llm, request, &progress) => result.map_err(Failure::from),
     };
     drop(guard);
-    if let Some(reporter) = reporter {
+    // The progress ends before the answer, unless the client has not created the token yet.
+    if let Some(reporter) = reporter
+        && created.load(Ordering::Acquire)
+    {
         let _ = tokio::time::timeout(Duration::from_secs(1), reporter).await;
     }
     outcome
@@ -366,24 +384,24 @@ fn write_explanation(state: &ServerState, title: &str, text: &str) -> Option<Pat
     Some(path)
 }
 
-/// Asks the client for a progress token, when it shows server-initiated progress.
-async fn create_token(state: &ServerState, client: &Client) -> Option<NumberOrString> {
+/// A new progress token for a run.
+fn new_token() -> NumberOrString {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    if !state.caps().work_done_progress {
-        return None;
-    }
-    let token = NumberOrString::String(format!(
+    NumberOrString::String(format!(
         "augur/action/{}",
         NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    // A client that never answers must not hold the action up.
-    let created = client.send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
-        token: token.clone(),
-    });
-    match tokio::time::timeout(Duration::from_secs(5), created).await {
-        Ok(Ok(())) => Some(token),
-        _ => None,
-    }
+    ))
+}
+
+/// Asks the client to create `token`; whether it did (within 5 s: a client that never answers
+/// must not keep the reporter waiting).
+async fn create_token(client: &Client, token: NumberOrString) -> bool {
+    let created =
+        client.send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams { token });
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), created).await,
+        Ok(Ok(()))
+    )
 }
 
 fn token_name(token: &NumberOrString) -> String {
