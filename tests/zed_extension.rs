@@ -87,7 +87,9 @@ fn the_extension_is_a_cdylib_crate_outside_the_main_workspace_on_zed_extension_a
         cargo.contains_key("workspace"),
         "editors/zed/Cargo.toml needs its own [workspace]"
     );
-    let crate_types = cargo["lib"]["crate-type"].as_array().expect("[lib] crate-type");
+    let crate_types = cargo["lib"]["crate-type"]
+        .as_array()
+        .expect("[lib] crate-type");
     assert_eq!(crate_types, &vec![toml::Value::from("cdylib")]);
     let api = cargo["dependencies"]["zed_extension_api"]
         .as_str()

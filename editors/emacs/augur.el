@@ -89,7 +89,7 @@ be asked anyway."
 ;; Declared special so that binding it reaches eglot's `workspace/applyEdit' handler.
 (defvar eglot-confirm-server-initiated-edits)
 
-(defun augur--contact (&optional _interactive)
+(defun augur--contact (&rest _)
   "The command eglot starts augur with, read when the server starts."
   (cons augur-program augur-program-args))
 
