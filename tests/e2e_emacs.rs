@@ -10,7 +10,6 @@
 //! Needs `scripts/test-deps.sh` (Debian's `emacs-nox` and `elpa-eglot`, and the model server).
 
 #[path = "llm_support/mod.rs"]
-#[allow(dead_code)]
 mod llm_support;
 
 use std::path::{Path, PathBuf};
