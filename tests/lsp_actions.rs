@@ -395,10 +395,16 @@ fn cancelling_the_progress_or_the_request_stops_the_model_call() {
         .wait_for(|c| {
             c.notifications
                 .iter()
-                .find(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "report")
+                .find(|n| {
+                    n["method"] == "$/progress"
+                        && n["params"]["value"]["kind"] == "report"
+                        && n["params"]["token"]
+                            .as_str()
+                            .is_some_and(|t| t.starts_with("augur/action/"))
+                })
                 .map(|n| n["params"]["token"].clone())
         })
-        .expect("progress reports as the answer streams");
+        .expect("the action's progress reports as the answer streams");
     s.client
         .notify("window/workDoneProgress/cancel", json!({"token": token}));
     assert_eq!(s.client.response(id).unwrap_err()["code"], -32800);

@@ -300,22 +300,18 @@ async fn ask(
     };
     let mut stream = llm.stream(completion)?;
     let mut pieces = 0;
-    let mut text = String::new();
     while let Some(item) = stream.next().await {
         match item? {
-            StreamEvent::Delta(piece) => {
+            StreamEvent::Delta(_) => {
                 pieces += 1;
-                text.push_str(&piece);
                 progress.tokens(pieces);
             }
             StreamEvent::Done(done) => return Ok(done.text),
         }
     }
-    if text.is_empty() {
-        Err(ActionError::Llm(LlmError::Cancelled))
-    } else {
-        Ok(text)
-    }
+    // A stream that stops before its answer is whole was cut off: turning the part received into
+    // an edit could drop the rest of the user's code.
+    Err(ActionError::Llm(LlmError::Cancelled))
 }
 
 /// Turns the answer into a candidate according to the job's output.
