@@ -8,9 +8,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::{EndpointRuntime, Inner, ModelRuntime, config_error};
-use crate::llm::backend::{Api, backend_for};
+use crate::llm::backend::backend_of;
 use crate::llm::breaker::Breaker;
-use crate::llm::config::ModelConfig;
+use crate::llm::config::{BackendKind, ModelConfig, Strategy};
 use crate::llm::error::{LlmError, redact_url};
 use crate::llm::limits::{Gate, GateLimits};
 use crate::llm::tokens::TokenCounter;
@@ -22,25 +22,8 @@ impl Inner {
         config: &ModelConfig,
         clients: &mut HashMap<u64, reqwest::Client>,
     ) -> Result<ModelRuntime, LlmError> {
-        let api = Api::parse(&config.api).ok_or_else(|| {
-            config_error(
-                name,
-                format!(
-                    "`api` must be auto, completion or chat, not `{}`",
-                    config.api
-                ),
-            )
-        })?;
-        let least_in_flight = match config.strategy.as_str() {
-            "round_robin" => false,
-            "least_in_flight" => true,
-            other => {
-                return Err(config_error(
-                    name,
-                    format!("`strategy` must be round_robin or least_in_flight, not `{other}`"),
-                ));
-            }
-        };
+        let api = config.api;
+        let least_in_flight = config.strategy == Strategy::LeastInFlight;
         let counter = TokenCounter::from_config(&config.tokenizer, &config.model)
             .map_err(|problem| config_error(name, problem))?;
         if let Some(template) = &config.fim_template
@@ -51,27 +34,28 @@ impl Inner {
                 "`fim_template` must contain {prefix} and {suffix}",
             ));
         }
-        let specs: Vec<(String, String, String, Option<String>)> = if config.endpoints.is_empty() {
-            vec![(
-                config.url.clone(),
-                config.backend.clone(),
-                config.model.clone(),
-                config.api_key_env.clone(),
-            )]
-        } else {
-            config
-                .endpoints
-                .iter()
-                .map(|e| {
-                    (
-                        e.url.clone(),
-                        e.backend.clone().unwrap_or_else(|| config.backend.clone()),
-                        e.model.clone().unwrap_or_else(|| config.model.clone()),
-                        e.api_key_env.clone().or_else(|| config.api_key_env.clone()),
-                    )
-                })
-                .collect()
-        };
+        let specs: Vec<(String, BackendKind, String, Option<String>)> =
+            if config.endpoints.is_empty() {
+                vec![(
+                    config.url.clone(),
+                    config.backend,
+                    config.model.clone(),
+                    config.api_key_env.clone(),
+                )]
+            } else {
+                config
+                    .endpoints
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.url.clone(),
+                            e.backend.unwrap_or(config.backend),
+                            e.model.clone().unwrap_or_else(|| config.model.clone()),
+                            e.api_key_env.clone().or_else(|| config.api_key_env.clone()),
+                        )
+                    })
+                    .collect()
+            };
         let limits = GateLimits {
             requests_per_minute: config.requests_per_minute,
             tokens_per_minute: config.tokens_per_minute,
@@ -80,17 +64,12 @@ impl Inner {
         let mut endpoints = Vec::new();
         let mut identity = format!(
             "{:?}|{:?}|{:?}|",
-            config.api, config.fim_template, config.system_prompt
+            config.api.as_str(),
+            config.fim_template,
+            config.system_prompt
         );
         for (index, (url, backend_name, model, api_key_env)) in specs.into_iter().enumerate() {
-            let backend = backend_for(&backend_name).ok_or_else(|| {
-                config_error(
-                    name,
-                    format!(
-                        "`backend` must be one of openai, ollama, llamacpp, anthropic, mistral, not `{backend_name}`"
-                    ),
-                )
-            })?;
+            let backend = backend_of(backend_name);
             let parsed = reqwest::Url::parse(&url).map_err(|e| {
                 config_error(
                     name,
