@@ -356,7 +356,8 @@ mod tests {
         }
         let err = toml::from_str::<ModelConfig>("strategy = \"round-robin\"").unwrap_err();
         assert!(
-            err.to_string().contains("`round_robin`, `least_in_flight`"),
+            err.to_string()
+                .contains("`round_robin` or `least_in_flight`"),
             "{err}"
         );
         let err = toml::from_str::<ModelConfig>("api = \"chats\"").unwrap_err();

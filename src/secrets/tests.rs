@@ -327,7 +327,7 @@ fn near_misses_in_ordinary_code_are_not_secrets() {
         include_str!("../llm/client/attempts.rs"),
         include_str!("../llm/client/endpoints.rs"),
         include_str!("../llm/client/errors.rs"),
-        include_str!("../llm/client/health.rs"),
+        include_str!("../llm/client/probe.rs"),
         include_str!("../llm/client/sharing.rs"),
         include_str!("../llm/client/stream.rs"),
         include_str!("../index/store/mod.rs"),

@@ -15,9 +15,9 @@
 //! coalescing stop when the last caller drops them.
 //!
 //! The parts live in submodules: `sharing` (identical requests in flight share one run),
-//! `endpoints` (building a model's endpoints and picking one), `health` (the periodic probe),
-//! `attempts` (attempts, retries and failover), `errors` (what a failed HTTP attempt means) and
-//! `stream` (the broadcast behind [`CompletionStream`]).
+//! `endpoints` (building a model's endpoints and picking one), `probe` (the periodic health
+//! probe), `attempts` (attempts, retries and failover), `errors` (what a failed HTTP attempt
+//! means) and `stream` (the broadcast behind [`CompletionStream`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), augur::llm::LlmError> {
@@ -35,7 +35,7 @@
 mod attempts;
 mod endpoints;
 mod errors;
-mod health;
+mod probe;
 mod sharing;
 mod stream;
 
@@ -59,7 +59,7 @@ use crate::llm::tokens::TokenCounter;
 use crate::llm::types::{Completion, CompletionRequest, StreamEvent};
 
 use attempts::{Plan, run};
-use health::Probe;
+use probe::Probe;
 use sharing::{InFlight, SharedRun};
 pub use stream::CompletionStream;
 use stream::{Broadcast, StreamDeadline, StreamRun};
