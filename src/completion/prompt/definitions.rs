@@ -9,7 +9,9 @@ use crate::index::tokenizer::name_key;
 use crate::index::{Hit, WorkspaceIndex};
 use crate::syntax::{Language, SymbolKind};
 
-use super::*;
+use super::paths::is_excluded;
+use super::window::slice;
+use super::{Candidate, PartKind, PromptInput};
 
 /// The source text of a definition the index found (from the open document if it is one, else
 /// through the index, which reads the file once) when it is at most `max_bytes` long.

@@ -4,7 +4,7 @@
 use ropey::Rope;
 use rustc_hash::FxHashSet;
 
-use super::*;
+use super::window::{line_ends, line_start, piece};
 
 /// Keywords and very common names of the supported languages, lowercase and sorted (searched by
 /// bisection): they say little about what the code near the cursor is about.

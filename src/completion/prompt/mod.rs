@@ -46,15 +46,15 @@ mod similar;
 mod tests;
 mod window;
 
-use definitions::*;
-use identifiers::*;
+use definitions::definition_candidates;
+use identifiers::{identifiers_nearest_last, imported_names};
 pub use open_documents::OpenDocument;
-use open_documents::*;
+use open_documents::open_document_passages;
+use paths::display_path;
 pub use paths::is_excluded;
-use paths::*;
-use similar::*;
-use window::*;
+use similar::similar_candidates;
 pub(super) use window::{head, tail};
+use window::{line_start, slice, window};
 
 /// Everything a prompt is built from. The cursor is a byte offset into `rope`; it is clamped to
 /// the text and moved back to a character boundary if needed.

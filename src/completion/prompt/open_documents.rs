@@ -10,7 +10,10 @@ use rustc_hash::FxHashMap;
 
 use crate::index::WorkspaceIndex;
 
-use super::*;
+use super::identifiers::{identifiers, is_telling};
+use super::paths::{display_path, may_share};
+use super::window::{line_start, slice, text_of};
+use super::{Candidate, PartKind, PromptInput};
 
 /// Lines read of another open document, from its start.
 pub(super) const OPEN_DOCUMENT_LINES: usize = 2_000;

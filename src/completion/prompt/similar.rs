@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::index::WorkspaceIndex;
 
-use super::*;
+use super::paths::is_excluded;
+use super::{Candidate, PartKind};
 
 /// Chunks of the indexes similar to `query`, outside `current` and the excluded files.
 pub(super) fn similar_candidates(

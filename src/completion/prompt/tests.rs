@@ -1,5 +1,10 @@
 //! Unit tests of prompt building: the window, the passage index, identifiers and budgets.
 
+use super::identifiers::{
+    KEYWORDS, LONGEST_KEYWORD, identifiers_nearest_last, imported_names, is_keyword,
+};
+use super::open_documents::{OPEN_DOCUMENT_LINES, PASSAGE_LINES, PASSAGE_STEP, PassageIndex};
+use super::window::{line_ends, line_start, piece, slice, text_of, window};
 use super::*;
 use proptest::prelude::*;
 

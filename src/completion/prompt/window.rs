@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use ropey::{Rope, RopeSlice};
 
-use super::*;
+use super::{PromptInput, clamp_cursor};
 
 /// The text of `range`, cut back to character boundaries.
 pub(super) fn slice(rope: &Rope, range: Range<usize>) -> String {

@@ -14,7 +14,9 @@ use crate::index::walk::{Candidate, walk};
 
 use super::open::new_writer;
 use super::update::Prepared;
-use super::*;
+use super::{
+    BULK_FILES, Building, FILES_PER_BUILD_COMMIT, IndexError, WorkspaceIndex, checkpoint, lock,
+};
 
 impl WorkspaceIndex {
     /// Walks the workspace and brings the index up to date: new and changed files (by mtime and

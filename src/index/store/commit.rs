@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::*;
+use super::{Batch, IndexError, WorkspaceIndex, lock};
 
 impl WorkspaceIndex {
     /// Records an uncommitted change and commits if the batch is due.

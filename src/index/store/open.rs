@@ -27,7 +27,10 @@ use crate::index::tokenizer::{CODE_TOKENIZER, CodeTokenizer};
 use crate::index::walk::Exclusions;
 use crate::syntax::ChunkOptions;
 
-use super::*;
+use super::{
+    Batch, Current, IndexError, LEASE_FILE, RECENT_TREES, Slot, VERSION_FILE, WorkspaceIndex,
+    checkpoint, index_dir_for, lock,
+};
 
 /// The writer lease of an index directory: an exclusive lock on its [`LEASE_FILE`], let go when
 /// the file is closed.
@@ -519,14 +522,15 @@ pub(super) fn load_files(
 #[cfg(test)]
 mod tests {
     //! Interleavings of two indexes of one directory at the points where the writer changes hands,
-    //! set up deterministically with [`hooks`](super::hooks).
+    //! set up deterministically with [`hooks`](crate::index::store::hooks).
 
     use std::cell::{Cell, RefCell};
     use std::path::{Path, PathBuf};
     use std::rc::Rc;
     use std::sync::Arc;
 
-    use super::{WorkspaceIndex, hooks};
+    use crate::index::WorkspaceIndex;
+    use crate::index::store::hooks;
     use crate::index::{IndexConfig, NoProgress, SearchQuery, UpdateOutcome};
 
     /// A workspace of a few files and a separate index directory, both temporary.

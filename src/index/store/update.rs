@@ -9,7 +9,7 @@ use crate::index::schema::FileRecord;
 use crate::index::walk::{Candidate, SkipReason, is_ignored, mtime_of, read_text, walk};
 use crate::syntax::{Language, outline, outline_of_tree, parse, reparse_changed};
 
-use super::*;
+use super::{IndexError, MAX_RECENT_TREE_BYTES, RecentTree, UpdateOutcome, WorkspaceIndex, lock};
 
 impl WorkspaceIndex {
     /// Reads, hashes and parses one file for a full indexing.
