@@ -107,6 +107,48 @@ fn check_config_names_the_file_the_field_and_the_fix() {
 }
 
 #[test]
+fn check_config_refuses_a_misspelt_model_setting_with_file_field_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("augur.toml");
+    for (text, field, wrong) in [
+        (
+            "[models.default]\nbackend = \"olama\"\n",
+            "models.default.backend",
+            "olama",
+        ),
+        (
+            "[models.default]\nstrategy = \"round-robin\"\n",
+            "models.default.strategy",
+            "round-robin",
+        ),
+        (
+            "[models.default]\napi = \"chats\"\n",
+            "models.default.api",
+            "chats",
+        ),
+        (
+            "[models.fast]\nendpoints = [{ url = \"http://127.0.0.1:1\", backend = \"openia\" }]\n",
+            "models.fast.endpoints",
+            "openia",
+        ),
+    ] {
+        std::fs::write(&ws, text).unwrap();
+        let (code, out, err) = augur(&["check-config", ws.to_str().unwrap()], "/nonexistent");
+        assert_eq!(code, 1, "a misspelt value fails the check: {text}\n{err}");
+        assert!(err.contains("augur.toml"), "the file: {err}");
+        assert!(err.contains(field), "the field {field}: {err}");
+        assert!(err.contains(&format!("unknown variant `{wrong}`")), "{err}");
+        assert!(
+            err.contains("Use one of the values the message lists"),
+            "the fix: {err}"
+        );
+        assert!(!err.contains("configuration OK"), "{err}");
+        // The layer is left out: the merged configuration keeps the default model's backend.
+        assert!(!out.contains(wrong), "{out}");
+    }
+}
+
+#[test]
 fn check_config_without_a_path_reads_the_workspace_file_in_the_current_directory() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");

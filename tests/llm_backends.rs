@@ -73,7 +73,7 @@ async fn openai_completions_plain_and_streamed() {
 async fn openai_chat_tolerates_missing_usage_and_done() {
     let fake = Fake::start().await;
     let mut config = model("openai", &format!("{}/v1", fake.url));
-    config.api = "chat".into();
+    config.api = augur::llm::Api::Chat;
     config.system_prompt = Some("You complete code.".into());
     let client = client(config);
     // A chat stream with `delta.content`, no usage, and no `[DONE]` (only a finish reason).
@@ -172,7 +172,7 @@ async fn ollama_generate_raw_fim_and_ndjson_stream() {
 async fn ollama_chat() {
     let fake = Fake::start().await;
     let mut config = model("ollama", &fake.url);
-    config.api = "chat".into();
+    config.api = augur::llm::Api::Chat;
     let client = client(config);
     fake.push(Reply::json(
         json!({"message": {"role": "assistant", "content": "yo"}, "done": true}),

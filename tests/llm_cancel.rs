@@ -206,7 +206,9 @@ async fn reconfigure_takes_effect_on_the_next_request_and_rejects_bad_tables() {
         "new"
     );
 
-    models.get_mut("default").unwrap().backend = "gpt-from-the-future".into();
+    // A configuration the client cannot build (a misspelt backend no longer gets this far: it
+    // fails when the configuration is read).
+    models.get_mut("default").unwrap().fim_template = Some("no placeholders".into());
     let err = client.reconfigure(&models).unwrap_err();
     assert_eq!(err.code(), "llm.config");
     assert_eq!(
@@ -256,7 +258,7 @@ async fn least_in_flight_sends_to_the_idle_endpoint() {
     busy.set_default(openai_stream(&["a", "b", "c"]).paced(Duration::from_millis(300)));
     idle.set_default(openai_body("idle"));
     let mut config = endpoints_model("openai", &[&busy.url, &idle.url]);
-    config.strategy = "least_in_flight".into();
+    config.strategy = augur::llm::Strategy::LeastInFlight;
     let client = client(config);
     // With both idle, the first endpoint is chosen; it then has one request in flight.
     let running = {

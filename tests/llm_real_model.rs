@@ -13,7 +13,8 @@ use futures::StreamExt;
 
 fn client(backend: &str, url: &str) -> LlmClient {
     let config = ModelConfig {
-        backend: backend.into(),
+        backend: augur::llm::BackendKind::from_name(backend)
+            .unwrap_or_else(|| panic!("the tests name no backend `{backend}`")),
         url: url.into(),
         model: "SmolLM2-135M".into(),
         retries: 0,

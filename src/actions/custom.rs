@@ -14,7 +14,7 @@
 //! assert_eq!(text, "Fix Rust in src/a.rs: x {literal}");
 //! ```
 
-use super::run::{Job, Output};
+use super::job::{Job, Output};
 use super::{
     ActionContext, ActionError, ActionId, ActionOffer, ActionRequest, CustomAction, CustomOutput,
     DOCUMENTABLE, diagnostics_text, display_path, whole_lines,

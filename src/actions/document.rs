@@ -19,8 +19,8 @@
 use crate::syntax::{Language, Symbol};
 
 use super::explain::clean_markdown;
+use super::job::{Candidate, Job, Output};
 use super::reply::{extract_code, indentation, reindent};
-use super::run::{Candidate, Job, Output};
 use super::shapes::symbol_named;
 use super::{
     ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, DOCUMENTABLE,

@@ -26,7 +26,7 @@
 
 use crate::syntax::Symbol;
 
-use super::run::{Job, Output};
+use super::job::{Job, Output};
 use super::{
     ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, DOCUMENTABLE,
     FUNCTIONS, diagnostics_text, shorten, whole_lines,

@@ -26,34 +26,14 @@ use std::path::{Path, PathBuf};
 use crate::edits::check_path;
 use crate::syntax::{Language, Symbol, SymbolKind, document_symbols};
 
+pub use super::job::Placement;
+use super::job::{Candidate, Job, Output};
 use super::reply::{body_bounds, extract_code, indentation, reindent};
-use super::run::{Candidate, Job, Output};
 use super::shapes::{head_start, without_repeats};
 use super::{
     ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, FUNCTIONS,
     display_path, whole_lines,
 };
-
-/// Where generated tests go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Placement {
-    /// Inside the same file's test module, before its closing brace (Rust, existing module).
-    IntoModule {
-        /// The byte offset of the line holding the module's closing brace.
-        at: usize,
-        /// The indentation of the module's items.
-        indent: String,
-    },
-    /// A new test module appended to the same file (Rust).
-    AppendModule,
-    /// Another file, existing (its text) or to be created.
-    File {
-        /// The test file.
-        path: PathBuf,
-        /// Its text, when it exists.
-        existing: Option<String>,
-    },
-}
 
 /// The test file for a source file under the language's convention, or `None` when tests go in
 /// the same file (Rust). Looks at the disk only to prefer an existing `tests/` folder.

@@ -37,6 +37,7 @@ pub mod document;
 pub mod explain;
 pub mod fix;
 pub mod generate_tests;
+mod job;
 pub mod reply;
 pub mod rewrite;
 mod run;

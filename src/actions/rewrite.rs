@@ -22,7 +22,7 @@
 
 use crate::syntax::Symbol;
 
-use super::run::{Job, Output};
+use super::job::{Job, Output};
 use super::{
     ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, DOCUMENTABLE,
     whole_lines,

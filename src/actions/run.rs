@@ -1,7 +1,6 @@
 //! The run of one action: prompt, streamed model call, reply parsing, minimal edits, syntax check
 //! and one retry with the parser's complaint.
 
-use std::ops::Range;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -12,68 +11,13 @@ use crate::edits::{
 };
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
 use crate::runtime::cpu_bound;
-use crate::syntax::{Language, Symbol};
+use crate::syntax::Language;
 
+use super::job::{Candidate, Job, Output};
 use super::{
     ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest, custom, display_path,
     document, explain, fix, generate_tests, reply, rewrite, shapes,
 };
-
-/// What one action asks of the model and what it does with the answer.
-pub(crate) struct Job {
-    /// The title shown in progress and in the outcome.
-    pub title: String,
-    /// What the model must do.
-    pub task: String,
-    /// Extra prompt sections (diagnostics, an existing test file, ...).
-    pub sections: Vec<String>,
-    /// The label of the code shown to the model, and the code.
-    pub subject: Option<(String, String)>,
-    /// How the answer must be formatted.
-    pub answer: String,
-    /// What is done with the answer.
-    pub output: Output,
-}
-
-/// What is done with the model's answer.
-pub(crate) enum Output {
-    /// The code replaces `range` of the document (whole lines, or the exact selection).
-    Replace {
-        /// The bytes replaced.
-        range: Range<usize>,
-        /// The function or class replaced, whose header is kept when the answer is its body.
-        symbol: Option<String>,
-    },
-    /// The answer is the doc comment of `symbol`.
-    DocComment {
-        /// The symbol documented.
-        symbol: Symbol,
-    },
-    /// The answer holds tests, placed as the language's convention says.
-    Tests {
-        /// Where they go.
-        place: generate_tests::Placement,
-        /// The name of the function under test (a reply may repeat it).
-        under_test: String,
-    },
-    /// The answer is markdown.
-    Markdown,
-}
-
-/// A candidate result: the new text of each file it changes or creates.
-pub(crate) enum Candidate {
-    /// The document gets this new text.
-    Document(String),
-    /// Another file, existing with `old` text (if any), gets `new` text.
-    OtherFile {
-        /// The file.
-        path: std::path::PathBuf,
-        /// Its current text, or `None` when it is created.
-        old: Option<String>,
-        /// Its new text.
-        new: String,
-    },
-}
 
 /// Runs one action to its outcome.
 ///

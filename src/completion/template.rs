@@ -1,5 +1,6 @@
 //! Prompt formats: the table of fill-in-the-middle templates, user-defined templates, the chat
-//! format, and comments in each language (for the path header of context snippets).
+//! format, comments in each language (for the path header of context snippets), and the rendering
+//! of a built prompt in its format ([`render_prompt`]).
 //!
 //! ```
 //! use augur::completion::template::{PromptFormat, render};
@@ -9,6 +10,8 @@
 //! let fields = [("prefix", "fn a() {"), ("suffix", "}")];
 //! assert_eq!(render(template.text, &fields), "<|fim_prefix|>fn a() {<|fim_suffix|>}<|fim_middle|>");
 //! ```
+
+use std::fmt::Write as _;
 
 use crate::syntax::Language;
 
@@ -176,6 +179,85 @@ pub const CURSOR_MARK: &str = "<CURSOR>";
 pub const CHAT_INSTRUCTION: &str = "You are a code completion engine. Complete the code at <CURSOR>. \
 Reply with only the text to insert at <CURSOR>: no explanations, no code fences, and do not repeat \
 the code before or after <CURSOR>.";
+
+/// The texts a prompt is rendered from.
+#[derive(Debug, Clone, Copy)]
+pub struct PromptFields<'a> {
+    /// The context snippets from other files, already rendered.
+    pub context: &'a str,
+    /// The comment naming the current file (empty without a path).
+    pub header: &'a str,
+    /// The text before the cursor.
+    pub prefix: &'a str,
+    /// The text after the cursor.
+    pub suffix: &'a str,
+    /// The path shown to the model, if the document has one.
+    pub path: Option<&'a str>,
+    /// The language's name, if it is known.
+    pub language: Option<&'a str>,
+}
+
+/// Renders the prompt in `format`: the text sent, and the suffix sent beside it for a backend's
+/// own fill-in-the-middle (only with [`PromptFormat::Auto`]).
+pub fn render_prompt(format: &PromptFormat, fields: &PromptFields<'_>) -> (String, Option<String>) {
+    let PromptFields {
+        context,
+        header,
+        prefix,
+        suffix,
+        path,
+        language,
+    } = *fields;
+    let language_name = language.unwrap_or("text");
+    let full_prefix = format!("{context}{header}{prefix}");
+    match format {
+        PromptFormat::Auto => (full_prefix, Some(suffix.to_owned())),
+        PromptFormat::PrefixOnly => (full_prefix, None),
+        PromptFormat::Fim(t) => (
+            render(t.text, &[("prefix", &full_prefix), ("suffix", suffix)]),
+            None,
+        ),
+        PromptFormat::Custom(text) => {
+            let has_context = text.contains("{context}");
+            let prefix_field = if has_context {
+                format!("{header}{prefix}")
+            } else {
+                full_prefix
+            };
+            (
+                render(
+                    text,
+                    &[
+                        ("prefix", &prefix_field),
+                        ("suffix", suffix),
+                        ("context", context),
+                        ("path", path.unwrap_or("")),
+                        ("language", language_name),
+                    ],
+                ),
+                None,
+            )
+        }
+        PromptFormat::Chat => {
+            let mut message = String::from(CHAT_INSTRUCTION);
+            message.push_str("\n\n");
+            if !context.is_empty() {
+                message.push_str("Context from other files:\n");
+                message.push_str(context);
+                message.push('\n');
+            }
+            let _ = writeln!(
+                message,
+                "File: {} ({language_name})",
+                path.unwrap_or("untitled")
+            );
+            message.push_str(prefix);
+            message.push_str(CURSOR_MARK);
+            message.push_str(suffix);
+            (message, None)
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

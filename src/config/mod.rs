@@ -312,6 +312,9 @@ fn hint_for(field: &str, message: &str) -> String {
     if message.starts_with("invalid type") {
         return "Give the field a value of the expected type.".into();
     }
+    if message.starts_with("unknown variant") {
+        return "Use one of the values the message lists (spelt exactly, in lower case).".into();
+    }
     "Correct the value; `augur check-config` shows the merged configuration.".into()
 }
 

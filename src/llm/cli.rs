@@ -69,7 +69,7 @@ fn single_endpoint(model: &ModelConfig, index: usize, timeout_ms: u64) -> ModelC
     if let Some(endpoint) = model.endpoints.get(index) {
         single.url = endpoint.url.clone();
         if let Some(backend) = &endpoint.backend {
-            single.backend = backend.clone();
+            single.backend = *backend;
         }
         if let Some(name) = &endpoint.model {
             single.model = name.clone();

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
     /// The protocol spoken: `openai`, `ollama`, `llamacpp`, `anthropic` or `mistral`.
-    pub backend: String,
+    pub backend: BackendKind,
     /// The base URL of the API, for example `http://127.0.0.1:8090/v1`.
     pub url: String,
     /// The model name sent to the backend.
@@ -39,11 +39,11 @@ pub struct ModelConfig {
     /// whatever an endpoint leaves out.
     pub endpoints: Vec<EndpointConfig>,
     /// How a request picks among several endpoints: `round_robin` or `least_in_flight`.
-    pub strategy: String,
+    pub strategy: Strategy,
     /// Which API of the backend to use: `auto` (the backend's completion or fill-in-the-middle
     /// API), `completion` (raw text completion), or `chat` (a chat API, the prompt becomes the user
     /// message).
-    pub api: String,
+    pub api: Api,
     /// A template that turns a prefix and suffix into one raw prompt for fill-in-the-middle, with
     /// the placeholders `{prefix}` and `{suffix}`, for example
     /// `"<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>"`. Used by the `openai`
@@ -107,13 +107,13 @@ pub struct ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
-            backend: "openai".into(),
+            backend: BackendKind::OpenAi,
             url: "http://127.0.0.1:8090/v1".into(),
             model: "SmolLM2-135M".into(),
             api_key_env: None,
             endpoints: Vec::new(),
-            strategy: "round_robin".into(),
-            api: "auto".into(),
+            strategy: Strategy::RoundRobin,
+            api: Api::Auto,
             fim_template: None,
             system_prompt: None,
             max_tokens: 128,
@@ -144,11 +144,118 @@ pub struct EndpointConfig {
     /// The base URL of this endpoint's API.
     pub url: String,
     /// The protocol of this endpoint, if it differs from the model's.
-    pub backend: Option<String>,
+    pub backend: Option<BackendKind>,
     /// The model name on this endpoint, if it differs from the model's.
     pub model: Option<String>,
     /// The environment variable holding this endpoint's key, if it differs from the model's.
     pub api_key_env: Option<String>,
+}
+
+/// The protocol a model's endpoint speaks (the `backend` setting).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub enum BackendKind {
+    /// OpenAI-compatible servers (`/v1/completions`, `/v1/chat/completions`).
+    #[default]
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Ollama (`/api/generate`, `/api/chat`).
+    #[serde(rename = "ollama")]
+    Ollama,
+    /// The llama.cpp server (`/completion`, `/infill`).
+    #[serde(rename = "llamacpp")]
+    LlamaCpp,
+    /// Anthropic's Messages API.
+    #[serde(rename = "anthropic")]
+    Anthropic,
+    /// Mistral's fill-in-the-middle API.
+    #[serde(rename = "mistral")]
+    Mistral,
+}
+
+impl BackendKind {
+    /// Every backend, in the order the documentation lists them.
+    pub const ALL: [BackendKind; 5] = [
+        BackendKind::OpenAi,
+        BackendKind::Ollama,
+        BackendKind::LlamaCpp,
+        BackendKind::Anthropic,
+        BackendKind::Mistral,
+    ];
+
+    /// The name used in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::OpenAi => "openai",
+            BackendKind::Ollama => "ollama",
+            BackendKind::LlamaCpp => "llamacpp",
+            BackendKind::Anthropic => "anthropic",
+            BackendKind::Mistral => "mistral",
+        }
+    }
+
+    /// The backend of a configuration name, if there is one.
+    pub fn from_name(name: &str) -> Option<BackendKind> {
+        BackendKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a request picks among a model's endpoints (the `strategy` setting).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Each request starts with the next endpoint in turn.
+    #[default]
+    RoundRobin,
+    /// Each request starts with the endpoint with the fewest requests in flight and queued.
+    LeastInFlight,
+}
+
+/// Which API of a backend a model uses (the `api` setting).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// The backend's completion or fill-in-the-middle API.
+    #[default]
+    Auto,
+    /// Raw text completion.
+    Completion,
+    /// A chat API: the prompt becomes the user message.
+    Chat,
+}
+
+impl Api {
+    /// The name used in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Api::Auto => "auto",
+            Api::Completion => "completion",
+            Api::Chat => "chat",
+        }
+    }
+
+    /// Parses the `api` setting.
+    pub fn parse(text: &str) -> Option<Api> {
+        match text {
+            "auto" => Some(Api::Auto),
+            "completion" => Some(Api::Completion),
+            "chat" => Some(Api::Chat),
+            _ => None,
+        }
+    }
 }
 
 /// Settings of the client as a whole (`[llm]` in the root configuration).
@@ -199,9 +306,12 @@ mod tests {
             endpoints = [{ url = "http://a:1" }, { url = "http://b:2", backend = "openai" }]
         "#;
         let from_toml: ModelConfig = toml::from_str(toml_text).unwrap();
-        assert_eq!(from_toml.backend, "ollama");
+        assert_eq!(from_toml.backend.as_str(), "ollama");
         assert_eq!(from_toml.requests_per_minute, 30);
-        assert_eq!(from_toml.endpoints[1].backend.as_deref(), Some("openai"));
+        assert_eq!(
+            from_toml.endpoints[1].backend.map(BackendKind::as_str),
+            Some("openai")
+        );
         assert_eq!(from_toml.max_tokens, ModelConfig::default().max_tokens);
 
         let json = serde_json::to_string(&from_toml).unwrap();
@@ -214,5 +324,51 @@ mod tests {
         let err = toml::from_str::<ModelConfig>("bakend = \"openai\"").unwrap_err();
         assert!(err.to_string().contains("bakend"), "{err}");
         assert!(serde_json::from_str::<LlmSettings>(r#"{"cache":{"size":3}}"#).is_err());
+    }
+
+    #[test]
+    fn every_backend_strategy_and_api_reads_back_by_its_name() {
+        for kind in BackendKind::ALL {
+            let text = format!("backend = \"{kind}\"");
+            let config: ModelConfig = toml::from_str(&text).unwrap();
+            assert_eq!(config.backend, kind, "{text}");
+            assert_eq!(BackendKind::from_name(kind.as_str()), Some(kind));
+        }
+        let config: ModelConfig =
+            toml::from_str("strategy = \"least_in_flight\"\napi = \"chat\"").unwrap();
+        assert_eq!(config.strategy, Strategy::LeastInFlight);
+        assert_eq!(config.api, Api::Chat);
+        let written = toml::to_string(&config).unwrap();
+        assert!(
+            written.contains("strategy = \"least_in_flight\""),
+            "{written}"
+        );
+        assert!(written.contains("api = \"chat\""), "{written}");
+    }
+
+    #[test]
+    fn a_misspelt_backend_strategy_or_api_is_refused_with_the_accepted_values() {
+        let err = toml::from_str::<ModelConfig>("backend = \"olama\"").unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("unknown variant `olama`"), "{message}");
+        for name in ["openai", "ollama", "llamacpp", "anthropic", "mistral"] {
+            assert!(message.contains(&format!("`{name}`")), "{message}");
+        }
+        let err = toml::from_str::<ModelConfig>("strategy = \"round-robin\"").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`round_robin` or `least_in_flight`"),
+            "{err}"
+        );
+        let err = toml::from_str::<ModelConfig>("api = \"chats\"").unwrap_err();
+        assert!(
+            err.to_string().contains("`auto`, `completion`, `chat`"),
+            "{err}"
+        );
+        let err = toml::from_str::<ModelConfig>(
+            "endpoints = [{ url = \"http://a:1\", backend = \"x\" }]",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown variant `x`"), "{err}");
     }
 }

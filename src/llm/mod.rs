@@ -42,7 +42,9 @@ pub mod tokens;
 pub mod types;
 
 pub use client::{CompletionStream, EndpointInfo, EnvKeys, KeySource, LlmClient, LlmDeps};
-pub use config::{CacheConfig, EndpointConfig, LlmSettings, ModelConfig};
+pub use config::{
+    Api, BackendKind, CacheConfig, EndpointConfig, LlmSettings, ModelConfig, Strategy,
+};
 pub use error::{LlmError, ReplyPart, TimeoutPhase};
 pub use metrics::{EndpointMetrics, LatencySummary, LlmMetrics, ModelMetrics};
 pub use types::{

@@ -10,7 +10,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, Tree};
 
-use super::outline::{Symbol, inclusive_end_row, slice};
+use super::symbol::{Symbol, inclusive_end_row, slice};
 
 /// How files are cut into chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]

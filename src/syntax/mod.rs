@@ -22,13 +22,13 @@ mod language;
 mod outline;
 mod parse;
 mod queries;
+mod symbol;
 
 pub use chunk::{Chunk, ChunkOptions, chunks_in};
 pub use language::Language;
-pub use outline::{
-    Import, Outline, Symbol, SymbolKind, document_symbols, outline, outline_of_tree, symbols_around,
-};
+pub use outline::{Import, Outline, document_symbols, outline, outline_of_tree, symbols_around};
 pub use parse::{
     error_count_in, has_new_errors, input_edit, parse, reparse, reparse_changed,
     syntax_error_count, visit_error_nodes,
 };
+pub use symbol::{Symbol, SymbolKind};

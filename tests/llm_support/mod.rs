@@ -595,7 +595,8 @@ pub fn uncached_request(prompt: &str) -> augur::llm::CompletionRequest {
 
 pub fn model(backend: &str, url: &str) -> ModelConfig {
     ModelConfig {
-        backend: backend.into(),
+        backend: augur::llm::BackendKind::from_name(backend)
+            .unwrap_or_else(|| panic!("the tests name no backend `{backend}`")),
         url: url.into(),
         model: "test-model".into(),
         retries: 2,
@@ -612,7 +613,7 @@ pub fn model(backend: &str, url: &str) -> ModelConfig {
 /// A model (see [`model`]) whose endpoints are these URLs, in order, taken round-robin.
 pub fn endpoints_model(backend: &str, urls: &[&str]) -> ModelConfig {
     let mut config = model(backend, "http://unused");
-    config.strategy = "round_robin".into();
+    config.strategy = augur::llm::Strategy::RoundRobin;
     config.endpoints = urls
         .iter()
         .map(|url| EndpointConfig {

@@ -31,6 +31,27 @@ export type CompletionMode = "inline" | "items" | "both";
  * via the `definition` "MultilinePolicy".
  */
 export type MultilinePolicy = "auto" | "always" | "never";
+/**
+ * Which API of a backend a model uses (the `api` setting).
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Api".
+ */
+export type Api = "auto" | "completion" | "chat";
+/**
+ * The protocol a model's endpoint speaks (the `backend` setting).
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "BackendKind".
+ */
+export type BackendKind = "openai" | "ollama" | "llamacpp" | "anthropic" | "mistral";
+/**
+ * How a request picks among a model's endpoints (the `strategy` setting).
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Strategy".
+ */
+export type Strategy = "round_robin" | "least_in_flight";
 
 /**
  * The whole configuration of augur.
@@ -358,21 +379,13 @@ export interface LogConfig {
  * via the `definition` "ModelConfig".
  */
 export interface ModelConfig {
-  /**
-   * Which API of the backend to use: `auto` (the backend's completion or fill-in-the-middle
-   * API), `completion` (raw text completion), or `chat` (a chat API, the prompt becomes the user
-   * message).
-   */
-  api?: string;
+  api?: Api;
   /**
    * The environment variable that holds the API key, if the backend needs one. The key itself
    * is read at request time and is never stored, logged or cached.
    */
   api_key_env?: string | null;
-  /**
-   * The protocol spoken: `openai`, `ollama`, `llamacpp`, `anthropic` or `mistral`.
-   */
-  backend?: string;
+  backend?: BackendKind;
   /**
    * How long an open breaker keeps an endpoint out of rotation before one trial request is let
    * through, in milliseconds.
@@ -455,10 +468,7 @@ export interface ModelConfig {
    * The largest backoff delay in milliseconds.
    */
   retry_max_delay_ms?: number;
-  /**
-   * How a request picks among several endpoints: `round_robin` or `least_in_flight`.
-   */
-  strategy?: string;
+  strategy?: Strategy;
   /**
    * A system prompt for chat APIs (`api = "chat"` and Anthropic).
    */
@@ -502,7 +512,7 @@ export interface EndpointConfig {
   /**
    * The protocol of this endpoint, if it differs from the model's.
    */
-  backend?: string | null;
+  backend?: BackendKind | null;
   /**
    * The model name on this endpoint, if it differs from the model's.
    */

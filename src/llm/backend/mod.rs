@@ -14,6 +14,7 @@
 
 use serde_json::Value;
 
+use crate::llm::config::BackendKind;
 use crate::llm::types::{ExtraContext, FinishReason};
 
 pub mod anthropic;
@@ -22,29 +23,7 @@ pub mod mistral;
 pub mod ollama;
 pub mod openai;
 
-/// Which API of a backend a model uses (the `api` setting).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Api {
-    /// The backend's completion or fill-in-the-middle API.
-    #[default]
-    Auto,
-    /// Raw text completion.
-    Completion,
-    /// A chat API.
-    Chat,
-}
-
-impl Api {
-    /// Parses the `api` setting.
-    pub fn parse(text: &str) -> Option<Api> {
-        match text {
-            "auto" => Some(Api::Auto),
-            "completion" => Some(Api::Completion),
-            "chat" => Some(Api::Chat),
-            _ => None,
-        }
-    }
-}
+pub use crate::llm::config::Api;
 
 /// A request as the backend sees it: parameters resolved, nothing optional left to decide.
 #[derive(Debug, Clone, Default)]
@@ -280,13 +259,17 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 
 /// The backend for a configuration name.
 pub fn backend_for(name: &str) -> Option<Box<dyn Backend>> {
-    match name {
-        "openai" => Some(Box::new(openai::OpenAi)),
-        "ollama" => Some(Box::new(ollama::Ollama)),
-        "llamacpp" => Some(Box::new(llamacpp::LlamaCpp)),
-        "anthropic" => Some(Box::new(anthropic::Anthropic)),
-        "mistral" => Some(Box::new(mistral::Mistral)),
-        _ => None,
+    BackendKind::from_name(name).map(backend_of)
+}
+
+/// The backend of a configured kind.
+pub fn backend_of(kind: BackendKind) -> Box<dyn Backend> {
+    match kind {
+        BackendKind::OpenAi => Box::new(openai::OpenAi),
+        BackendKind::Ollama => Box::new(ollama::Ollama),
+        BackendKind::LlamaCpp => Box::new(llamacpp::LlamaCpp),
+        BackendKind::Anthropic => Box::new(anthropic::Anthropic),
+        BackendKind::Mistral => Box::new(mistral::Mistral),
     }
 }
 

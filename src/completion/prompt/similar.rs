@@ -1,0 +1,50 @@
+//! Similar code as a retrieval source: the index's chunks most like the text before the cursor.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::index::WorkspaceIndex;
+
+use super::paths::is_excluded;
+use super::{Candidate, PartKind};
+
+/// Chunks of the indexes similar to `query`, outside `current` and the excluded files.
+pub(super) fn similar_candidates(
+    indexes: &[Arc<WorkspaceIndex>],
+    current: Option<&Path>,
+    query: &str,
+    limit: usize,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    if limit == 0 {
+        return out;
+    }
+    for index in indexes {
+        let hits = match index.similar_chunks(query, current, limit) {
+            Ok(hits) => hits,
+            Err(error) => {
+                tracing::debug!(%error, "similar-chunk lookup failed; going on without");
+                continue;
+            }
+        };
+        for hit in hits {
+            if current.is_some_and(|c| c == hit.path) || is_excluded(indexes, &hit.path) {
+                continue;
+            }
+            let Some(text) = hit.text.clone().filter(|t| !t.trim().is_empty()) else {
+                continue;
+            };
+            out.push(Candidate {
+                kind: PartKind::Similar,
+                source: format!("{}:{}", hit.rel_path, hit.start_line + 1),
+                path: hit.path,
+                body: if text.ends_with('\n') {
+                    text
+                } else {
+                    text + "\n"
+                },
+            });
+        }
+    }
+    out
+}
