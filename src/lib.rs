@@ -26,6 +26,7 @@ pub mod lsp;
 mod runtime;
 pub mod secrets;
 pub mod syntax;
+#[cfg(feature = "test-support")]
 #[doc(hidden)]
 pub mod test_support;
 pub mod workspace;
