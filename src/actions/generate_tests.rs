@@ -27,7 +27,7 @@ use crate::edits::check_path;
 use crate::syntax::{Language, Symbol, SymbolKind, document_symbols};
 
 use super::reply::{body_bounds, extract_code, indentation, reindent};
-use super::run::{Candidate, Job, Output};
+use super::run::{CandidateChange, Job, Output};
 use super::shapes::{head_start, without_repeats};
 use super::{
     ActionContext, ActionError, ActionId, ActionKind, ActionOffer, ActionRequest, FUNCTIONS,
@@ -296,7 +296,7 @@ pub(crate) fn place(
     placement: &Placement,
     under_test: &str,
     answer: &str,
-) -> Result<Candidate, ActionError> {
+) -> Result<CandidateChange, ActionError> {
     let code = extract_code(answer);
     if code.trim().is_empty() {
         return Err(ActionError::EmptyReply);
@@ -322,7 +322,7 @@ pub(crate) fn place(
             }
             new.push_str(&fix_newlines(reindent(&code, indent)));
             new.push_str(&text[at..]);
-            Ok(Candidate::Document(new))
+            Ok(CandidateChange::Document(new))
         }
         Placement::AppendModule => {
             let mut new = text.to_owned();
@@ -333,7 +333,7 @@ pub(crate) fn place(
                 new.push_str(newline);
             }
             new.push_str(&fix_newlines(reindent(&code, "")));
-            Ok(Candidate::Document(new))
+            Ok(CandidateChange::Document(new))
         }
         Placement::File { path, existing } => {
             let new = match existing {
@@ -350,7 +350,7 @@ pub(crate) fn place(
                 }
                 None => reindent(&code, ""),
             };
-            Ok(Candidate::OtherFile {
+            Ok(CandidateChange::OtherFile {
                 path: path.clone(),
                 old: existing.clone(),
                 new,
