@@ -15,14 +15,15 @@ fail() {
   exit 1
 }
 
-# The names searched for. Each must still be in the sources (checked below), so that a rename
-# cannot make this check pass without looking for anything.
+# The names searched for, each found in a build with the feature (`target/debug/augur` after
+# `cargo test`). Each must still be in the sources (checked below), so that a rename cannot make
+# this check pass without looking for anything.
 needles=(
   "augur/debug/"
   "AUGUR_DEBUG_REQUESTS"
   "AUGUR_TEST_"
   "test_support"
-  "debug_requests"
+  "augur/debug requests are off"
   "indexing held until the file exists"
 )
 for needle in "${needles[@]}"; do
