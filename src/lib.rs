@@ -5,10 +5,20 @@
 //!
 //! - [`documents`]: open documents as ropes, edits, and position encodings;
 //! - [`config`]: the typed configuration and how its layers merge;
+//! - [`workspace`]: workspace roots, their real paths and the check that a path lies in one;
 //! - [`llm`]: the client for language-model backends;
 //! - [`syntax`] and [`index`]: tree-sitter languages and the on-disk workspace index;
 //! - [`secrets`]: secrets found by their content, and the placeholders that replace them in
-//!   prompts.
+//!   prompts;
+//! - [`completion`]: prompts, post-processing, the completion engine and type-through;
+//! - [`edits`]: minimal diffs, the syntax check of an edit, and edit plans;
+//! - [`actions`]: the AI code actions and their run.
+//!
+//! Around them: [`cli`] (the commands of the binary, `serve` by default), [`logging`] (tracing
+//! to stderr and an optional file), [`alloc`] (the allocator of tree-sitter's C core) and
+//! `runtime` (CPU-bound work from async code). `test_support` (fixtures and protocol clients)
+//! exists only with the `test-support` feature, which augur's own tests, benches and fuzz
+//! targets turn on.
 //!
 //! See `ARCHITECTURE.md` for the invariants every module keeps.
 
@@ -26,6 +36,7 @@ pub mod lsp;
 mod runtime;
 pub mod secrets;
 pub mod syntax;
+#[cfg(feature = "test-support")]
 #[doc(hidden)]
 pub mod test_support;
 pub mod workspace;

@@ -13,8 +13,8 @@ use std::time::Duration;
 use actions_support::{check, diagnostic, fake_with, prompt_of, workspace};
 use augur::actions::{
     ActionContext, ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest,
-    ActionsConfig, CustomAction, CustomOutput, Diagnostic, NoProgress, available_actions,
-    run_action,
+    ActionsConfig, CustomAction, CustomOutput, EditorDiagnostic, NoActionProgress,
+    available_actions, run_action,
 };
 use augur::edits::PlanError;
 use augur::llm::LlmClient;
@@ -236,9 +236,13 @@ async fn rewrite_replaces_the_selection_with_the_instruction_in_the_prompt() {
 async fn rewrite_without_an_instruction_is_refused_before_any_call() {
     let ws = workspace("//- /a.go\npackage a\n\nfunc A() int {\n\treturn $01\n}\n");
     let (fake, llm) = fake_with(&[]).await;
-    let error = run_action(&llm, ws.request(ActionId::Rewrite, Some("  ")), &NoProgress)
-        .await
-        .unwrap_err();
+    let error = run_action(
+        &llm,
+        ws.request(ActionId::Rewrite, Some("  ")),
+        &NoActionProgress,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, ActionError::MissingInstruction), "{error}");
     assert_eq!(fake.calls(), 0);
 }
@@ -433,7 +437,9 @@ async fn an_edit_that_does_not_parse_is_retried_once_then_refused() {
     let request = ws.request_with(ActionId::Fix, None, diags, ActionsConfig::default());
     let broken = "```rust\npub fn add(a: i64, b: i64) -> i64 {\n    let sum = a + b;\n    sum\n```";
     let (fake, llm) = fake_with(&[broken, broken]).await;
-    let error = run_action(&llm, request, &NoProgress).await.unwrap_err();
+    let error = run_action(&llm, request, &NoActionProgress)
+        .await
+        .unwrap_err();
     assert_eq!(fake.calls(), 2);
     let ActionError::DidNotParse(regression) = &error else {
         panic!("expected a parse refusal, got {error}");
@@ -460,7 +466,7 @@ async fn a_second_answer_that_parses_is_accepted() {
     let broken = "```rust\npub fn add(a: i64, b: i64) -> i64 {\n    let sum = a + b;\n```";
     let good = "```rust\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n```";
     let (fake, llm) = fake_with(&[broken, good]).await;
-    let outcome = run_action(&llm, request, &NoProgress).await.unwrap();
+    let outcome = run_action(&llm, request, &NoActionProgress).await.unwrap();
     assert_eq!(fake.calls(), 2);
     assert!(matches!(outcome, ActionOutcome::Edit { .. }));
 }
@@ -471,7 +477,9 @@ async fn an_edit_outside_the_workspace_is_refused() {
     let mut request = ws.request(ActionId::Document, None);
     request.roots = vec![PathBuf::from("/somewhere/else")];
     let (_fake, llm) = fake_with(&["/// Adds.\n"]).await;
-    let error = run_action(&llm, request, &NoProgress).await.unwrap_err();
+    let error = run_action(&llm, request, &NoActionProgress)
+        .await
+        .unwrap_err();
     assert!(
         matches!(error, ActionError::Plan(PlanError::OutsideWorkspace { .. })),
         "{error}"
@@ -530,7 +538,11 @@ async fn dropping_the_action_cancels_the_model_call() {
         .paced(Duration::from_millis(300)),
     );
     let llm = client(model("openai", &format!("{}/v1", fake.url)));
-    let run = run_action(&llm, ws.request(ActionId::Document, None), &NoProgress);
+    let run = run_action(
+        &llm,
+        ws.request(ActionId::Document, None),
+        &NoActionProgress,
+    );
     assert!(
         tokio::time::timeout(Duration::from_millis(400), run)
             .await
@@ -658,7 +670,7 @@ async fn the_prompt_carries_definitions_from_the_workspace_index() {
         "```rust\npub fn floor_size(w: f64) -> f64 {\n    geometry::area(w, w)\n}\n```",
     ])
     .await;
-    let outcome = run_action(&llm, request, &NoProgress).await.unwrap();
+    let outcome = run_action(&llm, request, &NoActionProgress).await.unwrap();
     let prompt = prompt_of(&fake, 0);
     assert!(
         prompt.contains("Definitions from the workspace that the code uses:"),
@@ -676,14 +688,14 @@ async fn the_prompt_carries_definitions_from_the_workspace_index() {
 #[allow(dead_code)]
 fn the_action_future_is_send(llm: &LlmClient, request: ActionRequest) {
     fn assert_send<T: Send>(_: &T) {}
-    let future = run_action(llm, request, &NoProgress);
+    let future = run_action(llm, request, &NoActionProgress);
     assert_send(&future);
 }
 
 #[tokio::test]
 async fn diagnostics_with_ranges_inside_characters_or_past_the_end_do_not_panic() {
     let ws = workspace("//- /a.rs\nfn é() -> u8 {\n    2$0\n}\n");
-    let bad = vec![Diagnostic {
+    let bad = vec![EditorDiagnostic {
         range: 4..4000,
         message: "odd".into(),
         severity: None,
@@ -692,6 +704,6 @@ async fn diagnostics_with_ranges_inside_characters_or_past_the_end_do_not_panic(
     }];
     let request = ws.request_with(ActionId::Fix, None, bad, ActionsConfig::default());
     let (_fake, llm) = fake_with(&["```rust\nfn é() -> u8 {\n    3\n}\n```"]).await;
-    let outcome = run_action(&llm, request, &NoProgress).await.unwrap();
+    let outcome = run_action(&llm, request, &NoActionProgress).await.unwrap();
     assert!(matches!(outcome, ActionOutcome::Edit { .. }));
 }

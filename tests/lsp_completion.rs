@@ -90,16 +90,18 @@ fn inline_completion_inserts_at_the_cursor_in_utf16() {
         json!({"line": 2, "character": 11})
     );
     assert_eq!(s.fake.calls(), 1);
-    // The prompt ends exactly at the cursor.
+    // The prompt ends exactly at the cursor (after the emoji's line, so the UTF-16 column was
+    // converted right), and the suffix is what follows it.
     let request = &s.fake.requests()[0];
     let prompt = request.body["prompt"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
     assert!(
-        prompt.ends_with("return ") || prompt.contains("    return "),
+        prompt.ends_with("def add(a, b):\n    # 😀\n    return "),
         "{prompt}"
     );
+    assert_eq!(request.body["suffix"], "\n", "{}", request.body);
 }
 
 #[test]

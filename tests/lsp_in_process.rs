@@ -1,5 +1,6 @@
 //! The same service driven in-process through its tower interface: fast, no process, and the
-//! state is open to inspection.
+//! state is open to inspection. Protocol behaviour that does not depend on the stdio transport
+//! lives here: encoding negotiation, edits in each encoding, refused and full-sync changes.
 
 use augur::test_support::capabilities;
 use augur::test_support::in_process::InProcess;
@@ -107,4 +108,126 @@ async fn a_panicking_notification_leaves_the_service_and_documents_intact_in_pro
     assert_eq!(doc.text.to_string(), "kept");
     assert_eq!(&*doc.language_id, "plaintext");
     assert!(server.request("augur/status", Value::Null).await.is_ok());
+}
+
+/// A server initialized offering `encodings`.
+async fn started(encodings: &[&str]) -> InProcess {
+    let mut server = InProcess::new(Value::Null);
+    server.initialize(capabilities(encodings), json!({})).await;
+    server
+}
+
+fn range(sl: u32, sc: u32, el: u32, ec: u32) -> Value {
+    json!({"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}})
+}
+
+#[tokio::test]
+async fn encoding_negotiation_prefers_utf8_then_utf32_else_utf16() {
+    for (offered, chosen) in [
+        (vec!["utf-16", "utf-32", "utf-8"], "utf-8"),
+        (vec!["utf-32", "utf-16"], "utf-32"),
+        (vec!["utf-16"], "utf-16"),
+        (vec![], "utf-16"),
+    ] {
+        let mut server = InProcess::new(Value::Null);
+        let result = server.initialize(capabilities(&offered), json!({})).await;
+        assert_eq!(
+            result["capabilities"]["positionEncoding"], chosen,
+            "offered {offered:?}"
+        );
+        let status = server.request("augur/status", Value::Null).await.unwrap();
+        assert_eq!(status["positionEncoding"], chosen);
+    }
+}
+
+#[tokio::test]
+async fn edits_after_astral_characters_land_in_the_right_place_in_each_encoding() {
+    // The cursor is after "x😀" then "é": columns differ per encoding.
+    for (encoding, col) in [("utf-8", 7), ("utf-16", 4), ("utf-32", 3)] {
+        let mut server = started(&[encoding]).await;
+        server
+            .open("file:///t.txt", "plaintext", 1, "x😀é\r\nnext")
+            .await;
+        server
+            .change(
+                "file:///t.txt",
+                2,
+                json!([{"range": range(0, col, 0, col), "text": "!"}]),
+            )
+            .await;
+        let doc = server.document("file:///t.txt").await.unwrap();
+        assert_eq!(doc["text"], "x😀é!\r\nnext", "{encoding}");
+        assert_eq!(doc["version"], 2);
+    }
+}
+
+#[tokio::test]
+async fn an_edit_outside_the_document_leaves_it_unchanged() {
+    let mut server = started(&["utf-16"]).await;
+    server
+        .open("file:///e.txt", "plaintext", 1, "one\ntwo\n")
+        .await;
+    // Two changes: the first is fine, the second starts on a line that does not exist, so the
+    // whole notification is refused.
+    server
+        .change(
+            "file:///e.txt",
+            2,
+            json!([{"range": range(0, 0, 0, 0), "text": "zero "}, {"range": range(9, 0, 9, 1), "text": "x"}]),
+        )
+        .await;
+    // A reversed range is refused too.
+    server
+        .change(
+            "file:///e.txt",
+            3,
+            json!([{"range": range(1, 2, 0, 1), "text": "x"}]),
+        )
+        .await;
+    let doc = server.document("file:///e.txt").await.unwrap();
+    assert_eq!(doc["text"], "one\ntwo\n");
+    assert_eq!(doc["version"], 1);
+    // A column past the end of a line is clamped to the line's end, as the specification says.
+    server
+        .change(
+            "file:///e.txt",
+            4,
+            json!([{"range": range(0, 99, 0, 99), "text": "!"}]),
+        )
+        .await;
+    assert_eq!(
+        server.document("file:///e.txt").await.unwrap()["text"],
+        "one!\ntwo\n"
+    );
+}
+
+#[tokio::test]
+async fn full_sync_changes_replace_the_text_and_close_forgets() {
+    let mut server = started(&["utf-8"]).await;
+    server.open("file:///f.py", "python", 1, "x = 1\n").await;
+    server
+        .change("file:///f.py", 2, json!([{"text": "y = 2\n"}]))
+        .await;
+    let doc = server.document("file:///f.py").await.unwrap();
+    assert_eq!(doc["text"], "y = 2\n");
+    assert_eq!(
+        doc["languageId"], "python",
+        "the language id is kept through changes"
+    );
+    server
+        .notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": "file:///f.py"}}),
+        )
+        .await;
+    let err = server.document("file:///f.py").await.unwrap_err();
+    assert_eq!(err["code"], -32602);
+    // Changes to documents that are not open are ignored, not fatal.
+    server
+        .change("file:///never.py", 2, json!([{"text": "z"}]))
+        .await;
+    assert_eq!(
+        server.request("augur/status", Value::Null).await.unwrap()["documents"],
+        0
+    );
 }

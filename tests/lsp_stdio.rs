@@ -1,5 +1,6 @@
-//! Protocol tests against the real binary over stdio: lifecycle, encoding negotiation,
-//! cancellation, malformed input, panics, document sync, configuration and workspace folders.
+//! Protocol tests against the real binary over stdio: lifecycle, cancellation, malformed input,
+//! panics, document sync in arrival order, configuration and workspace folders. Encoding
+//! negotiation and edits that need no transport are in `lsp_in_process.rs`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -53,43 +54,6 @@ fn initialize_advertises_capabilities_and_server_info() {
 }
 
 #[test]
-fn encoding_negotiation_prefers_utf8_then_utf32_else_utf16() {
-    for (offered, chosen) in [
-        (vec!["utf-16", "utf-32", "utf-8"], "utf-8"),
-        (vec!["utf-32", "utf-16"], "utf-32"),
-        (vec!["utf-16"], "utf-16"),
-        (vec![], "utf-16"),
-    ] {
-        let mut client = spawn();
-        let result = client.initialize(capabilities(&offered), json!({}));
-        assert_eq!(
-            result["capabilities"]["positionEncoding"], chosen,
-            "offered {offered:?}"
-        );
-        let status = client.request("augur/status", Value::Null).unwrap();
-        assert_eq!(status["positionEncoding"], chosen);
-    }
-}
-
-#[test]
-fn edits_after_astral_characters_land_in_the_right_place_in_each_encoding() {
-    // The cursor is after "x😀" then "é": columns differ per encoding.
-    for (encoding, col) in [("utf-8", 7), ("utf-16", 4), ("utf-32", 3)] {
-        let mut client = started(&[encoding]);
-        client.open("file:///t.txt", "plaintext", 1, "x😀é\r\nnext");
-        change(
-            &mut client,
-            "file:///t.txt",
-            2,
-            json!([{"range": range(0, col, 0, col), "text": "!"}]),
-        );
-        let doc = client.document("file:///t.txt").unwrap();
-        assert_eq!(doc["text"], "x😀é!\r\nnext", "{encoding}");
-        assert_eq!(doc["version"], 2);
-    }
-}
-
-#[test]
 fn many_quick_changes_apply_in_order() {
     let mut client = started(&["utf-16"]);
     client.open("file:///o.rs", "rust", 0, "");
@@ -108,66 +72,6 @@ fn many_quick_changes_apply_in_order() {
     let doc = client.document("file:///o.rs").unwrap();
     assert_eq!(doc["text"], expected);
     assert_eq!(doc["version"], 300);
-}
-
-#[test]
-fn an_edit_outside_the_document_leaves_it_unchanged() {
-    let mut client = started(&["utf-16"]);
-    client.open("file:///e.txt", "plaintext", 1, "one\ntwo\n");
-    // Two changes: the first is fine, the second starts on a line that does not exist, so the
-    // whole notification is refused.
-    change(
-        &mut client,
-        "file:///e.txt",
-        2,
-        json!([{"range": range(0, 0, 0, 0), "text": "zero "}, {"range": range(9, 0, 9, 1), "text": "x"}]),
-    );
-    // A reversed range is refused too.
-    change(
-        &mut client,
-        "file:///e.txt",
-        3,
-        json!([{"range": range(1, 2, 0, 1), "text": "x"}]),
-    );
-    let doc = client.document("file:///e.txt").unwrap();
-    assert_eq!(doc["text"], "one\ntwo\n");
-    assert_eq!(doc["version"], 1);
-    // A column past the end of a line is clamped to the line's end, as the specification says.
-    change(
-        &mut client,
-        "file:///e.txt",
-        4,
-        json!([{"range": range(0, 99, 0, 99), "text": "!"}]),
-    );
-    assert_eq!(
-        client.document("file:///e.txt").unwrap()["text"],
-        "one!\ntwo\n"
-    );
-}
-
-#[test]
-fn full_sync_changes_replace_the_text_and_close_forgets() {
-    let mut client = started(&["utf-8"]);
-    client.open("file:///f.py", "python", 1, "x = 1\n");
-    change(&mut client, "file:///f.py", 2, json!([{"text": "y = 2\n"}]));
-    let doc = client.document("file:///f.py").unwrap();
-    assert_eq!(doc["text"], "y = 2\n");
-    assert_eq!(
-        doc["languageId"], "python",
-        "the language id is kept through changes"
-    );
-    client.notify(
-        "textDocument/didClose",
-        json!({"textDocument": {"uri": "file:///f.py"}}),
-    );
-    let err = client.document("file:///f.py").unwrap_err();
-    assert_eq!(err["code"], -32602);
-    // Changes to documents that are not open are ignored, not fatal.
-    change(&mut client, "file:///never.py", 2, json!([{"text": "z"}]));
-    assert_eq!(
-        client.request("augur/status", Value::Null).unwrap()["documents"],
-        0
-    );
 }
 
 #[test]

@@ -17,8 +17,8 @@ use ropey::Rope;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    ActionContext, ActionId, ActionOutcome, ActionProgress, ActionRequest, Diagnostic, Severity,
-    available_actions, run_action,
+    ActionContext, ActionId, ActionOutcome, ActionProgress, ActionRequest, EditorDiagnostic,
+    EditorSeverity, available_actions, run_action,
 };
 use crate::completion::cli::{parse_position, position_to_offset};
 use crate::config::Config;
@@ -71,10 +71,10 @@ pub async fn run_action_cli(
     let diagnostics = args
         .diagnostics
         .iter()
-        .map(|message| Diagnostic {
+        .map(|message| EditorDiagnostic {
             range: range.clone(),
             message: message.clone(),
-            severity: Some(Severity::Error),
+            severity: Some(EditorSeverity::Error),
             code: None,
             source: None,
         })

@@ -19,7 +19,7 @@
 use crate::syntax::{Language, Symbol};
 
 use super::explain::clean_markdown;
-use super::job::{Candidate, Job, Output};
+use super::job::{CandidateChange, Job, Output};
 use super::reply::{extract_code, indentation, reindent};
 use super::shapes::symbol_named;
 use super::{
@@ -275,7 +275,7 @@ pub(crate) fn place(
     ctx: &ActionContext,
     symbol: &Symbol,
     answer: &str,
-) -> Result<Candidate, ActionError> {
+) -> Result<CandidateChange, ActionError> {
     let language = ctx.known_language()?;
     let conv = convention(language);
     let doc = doc_from_reply(language, &conv, &symbol.name, answer)?;
@@ -301,7 +301,7 @@ pub(crate) fn place(
     new.push_str(&text[..range.start]);
     new.push_str(&new_doc);
     new.push_str(&text[range.end..]);
-    Ok(Candidate::Document(new))
+    Ok(CandidateChange::Document(new))
 }
 
 /// Where a Python docstring goes (replacing an existing one) and its indented text.

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use std::path::PathBuf;
-//! use augur::actions::{ActionContext, ActionKind, Diagnostic, Severity, fix};
+//! use augur::actions::{ActionContext, ActionKind, EditorDiagnostic, EditorSeverity, fix};
 //! use augur::syntax::Language;
 //! let ctx = ActionContext {
 //!     path: PathBuf::from("/ws/a.py"),
@@ -12,10 +12,10 @@
 //!     text: "def f():\n    return x\n".into(),
 //!     version: Some(1),
 //!     range: 20..21,
-//!     diagnostics: vec![Diagnostic {
+//!     diagnostics: vec![EditorDiagnostic {
 //!         range: 20..21,
 //!         message: "`x` is not defined".into(),
-//!         severity: Some(Severity::Error),
+//!         severity: Some(EditorSeverity::Error),
 //!         code: None,
 //!         source: Some("pyright".into()),
 //!     }],

@@ -27,7 +27,7 @@ use crate::edits::check_path;
 use crate::syntax::{Language, Symbol, SymbolKind, document_symbols};
 
 pub use super::job::Placement;
-use super::job::{Candidate, Job, Output};
+use super::job::{CandidateChange, Job, Output};
 use super::reply::{body_bounds, extract_code, indentation, reindent};
 use super::shapes::{head_start, without_repeats};
 use super::{
@@ -276,7 +276,7 @@ pub(crate) fn place(
     placement: &Placement,
     under_test: &str,
     answer: &str,
-) -> Result<Candidate, ActionError> {
+) -> Result<CandidateChange, ActionError> {
     let code = extract_code(answer);
     if code.trim().is_empty() {
         return Err(ActionError::EmptyReply);
@@ -302,7 +302,7 @@ pub(crate) fn place(
             }
             new.push_str(&fix_newlines(reindent(&code, indent)));
             new.push_str(&text[at..]);
-            Ok(Candidate::Document(new))
+            Ok(CandidateChange::Document(new))
         }
         Placement::AppendModule => {
             let mut new = text.to_owned();
@@ -313,7 +313,7 @@ pub(crate) fn place(
                 new.push_str(newline);
             }
             new.push_str(&fix_newlines(reindent(&code, "")));
-            Ok(Candidate::Document(new))
+            Ok(CandidateChange::Document(new))
         }
         Placement::File { path, existing } => {
             let new = match existing {
@@ -330,7 +330,7 @@ pub(crate) fn place(
                 }
                 None => reindent(&code, ""),
             };
-            Ok(Candidate::OtherFile {
+            Ok(CandidateChange::OtherFile {
                 path: path.clone(),
                 old: existing.clone(),
                 new,

@@ -1,5 +1,5 @@
 //! The shared shape of an action's run: what an action asks of the model ([`Job`]), what is done
-//! with the answer ([`Output`], [`Placement`]) and the result it makes ([`Candidate`]). Each action
+//! with the answer ([`Output`], [`Placement`]) and the result it makes ([`CandidateChange`]). Each action
 //! file prepares a [`Job`]; `run` carries it out.
 
 use std::ops::Range;
@@ -49,7 +49,7 @@ pub(crate) enum Output {
 }
 
 /// A candidate result: the new text of each file it changes or creates.
-pub(crate) enum Candidate {
+pub(crate) enum CandidateChange {
     /// The document gets this new text.
     Document(String),
     /// Another file, existing with `old` text (if any), gets `new` text.

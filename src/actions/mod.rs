@@ -146,7 +146,7 @@ impl TryFrom<String> for ActionId {
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub enum EditorSeverity {
     /// An error.
     Error,
     /// A warning.
@@ -159,13 +159,13 @@ pub enum Severity {
 
 /// A diagnostic the editor sent with the code action request, in byte offsets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnostic {
+pub struct EditorDiagnostic {
     /// The bytes it is about.
     pub range: Range<usize>,
     /// What the tool said.
     pub message: String,
     /// How serious it is, when the tool said.
-    pub severity: Option<Severity>,
+    pub severity: Option<EditorSeverity>,
     /// The tool's code for it (`E0308`, `F401`, ...).
     pub code: Option<String>,
     /// The tool that reported it (`rustc`, `pyright`, ...).
@@ -186,7 +186,7 @@ pub struct ActionContext {
     /// The selection in bytes (empty for a cursor), on character boundaries.
     pub range: Range<usize>,
     /// The diagnostics the editor sent for the range.
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<EditorDiagnostic>,
 }
 
 impl ActionContext {
@@ -416,9 +416,9 @@ pub trait ActionProgress: Send + Sync {
 
 /// Progress that goes nowhere.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NoProgress;
+pub struct NoActionProgress;
 
-impl ActionProgress for NoProgress {}
+impl ActionProgress for NoActionProgress {}
 
 /// The function that decides whether a built-in action is offered.
 type OfferFn = fn(&ActionContext, &[Symbol]) -> Option<ActionOffer>;
@@ -502,15 +502,15 @@ pub(crate) fn whole_lines(text: &str, range: Range<usize>) -> Range<usize> {
 }
 
 /// The diagnostics as prompt lines: `line 3: error[E0308]: mismatched types`.
-pub(crate) fn diagnostics_text(text: &str, diagnostics: &[Diagnostic]) -> String {
+pub(crate) fn diagnostics_text(text: &str, diagnostics: &[EditorDiagnostic]) -> String {
     diagnostics
         .iter()
         .map(|d| {
             let severity = match d.severity {
-                Some(Severity::Error) | None => "error",
-                Some(Severity::Warning) => "warning",
-                Some(Severity::Information) => "info",
-                Some(Severity::Hint) => "hint",
+                Some(EditorSeverity::Error) | None => "error",
+                Some(EditorSeverity::Warning) => "warning",
+                Some(EditorSeverity::Information) => "info",
+                Some(EditorSeverity::Hint) => "hint",
             };
             let code = d
                 .code

@@ -13,7 +13,7 @@ use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
 use crate::runtime::cpu_bound;
 use crate::syntax::Language;
 
-use super::job::{Candidate, Job, Output};
+use super::job::{CandidateChange, Job, Output};
 use super::{
     ActionError, ActionId, ActionOutcome, ActionProgress, ActionRequest, custom, display_path,
     document, explain, fix, generate_tests, reply, rewrite, shapes,
@@ -259,7 +259,11 @@ async fn ask(
 }
 
 /// Turns the answer into a candidate according to the job's output.
-fn finish(request: &ActionRequest, job: &Job, answer: &str) -> Result<Candidate, ActionError> {
+fn finish(
+    request: &ActionRequest,
+    job: &Job,
+    answer: &str,
+) -> Result<CandidateChange, ActionError> {
     let ctx = &request.context;
     match &job.output {
         Output::Replace { range, symbol } => {
@@ -273,7 +277,7 @@ fn finish(request: &ActionRequest, job: &Job, answer: &str) -> Result<Candidate,
             if symbol.is_none()
                 && let Some(new) = shapes::through_enclosing(ctx, range.clone(), &code)?
             {
-                return Ok(Candidate::Document(new));
+                return Ok(CandidateChange::Document(new));
             }
             let replacement = match symbol {
                 Some(name) => {
@@ -299,7 +303,7 @@ fn finish(request: &ActionRequest, job: &Job, answer: &str) -> Result<Candidate,
             new.push_str(&ctx.text[..range.start]);
             new.push_str(&replacement);
             new.push_str(&ctx.text[range.end..]);
-            Ok(Candidate::Document(new))
+            Ok(CandidateChange::Document(new))
         }
         Output::DocComment { symbol } => document::place(ctx, symbol, answer),
         Output::Tests { place, under_test } => {
@@ -321,7 +325,7 @@ fn check(
     request: &ActionRequest,
     language: Language,
     baseline: &SyntaxBaseline,
-    candidate: Candidate,
+    candidate: CandidateChange,
 ) -> Result<WorkspaceEditPlan, CheckError> {
     let ctx = &request.context;
     let mut plan = WorkspaceEditPlan::default();
@@ -330,7 +334,7 @@ fn check(
         ValidationError::Edit(e) => CheckError::Action(ActionError::Internal(e.to_string())),
     };
     match candidate {
-        Candidate::Document(new) => {
+        CandidateChange::Document(new) => {
             let edits = baseline.checked_edits(&ctx.text, &new).map_err(refused)?;
             plan.edits.push(FileEdits {
                 path: ctx.path.clone(),
@@ -338,7 +342,7 @@ fn check(
                 edits,
             });
         }
-        Candidate::OtherFile { path, old, new } => {
+        CandidateChange::OtherFile { path, old, new } => {
             let other = Language::from_path(&path).unwrap_or(language);
             let old_text = old.clone().unwrap_or_default();
             let edits = SyntaxBaseline::new(other, &old_text)

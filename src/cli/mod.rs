@@ -199,6 +199,7 @@ fn serve() -> ExitCode {
         }
     };
     let options = ServerOptions {
+        #[cfg(feature = "test-support")]
         debug_requests: std::env::var("AUGUR_DEBUG_REQUESTS").is_ok_and(|v| v == "1"),
     };
     tracing::info!(

@@ -268,6 +268,7 @@ impl CompletionEngine {
     /// What the engine keeps of a document (by its key and path), by name: `typeThrough` (the
     /// suggestion on screen) and `openDocumentIndex` (its text and passage index, kept for the
     /// prompts of other documents). For `augur/debug/retained`.
+    #[cfg(feature = "test-support")]
     pub fn retained(&self, key: &str, path: Option<&Path>) -> Vec<&'static str> {
         let mut held = Vec::new();
         if self

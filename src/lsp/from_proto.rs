@@ -100,18 +100,18 @@ pub fn diagnostic(
     rope: &Rope,
     diagnostic: &tower_lsp_server::ls_types::Diagnostic,
     encoding: PositionEncoding,
-) -> crate::actions::Diagnostic {
-    use crate::actions::Severity;
+) -> crate::actions::EditorDiagnostic {
+    use crate::actions::EditorSeverity;
     use tower_lsp_server::ls_types::{DiagnosticSeverity, NumberOrString};
     let severity = diagnostic.severity.and_then(|s| match s {
-        DiagnosticSeverity::ERROR => Some(Severity::Error),
-        DiagnosticSeverity::WARNING => Some(Severity::Warning),
-        DiagnosticSeverity::INFORMATION => Some(Severity::Information),
-        DiagnosticSeverity::HINT => Some(Severity::Hint),
+        DiagnosticSeverity::ERROR => Some(EditorSeverity::Error),
+        DiagnosticSeverity::WARNING => Some(EditorSeverity::Warning),
+        DiagnosticSeverity::INFORMATION => Some(EditorSeverity::Information),
+        DiagnosticSeverity::HINT => Some(EditorSeverity::Hint),
         _ => None,
     });
     let range = range(rope, diagnostic.range, encoding);
-    crate::actions::Diagnostic {
+    crate::actions::EditorDiagnostic {
         // A reversed range from the client becomes an empty one at its start.
         range: range.start.min(range.end)..range.end.max(range.start),
         message: diagnostic.message.clone(),

@@ -35,24 +35,17 @@ pub fn build(
 ) -> (Guarded<LspService<Server>>, ClientSocket, Arc<ServerState>) {
     let state = Arc::new(ServerState::new(options));
     let shared = state.clone();
-    let (service, socket) = LspService::build(move |client| Server::new(shared, client))
+    let builder = LspService::build(move |client| Server::new(shared, client))
         .custom_method("augur/status", Server::status)
         .custom_method("textDocument/inlineCompletion", Server::inline_completion)
         .custom_method("augur/search", Server::search)
         .custom_method(
             "window/workDoneProgress/cancel",
             Server::work_done_progress_cancel,
-        )
-        .custom_method("augur/debug/document", Server::debug_document)
-        .custom_method("augur/debug/retained", Server::debug_retained)
-        .custom_method("augur/debug/sleep", Server::debug_sleep)
-        .custom_method("augur/debug/panic", Server::debug_panic)
-        .custom_method("augur/debug/config", Server::debug_config)
-        .custom_method(
-            "augur/debug/panicNotification",
-            Server::debug_panic_notification,
-        )
-        .finish();
+        );
+    #[cfg(feature = "test-support")]
+    let builder = handlers::debug::register(builder);
+    let (service, socket) = builder.finish();
     (Guarded::new(service), socket, state)
 }
 

@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::{
 };
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::lsp::handlers::{self, debug, search, status};
+use crate::lsp::handlers::{self, search, status};
 use crate::lsp::state::ServerState;
 
 /// The server: shared state plus a handle to talk to the client.
@@ -52,42 +52,6 @@ impl Server {
     /// `window/workDoneProgress/cancel` (a notification the library does not route itself).
     pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
         handlers::indexing::cancel(&self.state, params);
-    }
-
-    /// `augur/debug/document`.
-    pub async fn debug_document(
-        &self,
-        params: debug::DocumentParams,
-    ) -> Result<debug::DocumentState> {
-        debug::document(&self.state, params)
-    }
-
-    /// `augur/debug/retained`.
-    pub async fn debug_retained(
-        &self,
-        params: debug::DocumentParams,
-    ) -> Result<debug::RetainedState> {
-        debug::retained(&self.state, params)
-    }
-
-    /// `augur/debug/sleep`.
-    pub async fn debug_sleep(&self, params: debug::SleepParams) -> Result<u64> {
-        debug::sleep(&self.state, params).await
-    }
-
-    /// `augur/debug/panic`.
-    pub async fn debug_panic(&self) -> Result<()> {
-        debug::panic(&self.state)
-    }
-
-    /// `augur/debug/config`.
-    pub async fn debug_config(&self) -> Result<serde_json::Value> {
-        debug::config(&self.state)
-    }
-
-    /// `augur/debug/panicNotification` (a notification).
-    pub async fn debug_panic_notification(&self) {
-        debug::panic_notification(&self.state);
     }
 }
 

@@ -96,7 +96,7 @@ impl Kind {
 
 /// One secret in a text: its byte range and kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub struct FoundSecret {
     /// The bytes of the secret value (not its name nor its quotes).
     pub range: Range<usize>,
     /// What it is.
@@ -104,7 +104,7 @@ pub struct Found {
 }
 
 /// The secrets in `text`, in order, not overlapping (overlapping finds are merged into the first).
-pub fn find(text: &str) -> Vec<Found> {
+pub fn find(text: &str) -> Vec<FoundSecret> {
     let mut found = Vec::new();
     patterns::scan(text, &mut |f| {
         found.push(f);
@@ -125,9 +125,9 @@ pub fn contains_secret(text: &str) -> bool {
 
 /// Sorts finds by position (a provider's format before a generic value at the same place) and
 /// merges overlapping ones.
-fn merge(mut found: Vec<Found>) -> Vec<Found> {
+fn merge(mut found: Vec<FoundSecret>) -> Vec<FoundSecret> {
     found.sort_by_key(|f| (f.range.start, f.kind == Kind::SecretValue, f.range.end));
-    let mut merged: Vec<Found> = Vec::with_capacity(found.len());
+    let mut merged: Vec<FoundSecret> = Vec::with_capacity(found.len());
     for f in found {
         match merged.last_mut() {
             Some(last) if f.range.start < last.range.end => {

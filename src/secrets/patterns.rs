@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use memchr::memmem;
 use regex::bytes::Regex;
 
-use super::{Found, Kind};
+use super::{FoundSecret, Kind};
 
 /// Provider formats and private key markers. A match is only a candidate: [`token`] checks it.
 const TOKENS: &str = concat!(
@@ -97,7 +97,7 @@ const PLACEHOLDERS: &[&[u8]] = &[
 
 /// Calls `on` with each secret of `text` in the order found (provider formats first); stops when
 /// `on` returns false.
-pub(super) fn scan(text: &str, on: &mut dyn FnMut(Found) -> bool) {
+pub(super) fn scan(text: &str, on: &mut dyn FnMut(FoundSecret) -> bool) {
     let bytes = text.as_bytes();
     let mut service_account = None;
     let mut at = 0;
@@ -122,7 +122,7 @@ pub(super) fn scan(text: &str, on: &mut dyn FnMut(Found) -> bool) {
             continue;
         }
         if let Some(kind) = secret_value(&bytes[start..end], group == 4)
-            && !on(Found {
+            && !on(FoundSecret {
                 range: start..end,
                 kind,
             })
@@ -151,16 +151,16 @@ fn has(bytes: &[u8], test: fn(&u8) -> bool) -> bool {
 }
 
 /// Checks one match of [`TOKENS`] and says what it is.
-fn token(bytes: &[u8], m: Range<usize>, service_account: &mut Option<bool>) -> Option<Found> {
+fn token(bytes: &[u8], m: Range<usize>, service_account: &mut Option<bool>) -> Option<FoundSecret> {
     let text = &bytes[m.clone()];
     if text.starts_with(b"-----BEGIN") {
-        return private_key_after(bytes, m).map(|range| Found {
+        return private_key_after(bytes, m).map(|range| FoundSecret {
             range,
             kind: Kind::PrivateKey,
         });
     }
     if text.starts_with(b"-----END") {
-        return private_key_before(bytes, m).map(|range| Found {
+        return private_key_before(bytes, m).map(|range| FoundSecret {
             range,
             kind: Kind::PrivateKey,
         });
@@ -169,7 +169,7 @@ fn token(bytes: &[u8], m: Range<usize>, service_account: &mut Option<bool>) -> O
         let value = m.end..string_end(bytes, m.end);
         let service_account = *service_account
             .get_or_insert_with(|| memmem::find(bytes, b"\"service_account\"").is_some());
-        return (service_account && value.len() >= MIN_VALUE).then_some(Found {
+        return (service_account && value.len() >= MIN_VALUE).then_some(FoundSecret {
             range: value,
             kind: Kind::GcpServiceAccount,
         });
@@ -187,7 +187,7 @@ fn token(bytes: &[u8], m: Range<usize>, service_account: &mut Option<bool>) -> O
         }
         [b'B' | b'b', ..] => {
             let jwt = memmem::find(text, b"eyJ")? + m.start;
-            return Some(Found {
+            return Some(FoundSecret {
                 range: jwt..m.end,
                 kind: Kind::Jwt,
             });
@@ -208,7 +208,7 @@ fn token(bytes: &[u8], m: Range<usize>, service_account: &mut Option<bool>) -> O
             }
         }
     };
-    Some(Found { range: m, kind })
+    Some(FoundSecret { range: m, kind })
 }
 
 /// Where the JSON string starting at `at` ends (its closing quote), or the end of the text.

@@ -106,6 +106,30 @@ impl InProcess {
         result
     }
 
+    /// `textDocument/didOpen`.
+    pub async fn open(&mut self, uri: &str, language_id: &str, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language_id, "version": version, "text": text}}),
+        )
+        .await;
+    }
+
+    /// `textDocument/didChange` with `changes` (the `contentChanges` array).
+    pub async fn change(&mut self, uri: &str, version: i32, changes: Value) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": changes}),
+        )
+        .await;
+    }
+
+    /// The document as the server holds it (`augur/debug/document`).
+    pub async fn document(&mut self, uri: &str) -> Result<Value, Value> {
+        self.request("augur/debug/document", json!({"uri": uri}))
+            .await
+    }
+
     /// Waits (up to five seconds) until at least `count` messages with `method` were sent, and
     /// returns them.
     pub async fn wait_sent(&self, method: &str, count: usize) -> Vec<Value> {

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use augur::actions::{
-    ActionContext, ActionId, ActionOutcome, ActionRequest, ActionsConfig, Diagnostic, NoProgress,
-    Severity, run_action,
+    ActionContext, ActionId, ActionOutcome, ActionRequest, ActionsConfig, EditorDiagnostic,
+    EditorSeverity, NoActionProgress, run_action,
 };
 use augur::edits::apply;
 use augur::llm::LlmClient;
@@ -51,7 +51,7 @@ impl Workspace {
         self.dir.path().to_path_buf()
     }
 
-    pub fn context(&self, diagnostics: Vec<Diagnostic>) -> ActionContext {
+    pub fn context(&self, diagnostics: Vec<EditorDiagnostic>) -> ActionContext {
         ActionContext {
             path: self.path.clone(),
             language: Language::from_path(&self.path),
@@ -70,7 +70,7 @@ impl Workspace {
         &self,
         action: ActionId,
         instruction: Option<&str>,
-        diagnostics: Vec<Diagnostic>,
+        diagnostics: Vec<EditorDiagnostic>,
         config: ActionsConfig,
     ) -> ActionRequest {
         ActionRequest {
@@ -143,17 +143,17 @@ pub fn prompt_of(fake: &Fake, n: usize) -> String {
 
 pub async fn check(ws: &Workspace, request: ActionRequest, replies: &[&str], want: Expect) -> Fake {
     let (fake, llm) = fake_with(replies).await;
-    let outcome = run_action(&llm, request, &NoProgress).await.unwrap();
+    let outcome = run_action(&llm, request, &NoActionProgress).await.unwrap();
     want.assert_eq(&ws.render(&outcome));
     fake
 }
 
-pub fn diagnostic(text: &str, needle: &str, message: &str) -> Diagnostic {
+pub fn diagnostic(text: &str, needle: &str, message: &str) -> EditorDiagnostic {
     let start = text.find(needle).unwrap();
-    Diagnostic {
+    EditorDiagnostic {
         range: start..start + needle.len(),
         message: message.into(),
-        severity: Some(Severity::Error),
+        severity: Some(EditorSeverity::Error),
         code: Some("E0308".into()),
         source: Some("rustc".into()),
     }
@@ -205,7 +205,7 @@ pub async fn outcomes(
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for (name, reply) in replies {
         let (_fake, llm) = fake_with(&[reply, reply]).await;
-        let rendered = match run_action(&llm, request.clone(), &NoProgress).await {
+        let rendered = match run_action(&llm, request.clone(), &NoActionProgress).await {
             Ok(outcome) => ws.render(&outcome),
             Err(error) => format!("error: {error}\n"),
         };

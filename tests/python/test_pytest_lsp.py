@@ -1,7 +1,9 @@
 """augur driven by a third-party client: pytest-lsp (pygls + lsprotocol).
 
 lsprotocol validates every message against the LSP 3.18 model, so a capability shape it cannot
-read fails the test. The binary is taken from AUGUR_BIN (default: target/debug/augur).
+read fails the test. The binary is taken from AUGUR_BIN (default: target/debug/augur). It must be
+built with the `test-support` feature for `augur/debug/document` (`cargo test` builds it so;
+after a plain `cargo build`, run `cargo build --features test-support`).
 """
 
 import os
@@ -35,7 +37,15 @@ async def client(lsp_client: LanguageClient):
 
 
 async def document(client: LanguageClient):
-    return await client.protocol.send_request_async("augur/debug/document", {"uri": URI})
+    try:
+        return await client.protocol.send_request_async("augur/debug/document", {"uri": URI})
+    except Exception as error:
+        if "not found" in str(error).lower():
+            pytest.fail(
+                f"{BIN} has no augur/debug/document: build it with the test-support feature "
+                "(`cargo test`, or `cargo build --features test-support`)"
+            )
+        raise
 
 
 @pytest.mark.asyncio

@@ -72,7 +72,8 @@ enum Event {
 
 /// A test hook: when this environment variable names a file, the first indexing of each root
 /// pauses after its first file until that file exists (at most a minute), so that tests can send
-/// requests while indexing runs without racing it.
+/// requests while indexing runs without racing it. Only in builds with the `test-support` feature.
+#[cfg(feature = "test-support")]
 pub const HOLD_INDEXING_ENV: &str = "AUGUR_TEST_HOLD_INDEXING";
 
 /// Turns the index's progress callbacks into events, at most one report per percent.
@@ -80,6 +81,7 @@ struct ChannelProgress {
     events: mpsc::UnboundedSender<Event>,
     last_percent: AtomicUsize,
     /// The file to wait for after the first file (see [`HOLD_INDEXING_ENV`]).
+    #[cfg(feature = "test-support")]
     hold: Option<PathBuf>,
 }
 
@@ -88,6 +90,7 @@ impl ChannelProgress {
         ChannelProgress {
             events,
             last_percent: AtomicUsize::new(usize::MAX),
+            #[cfg(feature = "test-support")]
             hold: std::env::var_os(HOLD_INDEXING_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
@@ -95,6 +98,7 @@ impl ChannelProgress {
     }
 
     /// Waits for the hold file of the test hook, if there is one.
+    #[cfg(feature = "test-support")]
     fn wait_for_release(&self) {
         let Some(hold) = &self.hold else {
             return;
@@ -117,6 +121,7 @@ impl IndexProgress for ChannelProgress {
         if self.last_percent.swap(percent, Ordering::Relaxed) != percent || done == total {
             let _ = self.events.send(Event::Report { done, total });
         }
+        #[cfg(feature = "test-support")]
         if done == 1 {
             self.wait_for_release();
         }

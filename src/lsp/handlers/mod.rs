@@ -7,6 +7,7 @@ pub mod code_action;
 pub mod code_action_resolve;
 pub mod completion;
 pub mod configuration;
+#[cfg(feature = "test-support")]
 pub mod debug;
 pub mod execute_command;
 pub mod indexing;

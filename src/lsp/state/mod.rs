@@ -31,6 +31,7 @@ use crate::workspace::{RealPaths, WorkspaceRoot, root_paths};
 #[derive(Debug, Clone, Default)]
 pub struct ServerOptions {
     /// Whether the `augur/debug/*` requests (sleep, panic) are served: for tests only.
+    #[cfg(feature = "test-support")]
     pub debug_requests: bool,
 }
 

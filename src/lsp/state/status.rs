@@ -63,6 +63,7 @@ impl ServerState {
     /// What the server keeps of a document (by its key and path), by name: `document`,
     /// `syntaxTree`, `treeRefresh` (a parse under way), `completion` (one running) and what the
     /// completion engine keeps (see [`CompletionEngine::retained`]). For `augur/debug/retained`.
+    #[cfg(feature = "test-support")]
     pub fn retained(&self, key: &str, path: Option<&Path>) -> Vec<&'static str> {
         let held_in = [
             ("document", self.documents().contains(key)),
