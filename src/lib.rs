@@ -8,7 +8,9 @@
 //! - [`llm`]: the client for language-model backends;
 //! - [`syntax`] and [`index`]: tree-sitter languages and the on-disk workspace index;
 //! - [`secrets`]: secrets found by their content, and the placeholders that replace them in
-//!   prompts.
+//!   prompts;
+//! - [`host`]: the `Workspace` that owns all of it and hands out consistent snapshots, driven
+//!   by the protocol layer and by the command line alike.
 //!
 //! See `ARCHITECTURE.md` for the invariants every module keeps.
 
@@ -19,6 +21,7 @@ pub mod completion;
 pub mod config;
 pub mod documents;
 pub mod edits;
+pub mod host;
 pub mod index;
 pub mod llm;
 pub mod logging;

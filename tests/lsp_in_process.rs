@@ -26,7 +26,11 @@ async fn documents_sync_and_status_in_process() {
             ]}),
         )
         .await;
-    let doc = server.state.document("file:///a.py").expect("open");
+    let doc = server
+        .state
+        .snapshot()
+        .document("file:///a.py")
+        .expect("open");
     assert_eq!(doc.text.to_string(), "def f():\n    return 1\n");
     assert_eq!(doc.version, 2);
     let status = server.request("augur/status", Value::Null).await.unwrap();
@@ -40,7 +44,7 @@ async fn configuration_changes_reach_subscribers() {
     server
         .initialize(capabilities(&["utf-16"]), json!({}))
         .await;
-    let mut changes = server.state.subscribe_config();
+    let mut changes = server.state.host.subscribe_config();
     server
         .notify(
             "workspace/didChangeConfiguration",
@@ -61,7 +65,7 @@ async fn configuration_changes_reach_subscribers() {
         .await;
     assert!(!changes.has_changed().unwrap());
     assert_eq!(
-        server.state.config().models["default"].model,
+        server.state.snapshot().config().models["default"].model,
         "hot-reloaded"
     );
     let shown = server.wait_sent("window/showMessage", 1).await;
@@ -103,7 +107,11 @@ async fn a_panicking_notification_leaves_the_service_and_documents_intact_in_pro
     server
         .notify("augur/debug/panicNotification", Value::Null)
         .await;
-    let doc = server.state.document("file:///n.txt").expect("still open");
+    let doc = server
+        .state
+        .snapshot()
+        .document("file:///n.txt")
+        .expect("still open");
     assert_eq!(doc.text.to_string(), "kept");
     assert_eq!(&*doc.language_id, "plaintext");
     assert!(server.request("augur/status", Value::Null).await.is_ok());

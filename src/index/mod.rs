@@ -46,6 +46,7 @@
 //! the lease: another process leaves it alone and indexes into memory until it can read the
 //! rebuilt index or rebuild it itself.
 
+pub mod admit;
 mod cache;
 pub mod cli;
 pub mod config;

@@ -39,10 +39,10 @@ use crate::actions::{
 };
 use crate::documents::Document;
 use crate::edits::{OpenNow, PlanError, WorkspaceEditPlan};
+use crate::host::WorkspaceSnapshot;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
 use crate::syntax::Language;
-use crate::workspace::root_paths;
 
 /// Names the action to run: carried in a code action's `data` and in the arguments of the
 /// `augur.action` command.
@@ -76,9 +76,12 @@ pub struct ActionData {
     pub diagnostics: Vec<ls_types::Diagnostic>,
 }
 
-/// An open document and the selection in it, ready for the core.
+/// An open document and the selection in it, ready for the core, with the snapshot of the
+/// workspace the request works on.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The workspace as the request found it.
+    pub snapshot: WorkspaceSnapshot,
     /// The document's key in the store.
     pub key: String,
     /// The snapshot the action runs on.
@@ -170,25 +173,25 @@ pub fn request_failed(message: impl Into<String>) -> Error {
     }
 }
 
-/// The snapshot of the open document `uri` with `range` selected and the client's diagnostics.
-/// Refuses documents that are not open, not files, or excluded from AI features (secrets and
-/// `index.exclude` patterns never reach a model).
+/// The open document `uri` with `range` selected and the client's diagnostics, in one snapshot
+/// of the workspace. Refuses documents that are not open, not files, or that the exclusion
+/// policy keeps from a model (secrets and `index.exclude` patterns never reach one).
 pub fn target(
     state: &ServerState,
     uri: &Uri,
     range: ls_types::Range,
     diagnostics: &[ls_types::Diagnostic],
 ) -> Result<Target, Failure> {
+    let snapshot = state.snapshot();
     let path = from_proto::path(uri)
         .ok_or_else(|| Failure::Failed(format!("AI actions need a file URI, not {uri:?}")))?;
     let key = from_proto::doc_key(uri);
-    let doc = state
+    let doc = snapshot
         .document(&key)
         .ok_or_else(|| Failure::Failed(format!("{} is not open", path.display())))?;
-    let config = state.config();
-    if crate::index::walk::is_excluded(&config.index, &path) {
+    if let Err(refusal) = snapshot.policy().for_prompt(&path) {
         return Err(Failure::Failed(format!(
-            "{} is excluded from AI features (a secret or `index.exclude` pattern)",
+            "no AI action for {}: {refusal}",
             path.display()
         )));
     }
@@ -208,22 +211,23 @@ pub fn target(
         range: bytes,
         diagnostics,
     };
-    Ok(Target { key, doc, context })
+    Ok(Target {
+        snapshot,
+        key,
+        doc,
+        context,
+    })
 }
 
-/// The core's request for running `action` on `target`.
-pub fn request(
-    state: &ServerState,
-    target: &Target,
-    action: ActionId,
-    instruction: Option<String>,
-) -> ActionRequest {
+/// The core's request for running `action` on `target`, from the target's snapshot.
+pub fn request(target: &Target, action: ActionId, instruction: Option<String>) -> ActionRequest {
+    let snapshot = &target.snapshot;
     ActionRequest {
         action,
         instruction,
-        roots: root_paths(&state.roots()),
-        config: state.config().actions.clone(),
-        index: state.index_for(&target.context.path),
+        roots: snapshot.root_paths(),
+        config: snapshot.config().actions.clone(),
+        index: snapshot.index_for(&target.context.path),
         context: target.context.clone(),
     }
 }
@@ -234,11 +238,13 @@ pub fn request(
 pub async fn run(
     state: &Arc<ServerState>,
     client: &Client,
+    target: &Target,
     request: ActionRequest,
     token: Option<NumberOrString>,
 ) -> Result<ActionOutcome, Failure> {
-    let llm = state
-        .completion_engine()
+    let llm = target
+        .snapshot
+        .engine()
         .map(|engine| engine.client().clone())
         .ok_or_else(|| {
             Failure::Failed("no model is configured: add one under [models] in augur.toml".into())
@@ -281,17 +287,19 @@ pub async fn run(
 /// longer at the version the edits were computed for, or (the target's document) no longer has
 /// the text they were computed from, whatever its version number says; or when a path leads out
 /// of the workspace folders (checked again on the disk as it is now, right before the edit is
-/// sent).
+/// sent). The documents are read from a fresh snapshot: the user may have typed while the model
+/// worked.
 pub fn workspace_edit(
     state: &ServerState,
     plan: &WorkspaceEditPlan,
     target: &Target,
 ) -> Result<ls_types::WorkspaceEdit, Failure> {
-    plan.check_roots(&root_paths(&state.roots()))
+    let now = state.snapshot();
+    plan.check_roots(&now.root_paths())
         .map_err(|e| Failure::Failed(e.to_string()))?;
     let open = |path: &Path| -> Option<Document> {
         let uri = to_proto::uri(path)?;
-        state.document(&from_proto::doc_key(&uri))
+        now.document(&from_proto::doc_key(&uri))
     };
     plan.check_versions(|path| {
         open(path).map(|doc| OpenNow {
@@ -349,7 +357,7 @@ pub async fn show_markdown(
 /// Writes an explanation to `<cache>/explanations/<n>-<title>.md`.
 fn write_explanation(state: &ServerState, title: &str, text: &str) -> Option<PathBuf> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = crate::index::store::cache_dir(&state.config().index).join("explanations");
+    let dir = crate::index::store::cache_dir(&state.snapshot().config().index).join("explanations");
     std::fs::create_dir_all(&dir).ok()?;
     let slug: String = title
         .chars()

@@ -36,8 +36,8 @@ pub async fn resolve(
     let result = async {
         let target = ai_action::target(state, &data.uri, data.range, &diagnostics)?;
         target.require_version(data.version, data.generation)?;
-        let request = ai_action::request(state, &target, data.action, data.instruction);
-        match ai_action::run(state, client, request, None).await? {
+        let request = ai_action::request(&target, data.action, data.instruction);
+        match ai_action::run(state, client, &target, request, None).await? {
             ActionOutcome::Edit { plan, .. } => {
                 action.edit = Some(ai_action::workspace_edit(state, &plan, &target)?);
             }

@@ -31,7 +31,7 @@ pub async fn completion(
     params: CompletionParams,
 ) -> Result<Option<CompletionResponse>> {
     if !offers_items(
-        state.config().completion.mode,
+        state.snapshot().config().completion.mode,
         state.caps().inline_completion,
     ) {
         return Ok(None);

@@ -30,17 +30,11 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{self, ExecuteCommandParams, MessageActionItem, MessageType, Uri};
 
 use crate::actions::{ActionId, ActionOutcome, ActionsConfig};
+use crate::lsp::commands::{ACTION_COMMAND, REWRITE_COMMAND};
 use crate::lsp::ext::{CommandResult, CommandStatus};
 use crate::lsp::handlers::ai_action::{self, ActionData, Failure};
 use crate::lsp::handlers::invalid_params;
 use crate::lsp::state::ServerState;
-
-/// Rewrites a range following an instruction.
-pub const REWRITE_COMMAND: &str = "augur.rewrite";
-/// Runs any AI action.
-pub const ACTION_COMMAND: &str = "augur.action";
-/// The commands augur serves.
-pub const COMMANDS: [&str; 2] = [REWRITE_COMMAND, ACTION_COMMAND];
 
 /// The arguments of `augur.rewrite`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -94,7 +88,7 @@ pub async fn execute_command(
         })?,
         other => return Err(invalid_params(format!("augur has no command `{other}`"))),
     };
-    let config = state.config().actions.clone();
+    let config = state.snapshot().config().actions.clone();
     if needs_instruction(&config, &data.action)
         && data
             .instruction
@@ -143,8 +137,8 @@ async fn run(
 ) -> std::result::Result<CommandResult, Failure> {
     let target = ai_action::target(state, &data.uri, data.range, &data.diagnostics)?;
     target.require_version(data.version, data.generation)?;
-    let request = ai_action::request(state, &target, data.action, data.instruction);
-    match ai_action::run(state, client, request, token).await? {
+    let request = ai_action::request(&target, data.action, data.instruction);
+    match ai_action::run(state, client, &target, request, token).await? {
         ActionOutcome::Edit { title, plan } => {
             if plan.is_empty() {
                 return Ok(CommandResult::new(

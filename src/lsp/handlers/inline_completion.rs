@@ -24,7 +24,7 @@ pub async fn inline_completion(
     let empty = Ok(Some(InlineCompletionResponse::List(InlineCompletionList {
         items: Vec::new(),
     })));
-    if state.config().completion.mode == CompletionMode::Items {
+    if state.snapshot().config().completion.mode == CompletionMode::Items {
         return empty;
     }
     let trigger = if params.context.trigger_kind == InlineCompletionTriggerKind::INVOKED {

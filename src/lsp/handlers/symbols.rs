@@ -12,6 +12,7 @@ use tower_lsp_server::ls_types::{
     WorkspaceSymbolParams, WorkspaceSymbolResponse,
 };
 
+use crate::host::WorkspaceSnapshot;
 use crate::index::Hit;
 use crate::index::set::IndexSet;
 use crate::lsp::state::ServerState;
@@ -23,10 +24,10 @@ const WORKSPACE_SYMBOL_LIMIT: usize = 128;
 
 /// Runs `query` on the indexes of every root (merged by score) on a blocking thread.
 pub(crate) async fn on_indexes(
-    state: &ServerState,
+    snapshot: &WorkspaceSnapshot,
     query: impl FnOnce(&IndexSet) -> Vec<Hit> + Send + 'static,
 ) -> Vec<Hit> {
-    let set = IndexSet::from_indexes(state.indexes());
+    let set = IndexSet::from_indexes(snapshot.indexes().to_vec());
     tokio::task::spawn_blocking(move || query(&set))
         .await
         .unwrap_or_default()
@@ -38,7 +39,8 @@ pub async fn workspace_symbol(
     params: WorkspaceSymbolParams,
 ) -> Result<Option<WorkspaceSymbolResponse>> {
     let query = params.query;
-    let hits = on_indexes(state, move |set| {
+    let snapshot = state.snapshot();
+    let hits = on_indexes(&snapshot, move |set| {
         set.workspace_symbols(&query, WORKSPACE_SYMBOL_LIMIT)
     })
     .await;
@@ -50,7 +52,7 @@ pub async fn workspace_symbol(
         .filter_map(|hit| {
             let kind = to_proto::symbol_kind(hit.kind?);
             let location = texts.location(&hit.path, hit.byte_range.clone(), encoding, |uri| {
-                state.document(&from_proto::doc_key(uri)).map(|d| d.text)
+                snapshot.document(&from_proto::doc_key(uri)).map(|d| d.text)
             })?;
             Some(SymbolInformation {
                 name: hit.name,
@@ -95,7 +97,7 @@ pub fn document_symbol(
     params: DocumentSymbolParams,
 ) -> Result<Option<DocumentSymbolResponse>> {
     let uri = &params.text_document.uri;
-    let Some(doc) = state.document(&from_proto::doc_key(uri)) else {
+    let Some(doc) = state.snapshot().document(&from_proto::doc_key(uri)) else {
         return Ok(None);
     };
     let language = Language::from_lsp_id(&doc.language_id)
