@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use augur::completion::cli::{CompleteArgs, run_complete_with};
+use augur::cli::complete::{CompleteArgs, run_complete_with};
 use augur::completion::{
     CompletionConfig, CompletionEngine, CompletionError, EngineRequest, SuggestionSource, Trigger,
 };

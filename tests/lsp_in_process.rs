@@ -116,3 +116,63 @@ async fn a_panicking_notification_leaves_the_service_and_documents_intact_in_pro
     assert_eq!(&*doc.language_id, "plaintext");
     assert!(server.request("augur/status", Value::Null).await.is_ok());
 }
+
+/// Opens `rel` under `root` with `text` and returns how many code actions its second line gets.
+async fn count(server: &mut InProcess, root: &std::path::Path, text: &str, rel: &str) -> usize {
+    let uri = format!("file://{}", root.join(rel).display());
+    server
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+        )
+        .await;
+    let ask = json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 1, "character": 11},
+        "end": {"line": 1, "character": 16}}, "context": {"diagnostics": []}});
+    let actions = server
+        .request("textDocument/codeAction", ask)
+        .await
+        .unwrap();
+    actions.as_array().map_or(0, Vec::len)
+}
+
+/// Code actions ask the host's exclusion policy: a file under an `index.exclude` glob, and a
+/// secret file, are offered nothing, while an ordinary file of the same folder is; the policy
+/// follows a hot-reloaded `exclude` at once.
+#[tokio::test]
+async fn code_actions_follow_the_exclusion_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let text = "def add(a, b):\n    return a - b\n";
+    for rel in ["calc.py", "private/calc.py", ".env"] {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let mut server = InProcess::new(Value::Null);
+    server
+        .initialize(
+            capabilities(&["utf-16"]),
+            json!({
+                "rootUri": format!("file://{}", root.display()),
+                "initializationOptions": {"index": {"enabled": false, "exclude": ["private/**"]}},
+            }),
+        )
+        .await;
+    assert!(
+        count(&mut server, &root, text, "calc.py").await > 0,
+        "an ordinary file has actions"
+    );
+    assert_eq!(count(&mut server, &root, text, "private/calc.py").await, 0);
+    assert_eq!(count(&mut server, &root, text, ".env").await, 0);
+    server
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": {"index": {"enabled": false, "exclude": ["calc.py"]}}}),
+        )
+        .await;
+    assert_eq!(
+        count(&mut server, &root, text, "calc.py").await,
+        0,
+        "the new exclude applies"
+    );
+}

@@ -29,10 +29,12 @@
 //! ```
 
 pub mod policy;
+mod requests;
 mod status;
 mod trees;
 
 pub use policy::{Policy, Refusal};
+pub use requests::RequestError;
 pub use status::IndexPhase;
 
 use std::collections::{HashMap, HashSet};
@@ -46,7 +48,7 @@ use crate::config::{self, Config, ConfigError, ConfigLayer};
 use crate::documents::{Document, DocumentStore, StoreError};
 use crate::index::WorkspaceIndex;
 use crate::llm::health::{ModelHealth, Notice};
-use crate::llm::{LlmClient, LlmDeps};
+use crate::llm::{LlmClient, LlmDeps, LlmError};
 use crate::workspace::{RealPaths, WorkspaceRoot, root_paths};
 use trees::TreeEntry;
 
@@ -82,6 +84,8 @@ impl std::fmt::Debug for Kept {
 #[derive(Debug, Clone)]
 struct View {
     documents: Arc<DocumentStore>,
+    /// The file of each open document that is one.
+    paths: Arc<HashMap<String, PathBuf>>,
     config: Arc<Config>,
     roots: Arc<Vec<WorkspaceRoot>>,
     indexes: Arc<Vec<Arc<WorkspaceIndex>>>,
@@ -135,6 +139,7 @@ impl Workspace {
         Self {
             view: Mutex::new(View {
                 documents: Arc::default(),
+                paths: Arc::default(),
                 config,
                 roots: Arc::default(),
                 indexes: Arc::default(),
@@ -205,6 +210,11 @@ impl Workspace {
         }
         let mut view = lock(&self.view);
         Arc::make_mut(&mut view.documents).open(key, language_id, version, text);
+        let paths = Arc::make_mut(&mut view.paths);
+        match path {
+            Some(path) => paths.insert(key.to_owned(), path.to_path_buf()),
+            None => paths.remove(key),
+        };
     }
 
     /// Changes a document all or nothing: `change` works on a copy that replaces the document,
@@ -250,6 +260,9 @@ impl Workspace {
         let mut view = lock(&self.view);
         if !view.documents.contains(key) {
             return false;
+        }
+        if view.paths.contains_key(key) {
+            Arc::make_mut(&mut view.paths).remove(key);
         }
         Arc::make_mut(&mut view.documents).close(key)
     }
@@ -375,6 +388,16 @@ impl Workspace {
         self.refresh_policy(&mut view);
     }
 
+    /// Opens (or creates) the index of `root` with the current configuration and adds it; the
+    /// caller builds it ([`WorkspaceIndex::build`], on a blocking thread), since that takes long
+    /// and reports progress its own way. Blocking.
+    pub fn open_index(&self, root: &Path) -> Result<Arc<WorkspaceIndex>, crate::index::IndexError> {
+        let config = lock(&self.view).config.index.clone();
+        let index = Arc::new(WorkspaceIndex::open(root, &config)?);
+        self.add_index(index.clone());
+        Ok(index)
+    }
+
     /// Files changed on disk (or links were made): real paths are resolved afresh.
     pub fn files_changed(&self) {
         self.real_paths.clear();
@@ -406,27 +429,24 @@ impl Workspace {
 
     /// Builds the LLM client and the completion engine from the current configuration; later
     /// configurations reach the client through [`Self::reconfigure_models`].
-    pub fn start_engine(&self) -> Result<(), String> {
+    pub fn start_engine(&self) -> Result<(), LlmError> {
         let config = lock(&self.view).config.clone();
         let deps = LlmDeps {
             settings: config.llm.clone(),
             ..LlmDeps::default()
         };
-        let client = LlmClient::new(&config.models, deps).map_err(|e| e.to_string())?;
+        let client = LlmClient::new(&config.models, deps)?;
         let engine = Arc::new(CompletionEngine::new(Arc::new(client)));
         lock(&self.view).engine = Some(engine);
         Ok(())
     }
 
     /// Hands a new model configuration to the LLM client: it takes effect on the next request.
-    pub fn reconfigure_models(&self, config: &Config) -> Result<(), String> {
+    pub fn reconfigure_models(&self, config: &Config) -> Result<(), LlmError> {
         let engine = lock(&self.view).engine.clone();
         match engine {
             Some(engine) => {
-                engine
-                    .client()
-                    .reconfigure(&config.models)
-                    .map_err(|e| e.to_string())?;
+                engine.client().reconfigure(&config.models)?;
                 // Suggestions on screen came from the old models: typing through them would
                 // keep showing their text.
                 engine.forget_all();
@@ -453,6 +473,11 @@ impl WorkspaceSnapshot {
     /// The open documents.
     pub fn documents(&self) -> &DocumentStore {
         &self.view.documents
+    }
+
+    /// The file of an open document, when it is one.
+    pub fn document_path(&self, key: &str) -> Option<&Path> {
+        self.view.paths.get(key).map(PathBuf::as_path)
     }
 
     /// The configuration.

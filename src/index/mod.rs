@@ -48,7 +48,6 @@
 
 pub mod admit;
 mod cache;
-pub mod cli;
 pub mod config;
 pub mod directory;
 pub mod progress;

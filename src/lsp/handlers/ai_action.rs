@@ -15,7 +15,6 @@
 //! version with another text): an offer carries the server's generation of the text it was made
 //! for, and an edit is sent only while the document still has the text it was computed from.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,7 +41,6 @@ use crate::edits::{OpenNow, PlanError, WorkspaceEditPlan};
 use crate::host::WorkspaceSnapshot;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
-use crate::syntax::Language;
 
 /// Names the action to run: carried in a code action's `data` and in the arguments of the
 /// `augur.action` command.
@@ -189,28 +187,16 @@ pub fn target(
     let doc = snapshot
         .document(&key)
         .ok_or_else(|| Failure::Failed(format!("{} is not open", path.display())))?;
-    if let Err(refusal) = snapshot.policy().for_prompt(&path) {
-        return Err(Failure::Failed(format!(
-            "no AI action for {}: {refusal}",
-            path.display()
-        )));
-    }
     let encoding = state.encoding();
     let bytes = from_proto::range(&doc.text, range, encoding);
-    let bytes: Range<usize> = bytes.start.min(bytes.end)..bytes.end.max(bytes.start);
-    let language = Language::from_lsp_id(&doc.language_id).or_else(|| Language::from_path(&path));
     let diagnostics = diagnostics
         .iter()
         .map(|d| from_proto::diagnostic(&doc.text, d, encoding))
         .collect();
-    let context = ActionContext {
-        path,
-        language,
-        text: doc.text.to_string(),
-        version: Some(doc.version),
-        range: bytes,
-        diagnostics,
-    };
+    // The same context the command line builds, under the same exclusion policy.
+    let context = snapshot
+        .action_context(&key, bytes, diagnostics)
+        .map_err(|error| Failure::Failed(format!("no AI action for {error}")))?;
     Ok(Target {
         snapshot,
         key,
@@ -221,15 +207,9 @@ pub fn target(
 
 /// The core's request for running `action` on `target`, from the target's snapshot.
 pub fn request(target: &Target, action: ActionId, instruction: Option<String>) -> ActionRequest {
-    let snapshot = &target.snapshot;
-    ActionRequest {
-        action,
-        instruction,
-        roots: snapshot.root_paths(),
-        config: snapshot.config().actions.clone(),
-        index: snapshot.index_for(&target.context.path),
-        context: target.context.clone(),
-    }
+    target
+        .snapshot
+        .action_request(target.context.clone(), action, instruction)
 }
 
 /// Runs an action with progress and cancellation. `token` is the client's own progress token

@@ -19,9 +19,8 @@ use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{Position, Uri};
 
-use crate::completion::{EngineRequest, OpenDocument, Trigger};
+use crate::completion::Trigger;
 use crate::documents::Document;
-use crate::host::WorkspaceSnapshot;
 use crate::lsp::from_proto;
 use crate::lsp::handlers::model_health;
 use crate::lsp::state::ServerState;
@@ -53,23 +52,6 @@ pub struct Found {
     pub range: Range<usize>,
 }
 
-/// The open documents other than `key` that the policy lets give context (files really inside
-/// the workspace, not excluded, hidden only with `include_hidden`, not ignored unless indexed),
-/// with their generations (the engine keeps what it derives from a document while its text
-/// lasts).
-fn other_documents(snapshot: &WorkspaceSnapshot, key: &str) -> Vec<OpenDocument> {
-    let docs = snapshot.documents();
-    docs.uris()
-        .filter(|uri| *uri != key)
-        .filter_map(|uri| {
-            let path = from_proto::path(&uri.parse::<Uri>().ok()?)?;
-            snapshot.policy().for_context(&path).ok()?;
-            let doc = docs.get(uri)?;
-            Some(OpenDocument::new(path, doc.text).with_version(doc.generation))
-        })
-        .collect()
-}
-
 /// Runs the pipeline on one snapshot of the workspace; `None` when there is nothing to suggest.
 pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     let snapshot = state.snapshot();
@@ -81,20 +63,21 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
         tracing::debug!("answered by type-through");
         return Some(Found { doc, text, range });
     }
-    let path = from_proto::path(&ask.uri);
-    if let Some(path) = &path
-        && let Err(refusal) = snapshot.policy().for_prompt(path)
-    {
-        tracing::debug!(path = %path.display(), %refusal, "no completion");
-        return None;
-    }
+    // The same request the command line builds: context, indexes, the exclusion policy.
+    let mut request = match snapshot.completion_request(&key, cursor, ask.trigger) {
+        Ok(request) => request,
+        Err(error) => {
+            tracing::debug!(%error, "no completion");
+            return None;
+        }
+    };
     let config = snapshot.config().clone();
     let (generation, cancel) = state.begin_completion(&key);
     // The document's syntax tree is brought up to date in the background (only the edited
     // regions are parsed again), usually within the debounce: the multi-line decision then looks
     // the cursor up in it instead of parsing the lines around it.
     let language = Language::from_lsp_id(&doc.language_id)
-        .or_else(|| path.as_deref().and_then(Language::from_path));
+        .or_else(|| request.path.as_deref().and_then(Language::from_path));
     if let Some(language) = language
         && doc.text.len_bytes() <= MAX_TREE_BYTES
     {
@@ -102,18 +85,6 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
             .host
             .refresh_syntax_tree(&key, doc.generation, language, &doc.text);
     }
-    let mut request = EngineRequest {
-        key: key.clone(),
-        rope: doc.text.clone(),
-        cursor,
-        path,
-        language_id: Some(doc.language_id.to_string()),
-        config: Arc::new(config.completion.clone()),
-        indexes: snapshot.indexes().to_vec(),
-        open_documents: other_documents(&snapshot, &key),
-        trigger: ask.trigger,
-        syntax: None,
-    };
     let work = async {
         // Tokio's timer rounds up to whole milliseconds: a zero delay must not sleep at all.
         let delay = engine.debounce_delay(ask.trigger, &config.completion);

@@ -70,7 +70,7 @@ pub async fn search(state: &Arc<ServerState>, params: SearchParams) -> Result<Ve
         paths: params.paths,
     };
     let snapshot = state.snapshot();
-    let hits = on_indexes(&snapshot, move |set| set.search(&query)).await;
+    let hits = on_indexes(&snapshot, move |snapshot| snapshot.search(&query)).await;
     let encoding = state.encoding();
     let mut texts = to_proto::FileTexts::default();
     Ok(hits

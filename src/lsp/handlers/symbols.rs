@@ -14,7 +14,6 @@ use tower_lsp_server::ls_types::{
 
 use crate::host::WorkspaceSnapshot;
 use crate::index::Hit;
-use crate::index::set::IndexSet;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
 use crate::syntax::{Language, document_symbols};
@@ -22,13 +21,13 @@ use crate::syntax::{Language, document_symbols};
 /// The most workspace symbols returned.
 const WORKSPACE_SYMBOL_LIMIT: usize = 128;
 
-/// Runs `query` on the indexes of every root (merged by score) on a blocking thread.
+/// Runs `query` on a snapshot's indexes (every root's, merged by score) on a blocking thread.
 pub(crate) async fn on_indexes(
     snapshot: &WorkspaceSnapshot,
-    query: impl FnOnce(&IndexSet) -> Vec<Hit> + Send + 'static,
+    query: impl FnOnce(&WorkspaceSnapshot) -> Vec<Hit> + Send + 'static,
 ) -> Vec<Hit> {
-    let set = IndexSet::from_indexes(snapshot.indexes().to_vec());
-    tokio::task::spawn_blocking(move || query(&set))
+    let snapshot = snapshot.clone();
+    tokio::task::spawn_blocking(move || query(&snapshot))
         .await
         .unwrap_or_default()
 }
@@ -40,8 +39,8 @@ pub async fn workspace_symbol(
 ) -> Result<Option<WorkspaceSymbolResponse>> {
     let query = params.query;
     let snapshot = state.snapshot();
-    let hits = on_indexes(&snapshot, move |set| {
-        set.workspace_symbols(&query, WORKSPACE_SYMBOL_LIMIT)
+    let hits = on_indexes(&snapshot, move |snapshot| {
+        snapshot.workspace_symbols(&query, WORKSPACE_SYMBOL_LIMIT)
     })
     .await;
     let encoding = state.encoding();
