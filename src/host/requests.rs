@@ -231,7 +231,7 @@ mod tests {
         );
         let snapshot = host.snapshot();
         let context = snapshot
-            .action_context("src/lib.rs", 9..3, Vec::new())
+            .action_context("src/lib.rs", Range { start: 9, end: 3 }, Vec::new())
             .unwrap();
         assert_eq!(context.range, 3..9);
         assert_eq!(context.language, Some(Language::Rust));

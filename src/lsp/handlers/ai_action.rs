@@ -308,12 +308,13 @@ pub fn workspace_edit(
 /// supports it, else as a `window/showMessage`. Returns the file shown, if any.
 pub async fn show_markdown(
     state: &ServerState,
+    target: &Target,
     client: &Client,
     title: &str,
     text: &str,
 ) -> Option<PathBuf> {
     if state.caps().show_document
-        && let Some(path) = write_explanation(state, title, text)
+        && let Some(path) = write_explanation(&target.snapshot, title, text)
         && let Some(uri) = to_proto::uri(&path)
     {
         let shown = client
@@ -335,9 +336,9 @@ pub async fn show_markdown(
 }
 
 /// Writes an explanation to `<cache>/explanations/<n>-<title>.md`.
-fn write_explanation(state: &ServerState, title: &str, text: &str) -> Option<PathBuf> {
+fn write_explanation(snapshot: &WorkspaceSnapshot, title: &str, text: &str) -> Option<PathBuf> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = crate::index::store::cache_dir(&state.snapshot().config().index).join("explanations");
+    let dir = crate::index::store::cache_dir(&snapshot.config().index).join("explanations");
     std::fs::create_dir_all(&dir).ok()?;
     let slug: String = title
         .chars()

@@ -21,6 +21,7 @@ use tower_lsp_server::ls_types::{Position, Uri};
 
 use crate::completion::Trigger;
 use crate::documents::Document;
+use crate::host::WorkspaceSnapshot;
 use crate::lsp::from_proto;
 use crate::lsp::handlers::model_health;
 use crate::lsp::state::ServerState;
@@ -52,9 +53,13 @@ pub struct Found {
     pub range: Range<usize>,
 }
 
-/// Runs the pipeline on one snapshot of the workspace; `None` when there is nothing to suggest.
-pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
-    let snapshot = state.snapshot();
+/// Runs the pipeline on `snapshot`, the request's one view of the workspace; `None` when there
+/// is nothing to suggest.
+pub async fn suggest(
+    state: &Arc<ServerState>,
+    snapshot: &WorkspaceSnapshot,
+    ask: Ask,
+) -> Option<Found> {
     let key = from_proto::doc_key(&ask.uri);
     let doc = snapshot.document(&key)?;
     let cursor = from_proto::offset(&doc.text, ask.position, state.encoding());

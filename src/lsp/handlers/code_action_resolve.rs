@@ -42,7 +42,7 @@ pub async fn resolve(
                 action.edit = Some(ai_action::workspace_edit(state, &plan, &target)?);
             }
             ActionOutcome::Markdown { title, text } => {
-                ai_action::show_markdown(state, client, &title, &text).await;
+                ai_action::show_markdown(state, &target, client, &title, &text).await;
             }
         }
         Ok(action)

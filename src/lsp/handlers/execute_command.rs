@@ -174,7 +174,7 @@ async fn run(
             }
         }
         ActionOutcome::Markdown { title, text } => {
-            let path = ai_action::show_markdown(state, client, &title, &text).await;
+            let path = ai_action::show_markdown(state, &target, client, &title, &text).await;
             let mut answer = CommandResult::new(CommandStatus::Shown, title);
             answer.path = path;
             Ok(answer)
