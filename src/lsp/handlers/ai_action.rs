@@ -171,16 +171,16 @@ pub fn request_failed(message: impl Into<String>) -> Error {
     }
 }
 
-/// The open document `uri` with `range` selected and the client's diagnostics, in one snapshot
-/// of the workspace. Refuses documents that are not open, not files, or that the exclusion
+/// The open document `uri` with `range` selected and the client's diagnostics, in the request's
+/// `snapshot` of the workspace. Refuses documents that are not open, not files, or that the exclusion
 /// policy keeps from a model (secrets and `index.exclude` patterns never reach one).
 pub fn target(
     state: &ServerState,
+    snapshot: WorkspaceSnapshot,
     uri: &Uri,
     range: ls_types::Range,
     diagnostics: &[ls_types::Diagnostic],
 ) -> Result<Target, Failure> {
-    let snapshot = state.snapshot();
     let path = from_proto::path(uri)
         .ok_or_else(|| Failure::Failed(format!("AI actions need a file URI, not {uri:?}")))?;
     let key = from_proto::doc_key(uri);

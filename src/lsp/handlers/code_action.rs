@@ -43,7 +43,8 @@ pub async fn code_action(
 fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
     let uri = params.text_document.uri;
     let diagnostics = params.context.diagnostics;
-    let target = match ai_action::target(state, &uri, params.range, &diagnostics) {
+    let target = match ai_action::target(state, state.snapshot(), &uri, params.range, &diagnostics)
+    {
         Ok(target) => target,
         Err(failure) => {
             tracing::debug!(reason = %failure.message(), "no AI actions here");
