@@ -46,7 +46,7 @@ fn state(encoding: PositionEncoding) -> (ServerState, u32) {
     });
     let text = big_text();
     let lines = text.lines().count() as u32;
-    state.documents_mut().open(URI, "rust", 0, &text);
+    state.host.open_document(URI, None, "rust", 0, &text);
     (state, lines)
 }
 

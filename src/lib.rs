@@ -12,7 +12,9 @@
 //!   prompts;
 //! - [`completion`]: prompts, post-processing, the completion engine and type-through;
 //! - [`edits`]: minimal diffs, the syntax check of an edit, and edit plans;
-//! - [`actions`]: the AI code actions and their run.
+//! - [`actions`]: the AI code actions and their run;
+//! - [`host`]: the `Workspace` that owns all of it and hands out consistent snapshots, driven
+//!   by the protocol layer and by the command line alike.
 //!
 //! Around them: [`cli`] (the commands of the binary, `serve` by default), [`logging`] (tracing
 //! to stderr and an optional file), [`alloc`] (the allocator of tree-sitter's C core) and
@@ -29,6 +31,7 @@ pub mod completion;
 pub mod config;
 pub mod documents;
 pub mod edits;
+pub mod host;
 pub mod index;
 pub mod llm;
 pub mod logging;

@@ -148,3 +148,31 @@ fn tests_are_not_written_through_a_link_out_of_the_workspace() {
     assert_eq!(fake.calls(), 0, "refused before asking the model");
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
 }
+
+/// The command line asks the same exclusion policy as the editor: a file matching an
+/// `index.exclude` glob (or a secret pattern) gets no action, and the model is never called.
+#[test]
+fn an_excluded_file_gets_no_action_and_the_model_is_not_called() {
+    let (_runtime, fake) = Fake::start_in_background();
+    let dir = workspace(&fake);
+    let config = std::fs::read_to_string(dir.path().join("augur.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("augur.toml"),
+        config.replace("[index]\n", "[index]\nexclude = [\"private/**\"]\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("private")).unwrap();
+    std::fs::write(dir.path().join("private/calc.py"), CALC).unwrap();
+    fake.push(openai_stream(&[
+        "```python\ndef add(a, b):\n    return a + b\n```\n",
+    ]));
+    let refused = augur(dir.path(), &["private/calc.py:2:12", "--action", "fix"]);
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("excluded from AI features"), "{stderr}");
+    assert_eq!(fake.calls(), 0, "no request reached the model");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("private/calc.py")).unwrap(),
+        CALC
+    );
+}

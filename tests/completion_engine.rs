@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use augur::completion::cli::{CompleteArgs, run_complete_with};
+use augur::cli::complete::{CompleteArgs, run_complete_with};
 use augur::completion::{
     CompletionConfig, CompletionEngine, CompletionError, EngineRequest, SuggestionSource, Trigger,
 };
@@ -363,4 +363,39 @@ async fn a_suggestion_with_the_closing_brackets_replaces_them() {
         (", b);", cursor + 1..cursor + 2)
     );
     assert_eq!(fake.calls(), 1);
+}
+
+/// `augur complete` asks the same exclusion policy as the editor: in a file under an
+/// `index.exclude` glob it fails with the reason, and no request reaches the model.
+#[tokio::test]
+async fn augur_complete_refuses_an_excluded_file() {
+    let ws = Workspace::new("//- /private/keys.rs\nfn key() -> &'static str {\n    \n}\n");
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["\"hunter2\"", "\n"]));
+    let models = BTreeMap::from([("default".to_string(), model("openai", &fake.url))]);
+    let cache = tempfile::tempdir().unwrap();
+    let args = CompleteArgs {
+        position: Some(format!("{}:2:5", ws.root.join("private/keys.rs").display())),
+        root: Some(ws.root.clone()),
+        ..CompleteArgs::default()
+    };
+    let config = IndexConfig {
+        exclude: vec!["private/**".into()],
+        ..index_config(&cache)
+    };
+    let error = run_complete_with(
+        &models,
+        &no_cache(),
+        &config,
+        &CompletionConfig::default(),
+        &args,
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("excluded from AI features"),
+        "{error:#}"
+    );
+    assert_eq!(fake.calls(), 0, "no request reached the model");
 }

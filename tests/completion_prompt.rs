@@ -348,3 +348,38 @@ fn explain_shows_the_retrieved_context() {
     "#]]
     .assert_eq(&built.explain());
 }
+
+/// An open document in a hidden folder that is not in the index yet (a new file) gives context
+/// exactly when the user's `index.include_hidden` lets hidden files in: the prompt follows the
+/// index's own rule rather than the default one.
+#[test]
+fn a_new_hidden_file_gives_context_only_with_include_hidden() {
+    let open = |ws: &Workspace| {
+        vec![(
+            ws.root.join(".config/helper.rs"),
+            Rope::from_str(
+                "fn hidden_helper_marker() {\n    let area = rect_area(2.0, 3.0);\n    let origin = Point::default();\n}\n",
+            ),
+        )]
+    };
+    let shares = |include_hidden: bool| {
+        let ws = Workspace::with_config(
+            WORKSPACE,
+            IndexConfig {
+                exclude: vec!["private/**".into()],
+                include_hidden,
+                ..IndexConfig::default()
+            },
+        );
+        let built = ws.prompt(&CompletionConfig::default(), &open(&ws));
+        built
+            .parts
+            .iter()
+            .any(|p| p.kind == PartKind::OpenDocument && p.text.contains("hidden_helper_marker"))
+    };
+    assert!(
+        shares(true),
+        "include_hidden = true lets the hidden file in"
+    );
+    assert!(!shares(false), "include_hidden = false keeps it out");
+}

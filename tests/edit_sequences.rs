@@ -218,7 +218,10 @@ fn run(
         let version = step as i32 + 1;
         text_sync::apply_did_change(store, &did_change(version, vec![change.clone()]))
             .map_err(|e| TestCaseError::fail(format!("step {step} through the store: {e}")))?;
-        let stored = store.document(URI).expect("the document is open");
+        let stored = store
+            .snapshot()
+            .document(URI)
+            .expect("the document is open");
         prop_assert_eq!(
             (stored.text.to_string(), stored.version),
             (expected, version),
@@ -235,7 +238,10 @@ fn run(
     let batched = open_in_store(initial, encoding);
     text_sync::apply_did_change(&batched, &did_change(7, all_changes))
         .map_err(|e| TestCaseError::fail(format!("one didChange with every change: {e}")))?;
-    let stored = batched.document(URI).expect("the document is open");
+    let stored = batched
+        .snapshot()
+        .document(URI)
+        .expect("the document is open");
     let expected: String = model.iter().collect();
     prop_assert_eq!(
         (stored.text.to_string(), stored.version),

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use augur::cli::index::{IndexArgs, run_index};
+use augur::cli::search::{SearchArgs, run_search};
 use augur::index::IndexConfig;
-use augur::index::cli::{IndexArgs, SearchArgs, run_index, run_search};
 use augur::syntax::SymbolKind;
 
 #[test]

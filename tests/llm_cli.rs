@@ -5,8 +5,9 @@ mod llm_support;
 
 use std::collections::BTreeMap;
 
+use augur::cli::complete::raw::{RawArgs, run_raw};
+use augur::cli::doctor::{DoctorArgs, run_doctor};
 use augur::llm::LlmSettings;
-use augur::llm::cli::{CompleteArgs, DoctorArgs, run_complete, run_doctor};
 use llm_support::{Fake, Reply, dead_url, model, model_list, openai_body, openai_stream};
 use serde_json::json;
 
@@ -88,14 +89,14 @@ async fn complete_prints_the_answer_whole_or_streamed() {
     let fake = Fake::start().await;
     let models = BTreeMap::from([("default".to_owned(), model("openai", &fake.url))]);
     fake.push(openai_body("return a + b;"));
-    let complete = CompleteArgs {
+    let complete = RawArgs {
         model: "default".into(),
         prompt: "fn add(a: i32, b: i32) -> i32 {".into(),
         show_usage: true,
-        ..CompleteArgs::default()
+        ..RawArgs::default()
     };
     let mut out = Vec::new();
-    run_complete(&models, &LlmSettings::default(), &complete, &mut out)
+    run_raw(&models, &LlmSettings::default(), &complete, &mut out)
         .await
         .unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -104,10 +105,10 @@ async fn complete_prints_the_answer_whole_or_streamed() {
 
     fake.push(openai_stream(&["x", "y"]));
     let mut out = Vec::new();
-    run_complete(
+    run_raw(
         &models,
         &LlmSettings::default(),
-        &CompleteArgs {
+        &RawArgs {
             stream: true,
             prompt: "other".into(),
             show_usage: false,
@@ -120,10 +121,10 @@ async fn complete_prints_the_answer_whole_or_streamed() {
     assert_eq!(String::from_utf8(out).unwrap(), "xy\n");
     let mut out = Vec::new();
 
-    let err = run_complete(
+    let err = run_raw(
         &models,
         &LlmSettings::default(),
-        &CompleteArgs {
+        &RawArgs {
             model: "nope".into(),
             ..complete
         },

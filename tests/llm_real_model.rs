@@ -126,9 +126,9 @@ async fn real_model_completes_streams_and_cancels() {
         ..ModelConfig::default()
     };
     let mut out = Vec::new();
-    let ok = augur::llm::cli::run_doctor(
+    let ok = augur::cli::doctor::run_doctor(
         &BTreeMap::from([("default".to_owned(), config)]),
-        &augur::llm::cli::DoctorArgs {
+        &augur::cli::doctor::DoctorArgs {
             model: None,
             timeout_ms: 60_000,
             no_completion: false,

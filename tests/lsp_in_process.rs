@@ -27,7 +27,11 @@ async fn documents_sync_and_status_in_process() {
             ]}),
         )
         .await;
-    let doc = server.state.document("file:///a.py").expect("open");
+    let doc = server
+        .state
+        .snapshot()
+        .document("file:///a.py")
+        .expect("open");
     assert_eq!(doc.text.to_string(), "def f():\n    return 1\n");
     assert_eq!(doc.version, 2);
     let status = server.request("augur/status", Value::Null).await.unwrap();
@@ -41,7 +45,7 @@ async fn configuration_changes_reach_subscribers() {
     server
         .initialize(capabilities(&["utf-16"]), json!({}))
         .await;
-    let mut changes = server.state.subscribe_config();
+    let mut changes = server.state.host.subscribe_config();
     server
         .notify(
             "workspace/didChangeConfiguration",
@@ -62,7 +66,7 @@ async fn configuration_changes_reach_subscribers() {
         .await;
     assert!(!changes.has_changed().unwrap());
     assert_eq!(
-        server.state.config().models["default"].model,
+        server.state.snapshot().config().models["default"].model,
         "hot-reloaded"
     );
     let shown = server.wait_sent("window/showMessage", 1).await;
@@ -104,7 +108,11 @@ async fn a_panicking_notification_leaves_the_service_and_documents_intact_in_pro
     server
         .notify("augur/debug/panicNotification", Value::Null)
         .await;
-    let doc = server.state.document("file:///n.txt").expect("still open");
+    let doc = server
+        .state
+        .snapshot()
+        .document("file:///n.txt")
+        .expect("still open");
     assert_eq!(doc.text.to_string(), "kept");
     assert_eq!(&*doc.language_id, "plaintext");
     assert!(server.request("augur/status", Value::Null).await.is_ok());
@@ -229,5 +237,65 @@ async fn full_sync_changes_replace_the_text_and_close_forgets() {
     assert_eq!(
         server.request("augur/status", Value::Null).await.unwrap()["documents"],
         0
+    );
+}
+
+/// Opens `rel` under `root` with `text` and returns how many code actions its second line gets.
+async fn count(server: &mut InProcess, root: &std::path::Path, text: &str, rel: &str) -> usize {
+    let uri = format!("file://{}", root.join(rel).display());
+    server
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+        )
+        .await;
+    let ask = json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 1, "character": 11},
+        "end": {"line": 1, "character": 16}}, "context": {"diagnostics": []}});
+    let actions = server
+        .request("textDocument/codeAction", ask)
+        .await
+        .unwrap();
+    actions.as_array().map_or(0, Vec::len)
+}
+
+/// Code actions ask the host's exclusion policy: a file under an `index.exclude` glob, and a
+/// secret file, are offered nothing, while an ordinary file of the same folder is; the policy
+/// follows a hot-reloaded `exclude` at once.
+#[tokio::test]
+async fn code_actions_follow_the_exclusion_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let text = "def add(a, b):\n    return a - b\n";
+    for rel in ["calc.py", "private/calc.py", ".env"] {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let mut server = InProcess::new(Value::Null);
+    server
+        .initialize(
+            capabilities(&["utf-16"]),
+            json!({
+                "rootUri": format!("file://{}", root.display()),
+                "initializationOptions": {"index": {"enabled": false, "exclude": ["private/**"]}},
+            }),
+        )
+        .await;
+    assert!(
+        count(&mut server, &root, text, "calc.py").await > 0,
+        "an ordinary file has actions"
+    );
+    assert_eq!(count(&mut server, &root, text, "private/calc.py").await, 0);
+    assert_eq!(count(&mut server, &root, text, ".env").await, 0);
+    server
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": {"index": {"enabled": false, "exclude": ["calc.py"]}}}),
+        )
+        .await;
+    assert_eq!(
+        count(&mut server, &root, text, "calc.py").await,
+        0,
+        "the new exclude applies"
     );
 }

@@ -74,7 +74,7 @@ proptest! {
     ) {
         let state = ServerState::new(ServerOptions::default());
         state.set_session(Session { encoding: PositionEncoding::Utf8, ..Session::default() });
-        state.documents_mut().open(KEY, "python", 0, START);
+        state.host.open_document(KEY, None, "python", 0, START);
         let uri: Uri = KEY.parse().unwrap();
         let mut text = START.to_owned();
         for (version, (at, len, insert, look)) in edits.into_iter().enumerate() {
@@ -93,15 +93,15 @@ proptest! {
             };
             // The tree is asked for at some versions only: edits pile up in between.
             if look {
-                let now = state.document(KEY).unwrap();
-                state.syntax_tree(KEY, now.generation, Language::Python, &now.text.to_string());
+                let now = state.snapshot().document(KEY).unwrap();
+                state.host.syntax_tree(KEY, now.generation, Language::Python, &now.text.to_string());
             }
             apply_did_change(&state, &params).unwrap();
             text.replace_range(start..end, &insert);
         }
-        let doc = state.document(KEY).unwrap();
+        let doc = state.snapshot().document(KEY).unwrap();
         prop_assert_eq!(doc.text.to_string(), text.clone());
-        let kept = state.syntax_tree(KEY, doc.generation, Language::Python, &text).unwrap();
+        let kept = state.host.syntax_tree(KEY, doc.generation, Language::Python, &text).unwrap();
         let fresh = parse(Language::Python, &text).unwrap();
         prop_assert_eq!(kept.root_node().to_sexp(), fresh.root_node().to_sexp());
         prop_assert_eq!(kept.root_node().byte_range(), fresh.root_node().byte_range());
@@ -143,9 +143,10 @@ fn a_repeated_version_number_is_a_change_for_the_kept_tree() {
         encoding: PositionEncoding::Utf8,
         ..Session::default()
     });
-    state.documents_mut().open(KEY, "python", 1, START);
-    let before = state.document(KEY).unwrap();
+    state.host.open_document(KEY, None, "python", 1, START);
+    let before = state.snapshot().document(KEY).unwrap();
     let old = state
+        .host
         .syntax_tree(KEY, before.generation, Language::Python, START)
         .unwrap();
     let uri: Uri = KEY.parse().unwrap();
@@ -162,10 +163,11 @@ fn a_repeated_version_number_is_a_change_for_the_kept_tree() {
         content_changes: vec![change],
     };
     apply_did_change(&state, &params).unwrap();
-    let now = state.document(KEY).unwrap();
+    let now = state.snapshot().document(KEY).unwrap();
     let text = now.text.to_string();
     assert_eq!(text, format!("'''\n{START}"));
     let kept = state
+        .host
         .syntax_tree(KEY, now.generation, Language::Python, &text)
         .unwrap();
     let fresh = parse(Language::Python, &text).unwrap();

@@ -30,7 +30,6 @@
 //! assert_eq!(ActionId::parse("augur.rewrite"), Some(ActionId::Rewrite));
 //! ```
 
-pub mod cli;
 pub mod config;
 pub mod custom;
 pub mod document;

@@ -14,10 +14,20 @@
 //! augur schema [config|protocol]  # JSON Schema of the configuration and the custom protocol
 //! augur editor helix          # a Helix languages.toml adding augur to every language
 //! ```
+//!
+//! One file per command. The commands that work on a workspace (`complete`, `action`, `index`,
+//! `search`) drive the same core host as the server ([`crate::host::Workspace`]): the host opens
+//! the folder's index, builds the requests and applies the exclusion policy, so the command line
+//! and an editor cannot disagree.
 
+pub mod action;
 mod check_config;
+pub mod complete;
+pub mod doctor;
 pub mod editor;
+pub mod index;
 pub mod schema;
+pub mod search;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,16 +69,16 @@ pub enum Command {
         path: Option<PathBuf>,
     },
     /// Build or update the workspace index of DIR (default: the current directory).
-    Index(crate::index::cli::IndexArgs),
+    Index(index::IndexArgs),
     /// Search the workspace index.
-    Search(crate::index::cli::SearchArgs),
+    Search(search::SearchArgs),
     /// Check every configured model and endpoint: reachable, credentials, model present, latency.
-    Doctor(crate::llm::cli::DoctorArgs),
+    Doctor(doctor::DoctorArgs),
     /// Complete at FILE:LINE:COL with workspace context (as an editor would), or send a raw prompt.
-    Complete(crate::completion::cli::CompleteArgs),
+    Complete(complete::CompleteArgs),
     /// Run an AI code action at FILE:LINE:COL[-LINE:COL]: print its diff, write it, or list the
     /// actions that apply.
-    Action(crate::actions::cli::ActionArgs),
+    Action(action::ActionArgs),
     /// Print an editor's set-up for augur (`helix`: a languages.toml for every language).
     Editor(editor::EditorArgs),
     /// Print the JSON Schema of the configuration and of augur's custom protocol (both without
@@ -96,7 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Editor(args) => editor::run(&args),
         Command::Index(args) => {
             let config = load_config(args.dir.as_deref().unwrap_or(Path::new(".")));
-            report(crate::index::cli::run_index(
+            report(index::run_index(
                 &config.index,
                 &args,
                 &mut std::io::stdout(),
@@ -104,7 +114,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Search(args) => {
             let config = load_config(args.dir.as_deref().unwrap_or(Path::new(".")));
-            report(crate::index::cli::run_search(
+            report(search::run_search(
                 &config.index,
                 &args,
                 &mut std::io::stdout(),
@@ -115,29 +125,45 @@ pub fn run(cli: Cli) -> ExitCode {
             let config = load_config(Path::new("."));
             report(block_on(async {
                 let out = &mut std::io::stdout();
-                crate::completion::cli::run_complete(&config, &args, out).await
+                complete::run_complete(&config, &args, out).await
             }))
         }
         Command::Action(args) => {
             let config = load_config(Path::new("."));
             report(block_on(async {
                 let out = &mut std::io::stdout();
-                crate::actions::cli::run_action_cli(&config, &args, out).await
+                action::run_action_cli(&config, &args, out).await
             }))
         }
     }
 }
 
-fn doctor(args: &crate::llm::cli::DoctorArgs) -> ExitCode {
-    let config = load_config(Path::new("."));
+fn doctor(args: &doctor::DoctorArgs) -> ExitCode {
+    // The models as the server's host would have them for this folder.
+    let host = crate::host::Workspace::for_command(
+        load_config(Path::new(".")),
+        vec![crate::workspace::WorkspaceRoot::from_path(".")],
+    );
+    let snapshot = host.snapshot();
     let all_ok = block_on(async {
-        crate::llm::cli::run_doctor(&config.models, args, &mut std::io::stdout()).await
+        doctor::run_doctor(&snapshot.config().models, args, &mut std::io::stdout()).await
     });
     match all_ok {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(error) => report(Err(error)),
     }
+}
+
+/// The folder a command works on: `dir`, else the current directory, as its real path.
+fn workspace_root(dir: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    let dir = match dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    dir.canonicalize()
+        .with_context(|| format!("cannot open {}", dir.display()))
 }
 
 /// The configuration for a command run in `root`: defaults, the user file and the workspace file.

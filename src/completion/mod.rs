@@ -8,7 +8,6 @@
 //! - [`postprocess`]: suffix overlap, block end, indentation, fences; incremental;
 //! - [`engine`]: [`CompletionEngine::complete`], used by the LSP handlers and the CLI;
 //! - [`typethrough`]: [`TypeThrough`] and [`AdaptiveDebounce`];
-//! - [`cli`]: `augur complete`.
 //!
 //! How the LSP layer uses it, per request: convert the position to a byte offset; for an
 //! automatic trigger, answer from [`CompletionEngine::type_through`] if it has something, else
@@ -23,7 +22,6 @@
 //! assert_eq!(process(&context, "price * count;\nlet y = 1;", true).0, "price * count");
 //! ```
 
-pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod postprocess;

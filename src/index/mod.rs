@@ -46,8 +46,8 @@
 //! the lease: another process leaves it alone and indexes into memory until it can read the
 //! rebuilt index or rebuild it itself.
 
+pub mod admit;
 mod cache;
-pub mod cli;
 pub mod config;
 pub mod directory;
 pub mod progress;

@@ -1,4 +1,5 @@
-//! Walking a workspace: ignore rules, secret files, size caps and binary files.
+//! Walking a workspace: ignore rules, secret files, size caps and binary files. The rules on
+//! paths and texts live in [`super::admit`]; the walk applies them to every file it finds.
 //!
 //! ```
 //! use augur::index::{config::IndexConfig, walk::Exclusions};
@@ -11,54 +12,14 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+pub use super::admit::{AUGUR_IGNORE, Exclusions, SECRET_GLOBS, is_excluded, is_ignored};
 use super::config::IndexConfig;
 use crate::syntax::Language;
-
-/// The name of augur's own ignore file, read like `.gitignore` in every directory.
-pub const AUGUR_IGNORE: &str = ".augurignore";
-
-/// File-name patterns of secrets, never indexed nor sent to a model.
-pub const SECRET_GLOBS: &[&str] = &[
-    ".env",
-    ".env.*",
-    "*.env",
-    ".envrc",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "*.jks",
-    "*.keystore",
-    "*.kdbx",
-    "*.gpg",
-    "*.asc",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    ".netrc",
-    ".npmrc",
-    ".pypirc",
-    ".git-credentials",
-    "credentials.json",
-    "secrets.yml",
-    "secrets.yaml",
-    "secrets.json",
-    "*.tfvars",
-    "*.tfstate",
-    "**/.ssh/**",
-    "**/.aws/credentials",
-    "**/.docker/config.json",
-];
 
 /// Why a file was not indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -102,70 +63,6 @@ impl SkipReason {
 
 /// Counts of skipped files by reason.
 pub type SkipCounts = BTreeMap<SkipReason, usize>;
-
-/// The secret and configured exclusion patterns.
-#[derive(Debug, Clone)]
-pub struct Exclusions {
-    set: GlobSet,
-    /// Answers given so far, by path (completions ask about the same few files on every
-    /// keystroke; two glob-set matches cost microseconds). Clones share it. Keyed by the path's
-    /// bytes: hashing and comparing a `Path` walks its components.
-    memo: Arc<Mutex<FxHashMap<OsString, bool>>>,
-}
-
-/// Most answers [`Exclusions`] remembers before it starts over.
-const EXCLUSION_MEMO: usize = 8_192;
-
-impl Exclusions {
-    /// The built-in secret patterns plus the config's `exclude` globs (an invalid glob is logged
-    /// and ignored).
-    pub fn new(config: &IndexConfig) -> Exclusions {
-        let mut builder = GlobSetBuilder::new();
-        for pattern in SECRET_GLOBS
-            .iter()
-            .copied()
-            .chain(config.exclude.iter().map(String::as_str))
-        {
-            match Glob::new(pattern) {
-                Ok(glob) => {
-                    builder.add(glob);
-                }
-                Err(error) => tracing::warn!(pattern, %error, "ignoring an invalid exclude glob"),
-            }
-        }
-        let set = builder.build().unwrap_or_else(|error| {
-            tracing::warn!(%error, "cannot build the exclude globs; only defaults are used");
-            GlobSet::empty()
-        });
-        Exclusions {
-            set,
-            memo: Arc::default(),
-        }
-    }
-
-    /// Whether a file must never be indexed nor sent to a model: its name or path matches a
-    /// secret pattern or a configured `exclude` glob. Works on absolute and relative paths.
-    pub fn is_excluded(&self, path: &Path) -> bool {
-        let memo = || self.memo.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(known) = memo().get(path.as_os_str()) {
-            return *known;
-        }
-        let excluded =
-            path.file_name().is_some_and(|name| self.set.is_match(name)) || self.set.is_match(path);
-        let mut memo = memo();
-        if memo.len() >= EXCLUSION_MEMO {
-            memo.clear();
-        }
-        memo.insert(path.as_os_str().to_owned(), excluded);
-        excluded
-    }
-}
-
-/// Whether `path` must never be indexed nor sent to a model, under `config`. Builds the patterns
-/// each call; keep an [`Exclusions`] to check many paths.
-pub fn is_excluded(config: &IndexConfig, path: &Path) -> bool {
-    Exclusions::new(config).is_excluded(path)
-}
 
 /// A file the walk found, not yet read.
 #[derive(Debug, Clone)]
@@ -264,53 +161,6 @@ pub fn walk(
     }
     candidates.sort_by(|a, b| a.rel.cmp(&b.rel));
     (candidates, skipped)
-}
-
-/// Whether a single path under `root` is left out by the ignore files (`.gitignore`, `.ignore`,
-/// `.augurignore` in its directory and every parent up to `root`) or for being hidden, as the
-/// walk would leave it out. Used for file events, which do not come from a walk.
-pub fn is_ignored(root: &Path, path: &Path, config: &IndexConfig) -> bool {
-    let Ok(rel) = path.strip_prefix(root) else {
-        return true;
-    };
-    let components: Vec<_> = rel.components().collect();
-    if !config.include_hidden
-        && components.iter().any(|c| {
-            c.as_os_str()
-                .to_str()
-                .is_some_and(|s| s.starts_with('.') && s.len() > 1)
-        })
-    {
-        return true;
-    }
-    if components.iter().any(|c| c.as_os_str() == ".git") {
-        return true;
-    }
-    let is_dir = path.is_dir();
-    let mut ignored = false;
-    let mut dir = root.to_path_buf();
-    // Every directory from the root to the file's parent, deeper rules overriding shallower ones.
-    for depth in 0..components.len() {
-        if depth > 0 {
-            dir.push(components[depth - 1]);
-        }
-        for name in [".gitignore", ".ignore", AUGUR_IGNORE] {
-            let file = dir.join(name);
-            if !file.is_file() {
-                continue;
-            }
-            let mut builder = ignore::gitignore::GitignoreBuilder::new(&dir);
-            builder.add(&file);
-            if let Ok(matcher) = builder.build() {
-                match matcher.matched_path_or_any_parents(path, is_dir) {
-                    ignore::Match::Ignore(_) => ignored = true,
-                    ignore::Match::Whitelist(_) => ignored = false,
-                    ignore::Match::None => {}
-                }
-            }
-        }
-    }
-    ignored
 }
 
 /// Reads a file to index: `Err` with the reason when it must be skipped.

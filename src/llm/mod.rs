@@ -29,7 +29,6 @@
 pub mod backend;
 pub mod breaker;
 pub mod cache;
-pub mod cli;
 pub mod client;
 pub mod config;
 pub mod error;

@@ -155,7 +155,7 @@ pub fn server_capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             ..Default::default()
         })),
         execute_command_provider: Some(ExecuteCommandOptions {
-            commands: crate::lsp::handlers::execute_command::COMMANDS
+            commands: crate::lsp::commands::COMMANDS
                 .iter()
                 .map(|c| c.to_string())
                 .collect(),

@@ -4,12 +4,15 @@
 //! - [`handlers`]: one module per feature;
 //! - [`from_proto`] and [`to_proto`]: the only places positions are converted;
 //! - [`capabilities`]: client capabilities read once, and what the server offers;
-//! - [`state`]: the shared state (one writer, snapshot readers);
+//! - [`commands`]: the names of the commands served (a leaf: no import loop through it);
+//! - [`state`]: the protocol session (encoding, capabilities, progress, superseded requests)
+//!   and the core host it drives, [`crate::host::Workspace`];
 //! - [`middleware`]: spans, panic isolation, one answer per request and one `initialize`;
 //! - [`transport`]: framing over stdio that survives malformed input;
 //! - [`stdio`]: stdin and stdout driven by the reactor when they are pipes or sockets.
 
 pub mod capabilities;
+pub mod commands;
 pub mod ext;
 pub mod from_proto;
 pub mod handlers;
@@ -55,7 +58,7 @@ pub async fn serve_stdio(options: ServerOptions) -> bool {
     let (service, socket, state) = build(options);
     transport::serve(stdio::input(), stdio::output(), service, socket).await;
     // Index changes waiting for a commit, or for the disk, are written before the process ends.
-    for index in state.indexes() {
+    for index in state.snapshot().indexes() {
         index.persist();
     }
     state.shutdown_requested()

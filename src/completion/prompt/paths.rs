@@ -39,7 +39,7 @@ pub(super) fn may_share(indexes: &[Arc<WorkspaceIndex>], path: &Path) -> bool {
     for index in indexes {
         if let Some(rel) = crate::index::walk::relative_path(index.root(), path) {
             return index.contains_file(&rel)
-                || !crate::index::walk::is_ignored(index.root(), path, &IndexConfig::default());
+                || !crate::index::walk::is_ignored(index.root(), path, &index.config);
         }
     }
     true

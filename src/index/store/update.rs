@@ -161,7 +161,7 @@ impl WorkspaceIndex {
             Some(SkipReason::TooLarge)
         } else if Language::from_path(path).is_none() {
             Some(SkipReason::Unsupported)
-        } else if crate::secrets::contains_secret(text) {
+        } else if super::super::admit::holds_secret(text) {
             Some(SkipReason::SecretContent)
         } else {
             None

@@ -15,7 +15,6 @@
 //! version with another text): an offer carries the server's generation of the text it was made
 //! for, and an edit is sent only while the document still has the text it was computed from.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,10 +38,9 @@ use crate::actions::{
 };
 use crate::documents::Document;
 use crate::edits::{OpenNow, PlanError, WorkspaceEditPlan};
+use crate::host::WorkspaceSnapshot;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
-use crate::syntax::Language;
-use crate::workspace::root_paths;
 
 /// Names the action to run: carried in a code action's `data` and in the arguments of the
 /// `augur.action` command.
@@ -76,9 +74,12 @@ pub struct ActionData {
     pub diagnostics: Vec<ls_types::Diagnostic>,
 }
 
-/// An open document and the selection in it, ready for the core.
+/// An open document and the selection in it, ready for the core, with the snapshot of the
+/// workspace the request works on.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The workspace as the request found it.
+    pub snapshot: WorkspaceSnapshot,
     /// The document's key in the store.
     pub key: String,
     /// The snapshot the action runs on.
@@ -170,11 +171,12 @@ pub fn request_failed(message: impl Into<String>) -> Error {
     }
 }
 
-/// The snapshot of the open document `uri` with `range` selected and the client's diagnostics.
-/// Refuses documents that are not open, not files, or excluded from AI features (secrets and
-/// `index.exclude` patterns never reach a model).
+/// The open document `uri` with `range` selected and the client's diagnostics, in the request's
+/// `snapshot` of the workspace. Refuses documents that are not open, not files, or that the exclusion
+/// policy keeps from a model (secrets and `index.exclude` patterns never reach one).
 pub fn target(
     state: &ServerState,
+    snapshot: WorkspaceSnapshot,
     uri: &Uri,
     range: ls_types::Range,
     diagnostics: &[ls_types::Diagnostic],
@@ -182,50 +184,32 @@ pub fn target(
     let path = from_proto::path(uri)
         .ok_or_else(|| Failure::Failed(format!("AI actions need a file URI, not {uri:?}")))?;
     let key = from_proto::doc_key(uri);
-    let doc = state
+    let doc = snapshot
         .document(&key)
         .ok_or_else(|| Failure::Failed(format!("{} is not open", path.display())))?;
-    let config = state.config();
-    if crate::index::walk::is_excluded(&config.index, &path) {
-        return Err(Failure::Failed(format!(
-            "{} is excluded from AI features (a secret or `index.exclude` pattern)",
-            path.display()
-        )));
-    }
     let encoding = state.encoding();
     let bytes = from_proto::range(&doc.text, range, encoding);
-    let bytes: Range<usize> = bytes.start.min(bytes.end)..bytes.end.max(bytes.start);
-    let language = Language::from_lsp_id(&doc.language_id).or_else(|| Language::from_path(&path));
     let diagnostics = diagnostics
         .iter()
         .map(|d| from_proto::diagnostic(&doc.text, d, encoding))
         .collect();
-    let context = ActionContext {
-        path,
-        language,
-        text: doc.text.to_string(),
-        version: Some(doc.version),
-        range: bytes,
-        diagnostics,
-    };
-    Ok(Target { key, doc, context })
+    // The same context the command line builds, under the same exclusion policy.
+    let context = snapshot
+        .action_context(&key, bytes, diagnostics)
+        .map_err(|error| Failure::Failed(format!("no AI action for {error}")))?;
+    Ok(Target {
+        snapshot,
+        key,
+        doc,
+        context,
+    })
 }
 
-/// The core's request for running `action` on `target`.
-pub fn request(
-    state: &ServerState,
-    target: &Target,
-    action: ActionId,
-    instruction: Option<String>,
-) -> ActionRequest {
-    ActionRequest {
-        action,
-        instruction,
-        roots: root_paths(&state.roots()),
-        config: state.config().actions.clone(),
-        index: state.index_for(&target.context.path),
-        context: target.context.clone(),
-    }
+/// The core's request for running `action` on `target`, from the target's snapshot.
+pub fn request(target: &Target, action: ActionId, instruction: Option<String>) -> ActionRequest {
+    target
+        .snapshot
+        .action_request(target.context.clone(), action, instruction)
 }
 
 /// Runs an action with progress and cancellation. `token` is the client's own progress token
@@ -234,11 +218,13 @@ pub fn request(
 pub async fn run(
     state: &Arc<ServerState>,
     client: &Client,
+    target: &Target,
     request: ActionRequest,
     token: Option<NumberOrString>,
 ) -> Result<ActionOutcome, Failure> {
-    let llm = state
-        .completion_engine()
+    let llm = target
+        .snapshot
+        .engine()
         .map(|engine| engine.client().clone())
         .ok_or_else(|| {
             Failure::Failed("no model is configured: add one under [models] in augur.toml".into())
@@ -299,17 +285,19 @@ pub async fn run(
 /// longer at the version the edits were computed for, or (the target's document) no longer has
 /// the text they were computed from, whatever its version number says; or when a path leads out
 /// of the workspace folders (checked again on the disk as it is now, right before the edit is
-/// sent).
+/// sent). The documents are read from a fresh snapshot: the user may have typed while the model
+/// worked.
 pub fn workspace_edit(
     state: &ServerState,
     plan: &WorkspaceEditPlan,
     target: &Target,
 ) -> Result<ls_types::WorkspaceEdit, Failure> {
-    plan.check_roots(&root_paths(&state.roots()))
+    let now = state.snapshot();
+    plan.check_roots(&now.root_paths())
         .map_err(|e| Failure::Failed(e.to_string()))?;
     let open = |path: &Path| -> Option<Document> {
         let uri = to_proto::uri(path)?;
-        state.document(&from_proto::doc_key(&uri))
+        now.document(&from_proto::doc_key(&uri))
     };
     plan.check_versions(|path| {
         open(path).map(|doc| OpenNow {
@@ -338,12 +326,13 @@ pub fn workspace_edit(
 /// supports it, else as a `window/showMessage`. Returns the file shown, if any.
 pub async fn show_markdown(
     state: &ServerState,
+    target: &Target,
     client: &Client,
     title: &str,
     text: &str,
 ) -> Option<PathBuf> {
     if state.caps().show_document
-        && let Some(path) = write_explanation(state, title, text)
+        && let Some(path) = write_explanation(&target.snapshot, title, text)
         && let Some(uri) = to_proto::uri(&path)
     {
         let shown = client
@@ -365,9 +354,9 @@ pub async fn show_markdown(
 }
 
 /// Writes an explanation to `<cache>/explanations/<n>-<title>.md`.
-fn write_explanation(state: &ServerState, title: &str, text: &str) -> Option<PathBuf> {
+fn write_explanation(snapshot: &WorkspaceSnapshot, title: &str, text: &str) -> Option<PathBuf> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = crate::index::store::cache_dir(&state.config().index).join("explanations");
+    let dir = crate::index::store::cache_dir(&snapshot.config().index).join("explanations");
     std::fs::create_dir_all(&dir).ok()?;
     let slug: String = title
         .chars()

@@ -1,6 +1,7 @@
 //! The completion pipeline shared by `textDocument/inlineCompletion` and `textDocument/completion`.
 //!
-//! For one request at a cursor: snapshot the document; answer at once from the suggestion on
+//! For one request at a cursor: take one snapshot of the workspace (the document, the
+//! configuration, the indexes, the engine and the exclusion policy of one moment); answer at once from the suggestion on
 //! screen when the user typed into it (type-through: no debounce, no model call); otherwise
 //! supersede any older request for the same document (its model call is dropped, which closes its
 //! HTTP connection), wait the adaptive debounce for automatic triggers, and run the completion
@@ -18,8 +19,9 @@ use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{Position, Uri};
 
-use crate::completion::{EngineRequest, OpenDocument, Trigger};
+use crate::completion::Trigger;
 use crate::documents::Document;
+use crate::host::WorkspaceSnapshot;
 use crate::lsp::from_proto;
 use crate::lsp::handlers::model_health;
 use crate::lsp::state::ServerState;
@@ -51,69 +53,50 @@ pub struct Found {
     pub range: Range<usize>,
 }
 
-/// The open documents other than `key` that are files really inside the workspace (a document
-/// reached through a symbolic link out of it gives no context), with their generations (the
-/// engine keeps what it derives from a document while its text lasts).
-fn other_documents(state: &ServerState, key: &str) -> Vec<OpenDocument> {
-    let docs: Vec<(std::path::PathBuf, Document)> = {
-        let docs = state.documents();
-        docs.uris()
-            .filter(|uri| *uri != key)
-            .filter_map(|uri| {
-                let path = from_proto::path(&uri.parse::<Uri>().ok()?)?;
-                Some((path, docs.get(uri)?))
-            })
-            .collect()
-    };
-    let roots = crate::workspace::root_paths(&state.roots());
-    docs.into_iter()
-        .filter(|(path, _)| state.real_paths().is_inside(path, &roots))
-        .map(|(path, doc)| OpenDocument::new(path, doc.text).with_version(doc.generation))
-        .collect()
-}
-
-/// Runs the pipeline; `None` when there is nothing to suggest.
-pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
+/// Runs the pipeline on `snapshot`, the request's one view of the workspace; `None` when there
+/// is nothing to suggest.
+pub async fn suggest(
+    state: &Arc<ServerState>,
+    snapshot: &WorkspaceSnapshot,
+    ask: Ask,
+) -> Option<Found> {
     let key = from_proto::doc_key(&ask.uri);
-    let doc = state.document(&key)?;
+    let doc = snapshot.document(&key)?;
     let cursor = from_proto::offset(&doc.text, ask.position, state.encoding());
-    let engine = state.completion_engine()?;
+    let engine = snapshot.engine()?.clone();
     if let Some((text, range)) = engine.type_through(&key, &doc.text, cursor) {
         tracing::debug!("answered by type-through");
         return Some(Found { doc, text, range });
     }
-    let config = state.config();
+    // The same request the command line builds: context, indexes, the exclusion policy.
+    let mut request = match snapshot.completion_request(&key, cursor, ask.trigger) {
+        Ok(request) => request,
+        Err(error) => {
+            tracing::debug!(%error, "no completion");
+            return None;
+        }
+    };
+    let config = snapshot.config().clone();
     let (generation, cancel) = state.begin_completion(&key);
-    let path = from_proto::path(&ask.uri);
     // The document's syntax tree is brought up to date in the background (only the edited
     // regions are parsed again), usually within the debounce: the multi-line decision then looks
     // the cursor up in it instead of parsing the lines around it.
     let language = Language::from_lsp_id(&doc.language_id)
-        .or_else(|| path.as_deref().and_then(Language::from_path));
+        .or_else(|| request.path.as_deref().and_then(Language::from_path));
     if let Some(language) = language
         && doc.text.len_bytes() <= MAX_TREE_BYTES
     {
-        state.refresh_syntax_tree(&key, doc.generation, language, &doc.text);
+        state
+            .host
+            .refresh_syntax_tree(&key, doc.generation, language, &doc.text);
     }
-    let mut request = EngineRequest {
-        key: key.clone(),
-        rope: doc.text.clone(),
-        cursor,
-        path,
-        language_id: Some(doc.language_id.to_string()),
-        config: Arc::new(config.completion.clone()),
-        indexes: state.indexes(),
-        open_documents: other_documents(state, &key),
-        trigger: ask.trigger,
-        syntax: None,
-    };
     let work = async {
         // Tokio's timer rounds up to whole milliseconds: a zero delay must not sleep at all.
         let delay = engine.debounce_delay(ask.trigger, &config.completion);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        request.syntax = state.current_syntax_tree(&key, doc.generation);
+        request.syntax = state.host.current_syntax_tree(&key, doc.generation);
         let outcome = engine.complete(request).await;
         model_health::record(state, &config.completion.model, &outcome);
         match outcome {
@@ -133,7 +116,8 @@ pub async fn suggest(state: &Arc<ServerState>, ask: Ask) -> Option<Found> {
     };
     state.end_completion(&key, generation);
     let suggestion = outcome?;
-    let now = state.document(&key)?;
+    // A later snapshot: has the text moved on while the model worked?
+    let now = state.snapshot().document(&key)?;
     // The generation, not the version: a client may repeat a version number with another text.
     if now.generation != doc.generation {
         tracing::debug!(

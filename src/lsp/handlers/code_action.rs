@@ -18,8 +18,8 @@ use tower_lsp_server::ls_types::{
 use std::sync::Arc;
 
 use crate::actions::{ActionId, ActionKind, ActionOffer, available_actions_in};
+use crate::lsp::commands::{ACTION_COMMAND, REWRITE_COMMAND};
 use crate::lsp::handlers::ai_action::{self, ActionData};
-use crate::lsp::handlers::execute_command::{ACTION_COMMAND, REWRITE_COMMAND};
 use crate::lsp::state::ServerState;
 use crate::lsp::to_proto;
 use crate::syntax::symbols_around;
@@ -41,19 +41,20 @@ pub async fn code_action(
 }
 
 fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-    let config = state.config();
-    if !config.actions.enabled {
-        return Ok(Some(Vec::new()));
-    }
     let uri = params.text_document.uri;
     let diagnostics = params.context.diagnostics;
-    let target = match ai_action::target(state, &uri, params.range, &diagnostics) {
+    let target = match ai_action::target(state, state.snapshot(), &uri, params.range, &diagnostics)
+    {
         Ok(target) => target,
         Err(failure) => {
             tracing::debug!(reason = %failure.message(), "no AI actions here");
             return Ok(Some(Vec::new()));
         }
     };
+    let config = target.snapshot.config().clone();
+    if !config.actions.enabled {
+        return Ok(Some(Vec::new()));
+    }
     let only = params.context.only.unwrap_or_default();
     let caps = state.caps();
     let lazy = caps.code_action_literals && caps.code_action_resolve && caps.code_action_data;
@@ -62,7 +63,9 @@ fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<Cod
         .language
         .and_then(|language| {
             let tree =
-                state.syntax_tree(&target.key, target.doc.generation, language, &ctx.text)?;
+                state
+                    .host
+                    .syntax_tree(&target.key, target.doc.generation, language, &ctx.text)?;
             Some(symbols_around(
                 language,
                 &tree,
@@ -73,7 +76,7 @@ fn catalogue(state: &ServerState, params: CodeActionParams) -> Result<Option<Cod
         .unwrap_or_default();
     // No edit is offered for a document that leads out of the workspace (through a symbolic
     // link, say); an explanation edits nothing.
-    let editable = state.really_inside(&ctx.path);
+    let editable = target.snapshot.policy().for_edit(&ctx.path).is_ok();
     let actions = available_actions_in(ctx, &symbols, &config.actions)
         .into_iter()
         .filter(|offer| wanted(&only, offer.kind) && (editable || !offer.edits))

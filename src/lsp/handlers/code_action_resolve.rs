@@ -34,15 +34,16 @@ pub async fn resolve(
         .ok_or_else(|| invalid_params("this code action was not made by augur"))?;
     let diagnostics = action.diagnostics.clone().unwrap_or(data.diagnostics);
     let result = async {
-        let target = ai_action::target(state, &data.uri, data.range, &diagnostics)?;
+        let target =
+            ai_action::target(state, state.snapshot(), &data.uri, data.range, &diagnostics)?;
         target.require_version(data.version, data.generation)?;
-        let request = ai_action::request(state, &target, data.action, data.instruction);
-        match ai_action::run(state, client, request, None).await? {
+        let request = ai_action::request(&target, data.action, data.instruction);
+        match ai_action::run(state, client, &target, request, None).await? {
             ActionOutcome::Edit { plan, .. } => {
                 action.edit = Some(ai_action::workspace_edit(state, &plan, &target)?);
             }
             ActionOutcome::Markdown { title, text } => {
-                ai_action::show_markdown(state, client, &title, &text).await;
+                ai_action::show_markdown(state, &target, client, &title, &text).await;
             }
         }
         Ok(action)

@@ -30,8 +30,9 @@ pub async fn completion(
     state: &Arc<ServerState>,
     params: CompletionParams,
 ) -> Result<Option<CompletionResponse>> {
+    let snapshot = state.snapshot();
     if !offers_items(
-        state.config().completion.mode,
+        snapshot.config().completion.mode,
         state.caps().inline_completion,
     ) {
         return Ok(None);
@@ -49,7 +50,7 @@ pub async fn completion(
             Trigger::Automatic
         },
     };
-    let Some(found) = suggest(state, ask).await else {
+    let Some(found) = suggest(state, &snapshot, ask).await else {
         return Ok(Some(CompletionResponse::List(CompletionList {
             is_incomplete: true,
             items: Vec::new(),

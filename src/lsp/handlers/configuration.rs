@@ -38,7 +38,7 @@ pub async fn did_change(
 
 fn apply(state: &ServerState, settings: Value) -> Vec<ConfigError> {
     let layer = ConfigLayer::from_client_json(ConfigSource::ClientSettings, settings);
-    let problems = state.set_client_layer(layer);
+    let problems = state.host.set_client_layer(layer);
     for problem in &problems {
         if problem.is_error() {
             tracing::warn!(error = %problem, "configuration error; keeping the last good configuration");
@@ -72,14 +72,14 @@ async fn report(client: &Client, problems: Vec<ConfigError>) {
 /// Follows configuration changes for the rest of the session: a changed `[models]` table reaches
 /// the LLM client, taking effect on the next request. It subscribes before it returns, so a change
 /// made right after the call (the settings pulled in `initialized`, say) is not missed. It holds
-/// the state weakly and ends with it.
+/// the host weakly and ends with it.
 pub fn follow_models(
     state: &std::sync::Arc<ServerState>,
     client: Client,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
-    let mut changes = state.subscribe_config();
-    let mut models = state.config().models.clone();
-    let state = std::sync::Arc::downgrade(state);
+    let mut changes = state.host.subscribe_config();
+    let mut models = state.snapshot().config().models.clone();
+    let host = std::sync::Arc::downgrade(&state.host);
     async move {
         while changes.changed().await.is_ok() {
             let config = changes.borrow_and_update().clone();
@@ -87,11 +87,11 @@ pub fn follow_models(
                 continue;
             }
             models = config.models.clone();
-            let Some(state) = state.upgrade() else {
+            let Some(host) = host.upgrade() else {
                 return;
             };
-            let outcome = state.reconfigure_models(&config);
-            drop(state);
+            let outcome = host.reconfigure_models(&config);
+            drop(host);
             match outcome {
                 Ok(()) => tracing::info!("model configuration reloaded"),
                 Err(error) => {
@@ -106,7 +106,7 @@ pub fn follow_models(
 
 /// Re-reads the configuration files (the user's and each root's) and shows their errors.
 pub async fn reload_files(state: &ServerState, client: &Client) {
-    let problems = state.reload_files();
+    let problems = state.host.reload_files();
     report(client, problems).await;
 }
 

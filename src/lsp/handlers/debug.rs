@@ -117,6 +117,7 @@ fn check_enabled(state: &ServerState) -> Result<()> {
 pub fn document(state: &ServerState, params: DocumentParams) -> Result<DocumentState> {
     check_enabled(state)?;
     let doc = state
+        .snapshot()
         .document(&params.uri)
         .ok_or_else(|| invalid_params(format!("document {} is not open", params.uri)))?;
     Ok(DocumentState {
@@ -124,6 +125,7 @@ pub fn document(state: &ServerState, params: DocumentParams) -> Result<DocumentS
         language_id: doc.language_id.to_string(),
         text: doc.text.to_string(),
         tree_is_current: state
+            .host
             .current_syntax_tree(&params.uri, doc.generation)
             .is_some(),
     })
@@ -159,7 +161,7 @@ pub fn panic(state: &ServerState) -> Result<()> {
 /// Handles `augur/debug/config`: the merged configuration in force.
 pub fn config(state: &ServerState) -> Result<serde_json::Value> {
     check_enabled(state)?;
-    serde_json::to_value(state.config().as_ref()).map_err(|e| Error {
+    serde_json::to_value(state.snapshot().config().as_ref()).map_err(|e| Error {
         code: ErrorCode::InternalError,
         message: format!("the configuration cannot be rendered: {e}").into(),
         data: None,

@@ -30,17 +30,12 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{self, ExecuteCommandParams, MessageActionItem, MessageType, Uri};
 
 use crate::actions::{ActionId, ActionOutcome, ActionsConfig};
+use crate::host::WorkspaceSnapshot;
+use crate::lsp::commands::{ACTION_COMMAND, REWRITE_COMMAND};
 use crate::lsp::ext::{CommandResult, CommandStatus};
 use crate::lsp::handlers::ai_action::{self, ActionData, Failure};
 use crate::lsp::handlers::invalid_params;
 use crate::lsp::state::ServerState;
-
-/// Rewrites a range following an instruction.
-pub const REWRITE_COMMAND: &str = "augur.rewrite";
-/// Runs any AI action.
-pub const ACTION_COMMAND: &str = "augur.action";
-/// The commands augur serves.
-pub const COMMANDS: [&str; 2] = [REWRITE_COMMAND, ACTION_COMMAND];
 
 /// The arguments of `augur.rewrite`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -94,7 +89,8 @@ pub async fn execute_command(
         })?,
         other => return Err(invalid_params(format!("augur has no command `{other}`"))),
     };
-    let config = state.config().actions.clone();
+    let mut snapshot = state.snapshot();
+    let config = snapshot.config().actions.clone();
     if needs_instruction(&config, &data.action)
         && data
             .instruction
@@ -102,7 +98,11 @@ pub async fn execute_command(
             .is_none_or(|i| i.trim().is_empty())
     {
         match choose_instruction(client, &config).await {
-            Some(instruction) => data.instruction = Some(instruction),
+            Some(instruction) => {
+                data.instruction = Some(instruction);
+                // The user took their time: the command runs on the workspace as it is now.
+                snapshot = state.snapshot();
+            }
             None => {
                 let answer =
                     CommandResult::new(CommandStatus::Cancelled, "no instruction was chosen");
@@ -111,7 +111,7 @@ pub async fn execute_command(
         }
     }
     let token = params.work_done_progress_params.work_done_token;
-    let answer = match run(state, client, data, token).await {
+    let answer = match run(state, client, snapshot, data, token).await {
         Ok(answer) => answer,
         Err(failure) => {
             let kind = match failure {
@@ -138,13 +138,14 @@ pub async fn execute_command(
 async fn run(
     state: &Arc<ServerState>,
     client: &Client,
+    snapshot: WorkspaceSnapshot,
     data: ActionData,
     token: Option<ls_types::NumberOrString>,
 ) -> std::result::Result<CommandResult, Failure> {
-    let target = ai_action::target(state, &data.uri, data.range, &data.diagnostics)?;
+    let target = ai_action::target(state, snapshot, &data.uri, data.range, &data.diagnostics)?;
     target.require_version(data.version, data.generation)?;
-    let request = ai_action::request(state, &target, data.action, data.instruction);
-    match ai_action::run(state, client, request, token).await? {
+    let request = ai_action::request(&target, data.action, data.instruction);
+    match ai_action::run(state, client, &target, request, token).await? {
         ActionOutcome::Edit { title, plan } => {
             if plan.is_empty() {
                 return Ok(CommandResult::new(
@@ -180,7 +181,7 @@ async fn run(
             }
         }
         ActionOutcome::Markdown { title, text } => {
-            let path = ai_action::show_markdown(state, client, &title, &text).await;
+            let path = ai_action::show_markdown(state, &target, client, &title, &text).await;
             let mut answer = CommandResult::new(CommandStatus::Shown, title);
             answer.path = path;
             Ok(answer)

@@ -28,26 +28,28 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::config::WORKSPACE_FILES;
+use crate::host::IndexPhase;
 use crate::index::{IndexProgress, IndexSummary, WorkspaceIndex};
 use crate::lsp::from_proto;
 use crate::lsp::handlers::configuration;
-use crate::lsp::state::{IndexPhase, ServerState};
+use crate::lsp::state::ServerState;
 use crate::workspace::WorkspaceRoot;
 
 /// Starts indexing every root and the re-indexing of edited documents. Returns when the first
 /// indexing of every root has ended.
 pub async fn start(state: Arc<ServerState>, client: Client) {
-    if !state.config().index.enabled {
+    let snapshot = state.snapshot();
+    if !snapshot.config().index.enabled {
         tracing::info!("workspace indexing is off (index.enabled = false)");
         return;
     }
     let (queue, edited) = mpsc::unbounded_channel();
-    state.set_reindex_queue(queue);
+    state.host.set_reindex_queue(queue);
     tokio::spawn(reindex_edited(state.clone(), edited));
     if state.caps().watched_files_dynamic {
         register_file_watcher(&client).await;
     }
-    for root in state.roots() {
+    for root in snapshot.roots().to_vec() {
         index_root(&state, &client, root).await;
     }
 }
@@ -152,10 +154,10 @@ async fn report(
 ) {
     while let Some(event) = events.recv().await {
         match event {
-            Event::Begin(total) => state.set_index_phase(&root, building(0, Some(total))),
-            Event::Report { done, total } => {
-                state.set_index_phase(&root, building(done, Some(total)))
-            }
+            Event::Begin(total) => state.host.set_index_phase(&root, building(0, Some(total))),
+            Event::Report { done, total } => state
+                .host
+                .set_index_phase(&root, building(done, Some(total))),
             Event::End(_) => {}
         }
         let Some(token) = &token else {
@@ -195,8 +197,8 @@ fn building(done: usize, total: Option<usize>) -> IndexPhase {
 
 /// Opens (or creates) the index of one root, adds it to the state, and brings it up to date.
 pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: WorkspaceRoot) {
-    state.set_index_phase(&root.path, building(0, None));
-    let config = state.config().index.clone();
+    state.host.set_index_phase(&root.path, building(0, None));
+    let config = state.snapshot().config().index.clone();
     let title = format!("Indexing {}", root.name);
     let token_name = format!("augur/index/{}", root.path.display());
     let token = NumberOrString::String(token_name.clone());
@@ -222,8 +224,12 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
     let opened = tokio::task::spawn_blocking(move || WorkspaceIndex::open(&path, &config)).await;
     match &opened {
         Ok(Ok(_)) => {}
-        Ok(Err(error)) => state.set_index_phase(&root.path, IndexPhase::Failed(error.to_string())),
-        Err(_) => state.set_index_phase(&root.path, IndexPhase::Failed(STOPPED.into())),
+        Ok(Err(error)) => state
+            .host
+            .set_index_phase(&root.path, IndexPhase::Failed(error.to_string())),
+        Err(_) => state
+            .host
+            .set_index_phase(&root.path, IndexPhase::Failed(STOPPED.into())),
     }
     let index = match opened {
         Ok(Ok(index)) => Arc::new(index),
@@ -244,12 +250,12 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
             return;
         }
     };
-    state.add_index(index.clone());
+    state.host.add_index(index.clone());
     index.spawn_committer(CancellationToken::new());
     if !state.caps().watched_files_dynamic {
-        let real_paths = state.real_paths().clone();
+        let real_paths = state.host.real_paths().clone();
         match crate::index::watch::watch_then(&index, move || real_paths.clear()) {
-            Ok(watcher) => state.keep_alive(Box::new(watcher)),
+            Ok(watcher) => state.host.keep_alive(Box::new(watcher)),
             Err(error) => {
                 tracing::warn!(%error, "cannot watch {} for changes", root.path.display())
             }
@@ -271,7 +277,7 @@ pub async fn index_root(state: &Arc<ServerState>, client: &Client, root: Workspa
         Err(join_error) => log_join_error(&join_error, "indexing"),
     }
     let _ = reporter.await;
-    state.set_index_phase(&root.path, phase);
+    state.host.set_index_phase(&root.path, phase);
     state.finish_progress(&token_name);
 }
 
@@ -310,7 +316,7 @@ async fn reindex_edited(state: Arc<ServerState>, mut edited: mpsc::UnboundedRece
                 None => return,
             };
         }
-        let quiet = Duration::from_millis(state.config().index.debounce_ms);
+        let quiet = Duration::from_millis(state.snapshot().config().index.debounce_ms);
         match tokio::time::timeout(quiet, edited.recv()).await {
             Ok(Some(uri)) => {
                 pending.insert(uri);
@@ -334,11 +340,12 @@ fn reindex_document(state: &ServerState, key: &str) {
     let Some(path) = from_proto::path(&uri) else {
         return;
     };
-    let Some(doc) = state.document(&from_proto::doc_key(&uri)) else {
+    let snapshot = state.snapshot();
+    let Some(doc) = snapshot.document(&from_proto::doc_key(&uri)) else {
         update_file(state, path, false);
         return;
     };
-    let Some(index) = state.index_for(&path) else {
+    let Some(index) = snapshot.index_for(&path) else {
         return;
     };
     tokio::task::spawn_blocking(move || {
@@ -350,7 +357,7 @@ fn reindex_document(state: &ServerState, key: &str) {
 }
 
 fn update_file(state: &ServerState, path: PathBuf, deleted: bool) {
-    let Some(index) = state.index_for(&path) else {
+    let Some(index) = state.snapshot().index_for(&path) else {
         return;
     };
     tokio::task::spawn_blocking(move || {
@@ -374,7 +381,7 @@ fn is_config_file(path: &std::path::Path) -> bool {
 /// that an edit re-indexed late cannot overwrite the file's text on disk. Does nothing before
 /// indexing has started.
 pub fn closed(state: &ServerState, uri: &Uri) {
-    state.queue_reindex(uri.as_str());
+    state.host.queue_reindex(uri.as_str());
 }
 
 /// Re-indexes a saved file.
@@ -392,7 +399,7 @@ pub async fn watched_files_changed(
     params: DidChangeWatchedFilesParams,
 ) {
     // A link made or replaced anywhere may move any path: real paths are resolved afresh.
-    state.real_paths().clear();
+    state.host.files_changed();
     let mut config_changed = false;
     for change in params.changes {
         let Some(path) = from_proto::path(&change.uri) else {

@@ -24,7 +24,8 @@ pub async fn inline_completion(
     let empty = Ok(Some(InlineCompletionResponse::List(InlineCompletionList {
         items: Vec::new(),
     })));
-    if state.config().completion.mode == CompletionMode::Items {
+    let snapshot = state.snapshot();
+    if snapshot.config().completion.mode == CompletionMode::Items {
         return empty;
     }
     let trigger = if params.context.trigger_kind == InlineCompletionTriggerKind::INVOKED {
@@ -37,7 +38,7 @@ pub async fn inline_completion(
         position: params.text_document_position.position,
         trigger,
     };
-    let Some(found) = suggest(state, ask).await else {
+    let Some(found) = suggest(state, &snapshot, ask).await else {
         return empty;
     };
     let range = to_proto::range(&found.doc.text, found.range.clone(), state.encoding());

@@ -24,19 +24,19 @@ pub fn initialize(state: &ServerState, params: InitializeParams) -> Result<Initi
     let encoding = capabilities::negotiate_encoding(&params.capabilities);
     let caps = ClientCaps::from_client(&params.capabilities);
     state.set_session(Session { encoding, caps });
-    state.set_roots(roots(&params));
+    state.host.set_roots(roots(&params));
 
-    let mut errors: Vec<ConfigError> = state.reload_files();
+    let mut errors: Vec<ConfigError> = state.host.reload_files();
     if let Some(options) = params.initialization_options {
         let layer = ConfigLayer::from_client_json(ConfigSource::InitializationOptions, options);
-        errors.extend(state.set_init_layer(layer));
+        errors.extend(state.host.set_init_layer(layer));
     }
     for error in &errors {
         tracing::warn!(%error, "configuration problem");
     }
     let mut messages: Vec<(MessageType, String)> =
         errors.iter().map(configuration::message).collect();
-    if let Err(error) = state.start_engine() {
+    if let Err(error) = state.host.start_engine() {
         messages.push((
             MessageType::ERROR,
             format!("augur: the models cannot be used: {error}"),
@@ -45,7 +45,7 @@ pub fn initialize(state: &ServerState, params: InitializeParams) -> Result<Initi
     state.defer_messages(messages);
     tracing::info!(
         encoding = encoding.as_str(),
-        roots = state.roots().len(),
+        roots = state.snapshot().roots().len(),
         client = params
             .client_info
             .as_ref()

@@ -1,5 +1,7 @@
-//! One module per protocol feature. Each handler takes the shared state (and the client, when it
-//! must talk back), does its work through the core, and converts only in `from_proto`/`to_proto`.
+//! One module per protocol feature. Each handler takes the protocol state (and the client, when it
+//! must talk back), reads one snapshot of the core host (`state.snapshot()`) for the request, does
+//! its work through the core, and converts only in `from_proto`/`to_proto`. The `did_*` handlers
+//! change the host through its methods, all before any `.await`.
 
 pub mod ai_action;
 pub mod ai_completion;

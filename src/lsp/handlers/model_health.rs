@@ -18,7 +18,7 @@ use crate::lsp::state::ServerState;
 /// Records the outcome of a completion by `model`, queueing a notice when the user should hear
 /// of it.
 pub fn record(state: &ServerState, model: &str, outcome: &Result<Suggestion, CompletionError>) {
-    let health = state.model_health();
+    let health = state.host.model_health();
     let notice = match outcome {
         Ok(suggestion) if suggestion.source == SuggestionSource::Model => {
             health.record_success(model)
@@ -29,13 +29,13 @@ pub fn record(state: &ServerState, model: &str, outcome: &Result<Suggestion, Com
     };
     if let Some(notice) = notice {
         tracing::info!(model, "{}", notice.text);
-        state.tell(notice);
+        state.host.tell(notice);
     }
 }
 
 /// Starts the task that shows the notices (once, when the client is ready for messages).
 pub fn start(state: &ServerState, client: Client) {
-    if let Some(notices) = state.take_notices() {
+    if let Some(notices) = state.host.take_notices() {
         tokio::spawn(show(notices, client));
     }
 }

@@ -69,14 +69,15 @@ pub async fn search(state: &Arc<ServerState>, params: SearchParams) -> Result<Ve
         kinds,
         paths: params.paths,
     };
-    let hits = on_indexes(state, move |set| set.search(&query)).await;
+    let snapshot = state.snapshot();
+    let hits = on_indexes(&snapshot, move |snapshot| snapshot.search(&query)).await;
     let encoding = state.encoding();
     let mut texts = to_proto::FileTexts::default();
     Ok(hits
         .into_iter()
         .filter_map(|hit| {
             let location = texts.location(&hit.path, hit.byte_range.clone(), encoding, |uri| {
-                state.document(&from_proto::doc_key(uri)).map(|d| d.text)
+                snapshot.document(&from_proto::doc_key(uri)).map(|d| d.text)
             })?;
             Some(SearchHit {
                 uri: location.uri,

@@ -19,8 +19,9 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::host::{IndexPhase, WorkspaceSnapshot};
 use crate::llm::health::ModelStatus;
-use crate::lsp::state::{IndexPhase, ServerState};
+use crate::lsp::state::ServerState;
 
 /// The reply to `augur/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -97,13 +98,14 @@ pub enum IndexState {
 
 /// Handles `augur/status`.
 pub fn status(state: &ServerState) -> Status {
-    let config = state.config();
-    let roots = state.roots();
-    let health = state.model_health();
+    let snapshot = state.snapshot();
+    let config = snapshot.config();
+    let roots = snapshot.roots();
+    let health = state.host.model_health();
     Status {
         version: env!("CARGO_PKG_VERSION").into(),
         position_encoding: state.encoding().as_str().into(),
-        documents: state.documents().uris().count(),
+        documents: snapshot.documents().uris().count(),
         roots: roots.iter().map(|r| r.path.display().to_string()).collect(),
         models: config.models.keys().cloned().collect(),
         completion_model: ModelInUse {
@@ -124,7 +126,7 @@ pub fn status(state: &ServerState) -> Status {
             .map(|root| IndexStatus {
                 root: root.path.display().to_string(),
                 state: if config.index.enabled {
-                    index_state(state, &root.path)
+                    index_state(state, &snapshot, &root.path)
                 } else {
                     IndexState::Off
                 },
@@ -133,8 +135,8 @@ pub fn status(state: &ServerState) -> Status {
     }
 }
 
-fn index_state(state: &ServerState, root: &Path) -> IndexState {
-    match state.index_phase(root) {
+fn index_state(state: &ServerState, snapshot: &WorkspaceSnapshot, root: &Path) -> IndexState {
+    match state.host.index_phase(root) {
         None => IndexState::Building {
             files_done: 0,
             files_total: None,
@@ -146,7 +148,7 @@ fn index_state(state: &ServerState, root: &Path) -> IndexState {
             percent: total.map(|total| (done * 100).checked_div(total).unwrap_or(100) as u32),
         },
         Some(IndexPhase::Ready) => IndexState::Ready {
-            files: state
+            files: snapshot
                 .indexes()
                 .iter()
                 .find(|index| index.given_root() == root || index.root() == root)

@@ -12,8 +12,8 @@ use tower_lsp_server::ls_types::{
     WorkspaceSymbolParams, WorkspaceSymbolResponse,
 };
 
+use crate::host::WorkspaceSnapshot;
 use crate::index::Hit;
-use crate::index::set::IndexSet;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
 use crate::syntax::{Language, document_symbols};
@@ -21,13 +21,13 @@ use crate::syntax::{Language, document_symbols};
 /// The most workspace symbols returned.
 const WORKSPACE_SYMBOL_LIMIT: usize = 128;
 
-/// Runs `query` on the indexes of every root (merged by score) on a blocking thread.
+/// Runs `query` on a snapshot's indexes (every root's, merged by score) on a blocking thread.
 pub(crate) async fn on_indexes(
-    state: &ServerState,
-    query: impl FnOnce(&IndexSet) -> Vec<Hit> + Send + 'static,
+    snapshot: &WorkspaceSnapshot,
+    query: impl FnOnce(&WorkspaceSnapshot) -> Vec<Hit> + Send + 'static,
 ) -> Vec<Hit> {
-    let set = IndexSet::from_indexes(state.indexes());
-    tokio::task::spawn_blocking(move || query(&set))
+    let snapshot = snapshot.clone();
+    tokio::task::spawn_blocking(move || query(&snapshot))
         .await
         .unwrap_or_default()
 }
@@ -38,8 +38,9 @@ pub async fn workspace_symbol(
     params: WorkspaceSymbolParams,
 ) -> Result<Option<WorkspaceSymbolResponse>> {
     let query = params.query;
-    let hits = on_indexes(state, move |set| {
-        set.workspace_symbols(&query, WORKSPACE_SYMBOL_LIMIT)
+    let snapshot = state.snapshot();
+    let hits = on_indexes(&snapshot, move |snapshot| {
+        snapshot.workspace_symbols(&query, WORKSPACE_SYMBOL_LIMIT)
     })
     .await;
     let encoding = state.encoding();
@@ -50,7 +51,7 @@ pub async fn workspace_symbol(
         .filter_map(|hit| {
             let kind = to_proto::symbol_kind(hit.kind?);
             let location = texts.location(&hit.path, hit.byte_range.clone(), encoding, |uri| {
-                state.document(&from_proto::doc_key(uri)).map(|d| d.text)
+                snapshot.document(&from_proto::doc_key(uri)).map(|d| d.text)
             })?;
             Some(SymbolInformation {
                 name: hit.name,
@@ -95,7 +96,7 @@ pub fn document_symbol(
     params: DocumentSymbolParams,
 ) -> Result<Option<DocumentSymbolResponse>> {
     let uri = &params.text_document.uri;
-    let Some(doc) = state.document(&from_proto::doc_key(uri)) else {
+    let Some(doc) = state.snapshot().document(&from_proto::doc_key(uri)) else {
         return Ok(None);
     };
     let language = Language::from_lsp_id(&doc.language_id)

@@ -38,16 +38,14 @@ pub fn did_open(state: &ServerState, params: DidOpenTextDocumentParams) {
     let doc = params.text_document;
     let key = from_proto::doc_key(&doc.uri);
     tracing::debug!(uri = %key, version = doc.version, bytes = doc.text.len(), "open");
-    state.forget_document(&key);
-    // Where the path leads is resolved afresh when the document opens (a few system calls), so
-    // that completions find it remembered.
-    if let Some(path) = from_proto::path(&doc.uri) {
-        state.real_paths().forget(&path);
-        state.real_paths().real(&path);
-    }
-    state
-        .documents_mut()
-        .open(&key, &doc.language_id, doc.version, &doc.text);
+    let path = from_proto::path(&doc.uri);
+    state.host.open_document(
+        &key,
+        path.as_deref(),
+        &doc.language_id,
+        doc.version,
+        &doc.text,
+    );
 }
 
 /// Applies a `didChange`: all of its changes or none. Exposed for benchmarks and tests.
@@ -59,32 +57,25 @@ pub fn apply_did_change(
     let encoding = state.encoding();
     let version = params.text_document.version;
     // The kept syntax tree follows the edits, so it is parsed again only where they are.
-    let mut tree_edits = state.keeps_tree(&key).then(Vec::new);
-    // The text's new generation (each applied edit gives one), which the kept tree is noted for.
-    let mut generation = 0;
     state
-        .documents_mut()
-        .edit::<DidChangeError>(&key, version, |doc| {
+        .host
+        .edit_document::<DidChangeError>(&key, version, |doc, mut tree_edits| {
             for change in &params.content_changes {
                 let edit = from_proto::content_change(&doc.text, change, encoding)?;
-                if let Some(tree_edits) = &mut tree_edits {
+                if let Some(tree_edits) = tree_edits.as_deref_mut() {
                     tree_edits.push(crate::syntax::input_edit(&doc.text, &edit));
                 }
                 doc.apply(&edit)?;
             }
-            generation = doc.generation;
             Ok(())
         })?;
-    if let Some(tree_edits) = tree_edits {
-        state.note_edits(&key, generation, tree_edits);
-    }
     Ok(())
 }
 
 /// Handles `didChange`; a refused change is logged and leaves the document as it was.
 pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
     match apply_did_change(state, &params) {
-        Ok(()) => state.queue_reindex(params.text_document.uri.as_str()),
+        Ok(()) => state.host.queue_reindex(params.text_document.uri.as_str()),
         Err(error) => tracing::warn!(
             uri = params.text_document.uri.as_str(),
             version = params.text_document.version,
@@ -97,12 +88,8 @@ pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
 /// Handles `didClose`.
 pub fn did_close(state: &ServerState, params: DidCloseTextDocumentParams) {
     let key = from_proto::doc_key(&params.text_document.uri);
-    if let Some(engine) = state.completion_engine() {
-        let path = from_proto::path(&params.text_document.uri);
-        engine.forget_document(&key, path.as_deref());
-    }
-    state.forget_document(&key);
-    if !state.documents_mut().close(&key) {
+    let path = from_proto::path(&params.text_document.uri);
+    if !state.host.close_document(&key, path.as_deref()) {
         tracing::warn!(uri = %key, "didClose for a document that is not open");
     }
     // Unsaved edits were indexed: the index follows the file on disk again.
@@ -112,6 +99,6 @@ pub fn did_close(state: &ServerState, params: DidCloseTextDocumentParams) {
 /// Handles `didSave`.
 pub fn did_save(state: &ServerState, params: DidSaveTextDocumentParams) {
     let key = from_proto::doc_key(&params.text_document.uri);
-    tracing::debug!(uri = %key, open = state.documents().contains(&key), "save");
+    tracing::debug!(uri = %key, open = state.snapshot().documents().contains(&key), "save");
     crate::lsp::handlers::indexing::saved(state, &params.text_document.uri);
 }

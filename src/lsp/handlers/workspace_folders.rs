@@ -19,31 +19,21 @@ pub async fn did_change(
     client: &Client,
     params: DidChangeWorkspaceFoldersParams,
 ) {
-    let mut roots = state.roots();
     let removed: Vec<_> = params
         .event
         .removed
         .iter()
         .filter_map(from_proto::workspace_root)
         .collect();
-    roots.retain(|root| !removed.iter().any(|r| r.path == root.path));
-    let mut new_roots = Vec::new();
-    for added in params
+    let added = params
         .event
         .added
         .iter()
         .filter_map(from_proto::workspace_root)
-    {
-        if !roots.iter().any(|r| r.path == added.path) {
-            roots.push(added.clone());
-            new_roots.push(added);
-        }
-    }
-    state.retain_indexes(|root| roots.iter().any(|r| r.path == root));
-    state.set_roots(roots);
-    state.real_paths().clear();
+        .collect();
+    let new_roots = state.host.change_roots(added, &removed);
     configuration::reload_files(state, client).await;
-    if state.config().index.enabled {
+    if state.snapshot().config().index.enabled {
         for root in new_roots {
             let (state, client) = (state.clone(), client.clone());
             tokio::spawn(async move { indexing::index_root(&state, &client, root).await });

@@ -1,7 +1,4 @@
-//! The `augur doctor` and `augur complete` commands (their arguments and bodies; the binary wires
-//! them into its command line).
-//!
-//! `doctor` checks each configured model and endpoint: is it reachable, are the credentials
+//! `augur doctor`: checks each configured model and endpoint: is it reachable, are the credentials
 //! accepted, is the model there, and does a tiny completion come back (and how fast). It prints
 //! advice for whatever fails and returns `false` if anything did.
 
@@ -9,12 +6,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-
-use crate::llm::client::{LlmClient, LlmDeps};
-use crate::llm::config::{CacheConfig, LlmSettings, ModelConfig};
-use crate::llm::error::LlmError;
-use crate::llm::types::{CompletionRequest, Priority, StreamEvent};
+use crate::llm::{
+    CacheConfig, CompletionRequest, LlmClient, LlmDeps, LlmError, LlmSettings, ModelConfig,
+    Priority,
+};
 
 /// Arguments of `augur doctor`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
@@ -28,35 +23,6 @@ pub struct DoctorArgs {
     /// Skip the test completion (only check reachability, credentials and the model list).
     #[arg(long)]
     pub no_completion: bool,
-}
-
-/// Arguments of `augur complete`.
-#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
-pub struct CompleteArgs {
-    /// The configured model to use.
-    #[arg(long, default_value = "default")]
-    pub model: String,
-    /// The prompt (the text before the cursor).
-    #[arg(long)]
-    pub prompt: String,
-    /// The text after the cursor, for fill-in-the-middle.
-    #[arg(long)]
-    pub suffix: Option<String>,
-    /// Print the answer as it is generated.
-    #[arg(long)]
-    pub stream: bool,
-    /// The most tokens to generate (default: the model's `max_tokens`).
-    #[arg(long)]
-    pub max_tokens: Option<u32>,
-    /// The sampling temperature (default: the model's `temperature`).
-    #[arg(long)]
-    pub temperature: Option<f32>,
-    /// A stop sequence (repeatable).
-    #[arg(long)]
-    pub stop: Vec<String>,
-    /// After the answer, print usage and latency on a line of its own.
-    #[arg(long)]
-    pub show_usage: bool,
 }
 
 fn describe(error: &LlmError) -> String {
@@ -258,72 +224,4 @@ async fn check_endpoint(
         }
     }
     Ok(ok)
-}
-
-/// Runs `augur complete`: prints the answer (as it streams with `--stream`).
-pub async fn run_complete(
-    models: &BTreeMap<String, ModelConfig>,
-    settings: &LlmSettings,
-    args: &CompleteArgs,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let client = LlmClient::new(
-        models,
-        LlmDeps {
-            settings: settings.clone(),
-            ..LlmDeps::default()
-        },
-    )
-    .map_err(|e| anyhow::anyhow!("{e} [{}]; {}", e.code(), e.hint()))?;
-    let request = CompletionRequest {
-        prompt: args.prompt.clone(),
-        suffix: args.suffix.clone(),
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
-        stop: args.stop.clone(),
-        stream: args.stream,
-        ..CompletionRequest::new(args.model.clone())
-    };
-    let fail = |e: LlmError| anyhow::anyhow!("{e} [{}]; {}", e.code(), e.hint());
-    let completion = if args.stream {
-        let mut stream = client.stream(request).map_err(fail)?;
-        let mut done = None;
-        while let Some(item) = stream.next().await {
-            match item.map_err(fail)? {
-                StreamEvent::Delta(text) => {
-                    out.write_all(text.as_bytes())?;
-                    out.flush()?;
-                }
-                StreamEvent::Done(completion) => done = Some(completion),
-            }
-        }
-        done.ok_or_else(|| anyhow::anyhow!("the stream ended without an answer"))?
-    } else {
-        let completion = client.complete(request).await.map_err(fail)?;
-        out.write_all(completion.text.as_bytes())?;
-        completion
-    };
-    writeln!(out)?;
-    if args.show_usage {
-        let usage = completion
-            .usage
-            .map(|u| {
-                format!(
-                    "{} prompt + {} generated tokens",
-                    u.prompt_tokens, u.completion_tokens
-                )
-            })
-            .unwrap_or_else(|| "usage not reported".into());
-        writeln!(
-            out,
-            "[{usage}; {} ms; first token {} ms; {}{}]",
-            completion.elapsed.as_millis(),
-            completion
-                .time_to_first_token
-                .map_or("-".into(), |d| d.as_millis().to_string()),
-            completion.endpoint,
-            if completion.cached { "; cached" } else { "" }
-        )?;
-    }
-    Ok(())
 }

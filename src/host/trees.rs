@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::ServerState;
+use super::{Workspace, lock};
 
 /// A document's syntax tree and the edits made to the document since it was parsed. Texts are
 /// named by their [`Document::generation`](crate::documents::Document::generation), not the
@@ -19,7 +19,7 @@ pub(super) struct TreeEntry {
     pending_generation: u64,
 }
 
-impl ServerState {
+impl Workspace {
     /// The syntax tree of an open document's text of `generation` (see
     /// [`Document::generation`](crate::documents::Document::generation)), which is `text`. The
     /// tree is kept per document: the same text costs nothing, and after edits only the changed
@@ -33,7 +33,7 @@ impl ServerState {
         language: crate::syntax::Language,
         text: &str,
     ) -> Option<tree_sitter::Tree> {
-        let trees = || self.trees.lock().unwrap_or_else(|e| e.into_inner());
+        let trees = || lock(&self.trees);
         let base = match trees().get(key) {
             Some(entry) if entry.generation == generation => return Some(entry.tree.clone()),
             Some(entry) if entry.pending_generation == generation => {
@@ -80,9 +80,7 @@ impl ServerState {
     /// The kept syntax tree of a document if it is for the text of `generation` (no parsing
     /// here).
     pub fn current_syntax_tree(&self, key: &str, generation: u64) -> Option<tree_sitter::Tree> {
-        self.trees
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        lock(&self.trees)
             .get(key)
             .filter(|entry| entry.generation == generation)
             .map(|entry| entry.tree.clone())
@@ -101,52 +99,42 @@ impl ServerState {
         if self.current_syntax_tree(key, generation).is_some() {
             return;
         }
-        if !self
-            .refreshing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.to_owned())
-        {
+        if !lock(&self.refreshing).insert(key.to_owned()) {
             return;
         }
-        let (state, key, text) = (Arc::clone(self), key.to_owned(), text.clone());
+        let (host, key, text) = (Arc::clone(self), key.to_owned(), text.clone());
         tokio::task::spawn_blocking(move || {
-            let _ = state.syntax_tree(&key, generation, language, &text.to_string());
+            let _ = host.syntax_tree(&key, generation, language, &text.to_string());
             // A document closed meanwhile keeps no tree.
-            if state.document(&key).is_none() {
-                state.forget_document(&key);
+            if !lock(&host.view).documents.contains(&key) {
+                host.forget_tree(&key);
             }
-            state
-                .refreshing
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&key);
+            lock(&host.refreshing).remove(&key);
         });
     }
 
     /// Whether a syntax tree is kept for the document (so its edits must be noted).
     pub fn keeps_tree(&self, key: &str) -> bool {
-        self.trees
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(key)
+        lock(&self.trees).contains_key(key)
     }
 
     /// Records the edits of a `didChange` that gave the document the text of `generation`, for the
     /// kept tree.
-    pub fn note_edits(&self, key: &str, generation: u64, edits: Vec<tree_sitter::InputEdit>) {
-        let mut trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
+    pub(crate) fn note_edits(
+        &self,
+        key: &str,
+        generation: u64,
+        edits: Vec<tree_sitter::InputEdit>,
+    ) {
+        let mut trees = lock(&self.trees);
         if let Some(entry) = trees.get_mut(key) {
             entry.pending.extend(edits);
             entry.pending_generation = generation;
         }
     }
 
-    /// Forgets what is kept for a closed document.
-    pub fn forget_document(&self, key: &str) {
-        self.trees
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+    /// Forgets the tree kept for a document (closed, or opened afresh).
+    pub(crate) fn forget_tree(&self, key: &str) {
+        lock(&self.trees).remove(key);
     }
 }

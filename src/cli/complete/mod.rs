@@ -1,23 +1,31 @@
-//! `augur complete`: one subcommand for both a position in a file (the same pipeline as the
-//! editor: index, retrieval, prompt, model, post-processing) and a raw prompt (`--prompt`, handed
-//! to [`crate::llm::cli::run_complete`]).
+//! `augur complete`: one subcommand for both a position in a file and a raw prompt (`--prompt`,
+//! handed to [`raw::run_raw`]).
+//!
+//! A position drives the same core host as the editor: the file is opened in a
+//! [`Workspace`] over its root, the root is indexed, and the host builds the engine request (the
+//! retrieval, the context documents and the exclusion policy) exactly as it does for
+//! `textDocument/inlineCompletion`.
 //!
 //! ```text
 //! augur complete src/main.rs:12:5 --explain        # LINE and COL are 1-based, COL in characters
 //! augur complete --prompt 'fn add(a: i32, b: i32) -> i32 {' --suffix '}'
 //! ```
 
+pub mod raw;
+
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use ropey::Rope;
 use tokio_util::sync::CancellationToken;
 
-use super::config::CompletionConfig;
-use super::engine::{CompletionEngine, EngineRequest, SuggestionSource, Trigger};
-use crate::index::{IndexConfig, NoProgress, WorkspaceIndex};
-use crate::llm::{LlmClient, LlmDeps, LlmSettings, ModelConfig};
+use crate::completion::{CompletionConfig, SuggestionSource, Trigger};
+use crate::config::Config;
+use crate::documents::{LineCol, PositionEncoding, line_col_to_offset};
+use crate::host::Workspace;
+use crate::index::{IndexConfig, NoProgress};
+use crate::llm::{LlmSettings, ModelConfig};
+use crate::workspace::WorkspaceRoot;
 
 /// Arguments of `augur complete`.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
@@ -94,26 +102,19 @@ pub fn parse_position(text: &str) -> anyhow::Result<FilePosition> {
     })
 }
 
-/// The byte offset of a 1-based line and character column, clamped to the line and the text.
+/// The byte offset of a 1-based line and character column, clamped to the line and the text:
+/// the one conversion the server uses too, with columns counted in characters (UTF-32).
 pub fn position_to_offset(rope: &Rope, line: usize, column: usize) -> usize {
-    let line = line.saturating_sub(1);
-    if line >= rope.len_lines() {
-        return rope.len_bytes();
-    }
-    let start = rope.line_to_char(line);
-    let text = rope.line(line);
-    let mut chars = text.len_chars();
-    // The column stops before the line break.
-    let content = text.to_string();
-    let break_len = content.len() - content.trim_end_matches(['\n', '\r']).len();
-    chars -= content[content.len() - break_len..].chars().count();
-    rope.char_to_byte(start + column.saturating_sub(1).min(chars))
+    let at = LineCol {
+        line: u32::try_from(line.saturating_sub(1)).unwrap_or(u32::MAX),
+        col: u32::try_from(column.saturating_sub(1)).unwrap_or(u32::MAX),
+    };
+    line_col_to_offset(rope, at, PositionEncoding::Utf32)
 }
 
-/// Runs `augur complete` with the root configuration. Until the root `Config` has a `completion`
-/// field, the completion settings are the defaults (see [`run_complete_with`]).
+/// Runs `augur complete` with the configuration of the working folder.
 pub async fn run_complete(
-    config: &crate::config::Config,
+    config: &Config,
     args: &CompleteArgs,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
@@ -138,7 +139,7 @@ pub async fn run_complete_with(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     if let Some(prompt) = &args.prompt {
-        let raw = crate::llm::cli::CompleteArgs {
+        let raw = raw::RawArgs {
             model: args.model.clone().unwrap_or_else(|| "default".into()),
             prompt: prompt.clone(),
             suffix: args.suffix.clone(),
@@ -148,7 +149,7 @@ pub async fn run_complete_with(
             stop: args.stop.clone(),
             show_usage: args.show_usage,
         };
-        return crate::llm::cli::run_complete(models, llm, &raw, out).await;
+        return raw::run_raw(models, llm, &raw, out).await;
     }
     if args.suffix.is_some() || args.stream || !args.stop.is_empty() || args.show_usage {
         anyhow::bail!(
@@ -172,19 +173,6 @@ pub async fn run_complete_with(
         Some(root) => root.clone(),
         None => crate::workspace::default_root(&file),
     };
-    let mut indexes = Vec::new();
-    if index_config.enabled {
-        let index = WorkspaceIndex::open(&root, index_config)
-            .map_err(|e| anyhow::anyhow!("cannot open the index of {}: {e}", root.display()))?;
-        let summary = index
-            .build(&NoProgress, &CancellationToken::new())
-            .map_err(|e| anyhow::anyhow!("cannot index {}: {e}", root.display()))?;
-        if args.explain {
-            writeln!(out, "index: {}", summary.describe())?;
-        }
-        indexes.push(Arc::new(index));
-    }
-
     let mut completion = completion.clone();
     if let Some(model) = &args.model {
         completion.model = model.clone();
@@ -195,26 +183,37 @@ pub async fn run_complete_with(
     if let Some(temperature) = args.temperature {
         completion.temperature = temperature;
     }
-    let client = LlmClient::new(
-        models,
-        LlmDeps {
-            settings: llm.clone(),
-            ..LlmDeps::default()
-        },
-    )
-    .map_err(|e| anyhow::anyhow!("{e} [{}]; {}", e.code(), e.hint()))?;
-    let engine = CompletionEngine::new(Arc::new(client));
-    let request = EngineRequest {
-        path: Some(file.clone()),
-        indexes,
-        trigger: Trigger::Invoked,
-        ..EngineRequest::new(
-            format!("file://{}", file.display()),
-            rope,
-            cursor,
-            Arc::new(completion),
-        )
+    let config = Config {
+        models: models.clone(),
+        llm: llm.clone(),
+        index: index_config.clone(),
+        completion,
+        ..Config::default()
     };
+    // The same host the server runs, over the file's root.
+    let host = Workspace::for_command(config, vec![WorkspaceRoot::from_path(&root)]);
+    let key = format!("file://{}", file.display());
+    let language_id = crate::syntax::Language::from_path(&file).map_or("", |l| l.lsp_id());
+    host.open_document(&key, Some(&file), language_id, 0, &text);
+    if index_config.enabled {
+        let index = host
+            .open_index(&root)
+            .map_err(|e| anyhow::anyhow!("cannot open the index of {}: {e}", root.display()))?;
+        let summary = index
+            .build(&NoProgress, &CancellationToken::new())
+            .map_err(|e| anyhow::anyhow!("cannot index {}: {e}", root.display()))?;
+        if args.explain {
+            writeln!(out, "index: {}", summary.describe())?;
+        }
+    }
+    host.start_engine()
+        .map_err(|e| anyhow::anyhow!("{e} [{}]; {}", e.code(), e.hint()))?;
+    let snapshot = host.snapshot();
+    let engine = snapshot
+        .engine()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no model is configured"))?;
+    let request = snapshot.completion_request(&key, cursor, Trigger::Invoked)?;
     let suggestion = engine
         .complete(request)
         .await

@@ -1,8 +1,9 @@
-//! The `augur index` and `augur search` commands (the binary wires these arguments into its clap
-//! parser).
+//! `augur index [DIR]`: builds or updates the index of a folder through the same core host the
+//! server runs (the host opens the index with the folder's configuration; the build reports to a
+//! progress bar on standard error).
 //!
 //! ```no_run
-//! use augur::index::cli::{IndexArgs, run_index};
+//! use augur::cli::index::{IndexArgs, run_index};
 //! use augur::index::IndexConfig;
 //!
 //! let args = IndexArgs { dir: Some(".".into()), rebuild: false, quiet: true };
@@ -17,11 +18,11 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use super::config::IndexConfig;
-use super::progress::{IndexProgress, IndexSummary, NoProgress};
-use super::search::SearchQuery;
-use super::store::{WorkspaceIndex, delete_index_dir, index_dir_for};
-use crate::syntax::SymbolKind;
+use crate::config::Config;
+use crate::host::Workspace;
+use crate::index::store::delete_index_dir;
+use crate::index::{IndexConfig, IndexProgress, IndexSummary, NoProgress, index_dir_for};
+use crate::workspace::WorkspaceRoot;
 
 /// Arguments of `augur index [DIR]`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -34,35 +35,6 @@ pub struct IndexArgs {
     /// Do not draw a progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-/// Arguments of `augur search QUERY [--kind K] [--limit N] [DIR]`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SearchArgs {
-    /// What to look for: identifiers in any case style, words of code or docs.
-    pub query: String,
-    /// Only symbols of this kind (function, method, class, struct, enum, interface, trait, type,
-    /// constant, module); repeatable.
-    #[arg(long = "kind", short, value_parser = parse_kind)]
-    pub kinds: Vec<SymbolKind>,
-    /// The most hits to print.
-    #[arg(long, short = 'n', default_value_t = 20)]
-    pub limit: usize,
-    /// Only files under this path or matching this glob (relative to the root); repeatable.
-    #[arg(long = "path")]
-    pub paths: Vec<String>,
-    /// The workspace root (default: the current directory).
-    pub dir: Option<PathBuf>,
-}
-
-fn parse_kind(text: &str) -> Result<SymbolKind, String> {
-    SymbolKind::parse(text).ok_or_else(|| {
-        let kinds: Vec<&str> = SymbolKind::ALL.iter().map(|k| k.as_str()).collect();
-        format!(
-            "unknown kind {text:?}; expected one of {}",
-            kinds.join(", ")
-        )
-    })
 }
 
 /// A progress bar on standard error.
@@ -85,15 +57,6 @@ impl IndexProgress for Bar {
     }
 }
 
-fn workspace_root(dir: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    let dir = match dir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
-    dir.canonicalize()
-        .with_context(|| format!("cannot open {}", dir.display()))
-}
-
 /// Builds or updates the index of a workspace, with a progress bar on standard error, and writes a
 /// summary (files, symbols, chunks, bytes, seconds, MB/s, skipped files and why) to `out`.
 /// Ctrl-C is not handled here: an interrupted run keeps what was committed.
@@ -102,7 +65,7 @@ pub fn run_index(
     args: &IndexArgs,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let root = workspace_root(&args.dir)?;
+    let root = super::workspace_root(&args.dir)?;
     if args.rebuild {
         let dir = index_dir_for(&root, config);
         let deleted =
@@ -113,7 +76,9 @@ pub fn run_index(
             dir.display()
         );
     }
-    let index = WorkspaceIndex::open(&root, config)
+    let host = command_host(config, &root);
+    let index = host
+        .open_index(&root)
         .with_context(|| format!("cannot open the index of {}", root.display()))?;
     let summary = if args.quiet {
         index.build(&NoProgress, &CancellationToken::new())?
@@ -178,36 +143,11 @@ pub fn run_index(
     Ok(())
 }
 
-/// Searches the index of a workspace (updating it first) and writes ranked hits to `out` as
-/// `path:line:col kind name` with 1-based lines and columns.
-pub fn run_search(
-    config: &IndexConfig,
-    args: &SearchArgs,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let root = workspace_root(&args.dir)?;
-    let index = WorkspaceIndex::open(&root, config)
-        .with_context(|| format!("cannot open the index of {}", root.display()))?;
-    index.build(&NoProgress, &CancellationToken::new())?;
-    let hits = index.search(&SearchQuery {
-        text: args.query.clone(),
-        limit: args.limit,
-        kinds: args.kinds.clone(),
-        paths: args.paths.clone(),
-    })?;
-    let cwd = std::env::current_dir().unwrap_or_default();
-    for hit in hits {
-        let shown = hit.path.strip_prefix(&cwd).unwrap_or(&hit.path);
-        let kind = hit.kind.map_or("chunk", SymbolKind::as_str);
-        writeln!(
-            out,
-            "{}:{}:{} {} {}",
-            shown.display(),
-            hit.start_line + 1,
-            hit.start_column + 1,
-            kind,
-            hit.name
-        )?;
-    }
-    Ok(())
+/// The host a command runs on one folder with the index configuration `config`.
+pub(crate) fn command_host(config: &IndexConfig, root: &Path) -> Workspace {
+    let config = Config {
+        index: config.clone(),
+        ..Config::default()
+    };
+    Workspace::for_command(config, vec![WorkspaceRoot::from_path(root)])
 }

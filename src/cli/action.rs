@@ -11,21 +11,21 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use ropey::Rope;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    ActionContext, ActionId, ActionOutcome, ActionProgress, ActionRequest, EditorDiagnostic,
-    EditorSeverity, available_actions, run_action,
+use crate::actions::{
+    ActionId, ActionOutcome, ActionProgress, EditorDiagnostic, EditorSeverity, available_actions,
+    run_action,
 };
-use crate::completion::cli::{parse_position, position_to_offset};
+use crate::cli::complete::{parse_position, position_to_offset};
 use crate::config::Config;
 use crate::edits::{WorkspaceEditPlan, apply};
-use crate::index::{NoProgress, WorkspaceIndex};
-use crate::llm::{LlmClient, LlmDeps};
+use crate::host::Workspace;
+use crate::index::NoProgress;
 use crate::syntax::Language;
+use crate::workspace::WorkspaceRoot;
 
 /// Arguments of `augur action`.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
@@ -79,14 +79,20 @@ pub async fn run_action_cli(
             source: None,
         })
         .collect();
-    let context = ActionContext {
-        language: Language::from_path(&file),
-        path: file.clone(),
-        text: text.clone(),
-        version: None,
-        range,
-        diagnostics,
-    };
+    let root = args
+        .root
+        .clone()
+        .unwrap_or_else(|| crate::workspace::default_root(&file));
+    let root = root.canonicalize().unwrap_or(root);
+    // The same host the server runs, over the file's root: it builds the action's context under
+    // the same exclusion policy as `codeAction`.
+    let host = Workspace::for_command(config.clone(), vec![WorkspaceRoot::from_path(&root)]);
+    let key = format!("file://{}", file.display());
+    let language_id = Language::from_path(&file).map_or("", |l| l.lsp_id());
+    host.open_document(&key, Some(&file), language_id, 0, &text);
+    let mut context = host.snapshot().action_context(&key, range, diagnostics)?;
+    // The text was read from disk, not from an editor: no version guards the edit.
+    context.version = None;
     let Some(action) = &args.action else {
         for offer in available_actions(&context, &config.actions) {
             let name = offer.id.as_string();
@@ -98,34 +104,21 @@ pub async fn run_action_cli(
     let action = ActionId::parse(&format!("augur.{action}"))
         .or_else(|| ActionId::parse(action))
         .ok_or_else(|| anyhow::anyhow!("unknown action `{action}`"))?;
-    let root = args
-        .root
-        .clone()
-        .unwrap_or_else(|| crate::workspace::default_root(&file));
-    let root = root.canonicalize().unwrap_or(root);
-    let index = if config.index.enabled {
-        let index = WorkspaceIndex::open(&root, &config.index)
+    if config.index.enabled {
+        let index = host
+            .open_index(&root)
             .map_err(|e| anyhow::anyhow!("cannot open the index of {}: {e}", root.display()))?;
         index
             .build(&NoProgress, &CancellationToken::new())
             .map_err(|e| anyhow::anyhow!("cannot index {}: {e}", root.display()))?;
-        Some(Arc::new(index))
-    } else {
-        None
-    };
-    let deps = LlmDeps {
-        settings: config.llm.clone(),
-        ..LlmDeps::default()
-    };
-    let llm = LlmClient::new(&config.models, deps)?;
-    let request = ActionRequest {
-        action,
-        context,
-        instruction: args.instruction.clone(),
-        roots: vec![root.clone()],
-        config: config.actions.clone(),
-        index,
-    };
+    }
+    host.start_engine()?;
+    let snapshot = host.snapshot();
+    let llm = snapshot
+        .engine()
+        .map(|engine| engine.client().clone())
+        .ok_or_else(|| anyhow::anyhow!("no model is configured"))?;
+    let request = snapshot.action_request(context, action, args.instruction.clone());
     match run_action(&llm, request, &StderrProgress).await? {
         ActionOutcome::Markdown { title, text } => writeln!(out, "# {title}\n\n{text}")?,
         ActionOutcome::Edit { plan, .. } if args.write => {

@@ -1,11 +1,11 @@
-//! What the server reports about itself: the models' health and the notices it queues for the
+//! What the host reports about itself: the models' health and the notices it queues for the
 //! user, where the indexing of each root stands, and what it keeps of a document.
 
 use std::path::Path;
 
 use tokio::sync::mpsc;
 
-use super::ServerState;
+use super::{Workspace, lock};
 use crate::llm::health::{ModelHealth, Notice};
 
 /// Where the indexing of a workspace root stands (a root with none has not started yet).
@@ -24,7 +24,7 @@ pub enum IndexPhase {
     Failed(String),
 }
 
-impl ServerState {
+impl Workspace {
     /// The health of the models, as completions find it.
     pub fn model_health(&self) -> &ModelHealth {
         &self.model_health
@@ -37,63 +37,36 @@ impl ServerState {
 
     /// The queue of notices, for the task that shows them (only the first call gets it).
     pub fn take_notices(&self) -> Option<mpsc::UnboundedReceiver<Notice>> {
-        self.notice_queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+        lock(&self.notice_queue).take()
     }
 
     /// Records where the indexing of `root` stands.
     pub fn set_index_phase(&self, root: &Path, phase: IndexPhase) {
-        self.index_phases
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(root.to_path_buf(), phase);
+        lock(&self.index_phases).insert(root.to_path_buf(), phase);
     }
 
     /// Where the indexing of `root` stands (`None` before it started).
     pub fn index_phase(&self, root: &Path) -> Option<IndexPhase> {
-        self.index_phases
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(root)
-            .cloned()
+        lock(&self.index_phases).get(root).cloned()
     }
 
-    /// What the server keeps of a document (by its key and path), by name: `document`,
-    /// `syntaxTree`, `treeRefresh` (a parse under way), `completion` (one running) and what the
-    /// completion engine keeps (see [`CompletionEngine::retained`]). For `augur/debug/retained`.
+    /// What the host keeps of a document (by its key and path), by name: `document`,
+    /// `syntaxTree`, `treeRefresh` (a parse under way) and what the completion engine keeps (see
+    /// [`CompletionEngine::retained`](crate::completion::CompletionEngine::retained)). The
+    /// protocol layer adds `completion` (a request running). For `augur/debug/retained`.
     #[cfg(feature = "test-support")]
     pub fn retained(&self, key: &str, path: Option<&Path>) -> Vec<&'static str> {
+        let snapshot = self.snapshot();
         let held_in = [
-            ("document", self.documents().contains(key)),
-            (
-                "syntaxTree",
-                self.trees
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains_key(key),
-            ),
-            (
-                "treeRefresh",
-                self.refreshing
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains(key),
-            ),
-            (
-                "completion",
-                self.completions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains_key(key),
-            ),
+            ("document", snapshot.documents().contains(key)),
+            ("syntaxTree", lock(&self.trees).contains_key(key)),
+            ("treeRefresh", lock(&self.refreshing).contains(key)),
         ];
         let mut held: Vec<&'static str> = held_in
             .into_iter()
             .filter_map(|(name, holds)| holds.then_some(name))
             .collect();
-        if let Some(engine) = self.completion_engine() {
+        if let Some(engine) = snapshot.engine() {
             held.extend(engine.retained(key, path));
         }
         held

@@ -1,0 +1,263 @@
+//! The one exclusion policy: what of the workspace a feature may give to a model or edit.
+//!
+//! Built by the host from the configuration (`index.exclude`, `index.include_hidden`), the
+//! workspace folders, the indexes and the remembered real paths, and handed to every reader in
+//! its [`WorkspaceSnapshot`](super::WorkspaceSnapshot). It applies the index's own rules
+//! ([`crate::index::admit`]) so the index, completions, their context and the code actions cannot
+//! disagree:
+//!
+//! - [`Policy::for_prompt`]: the document a completion or an action works on may go to a model
+//!   (no secret pattern, no `exclude` glob);
+//! - [`Policy::for_context`]: another file may give context: that, and it lies really inside the
+//!   workspace folders (no symbolic link leads out), and, inside a folder, it is in the index or
+//!   the index's rules would let it in (hidden files only with `include_hidden`, ignore files);
+//! - [`Policy::for_edit`]: an edit may reach the path (it lies really inside the folders);
+//! - [`Policy::for_text`]: a text holds no secret (the index refuses such files). The secrets of
+//!   every text a model request carries are also replaced by placeholders before it leaves, at
+//!   the one exit, `LlmClient::complete`/`stream` (see `llm/redact.rs`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::index::admit::Admission;
+use crate::index::walk::relative_path;
+use crate::index::{IndexConfig, SkipReason, WorkspaceIndex};
+use crate::workspace::RealPaths;
+
+/// Why the policy refuses a path or a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// It matches a secret pattern or an `index.exclude` glob.
+    #[error("it is excluded from AI features (a secret or `index.exclude` pattern)")]
+    Excluded,
+    /// It is hidden (without `index.include_hidden`) or left out by an ignore file, and not in
+    /// the index.
+    #[error("it is hidden or ignored (`index.include_hidden`, .gitignore, .augurignore)")]
+    Ignored,
+    /// Its real path is outside every workspace folder.
+    #[error("it is outside the workspace folders")]
+    Outside,
+    /// The text holds a secret.
+    #[error("it holds a secret")]
+    SecretContent,
+}
+
+/// The policy of one view of the workspace. Cheap to share: the host builds one per change of
+/// configuration, folders or indexes.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    admission: Admission,
+    roots: Vec<PathBuf>,
+    indexes: Vec<Arc<WorkspaceIndex>>,
+    real_paths: Arc<RealPaths>,
+}
+
+impl Policy {
+    /// The policy of `config` over `roots` and their `indexes`, resolving real paths through
+    /// `real_paths` (remembered: the checks run per keystroke).
+    pub fn new(
+        config: &IndexConfig,
+        roots: Vec<PathBuf>,
+        indexes: Vec<Arc<WorkspaceIndex>>,
+        real_paths: Arc<RealPaths>,
+    ) -> Policy {
+        Policy {
+            admission: Admission::new(config),
+            roots,
+            indexes,
+            real_paths,
+        }
+    }
+
+    /// The workspace folders the policy keeps features inside.
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// Whether the path is excluded: by the rules of the index whose root holds it (as it was
+    /// opened), or by the current configuration's.
+    fn excluded(&self, path: &Path) -> bool {
+        if self
+            .indexes
+            .iter()
+            .any(|index| index.contains_path(path) && index.is_excluded(path))
+        {
+            return true;
+        }
+        let rel = self
+            .roots
+            .iter()
+            .filter_map(|root| path.strip_prefix(root).ok())
+            .min_by_key(|rel| rel.components().count());
+        self.admission.exclusions().is_excluded(rel.unwrap_or(path))
+    }
+
+    /// May the document a feature works on go to a model?
+    pub fn for_prompt(&self, path: &Path) -> Result<(), Refusal> {
+        if self.excluded(path) {
+            Err(Refusal::Excluded)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// May another file give context to a prompt?
+    pub fn for_context(&self, path: &Path) -> Result<(), Refusal> {
+        self.for_prompt(path)?;
+        if !self.really_inside(path) {
+            return Err(Refusal::Outside);
+        }
+        // The deepest index that holds the path decides, as the prompt's retrieval does.
+        let index = self
+            .indexes
+            .iter()
+            .filter(|index| path.starts_with(index.root()))
+            .max_by_key(|index| index.root().components().count());
+        if let Some(index) = index
+            && relative_path(index.root(), path).is_some_and(|rel| index.contains_file(&rel))
+        {
+            return Ok(());
+        }
+        let root = index.map(|index| index.root()).or_else(|| {
+            self.roots
+                .iter()
+                .filter(|root| path.starts_with(root))
+                .max_by_key(|root| root.components().count())
+                .map(PathBuf::as_path)
+        });
+        match self.admission.path(root, path) {
+            Ok(()) => Ok(()),
+            Err(SkipReason::Secret) => Err(Refusal::Excluded),
+            Err(_) => Err(Refusal::Ignored),
+        }
+    }
+
+    /// May an edit reach the path?
+    pub fn for_edit(&self, path: &Path) -> Result<(), Refusal> {
+        if self.really_inside(path) {
+            Ok(())
+        } else {
+            Err(Refusal::Outside)
+        }
+    }
+
+    /// May a text be indexed or given as context?
+    pub fn for_text(&self, text: &str) -> Result<(), Refusal> {
+        self.admission
+            .text(text)
+            .map_err(|_| Refusal::SecretContent)
+    }
+
+    /// Whether `path` really lies in a workspace folder once symbolic links are followed (from
+    /// remembered real paths: cheap enough per keystroke).
+    pub fn really_inside(&self, path: &Path) -> bool {
+        self.real_paths.is_inside(path, &self.roots)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(root: &Path, config: IndexConfig) -> Policy {
+        Policy::new(
+            &config,
+            vec![root.to_path_buf()],
+            Vec::new(),
+            Arc::default(),
+        )
+    }
+
+    fn workspace() -> tempfile::TempDir {
+        let ws = tempfile::tempdir().unwrap();
+        let root = ws.path();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::create_dir_all(root.join(".config")).unwrap();
+        std::fs::write(root.join("src/lib.rs"), "fn a() {}\n").unwrap();
+        std::fs::write(root.join(".config/tool.rs"), "fn b() {}\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
+        ws
+    }
+
+    #[test]
+    fn context_follows_include_hidden_exclusions_and_ignore_files() {
+        let ws = workspace();
+        let root = ws.path().canonicalize().unwrap();
+        let strict = policy(&root, IndexConfig::default());
+        assert_eq!(strict.for_context(&root.join("src/lib.rs")), Ok(()));
+        assert_eq!(
+            strict.for_context(&root.join(".config/tool.rs")),
+            Err(Refusal::Ignored)
+        );
+        assert_eq!(
+            strict.for_context(&root.join("build/gen.rs")),
+            Err(Refusal::Ignored)
+        );
+        assert_eq!(
+            strict.for_context(&root.join(".env")),
+            Err(Refusal::Excluded)
+        );
+        let open = policy(
+            &root,
+            IndexConfig {
+                include_hidden: true,
+                exclude: vec!["src/**".into()],
+                ..IndexConfig::default()
+            },
+        );
+        assert_eq!(open.for_context(&root.join(".config/tool.rs")), Ok(()));
+        assert_eq!(
+            open.for_context(&root.join("src/lib.rs")),
+            Err(Refusal::Excluded)
+        );
+        assert_eq!(
+            open.for_prompt(&root.join("src/lib.rs")),
+            Err(Refusal::Excluded)
+        );
+    }
+
+    #[test]
+    fn a_file_outside_the_folders_gives_no_context_and_takes_no_edit() {
+        let ws = workspace();
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("x.rs"), "fn x() {}\n").unwrap();
+        let root = ws.path().canonicalize().unwrap();
+        let strict = policy(&root, IndexConfig::default());
+        let outside = other.path().join("x.rs");
+        assert_eq!(strict.for_context(&outside), Err(Refusal::Outside));
+        assert_eq!(strict.for_edit(&outside), Err(Refusal::Outside));
+        // The document itself may still be completed: only its name decides.
+        assert_eq!(strict.for_prompt(&outside), Ok(()));
+        assert_eq!(strict.for_edit(&root.join("src/new.rs")), Ok(()));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(other.path(), root.join("link")).unwrap();
+            assert_eq!(
+                strict.for_context(&root.join("link/x.rs")),
+                Err(Refusal::Outside)
+            );
+            assert_eq!(
+                strict.for_edit(&root.join("link/x.rs")),
+                Err(Refusal::Outside)
+            );
+        }
+    }
+
+    #[test]
+    fn texts_with_secrets_are_refused() {
+        let ws = workspace();
+        let strict = policy(ws.path(), IndexConfig::default());
+        assert_eq!(strict.for_text("fn a() {}\n"), Ok(()));
+        assert_eq!(
+            strict.for_text(concat!(
+                "let token = \"",
+                "ghp_",
+                "8fK2mQ9xR4tL7vB1nC6",
+                "zH3jW5pY0sD2gA8eU4",
+                "\";
+"
+            )),
+            Err(Refusal::SecretContent)
+        );
+    }
+}
