@@ -31,7 +31,47 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use rustc_hash::FxHashMap;
 
 use super::config::IndexConfig;
-use super::walk::SkipReason;
+use serde::Serialize;
+
+/// Why a file was not indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Larger than `max_file_bytes`.
+    TooLarge,
+    /// Contains NUL bytes.
+    Binary,
+    /// Not valid UTF-8.
+    NotUtf8,
+    /// Matches a secret pattern or a configured `exclude` glob.
+    Secret,
+    /// Holds a secret (a private key, a provider's key or token, a random value assigned to a
+    /// secret name: see [`crate::secrets`]).
+    SecretContent,
+    /// No grammar for its extension.
+    Unsupported,
+    /// Could not be read.
+    Unreadable,
+    /// Ignored by `.gitignore`, `.ignore`, `.augurignore` or for being hidden (single-file updates;
+    /// the walk does not count ignored files).
+    Ignored,
+}
+
+impl SkipReason {
+    /// A short human description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::TooLarge => "too large",
+            SkipReason::Binary => "binary",
+            SkipReason::NotUtf8 => "not UTF-8",
+            SkipReason::Secret => "secret or excluded",
+            SkipReason::SecretContent => "holds a secret",
+            SkipReason::Unsupported => "unsupported language",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Ignored => "ignored",
+        }
+    }
+}
 
 /// The name of augur's own ignore file, read like `.gitignore` in every directory.
 pub const AUGUR_IGNORE: &str = ".augurignore";

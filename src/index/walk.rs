@@ -17,49 +17,11 @@ use std::time::UNIX_EPOCH;
 
 use serde::Serialize;
 
-pub use super::admit::{AUGUR_IGNORE, Exclusions, SECRET_GLOBS, is_excluded, is_ignored};
+pub use super::admit::{
+    AUGUR_IGNORE, Exclusions, SECRET_GLOBS, SkipReason, is_excluded, is_ignored,
+};
 use super::config::IndexConfig;
 use crate::syntax::Language;
-
-/// Why a file was not indexed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    /// Larger than `max_file_bytes`.
-    TooLarge,
-    /// Contains NUL bytes.
-    Binary,
-    /// Not valid UTF-8.
-    NotUtf8,
-    /// Matches a secret pattern or a configured `exclude` glob.
-    Secret,
-    /// Holds a secret (a private key, a provider's key or token, a random value assigned to a
-    /// secret name: see [`crate::secrets`]).
-    SecretContent,
-    /// No grammar for its extension.
-    Unsupported,
-    /// Could not be read.
-    Unreadable,
-    /// Ignored by `.gitignore`, `.ignore`, `.augurignore` or for being hidden (single-file updates;
-    /// the walk does not count ignored files).
-    Ignored,
-}
-
-impl SkipReason {
-    /// A short human description.
-    pub fn describe(self) -> &'static str {
-        match self {
-            SkipReason::TooLarge => "too large",
-            SkipReason::Binary => "binary",
-            SkipReason::NotUtf8 => "not UTF-8",
-            SkipReason::Secret => "secret or excluded",
-            SkipReason::SecretContent => "holds a secret",
-            SkipReason::Unsupported => "unsupported language",
-            SkipReason::Unreadable => "unreadable",
-            SkipReason::Ignored => "ignored",
-        }
-    }
-}
 
 /// Counts of skipped files by reason.
 pub type SkipCounts = BTreeMap<SkipReason, usize>;
