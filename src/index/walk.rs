@@ -15,8 +15,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use serde::Serialize;
-
 pub use super::admit::{
     AUGUR_IGNORE, Exclusions, SECRET_GLOBS, SkipReason, is_excluded, is_ignored,
 };
