@@ -130,11 +130,14 @@ fuzz_target!(|input: Input| {
         },
     );
     let mut generation = state
+        .snapshot()
         .document(URI)
         .expect("the document is open")
         .generation;
     if input.keep_tree {
-        state.syntax_tree(URI, generation, Language::Python, &initial);
+        state
+            .host
+            .syntax_tree(URI, generation, Language::Python, &initial);
     }
 
     let mut model = initial;
@@ -176,7 +179,10 @@ fuzz_target!(|input: Input| {
             content_changes: changes,
         };
         let result = text_sync::apply_did_change(&state, &params);
-        let stored = state.document(URI).expect("the document is open");
+        let stored = state
+            .snapshot()
+            .document(URI)
+            .expect("the document is open");
         if refused {
             assert!(
                 result.is_err(),
@@ -206,7 +212,9 @@ fuzz_target!(|input: Input| {
         assert_eq!(stored.version, version, "the store's version is wrong");
     }
     if input.keep_tree {
-        state.syntax_tree(URI, generation, Language::Python, &model);
+        state
+            .host
+            .syntax_tree(URI, generation, Language::Python, &model);
     }
 });
 
