@@ -47,7 +47,7 @@ pub fn build(
             Server::work_done_progress_cancel,
         );
     #[cfg(feature = "test-support")]
-    let builder = handlers::debug::register(builder);
+    let builder = server::debug::register(builder);
     let (service, socket) = builder.finish();
     (Guarded::new(service), socket, state)
 }

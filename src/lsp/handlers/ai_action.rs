@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tower_lsp_server::Client;
@@ -41,38 +40,6 @@ use crate::edits::{OpenNow, PlanError, WorkspaceEditPlan};
 use crate::host::WorkspaceSnapshot;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
-
-/// Names the action to run: carried in a code action's `data` and in the arguments of the
-/// `augur.action` command.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ActionData {
-    /// The document.
-    #[schemars(with = "String")]
-    pub uri: Uri,
-    /// Its version when the action was offered (the command uses the current one when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<i32>,
-    /// The server's generation of its text when the action was offered (see
-    /// [`Document::generation`]): the offer is refused for another text under the same version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation: Option<u64>,
-    /// The selection, or the cursor as an empty range.
-    #[schemars(with = "crate::lsp::ext::Range")]
-    pub range: ls_types::Range,
-    /// Which action (`augur.fix`, `augur.document`, `augur.rewrite`, `augur.tests`,
-    /// `augur.explain`, `augur.custom.<id>`).
-    #[schemars(with = "String")]
-    pub action: ActionId,
-    /// The user's instruction, for actions that need one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instruction: Option<String>,
-    /// The diagnostics a fix is for (commands carry them here; resolved code actions carry them
-    /// in their own `diagnostics`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(with = "Vec<crate::lsp::ext::Diagnostic>")]
-    pub diagnostics: Vec<ls_types::Diagnostic>,
-}
 
 /// An open document and the selection in it, ready for the core, with the snapshot of the
 /// workspace the request works on.

@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use crate::actions::{ActionId, ActionKind, ActionOffer, available_actions_in};
 use crate::lsp::commands::{ACTION_COMMAND, REWRITE_COMMAND};
-use crate::lsp::handlers::ai_action::{self, ActionData};
+use crate::lsp::ext::ActionData;
+use crate::lsp::handlers::ai_action;
 use crate::lsp::state::ServerState;
 use crate::lsp::to_proto;
 use crate::syntax::symbols_around;

@@ -17,7 +17,8 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{CodeAction, MessageType};
 
 use crate::actions::ActionOutcome;
-use crate::lsp::handlers::ai_action::{self, ActionData, Failure};
+use crate::lsp::ext::ActionData;
+use crate::lsp::handlers::ai_action::{self, Failure};
 use crate::lsp::handlers::invalid_params;
 use crate::lsp::state::ServerState;
 

@@ -4,6 +4,8 @@
 //! holds it, see what it keeps of a document (open or closed), see the merged configuration, hold a request open (to test cancellation) and make a
 //! request or notification handler panic (to test that the server survives).
 //!
+//! The methods are registered on the server by `server/debug.rs`.
+//!
 //! Example: `augur/debug/document {"uri": "file:///a.rs"}` →
 //! `{"version": 3, "languageId": "rust", "text": "fn main() {}\n"}`; `augur/debug/config` →
 //! the merged configuration, shaped as `augur check-config` prints it; `augur/debug/retained
@@ -12,58 +14,10 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tower_lsp_server::LspServiceBuilder;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 
 use crate::lsp::handlers::invalid_params;
-use crate::lsp::server::Server;
 use crate::lsp::state::ServerState;
-
-/// Adds the `augur/debug/*` methods to the service being built.
-pub fn register(builder: LspServiceBuilder<Server>) -> LspServiceBuilder<Server> {
-    builder
-        .custom_method("augur/debug/document", Server::debug_document)
-        .custom_method("augur/debug/retained", Server::debug_retained)
-        .custom_method("augur/debug/sleep", Server::debug_sleep)
-        .custom_method("augur/debug/panic", Server::debug_panic)
-        .custom_method("augur/debug/config", Server::debug_config)
-        .custom_method(
-            "augur/debug/panicNotification",
-            Server::debug_panic_notification,
-        )
-}
-
-impl Server {
-    /// `augur/debug/document`.
-    pub async fn debug_document(&self, params: DocumentParams) -> Result<DocumentState> {
-        document(&self.state, params)
-    }
-
-    /// `augur/debug/retained`.
-    pub async fn debug_retained(&self, params: DocumentParams) -> Result<RetainedState> {
-        retained(&self.state, params)
-    }
-
-    /// `augur/debug/sleep`.
-    pub async fn debug_sleep(&self, params: SleepParams) -> Result<u64> {
-        sleep(&self.state, params).await
-    }
-
-    /// `augur/debug/panic`.
-    pub async fn debug_panic(&self) -> Result<()> {
-        panic(&self.state)
-    }
-
-    /// `augur/debug/config`.
-    pub async fn debug_config(&self) -> Result<serde_json::Value> {
-        config(&self.state)
-    }
-
-    /// `augur/debug/panicNotification` (a notification).
-    pub async fn debug_panic_notification(&self) {
-        panic_notification(&self.state);
-    }
-}
 
 /// Parameters of `augur/debug/document`.
 #[derive(Debug, Deserialize)]

@@ -23,40 +23,18 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::Value;
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::{self, ExecuteCommandParams, MessageActionItem, MessageType, Uri};
+use tower_lsp_server::ls_types::{self, ExecuteCommandParams, MessageActionItem, MessageType};
 
 use crate::actions::{ActionId, ActionOutcome, ActionsConfig};
 use crate::host::WorkspaceSnapshot;
 use crate::lsp::commands::{ACTION_COMMAND, REWRITE_COMMAND};
-use crate::lsp::ext::{CommandResult, CommandStatus};
-use crate::lsp::handlers::ai_action::{self, ActionData, Failure};
+use crate::lsp::ext::{ActionData, CommandResult, CommandStatus, RewriteArgs};
+use crate::lsp::handlers::ai_action::{self, Failure};
 use crate::lsp::handlers::invalid_params;
 use crate::lsp::state::ServerState;
-
-/// The arguments of `augur.rewrite`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RewriteArgs {
-    /// The document.
-    #[schemars(with = "String")]
-    pub uri: Uri,
-    /// The text to rewrite.
-    #[schemars(with = "crate::lsp::ext::Range")]
-    pub range: ls_types::Range,
-    /// What to do with it; without one, the user picks one of `actions.instructions`.
-    #[serde(default)]
-    pub instruction: Option<String>,
-    /// The document's version the range belongs to (default: the current one).
-    #[serde(default)]
-    pub version: Option<i32>,
-    /// The server's generation of the document's text, from a code action's `data`.
-    #[serde(default)]
-    pub generation: Option<u64>,
-}
 
 /// Handles `workspace/executeCommand`.
 pub async fn execute_command(

@@ -1,6 +1,9 @@
 //! The `LanguageServer` implementation: each method parses (the library does), calls a handler,
 //! and returns. No logic lives here.
 
+#[cfg(feature = "test-support")]
+pub mod debug;
+
 use std::sync::Arc;
 
 use tower_lsp_server::jsonrpc::Result;
@@ -15,6 +18,7 @@ use tower_lsp_server::ls_types::{
 };
 use tower_lsp_server::{Client, LanguageServer};
 
+use crate::lsp::ext::{SearchHit, SearchParams, Status};
 use crate::lsp::handlers::{self, search, status};
 use crate::lsp::state::ServerState;
 
@@ -32,7 +36,7 @@ impl Server {
     }
 
     /// `augur/status`.
-    pub async fn status(&self) -> Result<status::Status> {
+    pub async fn status(&self) -> Result<Status> {
         Ok(status::status(&self.state))
     }
 
@@ -45,7 +49,7 @@ impl Server {
     }
 
     /// `augur/search`.
-    pub async fn search(&self, params: search::SearchParams) -> Result<Vec<search::SearchHit>> {
+    pub async fn search(&self, params: SearchParams) -> Result<Vec<SearchHit>> {
         search::search(&self.state, params).await
     }
 

@@ -2,8 +2,9 @@
 //! of every custom method and command (`augur schema protocol`), from which the TypeScript client
 //! in `editors/typescript` is generated.
 //!
-//! The request and reply types live with their handlers ([`Status`], [`SearchParams`],
-//! [`SearchHit`], [`ActionData`], [`RewriteArgs`]); [`Protocol`] gathers them under one schema.
+//! The request and reply types live here, one file per feature ([`Status`], [`SearchParams`],
+//! [`SearchHit`], [`ActionData`], [`RewriteArgs`]), and the handlers use them; [`Protocol`]
+//! gathers them under one schema.
 //! The LSP types they embed (`Range`, `Position`, `Diagnostic`) are described here for the schema
 //! only: the handlers keep using `ls_types`.
 
@@ -13,10 +14,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::lsp::handlers::ai_action::ActionData;
-use crate::lsp::handlers::execute_command::RewriteArgs;
-use crate::lsp::handlers::search::{SearchHit, SearchParams};
-use crate::lsp::handlers::status::Status;
+mod actions;
+mod search;
+mod status;
+
+pub use actions::{ActionData, RewriteArgs};
+pub use search::{SearchHit, SearchParams};
+pub use status::{IndexState, IndexStatus, ModelInUse, Status};
 
 /// What became of an `augur.rewrite` or `augur.action` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
