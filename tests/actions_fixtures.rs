@@ -707,3 +707,40 @@ async fn diagnostics_with_ranges_inside_characters_or_past_the_end_do_not_panic(
     let outcome = run_action(&llm, request, &NoActionProgress).await.unwrap();
     assert!(matches!(outcome, ActionOutcome::Edit { .. }));
 }
+
+/// A model's answer cut off before its end (the connection closed or reset before the final
+/// event): the part received parses as a shorter function, and must never become an edit that
+/// drops the rest of the user's code. The client reports such a stream as an error, and the
+/// action's own check (a stream that ends without its final event) stands behind it.
+#[tokio::test]
+async fn an_answer_cut_off_mid_stream_edits_nothing() {
+    use llm_support::{End, Reply, openai_sse};
+    for end in [End::Close, End::Reset] {
+        let ws = workspace(RUST_ADD);
+        let fake = Fake::start().await;
+        let pieces = [
+            "```rust\n",
+            "pub fn add(a: i64, b: i64) -> i64 {\n",
+            "    a + b\n",
+            "}\n",
+            "```\n",
+        ];
+        let mut events = openai_sse(&pieces);
+        // Drop the final event (finish reason and usage) and `[DONE]`.
+        events.truncate(pieces.len());
+        fake.push(Reply::stream("text/event-stream", events, end));
+        let llm = client(model("openai", &format!("{}/v1", fake.url)));
+        let result = run_action(
+            &llm,
+            ws.request(ActionId::Rewrite, Some("simplify")),
+            &NoActionProgress,
+        )
+        .await;
+        assert!(
+            result.is_err(),
+            "a cut-off answer ({end:?}) became {:?}",
+            result.map(|outcome| ws.render(&outcome))
+        );
+        assert_eq!(fake.calls(), 1, "{end:?}");
+    }
+}
