@@ -96,6 +96,7 @@ pub async fn run_doctor(
                             enabled: false,
                             ..CacheConfig::default()
                         },
+                        ..LlmSettings::default()
                     },
                     ..LlmDeps::default()
                 },

@@ -433,6 +433,7 @@ impl Workspace {
         let config = lock(&self.view).config.clone();
         let deps = LlmDeps {
             settings: config.llm.clone(),
+            notices: Some(self.notices.clone()),
             ..LlmDeps::default()
         };
         let client = LlmClient::new(&config.models, deps)?;

@@ -13,7 +13,7 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! use augur::llm::limits::{Gate, GateLimits};
 //! use augur::llm::Priority;
-//! let gate = Gate::new(GateLimits { requests_per_minute: 60, tokens_per_minute: 0, max_in_flight: 2 });
+//! let gate = Gate::new(GateLimits { requests_per_minute: 60, max_in_flight: 2, ..GateLimits::default() });
 //! let permit = gate.acquire(Priority::Interactive, 10).await;
 //! assert_eq!(gate.in_flight(), 1);
 //! drop(permit);
@@ -75,8 +75,11 @@ type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<D
 /// The limits of one gate; 0 means unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GateLimits {
-    /// Requests per minute, with bursts of the same size.
+    /// Requests per minute, with bursts of `burst` (or of the same size when `burst` is 0).
     pub requests_per_minute: u32,
+    /// Requests that may go at once before `requests_per_minute` spaces them (0: as many as
+    /// `requests_per_minute`).
+    pub burst: u32,
     /// Tokens per minute, with bursts of the same size.
     pub tokens_per_minute: u32,
     /// Requests in flight at once.
@@ -154,15 +157,20 @@ impl Gate {
     /// A gate with these limits.
     pub fn new(limits: GateLimits) -> Arc<Gate> {
         let clock = TokioClock::new();
-        let limiter = |per_minute: u32| {
-            NonZeroU32::new(per_minute)
-                .map(|n| RateLimiter::direct_with_clock(Quota::per_minute(n), clock))
+        let limiter = |per_minute: u32, burst: u32| {
+            NonZeroU32::new(per_minute).map(|n| {
+                let quota = match NonZeroU32::new(burst) {
+                    Some(burst) => Quota::per_minute(n).allow_burst(burst),
+                    None => Quota::per_minute(n),
+                };
+                RateLimiter::direct_with_clock(quota, clock)
+            })
         };
         Arc::new(Gate {
             limits,
             clock,
-            rpm: limiter(limits.requests_per_minute),
-            tpm: limiter(limits.tokens_per_minute),
+            rpm: limiter(limits.requests_per_minute, limits.burst),
+            tpm: limiter(limits.tokens_per_minute, 0),
             state: Mutex::new(GateState {
                 queue: BinaryHeap::new(),
                 in_flight: 0,
@@ -357,6 +365,19 @@ mod tests {
         assert_eq!(order, vec![0, 1, 4, 3, 2]);
         let secs: Vec<u64> = log.iter().map(|(_, t)| t.as_secs()).collect();
         assert_eq!(secs, vec![0, 0, 30, 60, 90]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_smaller_than_the_rate_spaces_requests_sooner() {
+        // 60 per minute with a burst of 2: two at once, then one a second.
+        let gate = Gate::new(GateLimits {
+            requests_per_minute: 60,
+            burst: 2,
+            ..GateLimits::default()
+        });
+        let log = run(&gate, &[Priority::Interactive; 4], 1, Duration::ZERO).await;
+        let secs: Vec<u64> = log.iter().map(|(_, t)| t.as_secs()).collect();
+        assert_eq!(secs, vec![0, 0, 1, 2]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::llm::breaker::BreakerState;
 use crate::llm::cache::CacheStats;
+use crate::llm::shared::SharedMetrics;
 
 /// How many recent samples the percentiles are computed over.
 pub const WINDOW: usize = 1024;
@@ -153,6 +154,8 @@ pub struct LlmMetrics {
     pub models: Vec<ModelMetrics>,
     /// The response cache.
     pub cache: CacheStats,
+    /// The shared tier on Redis, when one is configured.
+    pub shared: Option<SharedMetrics>,
 }
 
 fn ms(d: Option<Duration>) -> String {
@@ -205,7 +208,29 @@ impl fmt::Display for LlmMetrics {
             self.cache.misses,
             self.cache.evictions,
             self.cache.expirations
-        )
+        )?;
+        if let Some(shared) = &self.shared {
+            writeln!(
+                f,
+                "shared tier {} ({}{}): {} hits, {} misses, {} stored; limiter {} calls, {} waits, {} local admissions, {} outages, {} processes seen",
+                shared.redis,
+                shared.state,
+                shared
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default(),
+                shared.cache_hits,
+                shared.cache_misses,
+                shared.cache_stores,
+                shared.limiter_calls,
+                shared.limiter_waits,
+                shared.fallback_admissions,
+                shared.outages,
+                shared.processes_seen
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -113,6 +113,11 @@ pub(super) async fn run(
     sink: Option<&Sink>,
 ) -> Result<Completion, LlmError> {
     let started = Instant::now();
+    if let Some(key) = key
+        && let Some(hit) = shared_hit(inner, model, key, started, sink).await
+    {
+        return Ok(hit);
+    }
     let total = Duration::from_millis(model.config.total_timeout_ms);
     let outcome = match tokio::time::timeout(total, attempts(inner, model, plan, sink)).await {
         Ok(outcome) => outcome,
@@ -133,11 +138,36 @@ pub(super) async fn run(
             }
             if let Some(key) = key {
                 inner.cache.insert(key, &completion);
+                if let Some(tier) = &inner.shared {
+                    tier.cache_put(key, &completion, inner.cache_ttl);
+                }
             }
             Ok(completion)
         }
         Err(error) => Err(error),
     }
+}
+
+/// The answer another process (or this one) stored in the shared tier for `key`, as served: put
+/// in the local cache, counted as a cache hit, and sent to a stream's readers.
+async fn shared_hit(
+    inner: &Arc<Inner>,
+    model: &Arc<ModelRuntime>,
+    key: CacheKey,
+    started: Instant,
+    sink: Option<&Sink>,
+) -> Option<Completion> {
+    let tier = inner.shared.as_ref()?;
+    let mut hit = tier.cache_get(&key).await?;
+    inner.cache.insert(key, &hit);
+    inner.credit_cache_hit(model, &hit);
+    hit.cached = true;
+    hit.attempts = 0;
+    hit.elapsed = started.elapsed();
+    if let Some(sink) = sink {
+        sink.push(Ok(StreamEvent::Delta(hit.text.clone())));
+    }
+    Some(hit)
 }
 
 async fn attempts(
@@ -176,6 +206,19 @@ async fn attempts(
             .gate
             .acquire(plan.request.priority, plan.tokens_estimate)
             .await;
+        if let Some(limit) = &endpoint.shared_limit {
+            let api_key = endpoint
+                .api_key_env
+                .as_deref()
+                .and_then(|name| inner.keys.get(name));
+            limit
+                .admit(
+                    plan.request.priority,
+                    plan.tokens_estimate,
+                    api_key.as_deref(),
+                )
+                .await;
+        }
         if attempt > 1 {
             endpoint.stats.with(|s| s.retries += 1);
         }

@@ -55,6 +55,7 @@ use crate::llm::error::LlmError;
 use crate::llm::limits::Gate;
 use crate::llm::metrics::{EndpointMetrics, EndpointStats, LlmMetrics, ModelMetrics};
 use crate::llm::redact::{redact_request, restore_completion};
+use crate::llm::shared::{SharedLimit, SharedMetrics, SharedTier};
 use crate::llm::tokens::TokenCounter;
 use crate::llm::types::{Completion, CompletionRequest, StreamEvent};
 
@@ -96,6 +97,8 @@ pub struct LlmDeps {
     pub http: Option<reqwest::Client>,
     /// Where keys come from; `None` reads the environment.
     pub keys: Option<Arc<dyn KeySource>>,
+    /// Where notices for the user go (the shared tier's outages and recoveries).
+    pub notices: Option<tokio::sync::mpsc::UnboundedSender<crate::llm::health::Notice>>,
 }
 
 impl std::fmt::Debug for LlmDeps {
@@ -104,6 +107,7 @@ impl std::fmt::Debug for LlmDeps {
             .field("settings", &self.settings)
             .field("http", &self.http.is_some())
             .field("keys", &self.keys.is_some())
+            .field("notices", &self.notices.is_some())
             .finish()
     }
 }
@@ -133,6 +137,10 @@ struct Inner {
     model_stats: Mutex<BTreeMap<String, ModelMetrics>>,
     http: Option<reqwest::Client>,
     keys: Arc<dyn KeySource>,
+    /// The shared tier on Redis, when `[llm.shared]` names one.
+    shared: Option<Arc<SharedTier>>,
+    /// How long answers stay cached (in Redis too).
+    cache_ttl: std::time::Duration,
 }
 
 impl Drop for Inner {
@@ -173,6 +181,8 @@ struct EndpointRuntime {
     /// Whether the last health check passed (true until one fails).
     healthy: AtomicBool,
     stats: Arc<EndpointStats>,
+    /// The limit shared with other processes (`shared = true` and a shared tier).
+    shared_limit: Option<SharedLimit>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -255,6 +265,22 @@ impl LlmClient {
         {
             tracing::warn!(code = e.code(), "could not load the LLM cache: {e}");
         }
+        let keys: Arc<dyn KeySource> = deps.keys.unwrap_or_else(|| Arc::new(EnvKeys));
+        let shared_config = &deps.settings.shared;
+        let password = shared_config
+            .redis_password_env
+            .as_deref()
+            .and_then(|name| {
+                let value = keys.get(name);
+                if value.is_none() {
+                    tracing::warn!(
+                        "`[llm.shared] redis_password_env` names {name}, which is not set; \
+                     connecting to Redis without a password"
+                    );
+                }
+                value
+            });
+        let shared = SharedTier::new(shared_config, password, deps.notices)?;
         let inner = Arc::new(Inner {
             models: RwLock::new(Arc::new(BTreeMap::new())),
             cache,
@@ -264,8 +290,13 @@ impl LlmClient {
             endpoint_stats: Mutex::new(HashMap::new()),
             model_stats: Mutex::new(BTreeMap::new()),
             http: deps.http,
-            keys: deps.keys.unwrap_or_else(|| Arc::new(EnvKeys)),
+            keys,
+            shared,
+            cache_ttl: std::time::Duration::from_millis(deps.settings.cache.ttl_ms),
         });
+        if let Some(tier) = &inner.shared {
+            tier.start();
+        }
         let client = LlmClient { inner };
         client.reconfigure(models)?;
         Ok(client)
@@ -468,7 +499,18 @@ impl LlmClient {
             endpoints,
             models: model_metrics.into_values().collect(),
             cache: self.inner.cache.stats(),
+            shared: self.shared_metrics(),
         }
+    }
+
+    /// The shared tier's counters, when there is a shared tier.
+    pub fn shared_metrics(&self) -> Option<SharedMetrics> {
+        self.inner.shared.as_ref().map(|tier| tier.metrics())
+    }
+
+    /// The shared tier, when `[llm.shared]` names a Redis.
+    pub fn shared_tier(&self) -> Option<&Arc<SharedTier>> {
+        self.inner.shared.as_ref()
     }
 
     /// Saves the cache to its file now (it is also saved when the last clone is dropped).
