@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::llm::breaker::BreakerState;
 use crate::llm::cache::CacheStats;
 use crate::llm::shared::SharedMetrics;
+use crate::llm::usage::FeatureMetrics;
 
 /// How many recent samples the percentiles are computed over.
 pub const WINDOW: usize = 1024;
@@ -52,17 +53,30 @@ impl Histogram {
     }
 }
 
-/// Percentiles of a latency.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// Percentiles of a latency, serialised in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// Samples in the window.
     pub count: usize,
-    /// The median.
+    /// The median, in milliseconds.
+    #[serde(serialize_with = "as_ms")]
+    #[schemars(with = "Option<f64>")]
     pub p50: Option<Duration>,
-    /// The 95th percentile.
+    /// The 95th percentile, in milliseconds.
+    #[serde(serialize_with = "as_ms")]
+    #[schemars(with = "Option<f64>")]
     pub p95: Option<Duration>,
-    /// The 99th percentile.
+    /// The 99th percentile, in milliseconds.
+    #[serde(serialize_with = "as_ms")]
+    #[schemars(with = "Option<f64>")]
     pub p99: Option<Duration>,
+}
+
+fn as_ms<S: serde::Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(d) => s.serialize_some(&(d.as_secs_f64() * 1000.0)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Counters of one endpoint, kept across reconfigurations while its model and URL stay.
@@ -90,7 +104,7 @@ impl EndpointStats {
 }
 
 /// Counters of one model.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ModelMetrics {
     /// The configured model name.
     pub model: String,
@@ -109,7 +123,7 @@ pub struct ModelMetrics {
 }
 
 /// Metrics of one endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct EndpointMetrics {
     /// The configured model name.
     pub model: String,
@@ -146,7 +160,7 @@ pub struct EndpointMetrics {
 }
 
 /// Everything the client measures.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LlmMetrics {
     /// Per endpoint, ordered by model then URL.
     pub endpoints: Vec<EndpointMetrics>,
@@ -156,6 +170,8 @@ pub struct LlmMetrics {
     pub cache: CacheStats,
     /// The shared tier on Redis, when one is configured.
     pub shared: Option<SharedMetrics>,
+    /// What the features did (completions requested, shown, accepted; code actions).
+    pub features: FeatureMetrics,
 }
 
 fn ms(d: Option<Duration>) -> String {
@@ -200,6 +216,16 @@ impl fmt::Display for LlmMetrics {
                 ms(e.total.p99)
             )?;
         }
+        let features = &self.features;
+        writeln!(
+            f,
+            "completions: {} requested, {} shown, {} accepted; code actions: {} run, {} applied",
+            features.completions_requested,
+            features.completions_shown,
+            features.completions_accepted,
+            features.actions_run,
+            features.actions_applied
+        )?;
         writeln!(
             f,
             "cache: {} entries, {} hits, {} misses, {} evictions, {} expired",

@@ -37,11 +37,13 @@ pub mod error;
 pub mod health;
 pub mod limits;
 pub mod metrics;
+pub mod prometheus;
 pub mod redact;
 pub mod reply;
 pub mod shared;
 pub mod tokens;
 pub mod types;
+pub mod usage;
 
 pub use client::{CompletionStream, EndpointInfo, EnvKeys, KeySource, LlmClient, LlmDeps};
 pub use config::{

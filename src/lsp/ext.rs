@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::lsp::handlers::ai_action::ActionData;
 use crate::lsp::handlers::execute_command::RewriteArgs;
+use crate::lsp::handlers::metrics::{AcceptedArgs, MetricsReport};
 use crate::lsp::handlers::search::{SearchHit, SearchParams};
 use crate::lsp::handlers::status::Status;
 
@@ -132,4 +133,9 @@ pub struct Protocol {
     action_args: ActionData,
     /// The reply of `augur.rewrite` and `augur.action`.
     command_result: CommandResult,
+    /// The reply of the `augur/metrics` request (no parameters) and of the `augur.metrics`
+    /// command.
+    metrics_result: MetricsReport,
+    /// The argument of the `augur.accepted` command, which completion items carry.
+    accepted_args: AcceptedArgs,
 }

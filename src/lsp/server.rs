@@ -36,6 +36,11 @@ impl Server {
         Ok(status::status(&self.state))
     }
 
+    /// `augur/metrics`.
+    pub async fn metrics(&self) -> Result<handlers::metrics::MetricsReport> {
+        Ok(handlers::metrics::metrics(&self.state))
+    }
+
     /// `textDocument/inlineCompletion` (not yet a method of the library's trait).
     pub async fn inline_completion(
         &self,
@@ -67,6 +72,7 @@ impl LanguageServer for Server {
         ));
         handlers::lifecycle::initialized(&self.state, &self.client).await;
         handlers::model_health::start(&self.state, self.client.clone());
+        handlers::metrics::start(&self.state);
         tokio::spawn(handlers::indexing::start(
             self.state.clone(),
             self.client.clone(),

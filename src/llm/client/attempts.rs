@@ -136,6 +136,16 @@ pub(super) async fn run(
                     m.tokens_out += usage.completion_tokens as u64;
                 });
             }
+            let usage = completion.usage.unwrap_or_default();
+            inner.record_usage(
+                &model.name,
+                crate::llm::usage::UsageDelta {
+                    requests: 1,
+                    tokens_in: usage.prompt_tokens as u64,
+                    tokens_out: usage.completion_tokens as u64,
+                    ..Default::default()
+                },
+            );
             if let Some(key) = key {
                 inner.cache.insert(key, &completion);
                 if let Some(tier) = &inner.shared {

@@ -58,6 +58,7 @@ use crate::llm::redact::{redact_request, restore_completion};
 use crate::llm::shared::{SharedLimit, SharedMetrics, SharedTier};
 use crate::llm::tokens::TokenCounter;
 use crate::llm::types::{Completion, CompletionRequest, StreamEvent};
+use crate::llm::usage::{FeatureCounters, FeatureEvent, UsageDelta, UsageLog};
 
 use attempts::{Plan, run};
 use probe::Probe;
@@ -97,6 +98,8 @@ pub struct LlmDeps {
     pub http: Option<reqwest::Client>,
     /// Where keys come from; `None` reads the environment.
     pub keys: Option<Arc<dyn KeySource>>,
+    /// Where usage is recorded per day and model (`augur usage` reads it); `None`: nowhere.
+    pub usage: Option<Arc<UsageLog>>,
     /// Where notices for the user go (the shared tier's outages and recoveries).
     pub notices: Option<tokio::sync::mpsc::UnboundedSender<crate::llm::health::Notice>>,
 }
@@ -141,6 +144,8 @@ struct Inner {
     shared: Option<Arc<SharedTier>>,
     /// How long answers stay cached (in Redis too).
     cache_ttl: std::time::Duration,
+    features: FeatureCounters,
+    usage: Option<Arc<UsageLog>>,
 }
 
 impl Drop for Inner {
@@ -216,10 +221,24 @@ impl Inner {
         f(entry);
     }
 
+    /// Adds to the usage log, if there is one.
+    fn record_usage(&self, model: &str, delta: UsageDelta) {
+        if let Some(usage) = &self.usage {
+            usage.record(model, delta);
+        }
+    }
+
     /// Counts a cache hit for the model and for the endpoint that produced the answer (if it is
     /// still one of the model's).
     fn credit_cache_hit(&self, model: &ModelRuntime, hit: &Completion) {
         self.model_stat(&model.name, |m| m.cache_hits += 1);
+        self.record_usage(
+            &model.name,
+            UsageDelta {
+                cached: 1,
+                ..UsageDelta::default()
+            },
+        );
         if let Some(endpoint) = model.endpoints.iter().find(|e| e.display == hit.endpoint) {
             endpoint.stats.with(|s| s.cache_hits += 1);
         }
@@ -293,6 +312,8 @@ impl LlmClient {
             keys,
             shared,
             cache_ttl: std::time::Duration::from_millis(deps.settings.cache.ttl_ms),
+            features: FeatureCounters::default(),
+            usage: deps.usage,
         });
         if let Some(tier) = &inner.shared {
             tier.start();
@@ -500,6 +521,31 @@ impl LlmClient {
             models: model_metrics.into_values().collect(),
             cache: self.inner.cache.stats(),
             shared: self.shared_metrics(),
+            features: self.inner.features.snapshot(),
+        }
+    }
+
+    /// Counts what a feature did (for `augur/metrics`).
+    pub fn record_feature(&self, event: FeatureEvent) {
+        self.inner.features.record(event);
+    }
+
+    /// Counts a suggestion of `model` the user accepted (also in the usage log).
+    pub fn record_accepted(&self, model: &str) {
+        self.inner.features.record(FeatureEvent::CompletionAccepted);
+        self.inner.record_usage(
+            model,
+            UsageDelta {
+                accepted: 1,
+                ..UsageDelta::default()
+            },
+        );
+    }
+
+    /// Writes the usage recorded so far to its file now.
+    pub fn flush_usage(&self) {
+        if let Some(usage) = &self.inner.usage {
+            usage.flush();
         }
     }
 

@@ -55,7 +55,7 @@ pub enum TierState {
 }
 
 /// What the shared tier counted, for `augur/metrics` and Prometheus.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SharedMetrics {
     /// The Redis URL, without credentials.
