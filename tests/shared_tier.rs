@@ -541,3 +541,54 @@ async fn a_wrong_password_is_named_and_completions_go_on() {
     client.complete(bounded("p")).await.unwrap();
     assert!(wait_state(&client, "up", Duration::from_secs(5)).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_redis_and_the_metrics_address() {
+    use augur::cli::doctor::run_doctor_team;
+    use augur::llm::prometheus::MetricsConfig;
+    let redis = RedisServer::start();
+    let free = augur::test_support::redis_server::free_port();
+    let metrics = MetricsConfig {
+        listen: Some(format!("127.0.0.1:{free}")),
+        ..MetricsConfig::default()
+    };
+    let mut out = Vec::new();
+    let ok = run_doctor_team(
+        &shared_settings(&redis.url()),
+        &metrics,
+        Duration::from_secs(5),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("ok: Redis 7") || text.contains("ok: Redis "),
+        "{text}"
+    );
+    assert!(text.contains("the limiter script loads"), "{text}");
+    assert!(
+        text.contains(&format!("127.0.0.1:{free} is free")),
+        "{text}"
+    );
+
+    // A wrong password and a port another program holds both fail, with what to do.
+    let locked = RedisServer::with_password("right-password");
+    let mut settings = shared_settings(&locked.url());
+    settings.shared.redis_password_env = Some("AUGUR_TEST_UNSET_PASSWORD_VARIABLE".into());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let metrics = MetricsConfig {
+        listen: Some(taken.local_addr().unwrap().to_string()),
+        ..MetricsConfig::default()
+    };
+    let mut out = Vec::new();
+    let ok = run_doctor_team(&settings, &metrics, Duration::from_secs(2), &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!ok, "{text}");
+    assert!(text.contains("is not set"), "{text}");
+    assert!(text.contains("FAILED: Redis at"), "{text}");
+    assert!(text.contains("is taken by another program"), "{text}");
+}

@@ -151,7 +151,16 @@ fn doctor(args: &doctor::DoctorArgs) -> ExitCode {
     );
     let snapshot = host.snapshot();
     let all_ok = block_on(async {
-        doctor::run_doctor(&snapshot.config().models, args, &mut std::io::stdout()).await
+        let config = snapshot.config();
+        let models_ok = doctor::run_doctor(&config.models, args, &mut std::io::stdout()).await?;
+        let team_ok = doctor::run_doctor_team(
+            &config.llm,
+            &config.metrics,
+            std::time::Duration::from_millis(args.timeout_ms.clamp(1, 10_000)),
+            &mut std::io::stdout(),
+        )
+        .await?;
+        Ok::<bool, anyhow::Error>(models_ok && team_ok)
     });
     match all_ok {
         Ok(true) => ExitCode::SUCCESS,

@@ -36,7 +36,8 @@ use crate::llm::types::Priority;
 /// How long a process counts as sharing a limit after its last call, in milliseconds.
 pub const PROCESS_WINDOW_MS: u64 = 60_000;
 
-const SCRIPT: &str = r#"
+/// The limiter script (Lua, run atomically by Redis).
+pub const SCRIPT: &str = r#"
 -- KEYS: the requests bucket, the tokens bucket, the set of processes.
 -- ARGV: now (ms), requests per minute, burst, tokens per minute, tokens, process id, window (ms).
 local now = tonumber(ARGV[1])

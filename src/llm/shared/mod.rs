@@ -405,6 +405,53 @@ impl SharedTier {
         }
     }
 
+    /// Checks Redis for `augur doctor` on a connection of its own: it answers within `within`,
+    /// accepts the credentials and loads the limiter script. Returns what was found, or why not.
+    pub async fn check(&self, within: Duration) -> Result<String, String> {
+        let started = std::time::Instant::now();
+        let work = async {
+            let client = redis::Client::open(self.info.clone())?;
+            let mut c = client.get_multiplexed_async_connection().await?;
+            let _: String = redis::cmd("PING").query_async(&mut c).await?;
+            let info: String = redis::cmd("INFO").arg("server").query_async(&mut c).await?;
+            let _: String = redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(limiter::SCRIPT)
+                .query_async(&mut c)
+                .await?;
+            Ok::<String, RedisError>(info)
+        };
+        match tokio::time::timeout(within, work).await {
+            Ok(Ok(info)) => {
+                let version = info
+                    .lines()
+                    .find_map(|l| l.strip_prefix("redis_version:"))
+                    .unwrap_or("unknown")
+                    .trim()
+                    .to_owned();
+                Ok(format!(
+                    "Redis {version} at {} answers ({:.1} ms), the limiter script loads",
+                    self.display,
+                    started.elapsed().as_secs_f64() * 1000.0
+                ))
+            }
+            Ok(Err(e)) if e.kind() == redis::ErrorKind::AuthenticationFailed => Err(format!(
+                "Redis at {} refused the password ({e}); set the variable named by \
+                 `redis_password_env`",
+                self.display
+            )),
+            Ok(Err(e)) => Err(format!(
+                "Redis at {} failed: {e}; check that it runs and that `redis_url` is right",
+                self.display
+            )),
+            Err(_) => Err(format!(
+                "Redis at {} did not answer within {} ms",
+                self.display,
+                within.as_millis()
+            )),
+        }
+    }
+
     /// Waits until the tier leaves `connecting`, for at most `within`; true when it is up.
     pub(crate) async fn wait_connected(self: &Arc<Self>, within: Duration) -> bool {
         self.connection();
