@@ -5,9 +5,10 @@
 //! - the limiter script alone (one `EVALSHA` round trip);
 //! - a completion through the shared limiter against one through the local limiter, both answered
 //!   by a fake backend at once (the difference is what the shared limiter adds);
-//! - a Redis cache hit (local cache emptied before each request) against a local hit;
-//! and then the aggregate rate the backend saw with 8 processes (this binary run again as
-//! workers) asking as fast as they can on one shared limit of 600 a minute with a burst of 10.
+//! - a Redis cache hit (local cache emptied before each request) against a local hit.
+//!
+//! Then the aggregate rate the backend saw with 8 processes (this binary run again as workers)
+//! asking as fast as they can on one shared limit of 600 a minute with a burst of 10.
 //!
 //! Targets: the limiter under 0.3 ms at p99, a Redis cache hit under 0.5 ms at p99.
 //!
