@@ -2,7 +2,8 @@
 //! command and running it counts the acceptance; `augur/metrics` and the `augur.metrics` command
 //! report requests, features and the cache; the Prometheus endpoint of `[metrics] listen` serves
 //! counters that moved; a second server finding the port taken says so once and goes on; and the
-//! usage written at shutdown is what `augur usage` prints.
+//! usage written at shutdown is what `augur usage` prints. The last test does the same against
+//! the real local model (llama.cpp with SmolLM2-135M), so the figures are real ones.
 
 #[path = "llm_support/mod.rs"]
 mod llm_support;
@@ -16,6 +17,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use augur::test_support::capabilities;
+use augur::test_support::llama::LlamaServer;
 use augur::test_support::redis_server::free_port;
 use augur::test_support::stdio::StdioClient;
 use llm_support::{Fake, openai_body};
@@ -197,4 +199,92 @@ fn accepted_items_metrics_prometheus_and_usage() {
         table.contains("accepted") && table.contains("total"),
         "{table}"
     );
+}
+
+#[test]
+fn real_figures_after_completions_from_the_real_local_model() {
+    let server = LlamaServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let options = json!({
+        "models": {"default": {"backend": "openai", "url": format!("{}/v1", server.url),
+                               "model": "SmolLM2-135M", "max_tokens": 16, "temperature": 0.0,
+                               "retries": 0, "first_token_timeout_ms": 60000,
+                               "total_timeout_ms": 120000, "health_check_interval_ms": 0}},
+        "completion": {"debounce_ms": 0},
+        "index": {"enabled": false},
+        "metrics": {"listen": format!("127.0.0.1:{port}")},
+    });
+    let data_dir = data.path().display().to_string();
+    let mut client = spawn_with_cache(cache.path(), &[("AUGUR_DATA_DIR", &data_dir)]);
+    client.initialize(
+        capabilities(&["utf-16"]),
+        json!({"initializationOptions": options}),
+    );
+    let uri = "file:///mem/add.rs";
+    let text =
+        "fn add(a: i32, b: i32) -> i32 {\n    \n}\n\nfn mul(a: i32, b: i32) -> i32 {\n    \n}\n";
+    client.open(uri, "rust", 1, text);
+    let mut shown = Vec::new();
+    for line in [1, 5] {
+        let params = json!({
+            "textDocument": {"uri": uri},
+            "position": {"line": line, "character": 4},
+            "context": {"triggerKind": 1}
+        });
+        let result = client
+            .request("textDocument/inlineCompletion", params)
+            .unwrap();
+        shown.extend(result["items"].as_array().cloned().unwrap_or_default());
+    }
+    assert!(!shown.is_empty(), "the real model suggested something");
+    let command = &shown[0]["command"];
+    client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "augur.accepted", "arguments": command["arguments"]}),
+        )
+        .unwrap();
+
+    let report = client.request("augur/metrics", Value::Null).unwrap();
+    let model = &report["llm"]["models"][0];
+    assert_eq!(model["requests"], 2, "{report}");
+    // The engine stops a stream once it has its suggestion: such attempts count as cancelled
+    // (servers report tokens only at a stream's end), the others as successes.
+    let endpoint = &report["llm"]["endpoints"][0];
+    assert_eq!(endpoint["requests"], 2, "{report}");
+    let ended = endpoint["successes"].as_u64().unwrap() + endpoint["cancelled"].as_u64().unwrap();
+    assert_eq!(ended, 2, "{report}");
+    assert_eq!(report["llm"]["features"]["completionsAccepted"], 1);
+
+    let start = Instant::now();
+    let mut text = String::new();
+    while start.elapsed() < Duration::from_secs(10) {
+        text = scrape(port);
+        if sample(&text, "augur_completions_accepted_total") == Some(1.0) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        sample(&text, "augur_model_requests_total{model=\"default\"}"),
+        Some(2.0),
+        "{text}"
+    );
+
+    assert!(client.shutdown_and_exit().success());
+    let output = Command::new(env!("CARGO_BIN_EXE_augur"))
+        .args(["usage", "--json"])
+        .env("AUGUR_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    let usage: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let default = &usage[0];
+    assert_eq!(default["model"], "default", "{usage}");
+    assert_eq!(default["requests"], 2, "{usage}");
+    assert_eq!(default["accepted"], 1, "{usage}");
+    // Tokens as the server reported them, or estimated for streams stopped early.
+    assert!(default["tokens_in"].as_u64().unwrap() > 0, "{usage}");
+    assert!(default["tokens_out"].as_u64().unwrap() > 0, "{usage}");
 }

@@ -85,6 +85,7 @@ pub(crate) struct EndpointCounters {
     pub(crate) requests: u64,
     pub(crate) successes: u64,
     pub(crate) errors: u64,
+    pub(crate) cancelled: u64,
     pub(crate) retries: u64,
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
@@ -137,6 +138,8 @@ pub struct EndpointMetrics {
     pub successes: u64,
     /// Attempts that failed.
     pub errors: u64,
+    /// Attempts dropped before they ended (a stream stopped early, a cancelled request).
+    pub cancelled: u64,
     /// Attempts that were retries of an earlier one.
     pub retries: u64,
     /// Prompt tokens reported by the server.
@@ -191,13 +194,14 @@ impl fmt::Display for LlmMetrics {
         for e in &self.endpoints {
             writeln!(
                 f,
-                "  {} {} [{}]: {} attempts ({} ok, {} errors, {} retries), {} cache hits, {} in flight, {} queued, breaker {:?}, {}",
+                "  {} {} [{}]: {} attempts ({} ok, {} errors, {} cancelled, {} retries), {} cache hits, {} in flight, {} queued, breaker {:?}, {}",
                 e.model,
                 e.endpoint,
                 e.backend,
                 e.requests,
                 e.successes,
                 e.errors,
+                e.cancelled,
                 e.retries,
                 e.cache_hits,
                 e.in_flight,

@@ -899,6 +899,10 @@ export interface EndpointMetrics {
    */
   cache_hits: number;
   /**
+   * Attempts dropped before they ended (a stream stopped early, a cancelled request).
+   */
+  cancelled: number;
+  /**
    * The endpoint URL (without credentials).
    */
   endpoint: string;

@@ -3,6 +3,7 @@
 //! of its events into a completion.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -18,6 +19,7 @@ use crate::llm::cache::CacheKey;
 use crate::llm::error::{LlmError, ReplyPart, TimeoutPhase};
 use crate::llm::reply::{ReplyLimits, WireSource, read_whole};
 use crate::llm::types::{Completion, CompletionRequest, FinishReason, StreamEvent, Usage};
+use crate::llm::usage::UsageDelta;
 
 /// A request with its parameters resolved against the model.
 pub(super) struct Plan {
@@ -136,16 +138,7 @@ pub(super) async fn run(
                     m.tokens_out += usage.completion_tokens as u64;
                 });
             }
-            let usage = completion.usage.unwrap_or_default();
-            inner.record_usage(
-                &model.name,
-                crate::llm::usage::UsageDelta {
-                    requests: 1,
-                    tokens_in: usage.prompt_tokens as u64,
-                    tokens_out: usage.completion_tokens as u64,
-                    ..Default::default()
-                },
-            );
+
             if let Some(key) = key {
                 inner.cache.insert(key, &completion);
                 if let Some(tier) = &inner.shared {
@@ -293,7 +286,26 @@ async fn attempt_once(
 ) -> Result<Completion, Failure> {
     let started = Instant::now();
     endpoint.stats.with(|s| s.requests += 1);
-    let result = attempt_inner(inner, model, endpoint, plan, sink, delivered, started).await;
+    let mut spent = Spent {
+        inner,
+        model,
+        endpoint,
+        prompt_estimate: plan.tokens_estimate.saturating_sub(plan.max_tokens) as u64,
+        received: AtomicU64::new(0),
+        settled: false,
+    };
+    let result = attempt_inner(
+        inner,
+        model,
+        endpoint,
+        plan,
+        sink,
+        delivered,
+        started,
+        &spent.received,
+    )
+    .await;
+    spent.settled = true;
     endpoint.stats.with(|s| match &result {
         Ok(completion) => {
             s.successes += 1;
@@ -308,7 +320,60 @@ async fn attempt_once(
         }
         Err(_) => s.errors += 1,
     });
+    let delta = match &result {
+        Ok(completion) => match completion.usage {
+            Some(usage) => UsageDelta {
+                requests: 1,
+                tokens_in: usage.prompt_tokens as u64,
+                tokens_out: usage.completion_tokens as u64,
+                ..UsageDelta::default()
+            },
+            None => UsageDelta {
+                requests: 1,
+                tokens_in: spent.prompt_estimate,
+                tokens_out: model.counter.count(&completion.text) as u64,
+                ..UsageDelta::default()
+            },
+        },
+        Err(_) => UsageDelta {
+            requests: 1,
+            ..UsageDelta::default()
+        },
+    };
+    inner.record_usage(&model.name, delta);
     result
+}
+
+/// What an attempt spent, recorded in the usage log when the attempt is dropped before it ends
+/// (a stream the engine stopped early, a cancelled request): the request, the prompt's estimated
+/// tokens, and the text received so far at about four bytes a token (servers report usage only
+/// at the end of a stream).
+struct Spent<'a> {
+    inner: &'a Inner,
+    model: &'a ModelRuntime,
+    endpoint: &'a EndpointRuntime,
+    prompt_estimate: u64,
+    received: AtomicU64,
+    settled: bool,
+}
+
+impl Drop for Spent<'_> {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let received = self.received.load(Ordering::Relaxed);
+        self.endpoint.stats.with(|s| s.cancelled += 1);
+        self.inner.record_usage(
+            &self.model.name,
+            UsageDelta {
+                requests: 1,
+                tokens_in: self.prompt_estimate,
+                tokens_out: received.div_ceil(4),
+                ..UsageDelta::default()
+            },
+        );
+    }
 }
 
 /// Collects events into a completion, forwarding text to a stream's sink.
@@ -325,6 +390,8 @@ struct Collector<'a> {
     started: Instant,
     first_token: Option<Duration>,
     sink: Option<&'a Sink>,
+    /// Bytes of text received, read if the attempt is dropped before it ends.
+    received: &'a AtomicU64,
 }
 
 impl Collector<'_> {
@@ -342,6 +409,8 @@ impl Collector<'_> {
                         self.first_token = Some(self.started.elapsed());
                     }
                     self.text.push_str(&text);
+                    self.received
+                        .fetch_add(text.len() as u64, Ordering::Relaxed);
                     if let Some(sink) = self.sink {
                         sink.push(Ok(StreamEvent::Delta(text)));
                         *delivered = true;
@@ -387,6 +456,7 @@ async fn attempt_inner(
     sink: Option<&Sink>,
     delivered: &mut bool,
     started: Instant,
+    received: &AtomicU64,
 ) -> Result<Completion, Failure> {
     let wire = plan.wire(model, endpoint);
     let call = endpoint
@@ -490,6 +560,7 @@ async fn attempt_inner(
         started,
         first_token: None,
         sink,
+        received,
     };
     let Some(framing) = framing else {
         let body = match timeout_at(first_deadline, read_whole(response, limits.message)).await {

@@ -222,7 +222,7 @@ impl Inner {
     }
 
     /// Adds to the usage log, if there is one.
-    fn record_usage(&self, model: &str, delta: UsageDelta) {
+    pub(super) fn record_usage(&self, model: &str, delta: UsageDelta) {
         if let Some(usage) = &self.usage {
             usage.record(model, delta);
         }
@@ -478,6 +478,7 @@ impl LlmClient {
                             s.requests,
                             s.successes,
                             s.errors,
+                            s.cancelled,
                             s.retries,
                             s.tokens_in,
                             s.tokens_out,
@@ -494,10 +495,11 @@ impl LlmClient {
                     requests: counters[0],
                     successes: counters[1],
                     errors: counters[2],
-                    retries: counters[3],
-                    tokens_in: counters[4],
-                    tokens_out: counters[5],
-                    cache_hits: counters[6],
+                    cancelled: counters[3],
+                    retries: counters[4],
+                    tokens_in: counters[5],
+                    tokens_out: counters[6],
+                    cache_hits: counters[7],
                     healthy: e.is_healthy(),
                     in_flight: e.gate.in_flight(),
                     queued: e.gate.queued(),
