@@ -592,3 +592,39 @@ async fn doctor_checks_redis_and_the_metrics_address() {
     assert!(text.contains("FAILED: Redis at"), "{text}");
     assert!(text.contains("is taken by another program"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_each_process_keeps_its_share_of_the_limit() {
+    let mut redis = RedisServer::start();
+    let fake = Fake::start().await;
+    fake.set_default(openai_body("ok"));
+    // 60 a minute with a burst of 60, shared by two clients (two processes as Redis sees them).
+    let model = shared_model(&fake.v1(), 60, 60);
+    let (a, _a_notices) = client_for(model.clone(), shared_settings(&redis.url()), None);
+    let (b, _b_notices) = client_for(model, shared_settings(&redis.url()), None);
+    a.complete(bounded("a")).await.unwrap();
+    b.complete(bounded("b")).await.unwrap();
+    a.complete(bounded("a again")).await.unwrap();
+    assert_eq!(a.shared_metrics().unwrap().processes_seen, 2);
+
+    redis.kill();
+    // Alone, `a` may now send half the limit: a burst of 30, then one every 2 s.
+    for i in 0..30 {
+        let answer = a.complete(bounded(&format!("alone {i}"))).await;
+        assert!(answer.is_ok(), "request {i} of the burst: {answer:?}");
+    }
+    let over = a
+        .complete(CompletionRequest {
+            deadline: Some(Duration::from_millis(500)),
+            ..uncached_request("one too many")
+        })
+        .await;
+    assert_eq!(
+        over.map_err(|e| e.code()).unwrap_err(),
+        "llm.deadline",
+        "the 31st waits for the local share"
+    );
+    let shared = a.shared_metrics().unwrap();
+    assert_eq!(shared.state, "down");
+    assert_eq!(shared.fallback_admissions, 30, "{shared:?}");
+}

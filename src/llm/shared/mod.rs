@@ -167,15 +167,16 @@ impl SharedTier {
             state: AtomicU8::new(CONNECTING),
             changes,
             reason: Mutex::new(None),
-            process_id: format!(
-                "{}-{}-{}",
-                std::process::id(),
-                wall_clock_ms(),
-                blake3::hash(format!("{:?}", std::thread::current().id()).as_bytes())
-                    .to_hex()
-                    .get(..8)
-                    .unwrap_or("0")
-            ),
+            // Unique per client: the process, its start, and a sequence number within it.
+            process_id: {
+                static NEXT: AtomicU64 = AtomicU64::new(0);
+                format!(
+                    "{}-{}-{}",
+                    std::process::id(),
+                    wall_clock_ms(),
+                    NEXT.fetch_add(1, Ordering::Relaxed)
+                )
+            },
             counters: Counters::default(),
             notices,
         })))
