@@ -12,8 +12,11 @@
 //!
 //! Targets: the limiter under 0.3 ms at p99, a Redis cache hit under 0.5 ms at p99.
 //!
-//! Measured on the 2-core development machine (other builds running), see the numbers in the
-//! closing note of issue 18.
+//! Measured on the 2-core development machine (release profile, load average 1 to 3, two runs):
+//! the limiter script p50 0.09-0.10 ms, p99 0.18-0.19 ms; a completion through the shared limiter
+//! adds p50 0.11-0.15 ms, p99 0.15-0.55 ms over the local limiter; a Redis cache hit p50 0.06 ms,
+//! p99 0.13-0.30 ms (a local hit 0.002 ms); 8 processes on 600/min with a burst of 10 for 10 s:
+//! the backend saw 110 requests, exactly what the limit allows (10 + 100), twice.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

@@ -290,21 +290,12 @@ async fn attempt_once(
         inner,
         model,
         endpoint,
+        started,
         prompt_estimate: plan.tokens_estimate.saturating_sub(plan.max_tokens) as u64,
         received: AtomicU64::new(0),
         settled: false,
     };
-    let result = attempt_inner(
-        inner,
-        model,
-        endpoint,
-        plan,
-        sink,
-        delivered,
-        started,
-        &spent.received,
-    )
-    .await;
+    let result = attempt_inner(inner, model, endpoint, plan, sink, delivered, &spent).await;
     spent.settled = true;
     endpoint.stats.with(|s| match &result {
         Ok(completion) => {
@@ -352,6 +343,8 @@ struct Spent<'a> {
     inner: &'a Inner,
     model: &'a ModelRuntime,
     endpoint: &'a EndpointRuntime,
+    /// When the attempt started.
+    started: Instant,
     prompt_estimate: u64,
     received: AtomicU64,
     settled: bool,
@@ -455,9 +448,9 @@ async fn attempt_inner(
     plan: &Plan,
     sink: Option<&Sink>,
     delivered: &mut bool,
-    started: Instant,
-    received: &AtomicU64,
+    spent: &Spent<'_>,
 ) -> Result<Completion, Failure> {
+    let (started, received) = (spent.started, &spent.received);
     let wire = plan.wire(model, endpoint);
     let call = endpoint
         .backend
