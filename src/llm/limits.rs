@@ -131,6 +131,8 @@ pub struct Gate {
     rpm: Option<Limiter>,
     tpm: Option<Limiter>,
     state: Mutex<GateState>,
+    /// Requests that could not go at once.
+    waits: std::sync::atomic::AtomicU64,
 }
 
 /// The right to run one request; dropping it lets the next waiter in.
@@ -178,6 +180,7 @@ impl Gate {
                 rpm_reserved: false,
                 timer_at: None,
             }),
+            waits: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -193,6 +196,11 @@ impl Gate {
     /// Requests running now.
     pub fn in_flight(&self) -> u32 {
         self.lock().in_flight
+    }
+
+    /// Requests that could not go at once since the gate was made.
+    pub fn waits(&self) -> u64 {
+        self.waits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Requests waiting (cancelled ones excluded).
@@ -220,6 +228,15 @@ impl Gate {
             });
         }
         self.pump();
+        let mut rx = rx;
+        match rx.try_recv() {
+            Ok(permit) => return permit,
+            Err(oneshot::error::TryRecvError::Empty) => {
+                self.waits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(oneshot::error::TryRecvError::Closed) => return Permit { gate: None },
+        }
         match rx.await {
             Ok(permit) => permit,
             // The sender lives in the queue until it is served, so this cannot happen; an
@@ -365,6 +382,11 @@ mod tests {
         assert_eq!(order, vec![0, 1, 4, 3, 2]);
         let secs: Vec<u64> = log.iter().map(|(_, t)| t.as_secs()).collect();
         assert_eq!(secs, vec![0, 0, 30, 60, 90]);
+        assert_eq!(
+            gate.waits(),
+            3,
+            "the three that came to a spent limit waited"
+        );
     }
 
     #[tokio::test(start_paused = true)]

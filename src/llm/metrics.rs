@@ -4,7 +4,7 @@
 //!
 //! Latency percentiles are computed over the most recent [`WINDOW`] samples of each endpoint.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -86,6 +86,7 @@ pub(crate) struct EndpointCounters {
     pub(crate) successes: u64,
     pub(crate) errors: u64,
     pub(crate) cancelled: u64,
+    pub(crate) errors_by_kind: BTreeMap<&'static str, u64>,
     pub(crate) retries: u64,
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
@@ -140,6 +141,10 @@ pub struct EndpointMetrics {
     pub errors: u64,
     /// Attempts dropped before they ended (a stream stopped early, a cancelled request).
     pub cancelled: u64,
+    /// Failed attempts by the error's stable code (`llm.connect`, `llm.server`, ...).
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Requests that had to wait in this endpoint's queue (its limits or its in-flight cap).
+    pub limiter_waits: u64,
     /// Attempts that were retries of an earlier one.
     pub retries: u64,
     /// Prompt tokens reported by the server.

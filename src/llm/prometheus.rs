@@ -123,6 +123,16 @@ fn export(recorder: &PrometheusRecorder, m: &LlmMetrics) {
             metrics::counter!("augur_endpoint_successes_total", l.clone()).absolute(e.successes);
             metrics::counter!("augur_endpoint_errors_total", l.clone()).absolute(e.errors);
             metrics::counter!("augur_endpoint_cancelled_total", l.clone()).absolute(e.cancelled);
+            metrics::counter!("augur_endpoint_limiter_waits_total", l.clone())
+                .absolute(e.limiter_waits);
+            for (kind, n) in &e.errors_by_kind {
+                let kl = labels(&[
+                    ("model", &e.model),
+                    ("endpoint", &e.endpoint),
+                    ("kind", kind),
+                ]);
+                metrics::counter!("augur_endpoint_errors_by_kind_total", kl).absolute(*n);
+            }
             metrics::counter!("augur_endpoint_retries_total", l.clone()).absolute(e.retries);
             metrics::gauge!("augur_endpoint_in_flight", l.clone()).set(e.in_flight as f64);
             metrics::gauge!("augur_endpoint_queued", l.clone()).set(e.queued as f64);

@@ -911,6 +911,12 @@ export interface EndpointMetrics {
    */
   errors: number;
   /**
+   * Failed attempts by the error's stable code (`llm.connect`, `llm.server`, ...).
+   */
+  errors_by_kind: {
+    [k: string]: number | undefined;
+  };
+  /**
    * Whether the last health check passed (true when the endpoint is not probed).
    */
   healthy: boolean;
@@ -918,6 +924,10 @@ export interface EndpointMetrics {
    * Requests running now.
    */
   in_flight: number;
+  /**
+   * Requests that had to wait in this endpoint's queue (its limits or its in-flight cap).
+   */
+  limiter_waits: number;
   /**
    * The configured model name.
    */

@@ -309,7 +309,10 @@ async fn attempt_once(
             }
             s.total.record(started.elapsed());
         }
-        Err(_) => s.errors += 1,
+        Err(failure) => {
+            s.errors += 1;
+            *s.errors_by_kind.entry(failure.error.code()).or_default() += 1;
+        }
     });
     let delta = match &result {
         Ok(completion) => match completion.usage {

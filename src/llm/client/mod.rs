@@ -472,7 +472,7 @@ impl LlmClient {
         let mut endpoints = Vec::new();
         for model in models.values() {
             for e in &model.endpoints {
-                let (counters, ttft, total) = e.stats.with(|s| {
+                let (counters, ttft, total, errors_by_kind) = e.stats.with(|s| {
                     (
                         [
                             s.requests,
@@ -486,6 +486,10 @@ impl LlmClient {
                         ],
                         s.ttft.summary(),
                         s.total.summary(),
+                        s.errors_by_kind
+                            .iter()
+                            .map(|(kind, n)| ((*kind).to_owned(), *n))
+                            .collect(),
                     )
                 });
                 endpoints.push(EndpointMetrics {
@@ -496,6 +500,8 @@ impl LlmClient {
                     successes: counters[1],
                     errors: counters[2],
                     cancelled: counters[3],
+                    errors_by_kind,
+                    limiter_waits: e.gate.waits(),
                     retries: counters[4],
                     tokens_in: counters[5],
                     tokens_out: counters[6],
