@@ -31,3 +31,4 @@ if ! command -v tmux >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq tmux >/dev/null
 fi
 scripts/deps/helix.sh
+scripts/deps/redis.sh

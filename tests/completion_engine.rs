@@ -30,6 +30,7 @@ fn no_cache() -> LlmSettings {
             enabled: false,
             ..CacheConfig::default()
         },
+        ..LlmSettings::default()
     }
 }
 

@@ -124,6 +124,8 @@ fn neovim_shows_and_accepts_augurs_ghost_text_from_a_real_model() {
         ws.logs()
     );
     assert_eq!(result["accepted"], true, "{result}");
+    // Neovim ran the item's `augur.accepted` command: augur counted the acceptance.
+    assert_eq!(result["accepted_count"], 1, "{result}");
     let (before, after) = (
         result["before"].as_str().unwrap(),
         result["after"].as_str().unwrap(),

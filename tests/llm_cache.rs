@@ -27,6 +27,7 @@ fn settings(capacity: usize, ttl_ms: u64) -> LlmSettings {
             ttl_ms,
             path: None,
         },
+        ..LlmSettings::default()
     }
 }
 
@@ -332,6 +333,7 @@ async fn the_cache_persists_across_restarts() {
             path: Some(path.clone()),
             ..CacheConfig::default()
         },
+        ..LlmSettings::default()
     };
     {
         let client = client_with(model("openai", &fake.url), with_file.clone());

@@ -88,6 +88,12 @@ async fn persistent_503_exhausts_the_retries_into_a_server_error() {
     assert_eq!(fake.calls(), 3, "one attempt and two retries");
     let metrics = client.metrics();
     assert_eq!(metrics.endpoints[0].errors, 3);
+    assert_eq!(
+        metrics.endpoints[0].errors_by_kind.get(err.code()),
+        Some(&3),
+        "{:?}",
+        metrics.endpoints[0].errors_by_kind
+    );
     assert_eq!(metrics.models[0].errors, 1);
 }
 

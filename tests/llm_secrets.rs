@@ -95,6 +95,7 @@ async fn the_key_is_in_no_log_line_and_not_in_the_cache_file() {
                     path: Some(cache_path.clone()),
                     ..CacheConfig::default()
                 },
+                ..LlmSettings::default()
             },
             keys: Some(Arc::new(keys)),
             ..LlmDeps::default()
@@ -170,6 +171,7 @@ async fn secrets_leave_as_placeholders_and_come_back_in_the_answer() {
             path: Some(cache_path.clone()),
             ..CacheConfig::default()
         },
+        ..LlmSettings::default()
     };
     let client = client_with(model("openai", &fake.v1()), settings);
     let request = CompletionRequest {

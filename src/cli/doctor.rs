@@ -96,6 +96,7 @@ pub async fn run_doctor(
                             enabled: false,
                             ..CacheConfig::default()
                         },
+                        ..LlmSettings::default()
                     },
                     ..LlmDeps::default()
                 },
@@ -224,4 +225,111 @@ async fn check_endpoint(
         }
     }
     Ok(ok)
+}
+
+/// The checks of the team settings for `augur doctor`: the Redis of `[llm.shared]` (reachable,
+/// credentials, the limiter script) and the address of `[metrics] listen` (free, or already
+/// serving augur's metrics). Prints nothing when neither is configured; returns whether all
+/// passed.
+pub async fn run_doctor_team(
+    settings: &LlmSettings,
+    metrics: &crate::llm::prometheus::MetricsConfig,
+    timeout: Duration,
+    out: &mut impl Write,
+) -> anyhow::Result<bool> {
+    let mut all_ok = true;
+    let shared = &settings.shared;
+    if shared.redis_url.is_some() {
+        writeln!(out, "shared tier ([llm.shared])")?;
+        let password = shared
+            .redis_password_env
+            .as_deref()
+            .and_then(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+        if let Some(name) = &shared.redis_password_env
+            && password.is_none()
+        {
+            writeln!(
+                out,
+                "  warning: `redis_password_env` names {name}, which is not set"
+            )?;
+        }
+        match crate::llm::shared::SharedTier::new(shared, password, None) {
+            Ok(Some(tier)) => match tier.check(timeout).await {
+                Ok(found) => writeln!(out, "  ok: {found}")?,
+                Err(problem) => {
+                    all_ok = false;
+                    writeln!(out, "  FAILED: {problem}")?;
+                    writeln!(
+                        out,
+                        "      advice: completions still work, with each window's own cache and \
+                         its share of the limits"
+                    )?;
+                }
+            },
+            Ok(None) => {}
+            Err(error) => {
+                all_ok = false;
+                writeln!(out, "  FAILED: {}", describe(&error))?;
+            }
+        }
+    }
+    if let Some(listen) = &metrics.listen {
+        writeln!(out, "metrics endpoint ([metrics] listen = {listen:?})")?;
+        match listen.trim().parse::<std::net::SocketAddr>() {
+            Err(e) => {
+                all_ok = false;
+                writeln!(out, "  FAILED: not an address like 127.0.0.1:9464: {e}")?;
+            }
+            Ok(address) => match std::net::TcpListener::bind(address) {
+                Ok(_) => {
+                    let scope = if address.ip().is_loopback() {
+                        "this machine only"
+                    } else {
+                        "other machines too: a loopback address keeps it private"
+                    };
+                    writeln!(
+                        out,
+                        "  ok: {address} is free; a running augur serves http://{address}/metrics \
+                         ({scope})"
+                    )?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                    if serves_augur_metrics(address, timeout) {
+                        writeln!(
+                            out,
+                            "  ok: an augur already serves http://{address}/metrics"
+                        )?;
+                    } else {
+                        all_ok = false;
+                        writeln!(
+                            out,
+                            "  FAILED: {address} is taken by another program\n      advice: \
+                             choose another port for `[metrics] listen`"
+                        )?;
+                    }
+                }
+                Err(e) => {
+                    all_ok = false;
+                    writeln!(out, "  FAILED: cannot listen on {address}: {e}")?;
+                }
+            },
+        }
+    }
+    Ok(all_ok)
+}
+
+/// Whether `GET /metrics` at `address` answers with augur's metrics.
+fn serves_augur_metrics(address: std::net::SocketAddr, timeout: Duration) -> bool {
+    use std::io::Read;
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&address, timeout) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(timeout));
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut text = String::new();
+    let _ = stream.take(1 << 20).read_to_string(&mut text);
+    text.starts_with("HTTP/1.1 200") && text.contains("augur_")
 }

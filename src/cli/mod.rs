@@ -13,6 +13,7 @@
 //! augur action src/lib.rs:12:5 --action document           # an AI code action, as a diff
 //! augur schema [config|protocol]  # JSON Schema of the configuration and the custom protocol
 //! augur editor helix          # a Helix languages.toml adding augur to every language
+//! augur usage --days 30       # requests, tokens and accepted suggestions per day and model
 //! ```
 //!
 //! One file per command. The commands that work on a workspace (`complete`, `action`, `index`,
@@ -28,6 +29,7 @@ pub mod editor;
 pub mod index;
 pub mod schema;
 pub mod search;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -79,6 +81,8 @@ pub enum Command {
     /// Run an AI code action at FILE:LINE:COL[-LINE:COL]: print its diff, write it, or list the
     /// actions that apply.
     Action(action::ActionArgs),
+    /// Print what the models spent and how often suggestions were taken, per day and model.
+    Usage(usage::UsageArgs),
     /// Print an editor's set-up for augur (`helix`: a languages.toml for every language).
     Editor(editor::EditorArgs),
     /// Print the JSON Schema of the configuration and of augur's custom protocol (both without
@@ -104,6 +108,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::CheckConfig { path } => check_config::run(path.as_deref()),
         Command::Schema { part } => schema::run(part),
         Command::Editor(args) => editor::run(&args),
+        Command::Usage(args) => report(usage::run(&args, &mut std::io::stdout())),
         Command::Index(args) => {
             let config = load_config(args.dir.as_deref().unwrap_or(Path::new(".")));
             report(index::run_index(
@@ -146,7 +151,16 @@ fn doctor(args: &doctor::DoctorArgs) -> ExitCode {
     );
     let snapshot = host.snapshot();
     let all_ok = block_on(async {
-        doctor::run_doctor(&snapshot.config().models, args, &mut std::io::stdout()).await
+        let config = snapshot.config();
+        let models_ok = doctor::run_doctor(&config.models, args, &mut std::io::stdout()).await?;
+        let team_ok = doctor::run_doctor_team(
+            &config.llm,
+            &config.metrics,
+            std::time::Duration::from_millis(args.timeout_ms.clamp(1, 10_000)),
+            &mut std::io::stdout(),
+        )
+        .await?;
+        Ok::<bool, anyhow::Error>(models_ok && team_ok)
     });
     match all_ok {
         Ok(true) => ExitCode::SUCCESS,

@@ -40,6 +40,7 @@ use crate::actions::ActionsConfig;
 use crate::completion::CompletionConfig;
 use crate::index::config::IndexConfig;
 use crate::llm::config::{LlmSettings, ModelConfig};
+use crate::llm::prometheus::MetricsConfig;
 
 /// The names of the workspace configuration files, looked for at each workspace root.
 pub const WORKSPACE_FILES: [&str; 2] = ["augur.toml", ".augur.toml"];
@@ -60,6 +61,8 @@ pub struct Config {
     pub completion: CompletionConfig,
     /// AI code actions.
     pub actions: ActionsConfig,
+    /// Usage on disk and the Prometheus endpoint.
+    pub metrics: MetricsConfig,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             index: IndexConfig::default(),
             completion: CompletionConfig::default(),
             actions: ActionsConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

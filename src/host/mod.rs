@@ -48,6 +48,7 @@ use crate::config::{self, Config, ConfigError, ConfigLayer};
 use crate::documents::{Document, DocumentStore, StoreError};
 use crate::index::WorkspaceIndex;
 use crate::llm::health::{ModelHealth, Notice};
+use crate::llm::usage::UsageLog;
 use crate::llm::{LlmClient, LlmDeps, LlmError};
 use crate::workspace::{RealPaths, WorkspaceRoot, root_paths};
 use trees::TreeEntry;
@@ -433,6 +434,11 @@ impl Workspace {
         let config = lock(&self.view).config.clone();
         let deps = LlmDeps {
             settings: config.llm.clone(),
+            notices: Some(self.notices.clone()),
+            usage: config
+                .metrics
+                .usage
+                .then(|| Arc::new(UsageLog::new(crate::llm::usage::usage_dir()))),
             ..LlmDeps::default()
         };
         let client = LlmClient::new(&config.models, deps)?;

@@ -21,7 +21,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 /// The state of a breaker, as shown in metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum BreakerState {
     /// Requests flow.
     Closed,

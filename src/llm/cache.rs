@@ -61,7 +61,7 @@ impl CacheKey {
 }
 
 /// Counters of the cache.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CacheStats {
     /// Lookups answered from the cache.
     pub hits: u64,

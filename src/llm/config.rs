@@ -1,5 +1,5 @@
 //! Configuration of models and their endpoints (`[models.NAME]` tables) and of the client as a
-//! whole (`[llm]`: the response cache).
+//! whole (`[llm]`: the response cache, and `[llm.shared]`: the shared tier on Redis).
 //!
 //! ```toml
 //! [models.default]
@@ -61,6 +61,15 @@ pub struct ModelConfig {
     pub requests_per_minute: u32,
     /// Tokens per minute (prompt estimate plus `max_tokens`) allowed on each endpoint (0: unlimited).
     pub tokens_per_minute: u32,
+    /// How many requests may go at once before `requests_per_minute` spaces them (0: as many as
+    /// `requests_per_minute`).
+    pub burst: u32,
+    /// Whether `requests_per_minute` and `tokens_per_minute` hold for every augur process
+    /// together, through the Redis of `[llm.shared]`, rather than for each process alone.
+    /// Processes share a limit when they call the same URL with the same backend model name and
+    /// the same API key (compared as a hash; the key never reaches Redis). Without `[llm.shared]`
+    /// the limits stay per process.
+    pub shared: bool,
     /// At most this many requests in flight on each endpoint; the others wait in the priority queue
     /// (0: unlimited).
     pub max_in_flight: u32,
@@ -120,6 +129,8 @@ impl Default for ModelConfig {
             temperature: 0.2,
             requests_per_minute: 0,
             tokens_per_minute: 0,
+            burst: 0,
+            shared: false,
             max_in_flight: 4,
             connect_timeout_ms: 2_000,
             first_token_timeout_ms: 15_000,
@@ -264,6 +275,58 @@ impl Api {
 pub struct LlmSettings {
     /// The response cache shared by all models.
     pub cache: CacheConfig,
+    /// The tier shared by every augur process of a team: answers and rate limits on Redis.
+    pub shared: SharedConfig,
+}
+
+/// The shared tier (`[llm.shared]`): one Redis holding a second level of the answer cache and the
+/// rate limits of models with `shared = true`, for every augur process that names it. Off unless
+/// `redis_url` is set.
+///
+/// ```toml
+/// [llm.shared]
+/// redis_url = "redis://redis.internal:6379/0"   # or rediss:// for TLS
+/// redis_password_env = "AUGUR_REDIS_PASSWORD"
+/// namespace = "team-a"
+/// ```
+///
+/// Every Redis call has a deadline; when Redis is down, slow or refuses augur, each process goes
+/// on with its own cache and with the shared limits divided by the number of processes last seen
+/// sharing them, tells the user once, and reconnects in the background.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SharedConfig {
+    /// The Redis URL (`redis://host:port/db` or `rediss://` for TLS); no URL: no shared tier. A
+    /// password belongs in `redis_password_env`, not here.
+    pub redis_url: Option<String>,
+    /// The environment variable holding the Redis password, read when augur starts.
+    pub redis_password_env: Option<String>,
+    /// A prefix for every key augur writes, so that two teams can share one Redis.
+    pub namespace: String,
+    /// Whether answers are shared through Redis (the local cache stays the first level).
+    pub cache: bool,
+    /// The deadline of a cache lookup or store in Redis, in milliseconds. A lookup that takes
+    /// longer counts as a miss and turns the shared tier off until Redis answers again.
+    pub cache_timeout_ms: u64,
+    /// The deadline of one call of the shared rate limiter, in milliseconds; past it the process
+    /// falls back to its local share of the limits.
+    pub limiter_timeout_ms: u64,
+    /// How often augur tries Redis again while the shared tier is off, in milliseconds.
+    pub reconnect_interval_ms: u64,
+}
+
+impl Default for SharedConfig {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            redis_password_env: None,
+            namespace: "augur".into(),
+            cache: true,
+            cache_timeout_ms: 25,
+            limiter_timeout_ms: 250,
+            reconnect_interval_ms: 1_000,
+        }
+    }
 }
 
 /// The response cache (`[llm.cache]`).

@@ -13,7 +13,7 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! use augur::llm::limits::{Gate, GateLimits};
 //! use augur::llm::Priority;
-//! let gate = Gate::new(GateLimits { requests_per_minute: 60, tokens_per_minute: 0, max_in_flight: 2 });
+//! let gate = Gate::new(GateLimits { requests_per_minute: 60, max_in_flight: 2, ..GateLimits::default() });
 //! let permit = gate.acquire(Priority::Interactive, 10).await;
 //! assert_eq!(gate.in_flight(), 1);
 //! drop(permit);
@@ -75,8 +75,11 @@ type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<D
 /// The limits of one gate; 0 means unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GateLimits {
-    /// Requests per minute, with bursts of the same size.
+    /// Requests per minute, with bursts of `burst` (or of the same size when `burst` is 0).
     pub requests_per_minute: u32,
+    /// Requests that may go at once before `requests_per_minute` spaces them (0: as many as
+    /// `requests_per_minute`).
+    pub burst: u32,
     /// Tokens per minute, with bursts of the same size.
     pub tokens_per_minute: u32,
     /// Requests in flight at once.
@@ -128,6 +131,8 @@ pub struct Gate {
     rpm: Option<Limiter>,
     tpm: Option<Limiter>,
     state: Mutex<GateState>,
+    /// Requests that could not go at once.
+    waits: std::sync::atomic::AtomicU64,
 }
 
 /// The right to run one request; dropping it lets the next waiter in.
@@ -154,15 +159,20 @@ impl Gate {
     /// A gate with these limits.
     pub fn new(limits: GateLimits) -> Arc<Gate> {
         let clock = TokioClock::new();
-        let limiter = |per_minute: u32| {
-            NonZeroU32::new(per_minute)
-                .map(|n| RateLimiter::direct_with_clock(Quota::per_minute(n), clock))
+        let limiter = |per_minute: u32, burst: u32| {
+            NonZeroU32::new(per_minute).map(|n| {
+                let quota = match NonZeroU32::new(burst) {
+                    Some(burst) => Quota::per_minute(n).allow_burst(burst),
+                    None => Quota::per_minute(n),
+                };
+                RateLimiter::direct_with_clock(quota, clock)
+            })
         };
         Arc::new(Gate {
             limits,
             clock,
-            rpm: limiter(limits.requests_per_minute),
-            tpm: limiter(limits.tokens_per_minute),
+            rpm: limiter(limits.requests_per_minute, limits.burst),
+            tpm: limiter(limits.tokens_per_minute, 0),
             state: Mutex::new(GateState {
                 queue: BinaryHeap::new(),
                 in_flight: 0,
@@ -170,6 +180,7 @@ impl Gate {
                 rpm_reserved: false,
                 timer_at: None,
             }),
+            waits: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -185,6 +196,11 @@ impl Gate {
     /// Requests running now.
     pub fn in_flight(&self) -> u32 {
         self.lock().in_flight
+    }
+
+    /// Requests that could not go at once since the gate was made.
+    pub fn waits(&self) -> u64 {
+        self.waits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Requests waiting (cancelled ones excluded).
@@ -212,6 +228,15 @@ impl Gate {
             });
         }
         self.pump();
+        let mut rx = rx;
+        match rx.try_recv() {
+            Ok(permit) => return permit,
+            Err(oneshot::error::TryRecvError::Empty) => {
+                self.waits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(oneshot::error::TryRecvError::Closed) => return Permit { gate: None },
+        }
         match rx.await {
             Ok(permit) => permit,
             // The sender lives in the queue until it is served, so this cannot happen; an
@@ -357,6 +382,24 @@ mod tests {
         assert_eq!(order, vec![0, 1, 4, 3, 2]);
         let secs: Vec<u64> = log.iter().map(|(_, t)| t.as_secs()).collect();
         assert_eq!(secs, vec![0, 0, 30, 60, 90]);
+        assert_eq!(
+            gate.waits(),
+            3,
+            "the three that came to a spent limit waited"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_smaller_than_the_rate_spaces_requests_sooner() {
+        // 60 per minute with a burst of 2: two at once, then one a second.
+        let gate = Gate::new(GateLimits {
+            requests_per_minute: 60,
+            burst: 2,
+            ..GateLimits::default()
+        });
+        let log = run(&gate, &[Priority::Interactive; 4], 1, Duration::ZERO).await;
+        let secs: Vec<u64> = log.iter().map(|(_, t)| t.as_secs()).collect();
+        assert_eq!(secs, vec![0, 0, 1, 2]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -4,7 +4,7 @@
 //!
 //! Latency percentiles are computed over the most recent [`WINDOW`] samples of each endpoint.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use crate::llm::breaker::BreakerState;
 use crate::llm::cache::CacheStats;
+use crate::llm::shared::SharedMetrics;
+use crate::llm::usage::FeatureMetrics;
 
 /// How many recent samples the percentiles are computed over.
 pub const WINDOW: usize = 1024;
@@ -51,17 +53,30 @@ impl Histogram {
     }
 }
 
-/// Percentiles of a latency.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// Percentiles of a latency, serialised in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// Samples in the window.
     pub count: usize,
-    /// The median.
+    /// The median, in milliseconds.
+    #[serde(serialize_with = "as_ms")]
+    #[schemars(with = "Option<f64>")]
     pub p50: Option<Duration>,
-    /// The 95th percentile.
+    /// The 95th percentile, in milliseconds.
+    #[serde(serialize_with = "as_ms")]
+    #[schemars(with = "Option<f64>")]
     pub p95: Option<Duration>,
-    /// The 99th percentile.
+    /// The 99th percentile, in milliseconds.
+    #[serde(serialize_with = "as_ms")]
+    #[schemars(with = "Option<f64>")]
     pub p99: Option<Duration>,
+}
+
+fn as_ms<S: serde::Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(d) => s.serialize_some(&(d.as_secs_f64() * 1000.0)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Counters of one endpoint, kept across reconfigurations while its model and URL stay.
@@ -70,6 +85,8 @@ pub(crate) struct EndpointCounters {
     pub(crate) requests: u64,
     pub(crate) successes: u64,
     pub(crate) errors: u64,
+    pub(crate) cancelled: u64,
+    pub(crate) errors_by_kind: BTreeMap<&'static str, u64>,
     pub(crate) retries: u64,
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
@@ -89,7 +106,7 @@ impl EndpointStats {
 }
 
 /// Counters of one model.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ModelMetrics {
     /// The configured model name.
     pub model: String,
@@ -108,7 +125,7 @@ pub struct ModelMetrics {
 }
 
 /// Metrics of one endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct EndpointMetrics {
     /// The configured model name.
     pub model: String,
@@ -122,6 +139,12 @@ pub struct EndpointMetrics {
     pub successes: u64,
     /// Attempts that failed.
     pub errors: u64,
+    /// Attempts dropped before they ended (a stream stopped early, a cancelled request).
+    pub cancelled: u64,
+    /// Failed attempts by the error's stable code (`llm.connect`, `llm.server`, ...).
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Requests that had to wait in this endpoint's queue (its limits or its in-flight cap).
+    pub limiter_waits: u64,
     /// Attempts that were retries of an earlier one.
     pub retries: u64,
     /// Prompt tokens reported by the server.
@@ -145,7 +168,7 @@ pub struct EndpointMetrics {
 }
 
 /// Everything the client measures.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LlmMetrics {
     /// Per endpoint, ordered by model then URL.
     pub endpoints: Vec<EndpointMetrics>,
@@ -153,6 +176,10 @@ pub struct LlmMetrics {
     pub models: Vec<ModelMetrics>,
     /// The response cache.
     pub cache: CacheStats,
+    /// The shared tier on Redis, when one is configured.
+    pub shared: Option<SharedMetrics>,
+    /// What the features did (completions requested, shown, accepted; code actions).
+    pub features: FeatureMetrics,
 }
 
 fn ms(d: Option<Duration>) -> String {
@@ -172,13 +199,14 @@ impl fmt::Display for LlmMetrics {
         for e in &self.endpoints {
             writeln!(
                 f,
-                "  {} {} [{}]: {} attempts ({} ok, {} errors, {} retries), {} cache hits, {} in flight, {} queued, breaker {:?}, {}",
+                "  {} {} [{}]: {} attempts ({} ok, {} errors, {} cancelled, {} retries), {} cache hits, {} in flight, {} queued, breaker {:?}, {}",
                 e.model,
                 e.endpoint,
                 e.backend,
                 e.requests,
                 e.successes,
                 e.errors,
+                e.cancelled,
                 e.retries,
                 e.cache_hits,
                 e.in_flight,
@@ -197,6 +225,16 @@ impl fmt::Display for LlmMetrics {
                 ms(e.total.p99)
             )?;
         }
+        let features = &self.features;
+        writeln!(
+            f,
+            "completions: {} requested, {} shown, {} accepted; code actions: {} run, {} applied",
+            features.completions_requested,
+            features.completions_shown,
+            features.completions_accepted,
+            features.actions_run,
+            features.actions_applied
+        )?;
         writeln!(
             f,
             "cache: {} entries, {} hits, {} misses, {} evictions, {} expired",
@@ -205,7 +243,29 @@ impl fmt::Display for LlmMetrics {
             self.cache.misses,
             self.cache.evictions,
             self.cache.expirations
-        )
+        )?;
+        if let Some(shared) = &self.shared {
+            writeln!(
+                f,
+                "shared tier {} ({}{}): {} hits, {} misses, {} stored; limiter {} calls, {} waits, {} local admissions, {} outages, {} processes seen",
+                shared.redis,
+                shared.state,
+                shared
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default(),
+                shared.cache_hits,
+                shared.cache_misses,
+                shared.cache_stores,
+                shared.limiter_calls,
+                shared.limiter_waits,
+                shared.fallback_admissions,
+                shared.outages,
+                shared.processes_seen
+            )?;
+        }
+        Ok(())
     }
 }
 

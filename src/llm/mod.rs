@@ -12,6 +12,8 @@
 //!   rate-limited, failing) and says when to tell the user.
 //! - Secrets in a request's texts leave as placeholders and come back in the answer
 //!   ([`redact`]).
+//! - With `[llm.shared]`, a Redis shared by every augur process of a team holds a second level of
+//!   the cache and the rate limits of models with `shared = true` ([`shared`]).
 //!
 //! Time is tokio's clock everywhere (limits, cache expiry, breakers, backoff), so tests pause and
 //! advance it with `#[tokio::test(start_paused = true)]`. The HTTP client can be injected through
@@ -35,14 +37,17 @@ pub mod error;
 pub mod health;
 pub mod limits;
 pub mod metrics;
+pub mod prometheus;
 pub mod redact;
 pub mod reply;
+pub mod shared;
 pub mod tokens;
 pub mod types;
+pub mod usage;
 
 pub use client::{CompletionStream, EndpointInfo, EnvKeys, KeySource, LlmClient, LlmDeps};
 pub use config::{
-    Api, BackendKind, CacheConfig, EndpointConfig, LlmSettings, ModelConfig, Strategy,
+    Api, BackendKind, CacheConfig, EndpointConfig, LlmSettings, ModelConfig, SharedConfig, Strategy,
 };
 pub use error::{LlmError, ReplyPart, TimeoutPhase};
 pub use metrics::{EndpointMetrics, LatencySummary, LlmMetrics, ModelMetrics};

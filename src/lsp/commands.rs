@@ -8,5 +8,14 @@
 pub const REWRITE_COMMAND: &str = "augur.rewrite";
 /// Runs any AI action.
 pub const ACTION_COMMAND: &str = "augur.action";
+/// Counts an accepted suggestion; completion items carry it, and the editor runs it on accept.
+pub const ACCEPTED_COMMAND: &str = "augur.accepted";
+/// Answers (and shows) what augur measured, as `augur/metrics` does.
+pub const METRICS_COMMAND: &str = "augur.metrics";
 /// The commands augur serves.
-pub const COMMANDS: [&str; 2] = [REWRITE_COMMAND, ACTION_COMMAND];
+pub const COMMANDS: [&str; 4] = [
+    REWRITE_COMMAND,
+    ACTION_COMMAND,
+    ACCEPTED_COMMAND,
+    METRICS_COMMAND,
+];

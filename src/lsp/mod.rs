@@ -40,6 +40,7 @@ pub fn build(
     let shared = state.clone();
     let builder = LspService::build(move |client| Server::new(shared, client))
         .custom_method("augur/status", Server::status)
+        .custom_method("augur/metrics", Server::metrics)
         .custom_method("textDocument/inlineCompletion", Server::inline_completion)
         .custom_method("augur/search", Server::search)
         .custom_method(

@@ -5,6 +5,7 @@
 pub mod fixture;
 pub mod in_process;
 pub mod llama;
+pub mod redis_server;
 pub mod stdio;
 
 use serde_json::{Value, json};

@@ -87,6 +87,11 @@ impl StdioClient {
             .env("AUGUR_DEBUG_REQUESTS", "1")
             .env("AUGUR_CONFIG", "/nonexistent/augur-test-config.toml")
             .env("AUGUR_LOG", "augur=debug")
+            // Usage records of test servers stay out of the user's data directory.
+            .env(
+                "AUGUR_DATA_DIR",
+                std::env::temp_dir().join("augur-test-data"),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(if std::env::var_os("AUGUR_TEST_STDERR").is_some() {

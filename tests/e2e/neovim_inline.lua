@@ -94,9 +94,17 @@ timer:start(
       result.ghost_text = ghost_text(found[1])
       result.accepted = vim.lsp.inline_completion.get() == true
     end
-    -- Let the accepted text land, then report.
+    -- Let the accepted text land, then report. Accepting ran the item's `augur.accepted`
+    -- command; augur/metrics tells whether augur counted it.
     vim.defer_fn(function()
       result.after = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+      local client = vim.lsp.get_client_by_id(id)
+      vim.wait(5000, function()
+        local reply = client and client:request_sync('augur/metrics', nil, 2000)
+        local features = reply and reply.result and reply.result.llm.features
+        result.accepted_count = features and features.completionsAccepted or nil
+        return result.accepted_count ~= nil and result.accepted_count > 0
+      end, 100)
       finish()
     end, 300)
   end)

@@ -62,6 +62,7 @@ export interface Config {
   index?: IndexConfig;
   llm?: LlmSettings;
   log?: LogConfig;
+  metrics?: MetricsConfig;
   /**
    * Named models; features use `default` unless told otherwise.
    */
@@ -327,6 +328,7 @@ export interface IndexConfig {
  */
 export interface LlmSettings {
   cache?: CacheConfig;
+  shared?: SharedConfig;
 }
 /**
  * The response cache (`[llm.cache]`).
@@ -354,6 +356,58 @@ export interface CacheConfig {
   ttl_ms?: number;
 }
 /**
+ * The shared tier (`[llm.shared]`): one Redis holding a second level of the answer cache and the
+ * rate limits of models with `shared = true`, for every augur process that names it. Off unless
+ * `redis_url` is set.
+ *
+ * ```toml
+ * [llm.shared]
+ * redis_url = "redis://redis.internal:6379/0"   # or rediss:// for TLS
+ * redis_password_env = "AUGUR_REDIS_PASSWORD"
+ * namespace = "team-a"
+ * ```
+ *
+ * Every Redis call has a deadline; when Redis is down, slow or refuses augur, each process goes
+ * on with its own cache and with the shared limits divided by the number of processes last seen
+ * sharing them, tells the user once, and reconnects in the background.
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "SharedConfig".
+ */
+export interface SharedConfig {
+  /**
+   * Whether answers are shared through Redis (the local cache stays the first level).
+   */
+  cache?: boolean;
+  /**
+   * The deadline of a cache lookup or store in Redis, in milliseconds. A lookup that takes
+   * longer counts as a miss and turns the shared tier off until Redis answers again.
+   */
+  cache_timeout_ms?: number;
+  /**
+   * The deadline of one call of the shared rate limiter, in milliseconds; past it the process
+   * falls back to its local share of the limits.
+   */
+  limiter_timeout_ms?: number;
+  /**
+   * A prefix for every key augur writes, so that two teams can share one Redis.
+   */
+  namespace?: string;
+  /**
+   * How often augur tries Redis again while the shared tier is off, in milliseconds.
+   */
+  reconnect_interval_ms?: number;
+  /**
+   * The environment variable holding the Redis password, read when augur starts.
+   */
+  redis_password_env?: string | null;
+  /**
+   * The Redis URL (`redis://host:port/db` or `rediss://` for TLS); no URL: no shared tier. A
+   * password belongs in `redis_password_env`, not here.
+   */
+  redis_url?: string | null;
+}
+/**
  * Logging settings (`[log]`). Logs go to stderr, never to stdout, which carries the protocol.
  *
  * This interface was referenced by `Config`'s JSON-Schema
@@ -370,6 +424,25 @@ export interface LogConfig {
    * value takes effect at once; the `AUGUR_LOG` variable and `--log-level` win over it.
    */
   level?: string;
+}
+/**
+ * Usage and metrics (`[metrics]`).
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "MetricsConfig".
+ */
+export interface MetricsConfig {
+  /**
+   * Where to serve Prometheus metrics (`/metrics`), for example `127.0.0.1:9464`; no address:
+   * no endpoint. Use a loopback address unless other machines must scrape it. When the port is
+   * taken (another editor window got it first), augur says so once and runs without it.
+   */
+  listen?: string | null;
+  /**
+   * Whether requests, tokens and accepted completions are recorded per day and model in
+   * augur's data directory (`AUGUR_DATA_DIR`, else the user data directory), for `augur usage`.
+   */
+  usage?: boolean;
 }
 /**
  * One named model (`[models.default]`): which backend serves it, how to reach it, and the limits,
@@ -395,6 +468,11 @@ export interface ModelConfig {
    * Consecutive failures after which an endpoint's circuit breaker opens.
    */
   breaker_failures?: number;
+  /**
+   * How many requests may go at once before `requests_per_minute` spaces them (0: as many as
+   * `requests_per_minute`).
+   */
+  burst?: number;
   /**
    * Whether answers of this model may be cached.
    */
@@ -468,6 +546,14 @@ export interface ModelConfig {
    * The largest backoff delay in milliseconds.
    */
   retry_max_delay_ms?: number;
+  /**
+   * Whether `requests_per_minute` and `tokens_per_minute` hold for every augur process
+   * together, through the Redis of `[llm.shared]`, rather than for each process alone.
+   * Processes share a limit when they call the same URL with the same backend model name and
+   * the same API key (compared as a hash; the key never reaches Redis). Without `[llm.shared]`
+   * the limits stay per process.
+   */
+  shared?: boolean;
   strategy?: Strategy;
   /**
    * A system prompt for chat APIs (`api = "chat"` and Anthropic).
@@ -585,6 +671,13 @@ export type IndexStatus1 =
       state: "failed";
     };
 /**
+ * The state of a breaker, as shown in metrics.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "BreakerState".
+ */
+export type BreakerState = "Closed" | "Open" | "HalfOpen";
+/**
  * The state of a model.
  *
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -597,8 +690,10 @@ export type HealthState = "unknown" | "ok" | "unreachable" | "rate_limited" | "f
  * `augur schema protocol` prints this schema; editors generate their types from it.
  */
 export interface Protocol {
+  acceptedArgs: AcceptedArgs;
   actionArgs: ActionData;
   commandResult: CommandResult;
+  metricsResult: MetricsReport;
   rewriteArgs: RewriteArgs;
   searchParams: SearchParams;
   /**
@@ -606,6 +701,18 @@ export interface Protocol {
    */
   searchResult: SearchHit[];
   statusResult: Status;
+}
+/**
+ * The argument of `augur.accepted`: `{"model": "default"}`.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AcceptedArgs".
+ */
+export interface AcceptedArgs {
+  /**
+   * The key in `[models]` of the model that wrote the suggestion.
+   */
+  model: string;
 }
 /**
  * Names the action to run: carried in a code action's `data` and in the arguments of the
@@ -711,6 +818,286 @@ export interface CommandResult {
    */
   path?: string | null;
   status: CommandStatus;
+}
+/**
+ * The reply of `augur/metrics` and of the `augur.metrics` command.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "MetricsReport".
+ */
+export interface MetricsReport {
+  /**
+   * The index of each root (its size and state).
+   */
+  indexes: IndexStatus[];
+  llm: LlmMetrics;
+}
+/**
+ * Everything the client measures.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LlmMetrics".
+ */
+export interface LlmMetrics {
+  cache: CacheStats;
+  /**
+   * Per endpoint, ordered by model then URL.
+   */
+  endpoints: EndpointMetrics[];
+  features: FeatureMetrics;
+  /**
+   * Per model, ordered by name.
+   */
+  models: ModelMetrics[];
+  /**
+   * The shared tier on Redis, when one is configured.
+   */
+  shared?: SharedMetrics | null;
+}
+/**
+ * Counters of the cache.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "CacheStats".
+ */
+export interface CacheStats {
+  /**
+   * Entries held now.
+   */
+  entries: number;
+  /**
+   * Entries pushed out to make room.
+   */
+  evictions: number;
+  /**
+   * Entries found expired.
+   */
+  expirations: number;
+  /**
+   * Lookups answered from the cache.
+   */
+  hits: number;
+  /**
+   * Lookups that found nothing valid.
+   */
+  misses: number;
+}
+/**
+ * Metrics of one endpoint.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "EndpointMetrics".
+ */
+export interface EndpointMetrics {
+  /**
+   * The backend protocol.
+   */
+  backend: string;
+  breaker: BreakerState;
+  /**
+   * Requests answered from the cache with an answer this endpoint produced.
+   */
+  cache_hits: number;
+  /**
+   * Attempts dropped before they ended (a stream stopped early, a cancelled request).
+   */
+  cancelled: number;
+  /**
+   * The endpoint URL (without credentials).
+   */
+  endpoint: string;
+  /**
+   * Attempts that failed.
+   */
+  errors: number;
+  /**
+   * Failed attempts by the error's stable code (`llm.connect`, `llm.server`, ...).
+   */
+  errors_by_kind: {
+    [k: string]: number | undefined;
+  };
+  /**
+   * Whether the last health check passed (true when the endpoint is not probed).
+   */
+  healthy: boolean;
+  /**
+   * Requests running now.
+   */
+  in_flight: number;
+  /**
+   * Requests that had to wait in this endpoint's queue (its limits or its in-flight cap).
+   */
+  limiter_waits: number;
+  /**
+   * The configured model name.
+   */
+  model: string;
+  /**
+   * Requests waiting in the queue now.
+   */
+  queued: number;
+  /**
+   * HTTP attempts made.
+   */
+  requests: number;
+  /**
+   * Attempts that were retries of an earlier one.
+   */
+  retries: number;
+  /**
+   * Attempts that succeeded.
+   */
+  successes: number;
+  /**
+   * Prompt tokens reported by the server.
+   */
+  tokens_in: number;
+  /**
+   * Generated tokens reported by the server.
+   */
+  tokens_out: number;
+  total: LatencySummary;
+  ttft: LatencySummary;
+}
+/**
+ * Percentiles of a latency, serialised in milliseconds.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LatencySummary".
+ */
+export interface LatencySummary {
+  /**
+   * Samples in the window.
+   */
+  count: number;
+  /**
+   * The median, in milliseconds.
+   */
+  p50?: number | null;
+  /**
+   * The 95th percentile, in milliseconds.
+   */
+  p95?: number | null;
+  /**
+   * The 99th percentile, in milliseconds.
+   */
+  p99?: number | null;
+}
+/**
+ * A snapshot of [`FeatureCounters`].
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "FeatureMetrics".
+ */
+export interface FeatureMetrics {
+  /**
+   * Code actions whose edit the editor applied.
+   */
+  actionsApplied: number;
+  /**
+   * Code actions run.
+   */
+  actionsRun: number;
+  /**
+   * Suggestions the user accepted (the editor ran the item's `augur.accepted` command).
+   */
+  completionsAccepted: number;
+  /**
+   * Completions the editor asked for.
+   */
+  completionsRequested: number;
+  /**
+   * Completions that had a suggestion to show.
+   */
+  completionsShown: number;
+}
+/**
+ * Counters of one model.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ModelMetrics".
+ */
+export interface ModelMetrics {
+  /**
+   * Requests answered from the cache.
+   */
+  cache_hits: number;
+  /**
+   * Requests that shared another identical request's call.
+   */
+  coalesced: number;
+  /**
+   * Requests that failed.
+   */
+  errors: number;
+  /**
+   * The configured model name.
+   */
+  model: string;
+  /**
+   * Requests made to this model (cache hits included).
+   */
+  requests: number;
+  /**
+   * Prompt tokens reported by servers.
+   */
+  tokens_in: number;
+  /**
+   * Generated tokens reported by servers.
+   */
+  tokens_out: number;
+}
+/**
+ * What the shared tier counted, for `augur/metrics` and Prometheus.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SharedMetrics".
+ */
+export interface SharedMetrics {
+  /**
+   * Answers found in Redis (after a local miss).
+   */
+  cacheHits: number;
+  /**
+   * Lookups in Redis that found nothing.
+   */
+  cacheMisses: number;
+  /**
+   * Answers stored in Redis.
+   */
+  cacheStores: number;
+  /**
+   * Requests admitted by the local share of a limit while the tier was off.
+   */
+  fallbackAdmissions: number;
+  /**
+   * Calls of the limiter script.
+   */
+  limiterCalls: number;
+  /**
+   * Times the limiter said to wait.
+   */
+  limiterWaits: number;
+  /**
+   * Outages since start.
+   */
+  outages: number;
+  /**
+   * The most processes seen sharing one limit in the last minute.
+   */
+  processesSeen: number;
+  /**
+   * Why the tier is down, when it is.
+   */
+  reason?: string | null;
+  /**
+   * The Redis URL, without credentials.
+   */
+  redis: string;
+  /**
+   * `connecting`, `up` or `down`.
+   */
+  state: string;
 }
 /**
  * The arguments of `augur.rewrite`.

@@ -1,7 +1,16 @@
 // Typed requests for augur's custom methods and commands. The types come from `augur schema`
 // (see generated.ts); these helpers only name the methods and fix their parameter and reply types.
 
-import type { ActionData, CommandResult, RewriteArgs, SearchHit, SearchParams, Status } from "./generated";
+import type {
+  AcceptedArgs,
+  ActionData,
+  CommandResult,
+  MetricsReport,
+  RewriteArgs,
+  SearchHit,
+  SearchParams,
+  Status,
+} from "./generated";
 
 export * from "./generated";
 
@@ -17,12 +26,15 @@ export interface RequestClient {
 export const Methods = {
   status: "augur/status",
   search: "augur/search",
+  metrics: "augur/metrics",
 } as const;
 
 /** The commands augur serves through `workspace/executeCommand`. */
 export const Commands = {
   rewrite: "augur.rewrite",
   action: "augur.action",
+  accepted: "augur.accepted",
+  metrics: "augur.metrics",
 } as const;
 
 /** `augur/status`: the model, its health and the index state of each root. It takes no
@@ -50,4 +62,19 @@ export async function action(client: RequestClient, args: ActionData): Promise<C
     command: Commands.action,
     arguments: [args],
   })) as CommandResult;
+}
+
+/** `augur/metrics`: requests, errors, tokens, cache and latency per model and endpoint, the shared
+ * tier, completions requested, shown and accepted, and the indexes. It takes no parameters. */
+export async function metrics(client: RequestClient): Promise<MetricsReport> {
+  return (await client.sendRequest(Methods.metrics)) as MetricsReport;
+}
+
+/** Runs `augur.accepted`, as an editor does when the user accepts a completion item that carries
+ * it (the item's `command` holds the argument). */
+export async function accepted(client: RequestClient, args: AcceptedArgs): Promise<unknown> {
+  return await client.sendRequest("workspace/executeCommand", {
+    command: Commands.accepted,
+    arguments: [args],
+  });
 }

@@ -3,6 +3,7 @@
 //! of its events into a completion.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -18,6 +19,7 @@ use crate::llm::cache::CacheKey;
 use crate::llm::error::{LlmError, ReplyPart, TimeoutPhase};
 use crate::llm::reply::{ReplyLimits, WireSource, read_whole};
 use crate::llm::types::{Completion, CompletionRequest, FinishReason, StreamEvent, Usage};
+use crate::llm::usage::UsageDelta;
 
 /// A request with its parameters resolved against the model.
 pub(super) struct Plan {
@@ -113,6 +115,11 @@ pub(super) async fn run(
     sink: Option<&Sink>,
 ) -> Result<Completion, LlmError> {
     let started = Instant::now();
+    if let Some(key) = key
+        && let Some(hit) = shared_hit(inner, model, key, started, sink).await
+    {
+        return Ok(hit);
+    }
     let total = Duration::from_millis(model.config.total_timeout_ms);
     let outcome = match tokio::time::timeout(total, attempts(inner, model, plan, sink)).await {
         Ok(outcome) => outcome,
@@ -131,13 +138,39 @@ pub(super) async fn run(
                     m.tokens_out += usage.completion_tokens as u64;
                 });
             }
+
             if let Some(key) = key {
                 inner.cache.insert(key, &completion);
+                if let Some(tier) = &inner.shared {
+                    tier.cache_put(key, &completion, inner.cache_ttl);
+                }
             }
             Ok(completion)
         }
         Err(error) => Err(error),
     }
+}
+
+/// The answer another process (or this one) stored in the shared tier for `key`, as served: put
+/// in the local cache, counted as a cache hit, and sent to a stream's readers.
+async fn shared_hit(
+    inner: &Arc<Inner>,
+    model: &Arc<ModelRuntime>,
+    key: CacheKey,
+    started: Instant,
+    sink: Option<&Sink>,
+) -> Option<Completion> {
+    let tier = inner.shared.as_ref()?;
+    let mut hit = tier.cache_get(&key).await?;
+    inner.cache.insert(key, &hit);
+    inner.credit_cache_hit(model, &hit);
+    hit.cached = true;
+    hit.attempts = 0;
+    hit.elapsed = started.elapsed();
+    if let Some(sink) = sink {
+        sink.push(Ok(StreamEvent::Delta(hit.text.clone())));
+    }
+    Some(hit)
 }
 
 async fn attempts(
@@ -176,6 +209,19 @@ async fn attempts(
             .gate
             .acquire(plan.request.priority, plan.tokens_estimate)
             .await;
+        if let Some(limit) = &endpoint.shared_limit {
+            let api_key = endpoint
+                .api_key_env
+                .as_deref()
+                .and_then(|name| inner.keys.get(name));
+            limit
+                .admit(
+                    plan.request.priority,
+                    plan.tokens_estimate,
+                    api_key.as_deref(),
+                )
+                .await;
+        }
         if attempt > 1 {
             endpoint.stats.with(|s| s.retries += 1);
         }
@@ -240,7 +286,17 @@ async fn attempt_once(
 ) -> Result<Completion, Failure> {
     let started = Instant::now();
     endpoint.stats.with(|s| s.requests += 1);
-    let result = attempt_inner(inner, model, endpoint, plan, sink, delivered, started).await;
+    let mut spent = Spent {
+        inner,
+        model,
+        endpoint,
+        started,
+        prompt_estimate: plan.tokens_estimate.saturating_sub(plan.max_tokens) as u64,
+        received: AtomicU64::new(0),
+        settled: false,
+    };
+    let result = attempt_inner(inner, model, endpoint, plan, sink, delivered, &spent).await;
+    spent.settled = true;
     endpoint.stats.with(|s| match &result {
         Ok(completion) => {
             s.successes += 1;
@@ -253,9 +309,67 @@ async fn attempt_once(
             }
             s.total.record(started.elapsed());
         }
-        Err(_) => s.errors += 1,
+        Err(failure) => {
+            s.errors += 1;
+            *s.errors_by_kind.entry(failure.error.code()).or_default() += 1;
+        }
     });
+    let delta = match &result {
+        Ok(completion) => match completion.usage {
+            Some(usage) => UsageDelta {
+                requests: 1,
+                tokens_in: usage.prompt_tokens as u64,
+                tokens_out: usage.completion_tokens as u64,
+                ..UsageDelta::default()
+            },
+            None => UsageDelta {
+                requests: 1,
+                tokens_in: spent.prompt_estimate,
+                tokens_out: model.counter.count(&completion.text) as u64,
+                ..UsageDelta::default()
+            },
+        },
+        Err(_) => UsageDelta {
+            requests: 1,
+            ..UsageDelta::default()
+        },
+    };
+    inner.record_usage(&model.name, delta);
     result
+}
+
+/// What an attempt spent, recorded in the usage log when the attempt is dropped before it ends
+/// (a stream the engine stopped early, a cancelled request): the request, the prompt's estimated
+/// tokens, and the text received so far at about four bytes a token (servers report usage only
+/// at the end of a stream).
+struct Spent<'a> {
+    inner: &'a Inner,
+    model: &'a ModelRuntime,
+    endpoint: &'a EndpointRuntime,
+    /// When the attempt started.
+    started: Instant,
+    prompt_estimate: u64,
+    received: AtomicU64,
+    settled: bool,
+}
+
+impl Drop for Spent<'_> {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let received = self.received.load(Ordering::Relaxed);
+        self.endpoint.stats.with(|s| s.cancelled += 1);
+        self.inner.record_usage(
+            &self.model.name,
+            UsageDelta {
+                requests: 1,
+                tokens_in: self.prompt_estimate,
+                tokens_out: received.div_ceil(4),
+                ..UsageDelta::default()
+            },
+        );
+    }
 }
 
 /// Collects events into a completion, forwarding text to a stream's sink.
@@ -272,6 +386,8 @@ struct Collector<'a> {
     started: Instant,
     first_token: Option<Duration>,
     sink: Option<&'a Sink>,
+    /// Bytes of text received, read if the attempt is dropped before it ends.
+    received: &'a AtomicU64,
 }
 
 impl Collector<'_> {
@@ -289,6 +405,8 @@ impl Collector<'_> {
                         self.first_token = Some(self.started.elapsed());
                     }
                     self.text.push_str(&text);
+                    self.received
+                        .fetch_add(text.len() as u64, Ordering::Relaxed);
                     if let Some(sink) = self.sink {
                         sink.push(Ok(StreamEvent::Delta(text)));
                         *delivered = true;
@@ -333,8 +451,9 @@ async fn attempt_inner(
     plan: &Plan,
     sink: Option<&Sink>,
     delivered: &mut bool,
-    started: Instant,
+    spent: &Spent<'_>,
 ) -> Result<Completion, Failure> {
+    let (started, received) = (spent.started, &spent.received);
     let wire = plan.wire(model, endpoint);
     let call = endpoint
         .backend
@@ -437,6 +556,7 @@ async fn attempt_inner(
         started,
         first_token: None,
         sink,
+        received,
     };
     let Some(framing) = framing else {
         let body = match timeout_at(first_deadline, read_whole(response, limits.message)).await {

@@ -13,6 +13,7 @@ use crate::llm::breaker::Breaker;
 use crate::llm::config::{BackendKind, ModelConfig, Strategy};
 use crate::llm::error::{LlmError, redact_url};
 use crate::llm::limits::{Gate, GateLimits};
+use crate::llm::shared::{self, SharedLimit};
 use crate::llm::tokens::TokenCounter;
 
 impl Inner {
@@ -56,11 +57,31 @@ impl Inner {
                     })
                     .collect()
             };
-        let limits = GateLimits {
-            requests_per_minute: config.requests_per_minute,
-            tokens_per_minute: config.tokens_per_minute,
-            max_in_flight: config.max_in_flight,
+        // Limits shared through Redis are enforced there; the local gate then keeps only the
+        // in-flight cap and the priority queue.
+        let shared_tier = self.shared.as_ref().filter(|_| config.shared);
+        let limits = match shared_tier {
+            Some(_) => GateLimits {
+                max_in_flight: config.max_in_flight,
+                ..GateLimits::default()
+            },
+            None => GateLimits {
+                requests_per_minute: config.requests_per_minute,
+                tokens_per_minute: config.tokens_per_minute,
+                burst: config.burst,
+                max_in_flight: config.max_in_flight,
+            },
         };
+        let shared_limits = shared::limiter::Limits {
+            requests_per_minute: config.requests_per_minute,
+            burst: if config.burst == 0 {
+                config.requests_per_minute
+            } else {
+                config.burst
+            },
+            tokens_per_minute: config.tokens_per_minute,
+        };
+        let any_limit = config.requests_per_minute > 0 || config.tokens_per_minute > 0;
         let mut endpoints = Vec::new();
         let mut identity = format!(
             "{:?}|{:?}|{:?}|",
@@ -102,6 +123,9 @@ impl Inner {
                 },
             };
             let display = redact_url(&url);
+            let shared_limit = shared_tier
+                .filter(|_| any_limit)
+                .map(|tier| SharedLimit::new(Arc::clone(tier), shared_limits, &url, &model));
             identity.push_str(&format!("{backend_name}|{url}|{model}\n"));
             endpoints.push(Arc::new(EndpointRuntime {
                 index,
@@ -118,6 +142,7 @@ impl Inner {
                     Duration::from_millis(config.breaker_cooldown_ms),
                 ),
                 healthy: AtomicBool::new(true),
+                shared_limit,
             }));
         }
         Ok(ModelRuntime {

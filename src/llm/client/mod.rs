@@ -55,8 +55,10 @@ use crate::llm::error::LlmError;
 use crate::llm::limits::Gate;
 use crate::llm::metrics::{EndpointMetrics, EndpointStats, LlmMetrics, ModelMetrics};
 use crate::llm::redact::{redact_request, restore_completion};
+use crate::llm::shared::{SharedLimit, SharedMetrics, SharedTier};
 use crate::llm::tokens::TokenCounter;
 use crate::llm::types::{Completion, CompletionRequest, StreamEvent};
+use crate::llm::usage::{FeatureCounters, FeatureEvent, UsageDelta, UsageLog};
 
 use attempts::{Plan, run};
 use probe::Probe;
@@ -96,6 +98,10 @@ pub struct LlmDeps {
     pub http: Option<reqwest::Client>,
     /// Where keys come from; `None` reads the environment.
     pub keys: Option<Arc<dyn KeySource>>,
+    /// Where usage is recorded per day and model (`augur usage` reads it); `None`: nowhere.
+    pub usage: Option<Arc<UsageLog>>,
+    /// Where notices for the user go (the shared tier's outages and recoveries).
+    pub notices: Option<tokio::sync::mpsc::UnboundedSender<crate::llm::health::Notice>>,
 }
 
 impl std::fmt::Debug for LlmDeps {
@@ -104,6 +110,7 @@ impl std::fmt::Debug for LlmDeps {
             .field("settings", &self.settings)
             .field("http", &self.http.is_some())
             .field("keys", &self.keys.is_some())
+            .field("notices", &self.notices.is_some())
             .finish()
     }
 }
@@ -133,6 +140,12 @@ struct Inner {
     model_stats: Mutex<BTreeMap<String, ModelMetrics>>,
     http: Option<reqwest::Client>,
     keys: Arc<dyn KeySource>,
+    /// The shared tier on Redis, when `[llm.shared]` names one.
+    shared: Option<Arc<SharedTier>>,
+    /// How long answers stay cached (in Redis too).
+    cache_ttl: std::time::Duration,
+    features: FeatureCounters,
+    usage: Option<Arc<UsageLog>>,
 }
 
 impl Drop for Inner {
@@ -173,6 +186,8 @@ struct EndpointRuntime {
     /// Whether the last health check passed (true until one fails).
     healthy: AtomicBool,
     stats: Arc<EndpointStats>,
+    /// The limit shared with other processes (`shared = true` and a shared tier).
+    shared_limit: Option<SharedLimit>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -206,10 +221,24 @@ impl Inner {
         f(entry);
     }
 
+    /// Adds to the usage log, if there is one.
+    pub(super) fn record_usage(&self, model: &str, delta: UsageDelta) {
+        if let Some(usage) = &self.usage {
+            usage.record(model, delta);
+        }
+    }
+
     /// Counts a cache hit for the model and for the endpoint that produced the answer (if it is
     /// still one of the model's).
     fn credit_cache_hit(&self, model: &ModelRuntime, hit: &Completion) {
         self.model_stat(&model.name, |m| m.cache_hits += 1);
+        self.record_usage(
+            &model.name,
+            UsageDelta {
+                cached: 1,
+                ..UsageDelta::default()
+            },
+        );
         if let Some(endpoint) = model.endpoints.iter().find(|e| e.display == hit.endpoint) {
             endpoint.stats.with(|s| s.cache_hits += 1);
         }
@@ -255,6 +284,22 @@ impl LlmClient {
         {
             tracing::warn!(code = e.code(), "could not load the LLM cache: {e}");
         }
+        let keys: Arc<dyn KeySource> = deps.keys.unwrap_or_else(|| Arc::new(EnvKeys));
+        let shared_config = &deps.settings.shared;
+        let password = shared_config
+            .redis_password_env
+            .as_deref()
+            .and_then(|name| {
+                let value = keys.get(name);
+                if value.is_none() {
+                    tracing::warn!(
+                        "`[llm.shared] redis_password_env` names {name}, which is not set; \
+                     connecting to Redis without a password"
+                    );
+                }
+                value
+            });
+        let shared = SharedTier::new(shared_config, password, deps.notices)?;
         let inner = Arc::new(Inner {
             models: RwLock::new(Arc::new(BTreeMap::new())),
             cache,
@@ -264,8 +309,15 @@ impl LlmClient {
             endpoint_stats: Mutex::new(HashMap::new()),
             model_stats: Mutex::new(BTreeMap::new()),
             http: deps.http,
-            keys: deps.keys.unwrap_or_else(|| Arc::new(EnvKeys)),
+            keys,
+            shared,
+            cache_ttl: std::time::Duration::from_millis(deps.settings.cache.ttl_ms),
+            features: FeatureCounters::default(),
+            usage: deps.usage,
         });
+        if let Some(tier) = &inner.shared {
+            tier.start();
+        }
         let client = LlmClient { inner };
         client.reconfigure(models)?;
         Ok(client)
@@ -420,12 +472,13 @@ impl LlmClient {
         let mut endpoints = Vec::new();
         for model in models.values() {
             for e in &model.endpoints {
-                let (counters, ttft, total) = e.stats.with(|s| {
+                let (counters, ttft, total, errors_by_kind) = e.stats.with(|s| {
                     (
                         [
                             s.requests,
                             s.successes,
                             s.errors,
+                            s.cancelled,
                             s.retries,
                             s.tokens_in,
                             s.tokens_out,
@@ -433,6 +486,10 @@ impl LlmClient {
                         ],
                         s.ttft.summary(),
                         s.total.summary(),
+                        s.errors_by_kind
+                            .iter()
+                            .map(|(kind, n)| ((*kind).to_owned(), *n))
+                            .collect(),
                     )
                 });
                 endpoints.push(EndpointMetrics {
@@ -442,10 +499,13 @@ impl LlmClient {
                     requests: counters[0],
                     successes: counters[1],
                     errors: counters[2],
-                    retries: counters[3],
-                    tokens_in: counters[4],
-                    tokens_out: counters[5],
-                    cache_hits: counters[6],
+                    cancelled: counters[3],
+                    errors_by_kind,
+                    limiter_waits: e.gate.waits(),
+                    retries: counters[4],
+                    tokens_in: counters[5],
+                    tokens_out: counters[6],
+                    cache_hits: counters[7],
                     healthy: e.is_healthy(),
                     in_flight: e.gate.in_flight(),
                     queued: e.gate.queued(),
@@ -468,7 +528,43 @@ impl LlmClient {
             endpoints,
             models: model_metrics.into_values().collect(),
             cache: self.inner.cache.stats(),
+            shared: self.shared_metrics(),
+            features: self.inner.features.snapshot(),
         }
+    }
+
+    /// Counts what a feature did (for `augur/metrics`).
+    pub fn record_feature(&self, event: FeatureEvent) {
+        self.inner.features.record(event);
+    }
+
+    /// Counts a suggestion of `model` the user accepted (also in the usage log).
+    pub fn record_accepted(&self, model: &str) {
+        self.inner.features.record(FeatureEvent::CompletionAccepted);
+        self.inner.record_usage(
+            model,
+            UsageDelta {
+                accepted: 1,
+                ..UsageDelta::default()
+            },
+        );
+    }
+
+    /// Writes the usage recorded so far to its file now.
+    pub fn flush_usage(&self) {
+        if let Some(usage) = &self.inner.usage {
+            usage.flush();
+        }
+    }
+
+    /// The shared tier's counters, when there is a shared tier.
+    pub fn shared_metrics(&self) -> Option<SharedMetrics> {
+        self.inner.shared.as_ref().map(|tier| tier.metrics())
+    }
+
+    /// The shared tier, when `[llm.shared]` names a Redis.
+    pub fn shared_tier(&self) -> Option<&Arc<SharedTier>> {
+        self.inner.shared.as_ref()
     }
 
     /// Saves the cache to its file now (it is also saved when the last clone is dropped).

@@ -15,10 +15,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod actions;
+mod metrics;
 mod search;
 mod status;
 
 pub use actions::{ActionData, RewriteArgs};
+pub use metrics::{AcceptedArgs, MetricsReport};
 pub use search::{SearchHit, SearchParams};
 pub use status::{IndexState, IndexStatus, ModelInUse, Status};
 
@@ -136,4 +138,9 @@ pub struct Protocol {
     action_args: ActionData,
     /// The reply of `augur.rewrite` and `augur.action`.
     command_result: CommandResult,
+    /// The reply of the `augur/metrics` request (no parameters) and of the `augur.metrics`
+    /// command.
+    metrics_result: MetricsReport,
+    /// The argument of the `augur.accepted` command, which completion items carry.
+    accepted_args: AcceptedArgs,
 }

@@ -22,8 +22,9 @@ use tower_lsp_server::ls_types::{Position, Uri};
 use crate::completion::Trigger;
 use crate::documents::Document;
 use crate::host::WorkspaceSnapshot;
+use crate::llm::usage::FeatureEvent;
 use crate::lsp::from_proto;
-use crate::lsp::handlers::model_health;
+use crate::lsp::handlers::{metrics, model_health};
 use crate::lsp::state::ServerState;
 use crate::syntax::Language;
 
@@ -60,12 +61,14 @@ pub async fn suggest(
     snapshot: &WorkspaceSnapshot,
     ask: Ask,
 ) -> Option<Found> {
+    metrics::record(snapshot, FeatureEvent::CompletionRequested);
     let key = from_proto::doc_key(&ask.uri);
     let doc = snapshot.document(&key)?;
     let cursor = from_proto::offset(&doc.text, ask.position, state.encoding());
     let engine = snapshot.engine()?.clone();
     if let Some((text, range)) = engine.type_through(&key, &doc.text, cursor) {
         tracing::debug!("answered by type-through");
+        metrics::record(snapshot, FeatureEvent::CompletionShown);
         return Some(Found { doc, text, range });
     }
     // The same request the command line builds: context, indexes, the exclusion policy.
@@ -130,6 +133,7 @@ pub async fn suggest(
     if suggestion.text.is_empty() {
         return None;
     }
+    metrics::record(snapshot, FeatureEvent::CompletionShown);
     Some(Found {
         doc,
         text: suggestion.text,

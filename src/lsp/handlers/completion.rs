@@ -14,6 +14,7 @@ use tower_lsp_server::ls_types::{
 
 use crate::completion::{CompletionMode, Trigger};
 use crate::lsp::handlers::ai_completion::{Ask, suggest};
+use crate::lsp::handlers::metrics;
 use crate::lsp::state::ServerState;
 use crate::lsp::to_proto;
 
@@ -76,6 +77,7 @@ pub async fn completion(
             range,
             new_text: found.text,
         })),
+        command: Some(metrics::accepted_command(&snapshot)),
         ..CompletionItem::default()
     };
     // Incomplete: typing on re-asks, so the suggestion follows the text.

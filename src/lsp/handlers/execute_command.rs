@@ -30,10 +30,11 @@ use tower_lsp_server::ls_types::{self, ExecuteCommandParams, MessageActionItem, 
 
 use crate::actions::{ActionId, ActionOutcome, ActionsConfig};
 use crate::host::WorkspaceSnapshot;
-use crate::lsp::commands::{ACTION_COMMAND, REWRITE_COMMAND};
+use crate::llm::usage::FeatureEvent;
+use crate::lsp::commands::{ACCEPTED_COMMAND, ACTION_COMMAND, METRICS_COMMAND, REWRITE_COMMAND};
 use crate::lsp::ext::{ActionData, CommandResult, CommandStatus, RewriteArgs};
 use crate::lsp::handlers::ai_action::{self, Failure};
-use crate::lsp::handlers::invalid_params;
+use crate::lsp::handlers::{invalid_params, metrics};
 use crate::lsp::state::ServerState;
 
 /// Handles `workspace/executeCommand`.
@@ -43,6 +44,11 @@ pub async fn execute_command(
     params: ExecuteCommandParams,
 ) -> Result<Option<Value>> {
     let argument = params.arguments.into_iter().next().unwrap_or(Value::Null);
+    match params.command.as_str() {
+        ACCEPTED_COMMAND => return Ok(Some(metrics::accepted(state, argument))),
+        METRICS_COMMAND => return Ok(Some(metrics::metrics_command(state, client).await)),
+        _ => {}
+    }
     let mut data: ActionData = match params.command.as_str() {
         REWRITE_COMMAND => {
             let args: RewriteArgs = serde_json::from_value(argument).map_err(|e| {
@@ -89,6 +95,8 @@ pub async fn execute_command(
         }
     }
     let token = params.work_done_progress_params.work_done_token;
+    metrics::record(&snapshot, FeatureEvent::ActionRun);
+    let counted = snapshot.clone();
     let answer = match run(state, client, snapshot, data, token).await {
         Ok(answer) => answer,
         Err(failure) => {
@@ -109,6 +117,9 @@ pub async fn execute_command(
             CommandResult::new(kind, message)
         }
     };
+    if answer.status == CommandStatus::Applied {
+        metrics::record(&counted, FeatureEvent::ActionApplied);
+    }
     Ok(Some(answer.to_value()))
 }
 

@@ -13,6 +13,7 @@ use tower_lsp_server::ls_types::{
 
 use crate::completion::{CompletionMode, Trigger};
 use crate::lsp::handlers::ai_completion::{Ask, suggest};
+use crate::lsp::handlers::metrics;
 use crate::lsp::state::ServerState;
 use crate::lsp::to_proto;
 
@@ -46,7 +47,7 @@ pub async fn inline_completion(
         insert_text: found.text,
         filter_text: None,
         range: Some(range),
-        command: None,
+        command: Some(metrics::accepted_command(&snapshot)),
         insert_text_format: None,
     };
     Ok(Some(InlineCompletionResponse::List(InlineCompletionList {

@@ -98,5 +98,6 @@ pub async fn initialized(state: &ServerState, client: &Client) {
 /// Handles `shutdown`: from now on the process exits with 0 on `exit`.
 pub fn shutdown(state: &ServerState) -> Result<()> {
     state.request_shutdown();
+    crate::lsp::handlers::metrics::flush(state);
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod execute_command;
 pub mod indexing;
 pub mod inline_completion;
 pub mod lifecycle;
+pub mod metrics;
 pub mod model_health;
 pub mod search;
 pub mod status;

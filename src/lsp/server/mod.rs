@@ -18,7 +18,7 @@ use tower_lsp_server::ls_types::{
 };
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::lsp::ext::{SearchHit, SearchParams, Status};
+use crate::lsp::ext::{MetricsReport, SearchHit, SearchParams, Status};
 use crate::lsp::handlers::{self, search, status};
 use crate::lsp::state::ServerState;
 
@@ -38,6 +38,11 @@ impl Server {
     /// `augur/status`.
     pub async fn status(&self) -> Result<Status> {
         Ok(status::status(&self.state))
+    }
+
+    /// `augur/metrics`.
+    pub async fn metrics(&self) -> Result<MetricsReport> {
+        Ok(handlers::metrics::metrics(&self.state))
     }
 
     /// `textDocument/inlineCompletion` (not yet a method of the library's trait).
@@ -71,6 +76,7 @@ impl LanguageServer for Server {
         ));
         handlers::lifecycle::initialized(&self.state, &self.client).await;
         handlers::model_health::start(&self.state, self.client.clone());
+        handlers::metrics::start(&self.state);
         tokio::spawn(handlers::indexing::start(
             self.state.clone(),
             self.client.clone(),
