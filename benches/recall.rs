@@ -279,7 +279,10 @@ fn main() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let root = dir.path().join("ws");
         let Some((depth, label)) = workspace(lang, &root) else {
-            println!("{}: no real code found on this machine; left out", lang.name());
+            println!(
+                "{}: no real code found on this machine; left out",
+                lang.name()
+            );
             continue;
         };
         let started = Instant::now();
@@ -327,13 +330,17 @@ fn main() {
                 .find(|(_, at)| *at >= site.column)
                 .map_or(line.len(), |(i, _)| i);
             let prefix = before + &line[..cursor_byte];
-            let suffix: String = line[cursor_byte..].to_string() + &lines[site.line as usize + 1..].concat();
+            let suffix: String =
+                line[cursor_byte..].to_string() + &lines[site.line as usize + 1..].concat();
             if let Some(body) = bodies.first() {
                 let prompt = body["prompt"].as_str().unwrap_or("");
                 let after = body["suffix"].as_str().unwrap_or("");
                 let total: usize = request_texts(body).iter().map(String::len).sum();
                 let own = common_suffix(prompt, &prefix) + common_prefix(after, &suffix);
-                contexts.entry(lang).or_default().push(total.saturating_sub(own));
+                contexts
+                    .entry(lang)
+                    .or_default()
+                    .push(total.saturating_sub(own));
             } else if response.is_err() {
                 println!("  site {n}: no request ({response:?})");
             }
@@ -347,7 +354,10 @@ fn main() {
                 println!(
                     "  miss [{}] {}:{}:{} {} wants {:?}",
                     site.kinds.join(","),
-                    site.file.strip_prefix(&root).unwrap_or(&site.file).display(),
+                    site.file
+                        .strip_prefix(&root)
+                        .unwrap_or(&site.file)
+                        .display(),
                     site.line + 1,
                     site.column,
                     site.callee,

@@ -96,25 +96,41 @@ fn patterns(lang: Lang) -> Patterns {
                 r#"^\s*(?:pub(?:\s*\([^)]*\))?\s+)?(?:default\s+)?(?:const\s+)?(?:async\s+)?(?:unsafe\s+)?(?:extern\s+"[^"]*"\s+)?fn\s+([A-Za-z_]\w*)"#,
             )],
             containers: vec![
-                re(r"^\s*(?:unsafe\s+)?impl\b(?:<[^{]*?>)?\s+(?:[\w:<>, ]+\s+for\s+)?(?:[\w]+::)*([A-Za-z_]\w*)"),
+                re(
+                    r"^\s*(?:unsafe\s+)?impl\b(?:<[^{]*?>)?\s+(?:[\w:<>, ]+\s+for\s+)?(?:[\w]+::)*([A-Za-z_]\w*)",
+                ),
                 re(r"^\s*(?:pub(?:\s*\([^)]*\))?\s+)?(?:unsafe\s+)?trait\s+([A-Za-z_]\w*)"),
             ],
             call: re(r"((?:[A-Za-z_]\w*(?:::|\.))*)([A-Za-z_]\w*)\($"),
         },
         Lang::JavaScript => Patterns {
             defs: vec![
-                re(r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\("),
+                re(
+                    r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(",
+                ),
                 re(r"^\s+(?:static\s+)?(?:async\s+)?\*?#?([A-Za-z_$][\w$]*)\s*\([^)]*\)\s*\{\s*$"),
-                re(r"^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)"),
+                re(
+                    r"^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)",
+                ),
             ],
-            containers: vec![re(r"^\s*(?:export\s+)?(?:default\s+)?class\s+([A-Za-z_$][\w$]*)")],
+            containers: vec![re(
+                r"^\s*(?:export\s+)?(?:default\s+)?class\s+([A-Za-z_$][\w$]*)",
+            )],
             call: re(r"((?:[A-Za-z_$][\w$]*\.)*)([A-Za-z_$][\w$]*)\($"),
         },
     }
 }
 
 const JS_NOT_METHODS: &[&str] = &[
-    "if", "for", "while", "switch", "catch", "function", "return", "constructor", "super",
+    "if",
+    "for",
+    "while",
+    "switch",
+    "catch",
+    "function",
+    "return",
+    "constructor",
+    "super",
 ];
 
 fn indent(line: &str) -> usize {
@@ -140,25 +156,24 @@ fn import_lines(lang: Lang, lines: &[&str]) -> Vec<bool> {
         let t = line.trim_start();
         let starts = match lang {
             Lang::Python => t.starts_with("import ") || t.starts_with("from "),
-            Lang::Rust => {
-                t.starts_with("use ") || (t.starts_with("pub") && t.contains(" use "))
-            }
+            Lang::Rust => t.starts_with("use ") || (t.starts_with("pub") && t.contains(" use ")),
             Lang::JavaScript => {
                 t.starts_with("import ")
                     || (t.contains("require(")
-                        && (t.starts_with("const ") || t.starts_with("let ") || t.starts_with("var ")))
+                        && (t.starts_with("const ")
+                            || t.starts_with("let ")
+                            || t.starts_with("var ")))
                     || ((t.starts_with("const {") || t.starts_with("import {")) && !t.contains('}'))
             }
         };
         if starts || open {
             out[i] = true;
             open = match lang {
-                Lang::Python => {
-                    (open || t.contains('(')) && !t.contains(')') || t.ends_with('\\')
-                }
+                Lang::Python => (open || t.contains('(')) && !t.contains(')') || t.ends_with('\\'),
                 Lang::Rust => !t.contains(';'),
                 Lang::JavaScript => {
-                    (open || starts) && !(t.contains("require(") || t.contains(" from ") || t.ends_with(';'))
+                    (open || starts)
+                        && !(t.contains("require(") || t.contains(" from ") || t.ends_with(';'))
                 }
             };
         }
@@ -246,8 +261,21 @@ pub fn definitions(lang: Lang, file: &Path, text: &str) -> Vec<Def> {
 
 /// Types that wrap the type that matters (`Arc<Inner>`).
 const WRAPPERS: &[&str] = &[
-    "Arc", "Rc", "Box", "Option", "Mutex", "RwLock", "RefCell", "Cell", "Pin", "Vec", "Weak",
-    "MaybeUninit", "UnsafeCell", "ManuallyDrop", "Self",
+    "Arc",
+    "Rc",
+    "Box",
+    "Option",
+    "Mutex",
+    "RwLock",
+    "RefCell",
+    "Cell",
+    "Pin",
+    "Vec",
+    "Weak",
+    "MaybeUninit",
+    "UnsafeCell",
+    "ManuallyDrop",
+    "Self",
 ];
 
 /// The first capitalised type name of a type expression that is not a wrapper.
@@ -266,15 +294,16 @@ fn receiver_type(lang: Lang, lines: &[&str], at: usize, receiver: &str) -> Optio
     let pats: Vec<Regex> = match lang {
         Lang::Rust => vec![
             Regex::new(&format!(r"\b{r}\s*:\s*([^=,;)]+)")).ok()?,
-            Regex::new(&format!(r"let\s+(?:mut\s+)?{r}\s*=\s*([A-Z]\w*)(?:::|\s*\{{|\()")).ok()?,
+            Regex::new(&format!(
+                r"let\s+(?:mut\s+)?{r}\s*=\s*([A-Z]\w*)(?:::|\s*\{{|\()"
+            ))
+            .ok()?,
         ],
         Lang::Python => vec![
             Regex::new(&format!(r"\b{r}\s*=\s*(?:[a-z_]\w*\.)*([A-Z]\w*)\(")).ok()?,
             Regex::new(&format!(r"\b{r}\s*:\s*([A-Z][\w.]*)")).ok()?,
         ],
-        Lang::JavaScript => vec![
-            Regex::new(&format!(r"\b{r}\s*=\s*new\s+([A-Z][\w$]*)")).ok()?,
-        ],
+        Lang::JavaScript => vec![Regex::new(&format!(r"\b{r}\s*=\s*new\s+([A-Z][\w$]*)")).ok()?],
     };
     for line in lines[..at].iter().rev() {
         for p in &pats {
@@ -398,8 +427,7 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                         (Lang::JavaScript, Some(_)) => {
                             let first = segments[0];
                             lines[..i].iter().any(|l| {
-                                has_word(l, first)
-                                    && (l.contains("require(") || l.contains("* as"))
+                                has_word(l, first) && (l.contains("require(") || l.contains("* as"))
                             })
                         }
                     };
@@ -412,7 +440,9 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                     // names: the qualifier when it is a type, else the receiver's written type.
                     let wanted_defs: Vec<&Def> = if common && !module_qualified {
                         let ty = match last {
-                            Some(q) if q.chars().next().is_some_and(|ch| ch.is_ascii_uppercase()) => {
+                            Some(q)
+                                if q.chars().next().is_some_and(|ch| ch.is_ascii_uppercase()) =>
+                            {
                                 Some(q.to_string())
                             }
                             Some(q) if q != "self" => receiver_type(lang, &lines, i, q),
