@@ -199,3 +199,56 @@ fn main() {{
         "definitions: {got}"
     );
 }
+
+#[test]
+fn a_receivers_written_type_picks_its_method() {
+    let fixture = format!(
+        r#"
+//- /pkg/__init__.py
+//- /pkg/events.py
+class Waiter:
+    def wait(self, timeout=None, *, strict=False):
+        return True
+//- /pkg/other.py
+class Other:
+    def wait(self, ignored):
+        return False
+//- /pkg/main.py
+from .events import Waiter
+
+def run():
+    w = Waiter()
+    return w.wait($0
+{}"#,
+        distractors("python", "wait")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("def wait(self, timeout=None, *, strict=False):"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn a_long_doc_does_not_push_the_signature_out_of_the_budget() {
+    let doc: String = (0..30)
+        .map(|i| format!("/// Line {i} of a long explanation of how documents are parsed here.\n"))
+        .collect();
+    let fixture = format!(
+        r#"
+//- /src/parse.rs
+{doc}pub fn parse_document_tree(input: &str, strict: bool) -> Tree {{ todo!() }}
+//- /src/main.rs
+fn main() {{
+    let tree = parse_document_tree($0
+}}
+"#
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("pub fn parse_document_tree(input: &str, strict: bool) -> Tree"),
+        "definitions: {got}"
+    );
+    assert!(got.contains("Line 0 of a long explanation"), "{got}");
+    assert!(!got.contains("Line 29"), "{got}");
+}

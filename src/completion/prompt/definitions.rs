@@ -10,7 +10,7 @@ use crate::index::{Hit, WorkspaceIndex};
 use crate::syntax::{Language, SymbolKind};
 
 use super::paths::is_excluded;
-use super::resolve::{callee_files, open_call};
+use super::resolve::{callee_files, open_call, receiver_type};
 use super::window::slice;
 use super::{Candidate, PartKind, PromptInput};
 
@@ -122,7 +122,7 @@ fn candidate_of(
     let config = input.config;
     let mut body = String::new();
     if let Some(doc) = hit.doc.as_deref().filter(|d| !d.trim().is_empty()) {
-        body.push_str(&template::comment(comment_language, doc.trim_end()));
+        body.push_str(&template::comment(comment_language, &doc_summary(doc)));
     }
     // Small types and constants come whole (a struct's fields matter to the code that uses
     // it); functions and larger items by their signature.
@@ -152,6 +152,38 @@ fn candidate_of(
     })
 }
 
+/// Lines of a doc comment shown at most.
+const DOC_LINES: usize = 4;
+
+/// Bytes of a doc comment shown at most.
+const DOC_BYTES: usize = 320;
+
+/// The start of a doc comment: its first paragraph, at most a few lines, so that the
+/// definitions the cursor needs share the context budget instead of one long doc taking it.
+pub(super) fn doc_summary(doc: &str) -> String {
+    let mut out = String::new();
+    for line in doc.trim().lines().take(DOC_LINES) {
+        if line.trim().is_empty() {
+            break;
+        }
+        if out.len() + line.len() > DOC_BYTES {
+            if out.is_empty() {
+                let mut cut = DOC_BYTES.min(line.len());
+                while !line.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                out.push_str(&line[..cut]);
+            }
+            break;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 /// Bytes at the top of the document read for its imports and `use` declarations.
 const IMPORT_BYTES: usize = 64 * 1024;
 
@@ -174,15 +206,33 @@ fn resolved_definitions<'a>(
     };
     let head = slice(input.rope, 0..super::clamp_cursor(input.rope, IMPORT_BYTES));
     let roots: Vec<&Path> = input.indexes.iter().map(|i| i.root()).collect();
-    let files = callee_files(&call, current, &head, language, &roots);
+    let mut files = callee_files(&call, current, &head, language, &roots);
+    let mut ty = call
+        .qualifier
+        .last()
+        .filter(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
+        .cloned();
+    if files.is_empty() {
+        // A method of a receiver whose type is written nearby: the files that define the type.
+        let text = format!("{head}\n{before}");
+        let Some(receiver) = receiver_type(&call, &text) else {
+            return Vec::new();
+        };
+        for index in input.indexes {
+            if let Ok(hits) = index.definitions_outside(&[receiver.as_str()], None, 4) {
+                for hit in hits {
+                    if hit.name == receiver && !files.contains(&hit.path) {
+                        files.push(hit.path);
+                    }
+                }
+            }
+        }
+        ty = Some(receiver);
+    }
     if files.is_empty() {
         return Vec::new();
     }
     let file_refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let ty = call
-        .qualifier
-        .last()
-        .filter(|s| s.starts_with(|c: char| c.is_ascii_uppercase()));
     let mut out = Vec::new();
     for index in input.indexes {
         match index.definitions_in_files(&call.name, &file_refs, 8) {

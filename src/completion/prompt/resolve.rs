@@ -618,6 +618,62 @@ fn rust_files(call: &Call, current: &Path, text: &str) -> Vec<PathBuf> {
     out
 }
 
+/// Types that wrap the type that matters (`Arc<Inner>`, `Option<Handle>`).
+const WRAPPERS: &[&str] = &[
+    "Arc",
+    "Box",
+    "Cell",
+    "ManuallyDrop",
+    "MaybeUninit",
+    "Mutex",
+    "Option",
+    "Pin",
+    "Rc",
+    "RefCell",
+    "RwLock",
+    "Self",
+    "UnsafeCell",
+    "Vec",
+    "Weak",
+];
+
+/// The type of the receiver a call's qualifier ends with (`self.shared.wait(`, `handle.load(`),
+/// as the code writes it nearby: a field or parameter type (`shared: Arc<Shared>`), a
+/// `let x: T`, or a constructor assigned to it (`x = T::new(`, `x = T(`, `self.x = T(`).
+pub(super) fn receiver_type(call: &Call, text: &str) -> Option<String> {
+    let receiver = call.qualifier.last()?;
+    if receiver == "self" || !receiver.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        return None;
+    }
+    let r = regex::escape(receiver);
+    let patterns = [
+        format!(r"\b{r}\s*:\s*&?(?:mut\s+)?([^=,;){{]+)"),
+        format!(r"\b{r}\s*=\s*(?:[a-z_]\w*(?:\.|::))*([A-Z]\w*)\s*(?:::|\(|\{{)"),
+    ];
+    let word = regex::Regex::new(r"[A-Za-z_]\w*").ok()?;
+    let mut best: Option<(usize, String)> = None;
+    for pattern in patterns {
+        let Ok(re) = regex::Regex::new(&pattern) else {
+            continue;
+        };
+        // The nearest mention before the cursor says the most.
+        for c in re.captures_iter(text) {
+            let (Some(whole), Some(ty)) = (c.get(0), c.get(1)) else {
+                continue;
+            };
+            let main = word.find_iter(ty.as_str()).map(|m| m.as_str()).find(|w| {
+                w.starts_with(|ch: char| ch.is_ascii_uppercase()) && !WRAPPERS.contains(w)
+            });
+            if let Some(main) = main
+                && best.as_ref().is_none_or(|(at, _)| whole.start() > *at)
+            {
+                best = Some((whole.start(), main.to_string()));
+            }
+        }
+    }
+    best.map(|(_, ty)| ty)
+}
+
 /// The files where the callee of `call` is defined, as the file's imports and the package's
 /// module tree say, the one the code names first; empty when they say nothing.
 pub(super) fn callee_files(
@@ -657,6 +713,24 @@ mod tests {
         );
         assert_eq!(open_call("foo(a); bar"), None);
         assert_eq!(open_call("urlsplit(url"), Some(call(&[], "urlsplit")));
+    }
+
+    #[test]
+    fn receiver_types_written_nearby() {
+        let text = "struct Pool { shared: Arc<Shared> }\nfn f(handle: &Handle) {\n    let x = Notify::new();\n";
+        assert_eq!(
+            receiver_type(&call(&["self", "shared"], "wait"), text).as_deref(),
+            Some("Shared")
+        );
+        assert_eq!(
+            receiver_type(&call(&["handle"], "load"), text).as_deref(),
+            Some("Handle")
+        );
+        assert_eq!(
+            receiver_type(&call(&["x"], "notified"), text).as_deref(),
+            Some("Notify")
+        );
+        assert_eq!(receiver_type(&call(&["y"], "go"), text), None);
     }
 
     #[test]
