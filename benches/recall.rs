@@ -21,6 +21,8 @@
 mod llm_support;
 #[path = "recall/sites.rs"]
 mod sites;
+// This bench uses only part of what the benches share.
+#[allow(dead_code)]
 #[path = "support/mod.rs"]
 mod support;
 

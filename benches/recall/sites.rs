@@ -59,7 +59,6 @@ pub struct Def {
 /// A call site: the document cut just after the call's `(`.
 #[derive(Debug, Clone)]
 pub struct Site {
-    pub lang: Lang,
     pub file: PathBuf,
     /// The document's text as sent: the rest of the call's line is cut.
     pub text: String,
@@ -367,6 +366,7 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
         }
     }
     let p = patterns(lang);
+    let word = Regex::new(r"[A-Za-z_$][\w$]*").expect("a valid pattern");
     let mut candidates: Vec<Site> = Vec::new();
     for (file, text) in &texts {
         let package = package_of(root, file, package_depth);
@@ -378,7 +378,6 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
             .collect();
         // The names seen above the current line outside import lines.
         let mut seen: BTreeSet<&str> = BTreeSet::new();
-        let word = Regex::new(r"[A-Za-z_$][\w$]*").expect("a valid pattern");
         for (i, line) in lines.iter().enumerate() {
             let code_line = !imports[i] && !is_comment(lang, line);
             if code_line && p.defs.iter().all(|d| !d.is_match(line)) {
@@ -405,7 +404,7 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                     }
                     let sep = if lang == Lang::Rust { "::" } else { "." };
                     let segments: Vec<&str> = qualifier
-                        .split(|ch| ch == '.' || ch == ':')
+                        .split(['.', ':'])
                         .filter(|s| !s.is_empty())
                         .collect();
                     let last = segments.last().copied();
@@ -487,7 +486,6 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                     wanted.sort();
                     wanted.dedup();
                     candidates.push(Site {
-                        lang,
                         file: file.clone(),
                         text: cut,
                         line: i as u32,
@@ -532,19 +530,4 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
     }
     out.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn macro_bodies_and_containers() {
-        let text = "cfg_rt! {\n    impl Handle {\n        pub fn spawn(&self) {}\n    }\n}\nfn plain() {}\n";
-        let defs = definitions(Lang::Rust, Path::new("a.rs"), text);
-        assert_eq!(defs[0].name, "spawn");
-        assert!(defs[0].in_macro);
-        assert_eq!(defs[0].container.as_deref(), Some("Handle"));
-        assert!(!defs[1].in_macro);
-    }
 }

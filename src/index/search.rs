@@ -356,7 +356,7 @@ impl WorkspaceIndex {
                 .position(|r| *r == hit.rel_path)
                 .unwrap_or(usize::MAX)
         };
-        hits.sort_by(|a, b| (order(a), a.byte_range.start).cmp(&(order(b), b.byte_range.start)));
+        hits.sort_by_key(|hit| (order(hit), hit.byte_range.start));
         Ok(hits)
     }
 

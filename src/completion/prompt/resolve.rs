@@ -472,11 +472,8 @@ fn child_module_file(file: &Path, name: &str) -> Option<PathBuf> {
     if let Some(text) = read_small(file) {
         let declaration = regex_lite_path(&text, name);
         if let Some(path) = declaration {
-            let base = if matches!(file.file_stem()?.to_str()?, "mod" | "lib" | "main") {
-                file.parent()?.to_path_buf()
-            } else {
-                file.parent()?.to_path_buf()
-            };
+            // A `#[path]` outside inline modules is relative to the declaring file's folder.
+            let base = file.parent()?;
             let target = base.join(path);
             if target.is_file() {
                 return Some(target);
