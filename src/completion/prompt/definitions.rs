@@ -185,7 +185,7 @@ pub(super) fn doc_summary(doc: &str) -> String {
 }
 
 /// Bytes at the top of the document read for its imports and `use` declarations.
-const IMPORT_BYTES: usize = 64 * 1024;
+const IMPORT_BYTES: usize = 16 * 1024;
 
 /// The definitions of the callee of the call the cursor is in, from the files its qualifier and
 /// the file's imports resolve to (a type's own functions first when the qualifier is a type).

@@ -469,28 +469,24 @@ fn children_dir(file: &Path) -> Option<PathBuf> {
 /// The file of child module `name` of the module in `file`: a `#[path]` on its declaration,
 /// else `name.rs` or `name/mod.rs`.
 fn child_module_file(file: &Path, name: &str) -> Option<PathBuf> {
-    if let Some(text) = read_small(file) {
-        let declaration = regex_lite_path(&text, name);
-        if let Some(path) = declaration {
-            // A `#[path]` outside inline modules is relative to the declaring file's folder.
-            let base = file.parent()?;
-            let target = base.join(path);
-            if target.is_file() {
-                return Some(target);
-            }
-        }
-    }
     let dir = children_dir(file)?;
-    [
+    if let Some(found) = [
         dir.join(format!("{name}.rs")),
         dir.join(name).join("mod.rs"),
     ]
     .into_iter()
     .find(|p| p.is_file())
+    {
+        return Some(found);
+    }
+    // A `#[path]` outside inline modules is relative to the declaring file's folder.
+    let path = declared_path(&read_small(file)?, name)?;
+    let target = file.parent()?.join(path);
+    target.is_file().then_some(target)
 }
 
 /// The `#[path = "..."]` of the declaration `mod name;` in `text`, if it has one.
-fn regex_lite_path(text: &str, name: &str) -> Option<String> {
+fn declared_path(text: &str, name: &str) -> Option<String> {
     let mut pending: Option<String> = None;
     for line in text.lines() {
         let t = line.trim();
@@ -642,33 +638,53 @@ pub(super) fn receiver_type(call: &Call, text: &str) -> Option<String> {
     if receiver == "self" || !receiver.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
         return None;
     }
-    let r = regex::escape(receiver);
-    let patterns = [
-        format!(r"\b{r}\s*:\s*&?(?:mut\s+)?([^=,;){{]+)"),
-        format!(r"\b{r}\s*=\s*(?:[a-z_]\w*(?:\.|::))*([A-Z]\w*)\s*(?:::|\(|\{{)"),
-    ];
-    let word = regex::Regex::new(r"[A-Za-z_]\w*").ok()?;
-    let mut best: Option<(usize, String)> = None;
-    for pattern in patterns {
-        let Ok(re) = regex::Regex::new(&pattern) else {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    // The nearest mention before the cursor says the most: search from the end.
+    for (at, _) in text.rmatch_indices(receiver.as_str()) {
+        let end = at + receiver.len();
+        if at > 0 && is_word(bytes[at - 1]) || bytes.get(end).copied().is_some_and(is_word) {
             continue;
+        }
+        let rest = text[end..].trim_start();
+        let found = if let Some(ty) = rest.strip_prefix(':').filter(|r| !r.starts_with(':')) {
+            // `name: Type` (a field, a parameter, a `let` with a type).
+            let ty = &ty[..ty.find(['=', ',', ';', ')', '{', '\n']).unwrap_or(ty.len())];
+            main_type(ty)
+        } else if let Some(value) = rest.strip_prefix('=').filter(|r| !r.starts_with('=')) {
+            // `name = module.Type(`, `name = Type::new(`, `name = Type {`.
+            constructed_type(value.trim_start())
+        } else {
+            None
         };
-        // The nearest mention before the cursor says the most.
-        for c in re.captures_iter(text) {
-            let (Some(whole), Some(ty)) = (c.get(0), c.get(1)) else {
-                continue;
-            };
-            let main = word.find_iter(ty.as_str()).map(|m| m.as_str()).find(|w| {
-                w.starts_with(|ch: char| ch.is_ascii_uppercase()) && !WRAPPERS.contains(w)
-            });
-            if let Some(main) = main
-                && best.as_ref().is_none_or(|(at, _)| whole.start() > *at)
-            {
-                best = Some((whole.start(), main.to_string()));
-            }
+        if found.is_some() {
+            return found;
         }
     }
-    best.map(|(_, ty)| ty)
+    None
+}
+
+/// The first capitalised identifier of a type expression that is not a wrapper.
+fn main_type(ty: &str) -> Option<String> {
+    ty.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find(|w| w.starts_with(|c: char| c.is_ascii_uppercase()) && !WRAPPERS.contains(w))
+        .map(str::to_string)
+}
+
+/// The type a constructor expression makes (`pkg.Type(`, `Type::new(`, `Type {`).
+fn constructed_type(value: &str) -> Option<String> {
+    let value = value.strip_prefix("new ").unwrap_or(value);
+    let end = value
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':')))
+        .unwrap_or(value.len());
+    let (path, after) = value.split_at(end);
+    let segments: Vec<&str> = path.split(['.', ':']).filter(|s| !s.is_empty()).collect();
+    let position = segments
+        .iter()
+        .position(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))?;
+    let ty = segments[position];
+    let called = position + 1 < segments.len() || after.trim_start().starts_with(['(', '{']);
+    (called && !WRAPPERS.contains(&ty)).then(|| ty.to_string())
 }
 
 /// The files where the callee of `call` is defined, as the file's imports and the package's
