@@ -308,6 +308,58 @@ impl WorkspaceIndex {
             .collect()
     }
 
+    /// Definitions of `name` (any case style) in these files only, however common the name:
+    /// the files a module-qualified call resolves to say which definition is meant. Best first,
+    /// ties broken by path and position so the order never depends on the index's layout.
+    pub fn definitions_in_files(
+        &self,
+        name: &str,
+        files: &[&std::path::Path],
+        limit: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
+        let f = &self.fields;
+        let key = name_key(name);
+        let rels: Vec<String> = files
+            .iter()
+            .filter_map(|p| self.resolve(p).map(|(rel, _)| rel))
+            .collect();
+        if key.is_empty() || rels.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let paths = BooleanQuery::new(
+            rels.iter()
+                .map(|rel| -> (Occur, Box<dyn Query>) {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(
+                            self.term(f.path, rel),
+                            IndexRecordOption::Basic,
+                        )),
+                    )
+                })
+                .collect(),
+        );
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, self.term_query(f.name_key, &key, 1.0)),
+            (Occur::Must, Box::new(paths)),
+        ]);
+        let current = self.current();
+        let searcher = current.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut hits = top
+            .into_iter()
+            .map(|(score, address)| self.hit(&current.cache, &searcher, address, score, &[]))
+            .collect::<Result<Vec<Hit>, IndexError>>()?;
+        // The files in the order given (the first is the one the code names), then by position.
+        let order = |hit: &Hit| {
+            rels.iter()
+                .position(|r| *r == hit.rel_path)
+                .unwrap_or(usize::MAX)
+        };
+        hits.sort_by_key(|hit| (order(hit), hit.byte_range.start));
+        Ok(hits)
+    }
+
     /// The chunks most similar to `text` by BM25 over code words, excluding a file (usually the
     /// one being edited): context for completions.
     pub fn similar_chunks(

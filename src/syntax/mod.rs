@@ -19,6 +19,7 @@
 
 mod chunk;
 mod language;
+mod macro_items;
 mod outline;
 mod parse;
 mod queries;

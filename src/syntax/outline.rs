@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 use super::chunk::{Chunk, ChunkOptions, chunks_in};
+use super::macro_items::{blank_outside, macro_bodies, merge_symbols};
 use super::parse::{error_count_in, parse};
 use super::symbol::{Symbol, SymbolKind};
 use super::symbol::{inclusive_end_row, slice};
@@ -125,7 +126,32 @@ pub(crate) fn symbols_in(
     tree: &Tree,
     text: &str,
 ) -> (Vec<Symbol>, Vec<Import>) {
-    symbols_in_range(language, tree, text, None)
+    let (symbols, imports) = symbols_in_range(language, tree, text, None);
+    if language != Language::Rust {
+        return (symbols, imports);
+    }
+    (with_macro_items(tree, text, symbols, 0), imports)
+}
+
+/// How deep item-level macro invocations are followed into each other.
+const MACRO_DEPTH: usize = 4;
+
+/// `symbols` with the items of the file's item-level macro invocations added (Rust).
+fn with_macro_items(tree: &Tree, text: &str, symbols: Vec<Symbol>, depth: usize) -> Vec<Symbol> {
+    if depth >= MACRO_DEPTH {
+        return symbols;
+    }
+    let bodies = macro_bodies(tree, text);
+    if bodies.is_empty() {
+        return symbols;
+    }
+    let blanked = blank_outside(text, &bodies);
+    let Some(inner_tree) = parse(Language::Rust, &blanked) else {
+        return symbols;
+    };
+    let (found, _) = symbols_in_range(Language::Rust, &inner_tree, &blanked, None);
+    let found = with_macro_items(&inner_tree, &blanked, found, depth + 1);
+    merge_symbols(symbols, found, &bodies)
 }
 
 /// Like [`symbols_in`], for the matches within `range` only (the whole file with `None`).

@@ -41,6 +41,7 @@ mod definitions;
 mod identifiers;
 mod open_documents;
 mod paths;
+mod resolve;
 mod similar;
 #[cfg(test)]
 mod tests;

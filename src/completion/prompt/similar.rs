@@ -20,8 +20,19 @@ pub(super) fn similar_candidates(
         return out;
     }
     for index in indexes {
-        let hits = match index.similar_chunks(query, current, limit) {
-            Ok(hits) => hits,
+        // Twice as many as needed, ordered by score, then path and line, then cut: chunks that
+        // tie at the limit are not left to the order the index happened to store them in.
+        let hits = match index.similar_chunks(query, current, limit.saturating_mul(2)) {
+            Ok(mut hits) => {
+                hits.sort_by(|a, b| {
+                    b.score
+                        .total_cmp(&a.score)
+                        .then_with(|| a.rel_path.cmp(&b.rel_path))
+                        .then(a.start_line.cmp(&b.start_line))
+                });
+                hits.truncate(limit);
+                hits
+            }
             Err(error) => {
                 tracing::debug!(%error, "similar-chunk lookup failed; going on without");
                 continue;

@@ -1,0 +1,254 @@
+//! Retrieval that follows the code, from fixtures: a module-qualified call's definition is taken
+//! from the file its qualifier resolves to (Python packages and relative imports; Rust `use`,
+//! `crate::`, `mod.rs` and `#[path]`) even when the name is defined in many other places; items
+//! inside Rust item-level macro invocations are found; a type's own associated function wins
+//! over the other definitions of a common name.
+
+mod completion_support;
+
+use augur::completion::CompletionConfig;
+use augur::completion::prompt::PartKind;
+use completion_support::Workspace;
+
+/// Files that each define `name` (with a signature of their own), so that the name is far too
+/// common for a lookup by name alone (more than 48 definitions).
+fn distractors(language: &str, name: &str) -> String {
+    let mut out = String::new();
+    for i in 0..60 {
+        match language {
+            "python" => out.push_str(&format!(
+                "//- /other/m{i}.py\ndef {name}(other_{i}):\n    return other_{i}\n"
+            )),
+            _ => out.push_str(&format!(
+                "//- /other/src/m{i}.rs\npub fn {name}(other_{i}: u8) -> u8 {{ other_{i} }}\n"
+            )),
+        }
+    }
+    out
+}
+
+/// The definitions in the prompt at the fixture's cursor.
+fn definitions(fixture: &str) -> String {
+    let ws = Workspace::new(fixture);
+    let built = ws.prompt(&CompletionConfig::default(), &[]);
+    built
+        .parts
+        .iter()
+        .filter(|p| p.kind == PartKind::Definition)
+        .map(|p| p.text.as_str())
+        .collect()
+}
+
+#[test]
+fn python_module_qualified_call_through_a_package_init() {
+    let fixture = format!(
+        r#"
+//- /lib/jsonish/__init__.py
+from .decoder import loads
+//- /lib/jsonish/decoder.py
+def loads(s, *, strict=True):
+    """Parse a document."""
+    return s
+//- /lib/app/__init__.py
+//- /lib/app/main.py
+import jsonish
+
+def run(text):
+    return jsonish.loads($0
+{}"#,
+        distractors("python", "loads")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("def loads(s, *, strict=True):"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn python_relative_from_import() {
+    let fixture = format!(
+        r#"
+//- /pkg/__init__.py
+//- /pkg/util.py
+def split_host(url, default_port=80):
+    return url
+//- /pkg/client.py
+from .util import split_host
+
+def connect(url):
+    host = split_host($0
+{}"#,
+        distractors("python", "split_host")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("def split_host(url, default_port=80):"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn rust_qualified_call_through_use_mod_rs_and_path_attributes() {
+    let fixture = format!(
+        r#"
+//- /tok/Cargo.toml
+[package]
+name = "tok"
+//- /tok/src/lib.rs
+pub mod runtime;
+//- /tok/src/runtime/mod.rs
+pub(crate) mod coop;
+#[path = "task_impl.rs"]
+pub(crate) mod task;
+//- /tok/src/runtime/coop.rs
+pub(crate) use self::budget::*;
+mod budget;
+//- /tok/src/runtime/coop/budget.rs
+/// Polls with the task's budget.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Restore> {{ todo!() }}
+//- /tok/src/runtime/task_impl.rs
+pub(crate) fn current_task_id(strict: bool) -> Option<Id> {{ None }}
+//- /tok/src/io.rs
+use crate::runtime::coop;
+
+fn poll(cx: &mut Context<'_>) {{
+    let id = crate::runtime::task::current_task_id(true);
+    let restore = coop::poll_proceed($0
+}}
+{}{}"#,
+        distractors("rust", "poll_proceed"),
+        distractors("rust", "current_task_id").replace("/m", "/n"),
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Restore>"),
+        "definitions: {got}"
+    );
+    // The cursor in the other call: its path goes through `#[path]`.
+    let other = fixture
+        .replace("current_task_id(true)", "current_task_id($0")
+        .replace("coop::poll_proceed($0", "coop::poll_proceed(");
+    let got = definitions(&other);
+    assert!(
+        got.contains("pub(crate) fn current_task_id(strict: bool) -> Option<Id>"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn rust_functions_inside_item_level_macros_are_retrieved() {
+    let fixture = r#"
+//- /tok/Cargo.toml
+[package]
+name = "tok"
+//- /tok/src/lib.rs
+macro_rules! cfg_rt { ($($item:item)*) => { $($item)* } }
+pub mod blocking;
+//- /tok/src/blocking.rs
+cfg_rt! {
+    /// Runs a closure on the blocking pool.
+    pub fn spawn_blocking_task(f: Box<dyn FnOnce()>) -> JoinHandle {
+        todo!()
+    }
+}
+//- /tok/src/fs.rs
+fn read() {
+    let handle = spawn_blocking_task($0
+}
+"#;
+    let got = definitions(fixture);
+    assert!(
+        got.contains("pub fn spawn_blocking_task(f: Box<dyn FnOnce()>) -> JoinHandle"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn a_types_own_associated_function_wins_for_a_common_name() {
+    let fixture = format!(
+        r#"
+//- /tok/Cargo.toml
+[package]
+name = "tok"
+//- /tok/src/lib.rs
+pub mod handle;
+pub mod other;
+//- /tok/src/handle.rs
+pub struct Handle(u64);
+impl Handle {{
+    pub fn new(id: u64) -> Handle {{ Handle(id) }}
+}}
+//- /tok/src/other.rs
+pub struct Other;
+impl Other {{
+    pub fn new(label: &str) -> Other {{ Other }}
+}}
+//- /tok/src/main.rs
+use crate::handle::Handle;
+
+fn main() {{
+    let h = Handle::new($0
+}}
+{}"#,
+        distractors("rust", "new")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("pub fn new(id: u64) -> Handle"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn a_receivers_written_type_picks_its_method() {
+    let fixture = format!(
+        r#"
+//- /pkg/__init__.py
+//- /pkg/events.py
+class Waiter:
+    def wait(self, timeout=None, *, strict=False):
+        return True
+//- /pkg/other.py
+class Other:
+    def wait(self, ignored):
+        return False
+//- /pkg/main.py
+from .events import Waiter
+
+def run():
+    w = Waiter()
+    return w.wait($0
+{}"#,
+        distractors("python", "wait")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("def wait(self, timeout=None, *, strict=False):"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn a_long_doc_does_not_push_the_signature_out_of_the_budget() {
+    let doc: String = (0..30)
+        .map(|i| format!("/// Line {i} of a long explanation of how documents are parsed here.\n"))
+        .collect();
+    let fixture = format!(
+        r#"
+//- /src/parse.rs
+{doc}pub fn parse_document_tree(input: &str, strict: bool) -> Tree {{ todo!() }}
+//- /src/main.rs
+fn main() {{
+    let tree = parse_document_tree($0
+}}
+"#
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("pub fn parse_document_tree(input: &str, strict: bool) -> Tree"),
+        "definitions: {got}"
+    );
+    assert!(got.contains("Line 0 of a long explanation"), "{got}");
+    assert!(!got.contains("Line 29"), "{got}");
+}
