@@ -28,7 +28,8 @@ use super::postprocess::{
     replaced_rest,
 };
 use super::prompt::{
-    BuiltPrompt, OpenDocument, PromptInput, build_prompt, clamp_cursor, is_excluded,
+    BuiltPrompt, LayoutMemory, LayoutSignature, OpenDocument, PromptInput, build_prompt_in,
+    clamp_cursor, is_excluded,
 };
 use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
@@ -183,6 +184,32 @@ pub struct CompletionEngine {
     type_through: Mutex<TypeThrough>,
     debounce: Mutex<AdaptiveDebounce>,
     open_documents: Mutex<FxHashMap<PathBuf, OpenDocument>>,
+    /// The layout of each document's last prompt, so that the next one keeps its front.
+    layouts: Arc<Mutex<LayoutMemory>>,
+}
+
+/// The most tokens asked for a one-line suggestion: a line of code is rarely longer, and a
+/// model that does not stop at the line's end is not left to run on.
+pub const ONE_LINE_MAX_TOKENS: u32 = 48;
+
+/// How long a multi-line suggestion may be generated before the server ends it at the next line
+/// break (llama.cpp's `t_max_predict_ms`): a slow model gives the lines it has by then.
+pub const BLOCK_GENERATION_LIMIT: Duration = Duration::from_millis(1_000);
+
+/// The same for a one-line suggestion (the line usually ends long before).
+pub const LINE_GENERATION_LIMIT: Duration = Duration::from_millis(500);
+
+/// The most tokens to ask for, and the generation time limit, for a suggestion that may span
+/// several lines or not.
+pub fn generation_size(config: &CompletionConfig, multiline: bool) -> (u32, Duration) {
+    if multiline {
+        (config.max_tokens, BLOCK_GENERATION_LIMIT)
+    } else {
+        (
+            config.max_tokens.min(ONE_LINE_MAX_TOKENS),
+            LINE_GENERATION_LIMIT,
+        )
+    }
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -197,6 +224,7 @@ impl CompletionEngine {
             type_through: Mutex::new(TypeThrough::default()),
             debounce: Mutex::new(AdaptiveDebounce::from_config(&CompletionConfig::default())),
             open_documents: Mutex::default(),
+            layouts: Arc::default(),
         }
     }
 
@@ -294,6 +322,10 @@ impl CompletionEngine {
     /// for other documents' prompts (`path`, the document's path if it has one).
     pub fn forget_document(&self, key: &str, path: Option<&Path>) {
         self.forget(key);
+        self.layouts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget(key);
         if let Some(path) = path {
             self.open_documents
                 .lock()
@@ -306,6 +338,10 @@ impl CompletionEngine {
     /// models were reconfigured, say).
     pub fn forget_all(&self) {
         self.type_through
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget_all();
+        self.layouts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .forget_all();
@@ -356,6 +392,7 @@ impl CompletionEngine {
         // the prompt (if no pool thread has started it by the time the prompt is built, it runs
         // here).
         let client = Arc::clone(&self.client);
+        let layouts = Arc::clone(&self.layouts);
         let (request, prompt, multiline) = run_short(move || {
             let config = &request.config;
             // Without the document's tree, the decision parses the lines around the cursor.
@@ -370,7 +407,13 @@ impl CompletionEngine {
                     .as_ref()
                     .map_or_else(|| text.len().div_ceil(4), |c| c.count(text))
             };
-            let prompt = build_prompt(
+            let signature =
+                LayoutSignature::at(&request.rope, cursor, config, request.path.as_deref());
+            let layout = layouts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .plan(&request.key, &signature);
+            let prompt = build_prompt_in(
                 &PromptInput {
                     rope: &request.rope,
                     cursor,
@@ -381,6 +424,12 @@ impl CompletionEngine {
                     open_documents: &request.open_documents,
                 },
                 &count,
+                &layout,
+            );
+            layouts.lock().unwrap_or_else(|e| e.into_inner()).remember(
+                &request.key,
+                signature,
+                &prompt,
             );
             let multiline = match parse {
                 Some(job) => job.join(),
@@ -404,10 +453,12 @@ impl CompletionEngine {
         let prompt_build_ms = ms(started.elapsed());
 
         let sent = Instant::now();
+        let (max_tokens, generation_limit) = generation_size(config, multiline);
         let mut stream = self.client.stream(CompletionRequest {
             prompt: prompt.prompt.clone(),
             suffix: prompt.suffix.clone(),
-            max_tokens: Some(config.max_tokens),
+            max_tokens: Some(max_tokens),
+            generation_limit: Some(generation_limit),
             temperature: Some(config.temperature),
             stop: prompt.stop.clone(),
             priority: Priority::Interactive,
