@@ -327,3 +327,80 @@ async fn generation_is_sized_to_the_cursor() {
         a block longer than the line cap: max_tokens 128, 16 line(s), stream stopped: "x0 = 0\n    x1 = 1\n    x2 = 2\n    x3 = 3\n    x4 = 4\n    x5 = 5\n    x6 = 6\n    x7 = 7\n    x8 = 8\n    x9 = 9\n    x10 = 10\n    x11 = 11\n    x12 = 12\n    x13 = 13\n    x14 = 14\n    x15 = 15"
     "#]].assert_eq(&table);
 }
+
+const ADD: &str = "fn add(a: i32, b: i32) -> i32 {\n    \n}\n";
+const ADD_CURSOR: usize = 36;
+
+fn at(text: &str, cursor: usize) -> EngineRequest {
+    EngineRequest {
+        language_id: Some("rust".into()),
+        trigger: Trigger::Automatic,
+        ..EngineRequest::new(
+            "file:///w/src/lib.rs",
+            Rope::from_str(text),
+            cursor,
+            Arc::new(CompletionConfig::default()),
+        )
+    }
+}
+
+#[tokio::test]
+async fn the_next_suggestion_is_asked_ahead_once_one_is_accepted() {
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["let s = a + b;\n", "}\n"]));
+    let engine = Arc::new(engine(&fake));
+    let first = engine.complete(at(ADD, ADD_CURSOR)).await.unwrap();
+    assert_eq!(first.text, "let s = a + b;");
+
+    // The person accepts it: the document now holds the whole suggestion at its place, and the
+    // engine asks for the next one at once, before any request.
+    fake.push(openai_stream(&[" // the sum\n", "    s\n"]));
+    let accepted = ADD.replace("    \n", "    let s = a + b;\n");
+    let end = ADD_CURSOR + first.text.len();
+    engine.document_changed("file:///w/src/lib.rs", &Rope::from_str(&accepted));
+    assert!(engine.prefetch_pending("file:///w/src/lib.rs"));
+    assert!(
+        llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await,
+        "the next suggestion was asked for in the background"
+    );
+    let next = engine.complete(at(&accepted, end)).await.unwrap();
+    assert_eq!(next.source, augur::completion::SuggestionSource::Prefetch);
+    assert_eq!(next.text, " // the sum");
+    assert_eq!(fake.calls(), 2, "served from the request made ahead");
+    assert!(!engine.prefetch_pending("file:///w/src/lib.rs"));
+}
+
+#[tokio::test]
+async fn the_next_suggestion_is_dropped_when_the_person_types_something_else() {
+    let fake = Fake::start().await;
+    fake.push(openai_stream(&["let s = a + b;\n", "}\n"]));
+    let engine = Arc::new(engine(&fake));
+    let first = engine.complete(at(ADD, ADD_CURSOR)).await.unwrap();
+    assert_eq!(first.text, "let s = a + b;");
+
+    // The answer ahead is slow: it is still streaming when the person types on.
+    fake.push(
+        Reply::stream(
+            "text/event-stream",
+            openai_sse(&[" // the", " sum"]),
+            End::Stall,
+        )
+        .paced(Duration::from_millis(50)),
+    );
+    let accepted = ADD.replace("    \n", "    let s = a + b;\n");
+    engine.document_changed("file:///w/src/lib.rs", &Rope::from_str(&accepted));
+    assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
+    let typed = ADD.replace("    \n", "    let s = a + b;x\n");
+    engine.document_changed("file:///w/src/lib.rs", &Rope::from_str(&typed));
+    assert!(!engine.prefetch_pending("file:///w/src/lib.rs"));
+    assert!(
+        fake.wait_dropped(1, Duration::from_secs(5)).await,
+        "the model server saw the request ahead cancelled"
+    );
+    // The request at the new place goes to the model.
+    fake.push(openai_stream(&[";\n"]));
+    let end = ADD_CURSOR + first.text.len() + 1;
+    let next = engine.complete(at(&typed, end)).await.unwrap();
+    assert_eq!(next.source, augur::completion::SuggestionSource::Model);
+    assert_eq!(fake.calls(), 3);
+}

@@ -27,6 +27,7 @@ use super::postprocess::{
     PostContext, PostProcessor, adds_syntax_errors, auto_multiline_at, auto_multiline_in_tree,
     replaced_rest,
 };
+use super::prefetch::Prefetcher;
 use super::prompt::{
     BuiltPrompt, LayoutMemory, LayoutSignature, OpenDocument, PromptInput, build_prompt_in,
     clamp_cursor, is_excluded,
@@ -107,6 +108,8 @@ pub enum SuggestionSource {
     Cache,
     /// The suggestion already on screen, which the user is typing through.
     TypeThrough,
+    /// The model, asked ahead in the background once the previous suggestion was accepted.
+    Prefetch,
 }
 
 /// How long the parts of a request took, in milliseconds.
@@ -186,6 +189,8 @@ pub struct CompletionEngine {
     open_documents: Mutex<FxHashMap<PathBuf, OpenDocument>>,
     /// The layout of each document's last prompt, so that the next one keeps its front.
     layouts: Arc<Mutex<LayoutMemory>>,
+    /// The suggestions shown and the next ones asked for ahead.
+    prefetch: Mutex<Prefetcher>,
 }
 
 /// The most tokens asked for a one-line suggestion: a line of code is rarely longer, and a
@@ -225,6 +230,7 @@ impl CompletionEngine {
             debounce: Mutex::new(AdaptiveDebounce::from_config(&CompletionConfig::default())),
             open_documents: Mutex::default(),
             layouts: Arc::default(),
+            prefetch: Mutex::default(),
         }
     }
 
@@ -269,6 +275,20 @@ impl CompletionEngine {
         let mut debounce = self.debounce.lock().unwrap_or_else(|e| e.into_inner());
         debounce.configure(config);
         debounce.delay()
+    }
+
+    /// [`CompletionEngine::debounce_delay`] for a request in document `key`: zero while a next
+    /// suggestion is asked for ahead there (the answer is on its way; waiting only delays it).
+    pub fn debounce_delay_at(
+        &self,
+        key: &str,
+        trigger: Trigger,
+        config: &CompletionConfig,
+    ) -> Duration {
+        if self.prefetch_pending(key) {
+            return Duration::ZERO;
+        }
+        self.debounce_delay(trigger, config)
     }
 
     /// The rest of the suggestion on screen in `key`, if the user is typing through it: answer
@@ -326,6 +346,10 @@ impl CompletionEngine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .forget(key);
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget(key);
         if let Some(path) = path {
             self.open_documents
                 .lock()
@@ -347,10 +371,52 @@ impl CompletionEngine {
             .forget_all();
     }
 
+    /// Tells the engine that document `key` changed to `rope` (call it after every change). When
+    /// the change completed the suggestion last shown there (accepted, or typed through to its
+    /// end: the text at its place now holds all of it), the suggestion at its end is asked for at
+    /// once in the background, and [`CompletionEngine::complete`] at that place answers from it.
+    /// Any other change cancels a suggestion being asked for ahead. Needs a tokio runtime.
+    pub fn document_changed(self: &Arc<Self>, key: &str, rope: &Rope) {
+        let ahead = self
+            .prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .changed(key, rope);
+        let Some(request) = ahead else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (rope, cursor) = (request.rope.clone(), request.cursor);
+        let engine = Arc::clone(self);
+        let task = runtime.spawn(async move { engine.complete_ahead(request, false).await.ok() });
+        tracing::debug!(key, cursor, "asking ahead for the next suggestion");
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .started(key, rope, cursor, task);
+    }
+
+    /// Whether a next suggestion is being asked for ahead (or is ready) in document `key`.
+    pub fn prefetch_pending(&self, key: &str) -> bool {
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_pending(key)
+    }
+
     /// Completes at the cursor. Dropping the future cancels the work, the HTTP call included.
-    pub async fn complete(
+    pub async fn complete(&self, request: EngineRequest) -> Result<Suggestion, CompletionError> {
+        self.complete_ahead(request, true).await
+    }
+
+    /// [`CompletionEngine::complete`]; with `from_ahead`, answered by the suggestion asked for
+    /// ahead at this place, if there is one (not for the request ahead itself).
+    async fn complete_ahead(
         &self,
         mut request: EngineRequest,
+        from_ahead: bool,
     ) -> Result<Suggestion, CompletionError> {
         let started = Instant::now();
         let cursor = clamp_cursor(&request.rope, request.cursor);
@@ -358,6 +424,23 @@ impl CompletionEngine {
             && is_excluded(&request.indexes, path)
         {
             return Err(CompletionError::Excluded(path.clone()));
+        }
+        let ahead = from_ahead
+            .then(|| {
+                self.prefetch
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(&request.key, &request.rope, cursor)
+            })
+            .flatten();
+        if let Some(task) = ahead {
+            // Dropping this future while it waits cancels the task too.
+            let mut task = AbortOnDrop(task);
+            if let Ok(Some(mut suggestion)) = (&mut task.0).await {
+                suggestion.source = SuggestionSource::Prefetch;
+                suggestion.timings.total_ms = ms(started.elapsed());
+                return Ok(suggestion);
+            }
         }
         if let Some((rest, range)) = self.type_through(&request.key, &request.rope, cursor) {
             let total_ms = ms(started.elapsed());
@@ -530,6 +613,10 @@ impl CompletionEngine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remember_replacing(&request.key, rope, cursor, window, &text, replaced);
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .shown(&request, cursor, &text);
         let timings = Timings {
             prompt_build_ms,
             ttft_ms: ttft.map(ms),
@@ -564,5 +651,15 @@ impl CompletionEngine {
             stopped_early,
             note,
         })
+    }
+}
+
+/// A task aborted when dropped: a request that waits for a suggestion asked ahead takes the
+/// task with it when it is cancelled.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -25,6 +25,7 @@
 pub mod config;
 pub mod engine;
 pub mod postprocess;
+mod prefetch;
 pub mod prompt;
 pub mod template;
 pub mod typethrough;
