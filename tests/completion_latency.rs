@@ -404,3 +404,53 @@ async fn the_next_suggestion_is_dropped_when_the_person_types_something_else() {
     assert_eq!(next.source, augur::completion::SuggestionSource::Model);
     assert_eq!(fake.calls(), 3);
 }
+
+#[tokio::test]
+async fn llama_cpp_keeps_each_document_on_its_slot_and_bounds_generation() {
+    let fake = Fake::start().await;
+    fake.set_default(openai_stream(&["b;\n"]));
+    let engine = CompletionEngine::new(Arc::new(client_with(
+        model("llamacpp", &fake.url),
+        no_cache(),
+    )));
+    let config = Arc::new(CompletionConfig {
+        server_slots: 2,
+        template: "none".into(),
+        ..CompletionConfig::default()
+    });
+    // The third request is for "a" again, at another line (type-through would answer the same).
+    for (key, text) in [
+        ("file:///a.rs", "let x = a + \n"),
+        ("file:///b.rs", "let x = a + \n"),
+        ("file:///a.rs", "let y = a + \n"),
+    ] {
+        engine
+            .complete(EngineRequest::new(
+                key,
+                Rope::from_str(text),
+                12,
+                Arc::clone(&config),
+            ))
+            .await
+            .unwrap();
+    }
+    let sent: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} id_slot {} cache_prompt {} t_max_predict_ms {} n_predict {}",
+                r.path,
+                r.body["id_slot"],
+                r.body["cache_prompt"],
+                r.body["t_max_predict_ms"],
+                r.body["n_predict"]
+            )
+        })
+        .collect();
+    expect![[r#"
+        /completion id_slot 0 cache_prompt true t_max_predict_ms 500 n_predict 48
+        /completion id_slot 1 cache_prompt true t_max_predict_ms 500 n_predict 48
+        /completion id_slot 0 cache_prompt true t_max_predict_ms 500 n_predict 48"#]]
+    .assert_eq(&sent.join("\n"));
+}

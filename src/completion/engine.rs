@@ -191,6 +191,48 @@ pub struct CompletionEngine {
     layouts: Arc<Mutex<LayoutMemory>>,
     /// The suggestions shown and the next ones asked for ahead.
     prefetch: Mutex<Prefetcher>,
+    /// The model server's slot of each document (with `completion.server_slots`).
+    slots: Mutex<SlotTable>,
+}
+
+/// Which server slot each document keeps to: a document keeps its slot while it is used; a new
+/// document takes a free slot, else the one used longest ago.
+#[derive(Debug, Default)]
+struct SlotTable {
+    /// Per document key: its slot and when it was last used (a counter).
+    held: FxHashMap<String, (u32, u64)>,
+    clock: u64,
+}
+
+impl SlotTable {
+    /// The slot of document `key` among `slots` (`None` with no slots).
+    fn slot_of(&mut self, key: &str, slots: u32) -> Option<u32> {
+        if slots == 0 {
+            return None;
+        }
+        self.clock += 1;
+        let now = self.clock;
+        self.held.retain(|_, (slot, _)| *slot < slots);
+        if let Some((slot, used)) = self.held.get_mut(key) {
+            *used = now;
+            return Some(*slot);
+        }
+        let taken: FxHashSet<u32> = self.held.values().map(|(slot, _)| *slot).collect();
+        let slot = match (0..slots).find(|slot| !taken.contains(slot)) {
+            Some(free) => free,
+            None => {
+                let (oldest, (slot, _)) = self
+                    .held
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(key, held)| (key.clone(), *held))?;
+                self.held.remove(&oldest);
+                slot
+            }
+        };
+        self.held.insert(key.to_string(), (slot, now));
+        Some(slot)
+    }
 }
 
 /// The most tokens asked for a one-line suggestion: a line of code is rarely longer, and a
@@ -231,6 +273,7 @@ impl CompletionEngine {
             open_documents: Mutex::default(),
             layouts: Arc::default(),
             prefetch: Mutex::default(),
+            slots: Mutex::default(),
         }
     }
 
@@ -537,11 +580,17 @@ impl CompletionEngine {
 
         let sent = Instant::now();
         let (max_tokens, generation_limit) = generation_size(config, multiline);
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .slot_of(&request.key, config.server_slots);
         let mut stream = self.client.stream(CompletionRequest {
             prompt: prompt.prompt.clone(),
             suffix: prompt.suffix.clone(),
             max_tokens: Some(max_tokens),
             generation_limit: Some(generation_limit),
+            slot,
             temperature: Some(config.temperature),
             stop: prompt.stop.clone(),
             priority: Priority::Interactive,
@@ -661,5 +710,24 @@ struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_keep_their_slot_and_a_new_one_takes_the_oldest() {
+        let mut slots = SlotTable::default();
+        assert_eq!(slots.slot_of("a", 0), None);
+        assert_eq!(slots.slot_of("a", 2), Some(0));
+        assert_eq!(slots.slot_of("b", 2), Some(1));
+        assert_eq!(slots.slot_of("a", 2), Some(0));
+        // "b" was used longest ago: "c" takes its slot.
+        assert_eq!(slots.slot_of("c", 2), Some(1));
+        assert_eq!(slots.slot_of("a", 2), Some(0));
+        // Fewer slots: a slot beyond them is never used.
+        assert_eq!(slots.slot_of("c", 1), Some(0));
     }
 }
