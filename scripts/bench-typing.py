@@ -232,7 +232,8 @@ def main():
     parser.add_argument("--files", nargs="*", help="source files (default: one Python, one Rust)")
     args = parser.parse_args()
 
-    files = args.files or default_files()
+    args.a, args.b = os.path.abspath(args.a), os.path.abspath(args.b)
+    files = [os.path.abspath(f) for f in args.files] if args.files else default_files()
     proxy = ThreadingServer(("127.0.0.1", 0), make_proxy(args.llama))
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     proxy_url = "http://127.0.0.1:%d/v1" % proxy.server_address[1]
@@ -270,6 +271,22 @@ def main():
             text = open(path).read()
             language = "python" if path.endswith(".py") else "rust"
             base = os.path.basename(path)
+            version = {"a": 1, "b": 1}
+            for name, lsp in clients.items():
+                uri = "file://" + os.path.join(lsp.root, base)
+                lsp.notify(
+                    "textDocument/didOpen",
+                    {
+                        "textDocument": {
+                            "uri": uri,
+                            "languageId": language,
+                            "version": 1,
+                            "text": text,
+                        }
+                    },
+                )
+            # The person moves to each line in turn (the document stays open, as in an editor),
+            # clears it and types it again.
             for number in pick_lines(text, args.lines):
                 lines = text.split("\n")
                 target = lines[number]
@@ -278,34 +295,19 @@ def main():
                 lines[number] = indent
                 start = sum(len(l) + 1 for l in lines[:number]) + len(indent)
                 document = "\n".join(lines)
-                version = {"a": 1, "b": 1}
-                for name, lsp in clients.items():
-                    uri = "file://" + os.path.join(lsp.root, base)
-                    lsp.notify(
-                        "textDocument/didOpen",
-                        {
-                            "textDocument": {
-                                "uri": uri,
-                                "languageId": language,
-                                "version": 1,
-                                "text": document,
-                            }
-                        },
-                    )
                 for typed in range(0, len(body) + 1):
                     current = document[:start] + body[:typed] + document[start:]
                     cursor = start + typed
-                    if typed > 0:
-                        for name, lsp in clients.items():
-                            version[name] += 1
-                            uri = "file://" + os.path.join(lsp.root, base)
-                            lsp.notify(
-                                "textDocument/didChange",
-                                {
-                                    "textDocument": {"uri": uri, "version": version[name]},
-                                    "contentChanges": [{"text": current}],
-                                },
-                            )
+                    for name, lsp in clients.items():
+                        version[name] += 1
+                        uri = "file://" + os.path.join(lsp.root, base)
+                        lsp.notify(
+                            "textDocument/didChange",
+                            {
+                                "textDocument": {"uri": uri, "version": version[name]},
+                                "contentChanges": [{"text": current}],
+                            },
+                        )
                     if typed % args.every != 0 or typed == len(body):
                         continue
                     rest = body[typed:]
@@ -346,11 +348,14 @@ def main():
                                 "match": bool(first) and first.rstrip() == rest.rstrip(),
                                 "lines": len(suggestion.split("\n")) if suggestion else 0,
                                 "one_line": one_line_position(line_prefix, ""),
+                                "typed": line_prefix,
+                                "rest": rest,
+                                "suggestion": suggestion,
                             }
                         )
-                for name, lsp in clients.items():
-                    uri = "file://" + os.path.join(lsp.root, base)
-                    lsp.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+            for name, lsp in clients.items():
+                uri = "file://" + os.path.join(lsp.root, base)
+                lsp.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         for lsp in clients.values():
             lsp.close()
     finally:

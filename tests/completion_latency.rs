@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use augur::completion::postprocess::MAX_SUGGESTION_LINES;
 use augur::completion::prompt::{
     BuiltPrompt, LayoutMemory, LayoutSignature, PromptInput, build_prompt_in,
 };
@@ -304,6 +305,20 @@ async fn generation_is_sized_to_the_cursor() {
                 End::Stall,
             ),
         ),
+        (
+            "brackets that do not close within a few lines",
+            "x = $0\n",
+            "python",
+            openai_stream(&[
+                "compute(a,\n",
+                "b,\n",
+                "c,\n",
+                "d,\n",
+                "e,\n",
+                "f,\n",
+                "g)\n",
+            ]),
+        ),
     ];
     let mut table = String::new();
     for (name, document, language, reply) in cases {
@@ -325,6 +340,7 @@ async fn generation_is_sized_to_the_cursor() {
         after a line that opens a block: max_tokens 128, 3 line(s), stream stopped: "\n    s = w * h\n    return s"
         a line repeated: max_tokens 128, 1 line(s), stream stopped: "if c == '}': break"
         a block longer than the line cap: max_tokens 128, 16 line(s), stream stopped: "x0 = 0\n    x1 = 1\n    x2 = 2\n    x3 = 3\n    x4 = 4\n    x5 = 5\n    x6 = 6\n    x7 = 7\n    x8 = 8\n    x9 = 9\n    x10 = 10\n    x11 = 11\n    x12 = 12\n    x13 = 13\n    x14 = 14\n    x15 = 15"
+        brackets that do not close within a few lines: max_tokens 48, 1 line(s), stream stopped: "compute(a,"
     "#]].assert_eq(&table);
 }
 
@@ -453,4 +469,84 @@ async fn llama_cpp_keeps_each_document_on_its_slot_and_bounds_generation() {
         /completion id_slot 1 cache_prompt true t_max_predict_ms 500 n_predict 48
         /completion id_slot 0 cache_prompt true t_max_predict_ms 500 n_predict 48"#]]
     .assert_eq(&sent.join("\n"));
+}
+
+/// Typing several new lines at the end of a document longer than the prefix budget: the prefix
+/// keeps its start while the text from there fits, and when it moves it moves a quarter of the
+/// budget further than it must, so it moves once per several lines typed, not once per line.
+#[test]
+fn the_prefix_start_moves_rarely_while_lines_are_typed() {
+    let mut text: String = (0..200)
+        .map(|i| format!("    let value_{i} = compute({i});\n"))
+        .collect();
+    let config = CompletionConfig {
+        prefix_tokens: 256,
+        suffix_tokens: 0,
+        context_tokens: 0,
+        ..CompletionConfig::default()
+    };
+    let mut memory = LayoutMemory::default();
+    let mut starts = Vec::new();
+    let mut keystrokes = 0;
+    for i in 0..12 {
+        for c in format!("    let next_{i} = value_{i} + 1;\n").chars() {
+            text.push(c);
+            keystrokes += 1;
+            let rope = Rope::from_str(&text);
+            let signature = LayoutSignature::at(&rope, text.len(), &config, None);
+            let layout = memory.plan("doc", &signature);
+            let built = build_prompt_in(
+                &PromptInput {
+                    rope: &rope,
+                    cursor: text.len(),
+                    path: None,
+                    language: Some(Language::Rust),
+                    config: &config,
+                    indexes: &[],
+                    open_documents: &[],
+                },
+                &approx,
+                &layout,
+            );
+            assert!(built.prefix_budget.used <= built.prefix_budget.limit);
+            memory.remember("doc", signature, &built);
+            if starts.last() != Some(&built.prefix_range.start) {
+                starts.push(built.prefix_range.start);
+            }
+        }
+    }
+    // About 100 tokens typed over 12 lines against a 256-token budget: a window sized afresh on
+    // every keystroke would start a line later with each line typed (13 starts); held, it moves
+    // once per quarter of the budget (64 tokens, about 8 lines).
+    assert!(
+        starts.len() <= 3,
+        "{} prefix starts over {keystrokes} keystrokes",
+        starts.len()
+    );
+}
+
+#[tokio::test]
+async fn a_block_generated_past_its_time_limit_ends_at_a_line_break() {
+    // One line every 250 ms, never ending: the lines finished a second after the first token are
+    // the answer (how many depends on the machine's pace; all are whole lines).
+    let slow: Vec<String> = (0..40).map(|i| format!("y{i} = {i}\n    ")).collect();
+    let reply = Reply::stream(
+        "text/event-stream",
+        openai_sse(&slow.iter().map(String::as_str).collect::<Vec<_>>()),
+        End::Stall,
+    )
+    .paced(Duration::from_millis(250));
+    let (_, text, stopped) = tokio::time::timeout(
+        Duration::from_secs(10),
+        decide("def table():\n    $0\n", "python", reply),
+    )
+    .await
+    .expect("an answer once the time limit passed");
+    assert!(stopped);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!((1..MAX_SUGGESTION_LINES).contains(&lines.len()), "{text:?}");
+    for (i, line) in lines.iter().enumerate() {
+        let indent = if i == 0 { "" } else { "    " };
+        assert_eq!(*line, format!("{indent}y{i} = {i}"));
+    }
 }

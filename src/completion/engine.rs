@@ -605,7 +605,7 @@ impl CompletionEngine {
         while let Some(item) = stream.next().await {
             match item? {
                 StreamEvent::Delta(delta) => {
-                    ttft.get_or_insert_with(|| sent.elapsed());
+                    let first = *ttft.get_or_insert_with(|| sent.elapsed());
                     if post.push(&delta) {
                         stopped_early = true;
                         // A cache hit has its end queued already: look without waiting.
@@ -616,6 +616,15 @@ impl CompletionEngine {
                             source = SuggestionSource::Cache;
                             stopped_early = false;
                         }
+                        break;
+                    }
+                    // Generation past its time limit ends at a line break, for every backend as
+                    // llama.cpp's `t_max_predict_ms` ends it: the finished lines are the answer.
+                    if sent.elapsed().saturating_sub(first) > generation_limit
+                        && post.raw().contains('\n')
+                    {
+                        post.keep_finished_lines();
+                        stopped_early = true;
                         break;
                     }
                 }

@@ -280,6 +280,11 @@ pub fn adds_syntax_errors(
     )
 }
 
+/// The most lines after the first that a one-line suggestion takes to close the brackets it
+/// opened (a call's arguments over a few lines); brackets still open after that leave the first
+/// line alone.
+pub const MAX_BRACKET_LINES: usize = 4;
+
 /// The most lines a multi-line suggestion keeps: a block longer than this is cut (and the
 /// stream stopped) at this many lines.
 pub const MAX_SUGGESTION_LINES: usize = 16;
@@ -412,12 +417,16 @@ pub fn process(context: &PostContext, raw: &str, ended: bool) -> (String, bool) 
         // One line, or as many as it takes to close the brackets it opened.
         let mut depth = bracket_depth(lines[0]);
         let mut end = 0;
-        while depth > 0 && end + 1 < finished {
+        while depth > 0 && end + 1 < finished && end < MAX_BRACKET_LINES {
             end += 1;
             depth += bracket_depth(lines[end]);
         }
-        if end < finished && (depth <= 0 || ended) {
+        if end < finished && depth <= 0 {
             keep = end + 1;
+            complete = true;
+        } else if finished > 0 && (ended || end >= MAX_BRACKET_LINES) {
+            // The brackets do not close within the lines allowed: the line alone.
+            keep = 1;
             complete = true;
         }
     } else {
@@ -602,6 +611,13 @@ impl PostProcessor {
             self.complete = process(&self.context, &self.raw, false).1;
         }
         self.complete
+    }
+
+    /// Drops the raw text after its last line break: what is left are finished lines (for a
+    /// generation stopped for time, as llama.cpp's `t_max_predict_ms` stops one).
+    pub fn keep_finished_lines(&mut self) {
+        let end = self.raw.rfind('\n').map_or(0, |at| at + 1);
+        self.raw.truncate(end);
     }
 
     /// The raw text received so far.
