@@ -193,18 +193,17 @@ def position_of(text, offset):
 
 
 def pick_lines(text, count):
-    """Lines worth retyping: code (not blank, not comments), spread over the file."""
+    """Lines to retype, as a person writes them: `count` consecutive lines of code (not blank,
+    not comments) from the middle of the file."""
     lines = text.split("\n")
     candidates = []
     for number, line in enumerate(lines):
         body = line.strip()
-        if len(body) < 12 or len(body) > 70 or body.startswith(("#", "//", "/*", "*", '"""')):
-            continue
-        if number < 15:
+        if len(body) < 8 or len(body) > 80 or body.startswith(("#", "//", "/*", "*", '"""')):
             continue
         candidates.append(number)
-    step = max(1, len(candidates) // count)
-    return candidates[::step][:count]
+    middle = len(candidates) // 2
+    return candidates[middle : middle + count]
 
 
 OPENERS = ("{", "(", "[", ":", "=>", "->")
@@ -230,6 +229,18 @@ def main():
     parser.add_argument("--lines", type=int, default=10, help="lines retyped per file")
     parser.add_argument("--every", type=int, default=3, help="keystrokes between requests")
     parser.add_argument("--files", nargs="*", help="source files (default: one Python, one Rust)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=0.0,
+        help="completion.temperature of both builds (0: the same prompt gets the same answer)",
+    )
+    parser.add_argument(
+        "--debounce-max-ms",
+        type=int,
+        default=None,
+        help="completion.debounce_max_ms of both builds (default: augur's)",
+    )
     args = parser.parse_args()
 
     args.a, args.b = os.path.abspath(args.a), os.path.abspath(args.b)
@@ -250,7 +261,14 @@ def main():
             with open(os.path.join(root, "augur.toml"), "w") as f:
                 f.write(
                     '[models.default]\nbackend = "openai"\nurl = "%s"\nmodel = "SmolLM2-135M"\n'
-                    "[llm.cache]\nenabled = true\n" % proxy_url
+                    "[llm.cache]\nenabled = true\n[completion]\ntemperature = %s\n%s"
+                    % (
+                        proxy_url,
+                        args.temperature,
+                        ""
+                        if args.debounce_max_ms is None
+                        else "debounce_max_ms = %d\n" % args.debounce_max_ms,
+                    )
                 )
             log = open(os.path.join(work, name + ".log"), "w")
             lsp = Lsp(binary, root, log)

@@ -190,7 +190,7 @@ pub struct CompletionEngine {
     /// The layout of each document's last prompt, so that the next one keeps its front.
     layouts: Arc<Mutex<LayoutMemory>>,
     /// The suggestions shown and the next ones asked for ahead.
-    prefetch: Mutex<Prefetcher>,
+    prefetch: Mutex<Prefetcher<EngineRequest, Suggestion>>,
     /// The model server's slot of each document (with `completion.server_slots`).
     slots: Mutex<SlotTable>,
 }
@@ -425,8 +425,15 @@ impl CompletionEngine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .changed(key, rope);
-        let Some(request) = ahead else {
+        let Some((shown, cursor)) = ahead else {
             return;
+        };
+        let request = EngineRequest {
+            rope: rope.clone(),
+            cursor,
+            syntax: None,
+            trigger: Trigger::Automatic,
+            ..shown
         };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
@@ -674,7 +681,7 @@ impl CompletionEngine {
         self.prefetch
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .shown(&request, cursor, &text);
+            .shown(&request.key, request.clone(), &request.rope, cursor, &text);
         let timings = Timings {
             prompt_build_ms,
             ttft_ms: ttft.map(ms),

@@ -8,48 +8,57 @@ use ropey::Rope;
 use rustc_hash::FxHashMap;
 use tokio::task::JoinHandle;
 
-use super::engine::{EngineRequest, Suggestion};
-
 /// A suggestion the engine showed, kept to see it accepted.
 #[derive(Debug)]
-struct Shown {
-    /// The request it answered (its document text is the text before the suggestion went in).
-    request: EngineRequest,
+struct Shown<R> {
+    /// The request it answered.
+    request: R,
+    /// The document text of that request (before the suggestion went in).
+    rope: Rope,
     /// Where it starts, in bytes.
     start: usize,
     /// Its text.
     text: String,
 }
 
-/// A next suggestion being asked for in the background.
+/// A next suggestion being asked for in the background (its answer a `T`).
 #[derive(Debug)]
-struct Pending {
+struct Pending<T> {
     rope: Rope,
     cursor: usize,
-    task: JoinHandle<Option<Suggestion>>,
+    task: JoinHandle<Option<T>>,
 }
 
-/// The suggestions shown and the ones asked for ahead, per document key.
-#[derive(Debug, Default)]
-pub(super) struct Prefetcher {
-    shown: FxHashMap<String, Shown>,
-    pending: FxHashMap<String, Pending>,
+/// The suggestions shown (answering requests `R`) and the ones asked for ahead (answered with
+/// `T`), per document key.
+#[derive(Debug)]
+pub(super) struct Prefetcher<R, T> {
+    shown: FxHashMap<String, Shown<R>>,
+    pending: FxHashMap<String, Pending<T>>,
 }
 
-/// What to ask for ahead, after a change: the request at the end of an accepted suggestion.
-pub(super) type Ahead = EngineRequest;
+impl<R, T> Default for Prefetcher<R, T> {
+    fn default() -> Self {
+        Prefetcher {
+            shown: FxHashMap::default(),
+            pending: FxHashMap::default(),
+        }
+    }
+}
 
-impl Prefetcher {
-    /// Keeps a suggestion shown in document `key` (answering `request`), replacing the last one.
-    pub(super) fn shown(&mut self, request: &EngineRequest, start: usize, text: &str) {
+impl<R, T> Prefetcher<R, T> {
+    /// Keeps a suggestion `text` shown at byte `start` of `rope` in document `key` (answering
+    /// `request`), replacing the last one.
+    pub(super) fn shown(&mut self, key: &str, request: R, rope: &Rope, start: usize, text: &str) {
         if text.is_empty() {
-            self.shown.remove(&request.key);
+            self.shown.remove(key);
             return;
         }
         self.shown.insert(
-            request.key.clone(),
+            key.to_string(),
             Shown {
-                request: request.clone(),
+                request,
+                rope: rope.clone(),
                 start,
                 text: text.to_string(),
             },
@@ -57,8 +66,9 @@ impl Prefetcher {
     }
 
     /// The document `key` changed to `rope`: cancels a next suggestion asked for another text,
-    /// and returns the request to ask ahead when the change completed the suggestion shown.
-    pub(super) fn changed(&mut self, key: &str, rope: &Rope) -> Option<Ahead> {
+    /// and, when the change completed the suggestion shown, returns the request it answered and
+    /// the cursor at its end (where to ask ahead).
+    pub(super) fn changed(&mut self, key: &str, rope: &Rope) -> Option<(R, usize)> {
         if let Some(pending) = self.pending.get(key)
             && pending.rope != *rope
         {
@@ -70,17 +80,11 @@ impl Prefetcher {
         let holds = rope
             .get_byte_slice(shown.start..end)
             .is_some_and(|slice| slice == shown.text.as_str());
-        if !holds || shown.request.rope == *rope {
+        if !holds || shown.rope == *rope {
             return None;
         }
         let shown = self.shown.remove(key)?;
-        Some(EngineRequest {
-            rope: rope.clone(),
-            cursor: end,
-            syntax: None,
-            trigger: super::engine::Trigger::Automatic,
-            ..shown.request
-        })
+        Some((shown.request, end))
     }
 
     /// Keeps the background task asking for the next suggestion at `cursor` of `rope`.
@@ -89,7 +93,7 @@ impl Prefetcher {
         key: &str,
         rope: Rope,
         cursor: usize,
-        task: JoinHandle<Option<Suggestion>>,
+        task: JoinHandle<Option<T>>,
     ) {
         if let Some(old) = self
             .pending
@@ -106,7 +110,7 @@ impl Prefetcher {
         key: &str,
         rope: &Rope,
         cursor: usize,
-    ) -> Option<JoinHandle<Option<Suggestion>>> {
+    ) -> Option<JoinHandle<Option<T>>> {
         let pending = self.pending.remove(key)?;
         if pending.cursor == cursor && pending.rope == *rope {
             Some(pending.task)
