@@ -8,8 +8,12 @@ the answer. A small HTTP proxy between augur and llama-server records, per reque
 tokens the server had to evaluate and the tokens it generated (llama.cpp's `timings.prompt_n` and
 `predicted_n`, asked for per token so that cancelled generations report them too).
 
-    scripts/local-model.sh start 8391
-    scripts/bench-typing.py --llama http://127.0.0.1:8391 --a OLD_AUGUR --b NEW_AUGUR [--lines 12]
+    scripts/local-model.sh start 8391      # and a second server for build b, e.g. on 8392
+    scripts/bench-typing.py --llama http://127.0.0.1:8391 --llama-b http://127.0.0.1:8392 \
+        --a OLD_AUGUR --b NEW_AUGUR [--lines 8]
+
+Requests go one at a time, alternating between the builds, so the two servers never compete for
+the cores; each build's server keeps only that build's prompts in its cache.
 
 It prints, per build: time to answer (p50, p90, max), prompt tokens evaluated per model request
 (median, p90), tokens generated (median, max), the share of suggestions whose first line equals
@@ -37,11 +41,10 @@ import urllib.parse
 # ---------------------------------------------------------------------------------------------
 # The proxy: forwards to llama-server, asks for per-token timings, keeps the last ones seen.
 
-RECORDS = []
 RECORDS_LOCK = threading.Lock()
 
 
-def make_proxy(upstream):
+def make_proxy(upstream, records):
     target = urllib.parse.urlparse(upstream)
 
     class Proxy(http.server.BaseHTTPRequestHandler):
@@ -72,7 +75,7 @@ def make_proxy(upstream):
             record = {"path": self.path, "prompt_n": None, "predicted_n": 0, "cache_n": None}
             if body is not None:
                 with RECORDS_LOCK:
-                    RECORDS.append(record)
+                    records.append(record)
             self.send_response(reply.status)
             for name, value in reply.getheaders():
                 if name.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -223,7 +226,12 @@ def percentile(values, share):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--llama", required=True, help="llama-server URL")
+    parser.add_argument("--llama", required=True, help="llama-server URL (of build a)")
+    parser.add_argument(
+        "--llama-b",
+        help="a second llama-server for build b (recommended: with one server the two builds' "
+        "prompts share and evict one KV cache, which neither would see alone)",
+    )
     parser.add_argument("--a", required=True, help="augur binary (before)")
     parser.add_argument("--b", required=True, help="augur binary (after)")
     parser.add_argument("--lines", type=int, default=10, help="lines retyped per file")
@@ -245,9 +253,12 @@ def main():
 
     args.a, args.b = os.path.abspath(args.a), os.path.abspath(args.b)
     files = [os.path.abspath(f) for f in args.files] if args.files else default_files()
-    proxy = ThreadingServer(("127.0.0.1", 0), make_proxy(args.llama))
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    proxy_url = "http://127.0.0.1:%d/v1" % proxy.server_address[1]
+    records = {"a": [], "b": []}
+    proxies = {}
+    for name, upstream in (("a", args.llama), ("b", args.llama_b or args.llama)):
+        proxy = ThreadingServer(("127.0.0.1", 0), make_proxy(upstream, records[name]))
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        proxies[name] = proxy
 
     work = tempfile.mkdtemp(prefix="augur-typing-")
     results = {"a": [], "b": []}
@@ -263,7 +274,7 @@ def main():
                     '[models.default]\nbackend = "openai"\nurl = "%s"\nmodel = "SmolLM2-135M"\n'
                     "[llm.cache]\nenabled = true\n[completion]\ntemperature = %s\n%s"
                     % (
-                        proxy_url,
+                        "http://127.0.0.1:%d/v1" % proxies[name].server_address[1],
                         args.temperature,
                         ""
                         if args.debounce_max_ms is None
@@ -336,7 +347,7 @@ def main():
                         lsp = clients[name]
                         uri = "file://" + os.path.join(lsp.root, base)
                         with RECORDS_LOCK:
-                            seen = len(RECORDS)
+                            seen = len(records[name])
                         began = time.perf_counter()
                         reply = lsp.request(
                             "textDocument/inlineCompletion",
@@ -349,7 +360,9 @@ def main():
                         elapsed = (time.perf_counter() - began) * 1000
                         time.sleep(0.05)  # the proxy finishes recording a cancelled stream
                         with RECORDS_LOCK:
-                            calls = [r for r in RECORDS[seen:] if "completions" in r["path"]]
+                            calls = [
+                                r for r in records[name][seen:] if "completions" in r["path"]
+                            ]
                         items = (reply.get("result") or {}).get("items", []) if isinstance(
                             reply.get("result"), dict
                         ) else (reply.get("result") or [])
@@ -377,7 +390,8 @@ def main():
         for lsp in clients.values():
             lsp.close()
     finally:
-        proxy.shutdown()
+        for proxy in proxies.values():
+            proxy.shutdown()
 
     print("requests per build: %d (files: %s)" % (len(results["a"]), ", ".join(files)))
     header = "| figure | before (a) | after (b) |"
