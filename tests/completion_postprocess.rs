@@ -205,7 +205,15 @@ fn the_syntax_at_the_cursor_decides_multiline() {
         "def f():\n    \"\"\"Docs\n    ",
         "\n    \"\"\"\n"
     ));
-    assert!(auto_multiline(None, "anything ", "\n"));
+    assert!(auto_multiline(None, "anything {", "\n"));
+    assert!(
+        !auto_multiline(None, "anything ", "\n"),
+        "code on the line before the cursor: the line is what is being written"
+    );
+    let python = Some(Language::Python);
+    assert!(!auto_multiline(python, "        ret.msg = self", "\n"));
+    assert!(auto_multiline(python, "    for c in text:", "\n"));
+    assert!(auto_multiline(python, "        ", "\n"));
 }
 
 #[test]

@@ -96,6 +96,12 @@ pub struct CompletionConfig {
     /// Whether a multi-line suggestion that leaves more syntax errors (tree-sitter) around the
     /// cursor than before is dropped.
     pub reject_syntax_errors: bool,
+    /// The prompt-cache slots of the model server (llama.cpp's `--parallel`; its `/props` says
+    /// `total_slots`), for the `llamacpp` backend. With a number, each document keeps to one slot
+    /// (`id_slot`), so that moving between files does not make the server read a whole prompt
+    /// again. 0 lets the server choose a slot by the prompt's similarity. Never more than the
+    /// server has: llama.cpp waits for a slot that does not exist.
+    pub server_slots: u32,
 }
 
 impl Default for CompletionConfig {
@@ -121,6 +127,7 @@ impl Default for CompletionConfig {
             template: "auto".into(),
             multiline: MultilinePolicy::Auto,
             reject_syntax_errors: true,
+            server_slots: 0,
         }
     }
 }

@@ -27,8 +27,10 @@ use super::postprocess::{
     PostContext, PostProcessor, adds_syntax_errors, auto_multiline_at, auto_multiline_in_tree,
     replaced_rest,
 };
+use super::prefetch::Prefetcher;
 use super::prompt::{
-    BuiltPrompt, OpenDocument, PromptInput, build_prompt, clamp_cursor, is_excluded,
+    BuiltPrompt, LayoutMemory, LayoutSignature, OpenDocument, PromptInput, build_prompt_in,
+    clamp_cursor, is_excluded,
 };
 use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
@@ -106,6 +108,8 @@ pub enum SuggestionSource {
     Cache,
     /// The suggestion already on screen, which the user is typing through.
     TypeThrough,
+    /// The model, asked ahead in the background once the previous suggestion was accepted.
+    Prefetch,
 }
 
 /// How long the parts of a request took, in milliseconds.
@@ -183,6 +187,76 @@ pub struct CompletionEngine {
     type_through: Mutex<TypeThrough>,
     debounce: Mutex<AdaptiveDebounce>,
     open_documents: Mutex<FxHashMap<PathBuf, OpenDocument>>,
+    /// The layout of each document's last prompt, so that the next one keeps its front.
+    layouts: Arc<Mutex<LayoutMemory>>,
+    /// The suggestions shown and the next ones asked for ahead.
+    prefetch: Mutex<Prefetcher<EngineRequest, Suggestion>>,
+    /// The model server's slot of each document (with `completion.server_slots`).
+    slots: Mutex<SlotTable>,
+}
+
+/// Which server slot each document keeps to: a document keeps its slot while it is used; a new
+/// document takes a free slot, else the one used longest ago.
+#[derive(Debug, Default)]
+struct SlotTable {
+    /// Per document key: its slot and when it was last used (a counter).
+    held: FxHashMap<String, (u32, u64)>,
+    clock: u64,
+}
+
+impl SlotTable {
+    /// The slot of document `key` among `slots` (`None` with no slots).
+    fn slot_of(&mut self, key: &str, slots: u32) -> Option<u32> {
+        if slots == 0 {
+            return None;
+        }
+        self.clock += 1;
+        let now = self.clock;
+        self.held.retain(|_, (slot, _)| *slot < slots);
+        if let Some((slot, used)) = self.held.get_mut(key) {
+            *used = now;
+            return Some(*slot);
+        }
+        let taken: FxHashSet<u32> = self.held.values().map(|(slot, _)| *slot).collect();
+        let slot = match (0..slots).find(|slot| !taken.contains(slot)) {
+            Some(free) => free,
+            None => {
+                let (oldest, (slot, _)) = self
+                    .held
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(key, held)| (key.clone(), *held))?;
+                self.held.remove(&oldest);
+                slot
+            }
+        };
+        self.held.insert(key.to_string(), (slot, now));
+        Some(slot)
+    }
+}
+
+/// The most tokens asked for a one-line suggestion: a line of code is rarely longer, and a
+/// model that does not stop at the line's end is not left to run on.
+pub const ONE_LINE_MAX_TOKENS: u32 = 48;
+
+/// How long a multi-line suggestion may be generated before the server ends it at the next line
+/// break (llama.cpp's `t_max_predict_ms`): a slow model gives the lines it has by then.
+pub const BLOCK_GENERATION_LIMIT: Duration = Duration::from_millis(1_000);
+
+/// The same for a one-line suggestion (the line usually ends long before).
+pub const LINE_GENERATION_LIMIT: Duration = Duration::from_millis(500);
+
+/// The most tokens to ask for, and the generation time limit, for a suggestion that may span
+/// several lines or not.
+pub fn generation_size(config: &CompletionConfig, multiline: bool) -> (u32, Duration) {
+    if multiline {
+        (config.max_tokens, BLOCK_GENERATION_LIMIT)
+    } else {
+        (
+            config.max_tokens.min(ONE_LINE_MAX_TOKENS),
+            LINE_GENERATION_LIMIT,
+        )
+    }
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -197,6 +271,9 @@ impl CompletionEngine {
             type_through: Mutex::new(TypeThrough::default()),
             debounce: Mutex::new(AdaptiveDebounce::from_config(&CompletionConfig::default())),
             open_documents: Mutex::default(),
+            layouts: Arc::default(),
+            prefetch: Mutex::default(),
+            slots: Mutex::default(),
         }
     }
 
@@ -241,6 +318,20 @@ impl CompletionEngine {
         let mut debounce = self.debounce.lock().unwrap_or_else(|e| e.into_inner());
         debounce.configure(config);
         debounce.delay()
+    }
+
+    /// [`CompletionEngine::debounce_delay`] for a request in document `key`: zero while a next
+    /// suggestion is asked for ahead there (the answer is on its way; waiting only delays it).
+    pub fn debounce_delay_at(
+        &self,
+        key: &str,
+        trigger: Trigger,
+        config: &CompletionConfig,
+    ) -> Duration {
+        if self.prefetch_pending(key) {
+            return Duration::ZERO;
+        }
+        self.debounce_delay(trigger, config)
     }
 
     /// The rest of the suggestion on screen in `key`, if the user is typing through it: answer
@@ -294,6 +385,14 @@ impl CompletionEngine {
     /// for other documents' prompts (`path`, the document's path if it has one).
     pub fn forget_document(&self, key: &str, path: Option<&Path>) {
         self.forget(key);
+        self.layouts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget(key);
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget(key);
         if let Some(path) = path {
             self.open_documents
                 .lock()
@@ -309,12 +408,65 @@ impl CompletionEngine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .forget_all();
+        self.layouts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget_all();
+    }
+
+    /// Tells the engine that document `key` changed to `rope` (call it after every change). When
+    /// the change completed the suggestion last shown there (accepted, or typed through to its
+    /// end: the text at its place now holds all of it), the suggestion at its end is asked for at
+    /// once in the background, and [`CompletionEngine::complete`] at that place answers from it.
+    /// Any other change cancels a suggestion being asked for ahead. Needs a tokio runtime.
+    pub fn document_changed(self: &Arc<Self>, key: &str, rope: &Rope) {
+        let ahead = self
+            .prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .changed(key, rope);
+        let Some((shown, cursor)) = ahead else {
+            return;
+        };
+        let request = EngineRequest {
+            rope: rope.clone(),
+            cursor,
+            syntax: None,
+            trigger: Trigger::Automatic,
+            ..shown
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (rope, cursor) = (request.rope.clone(), request.cursor);
+        let engine = Arc::clone(self);
+        let task = runtime.spawn(async move { engine.complete_ahead(request, false).await.ok() });
+        tracing::debug!(key, cursor, "asking ahead for the next suggestion");
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .started(key, rope, cursor, task);
+    }
+
+    /// Whether a next suggestion is being asked for ahead (or is ready) in document `key`.
+    pub fn prefetch_pending(&self, key: &str) -> bool {
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_pending(key)
     }
 
     /// Completes at the cursor. Dropping the future cancels the work, the HTTP call included.
-    pub async fn complete(
+    pub async fn complete(&self, request: EngineRequest) -> Result<Suggestion, CompletionError> {
+        self.complete_ahead(request, true).await
+    }
+
+    /// [`CompletionEngine::complete`]; with `from_ahead`, answered by the suggestion asked for
+    /// ahead at this place, if there is one (not for the request ahead itself).
+    async fn complete_ahead(
         &self,
         mut request: EngineRequest,
+        from_ahead: bool,
     ) -> Result<Suggestion, CompletionError> {
         let started = Instant::now();
         let cursor = clamp_cursor(&request.rope, request.cursor);
@@ -322,6 +474,23 @@ impl CompletionEngine {
             && is_excluded(&request.indexes, path)
         {
             return Err(CompletionError::Excluded(path.clone()));
+        }
+        let ahead = from_ahead
+            .then(|| {
+                self.prefetch
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(&request.key, &request.rope, cursor)
+            })
+            .flatten();
+        if let Some(task) = ahead {
+            // Dropping this future while it waits cancels the task too.
+            let mut task = AbortOnDrop(task);
+            if let Ok(Some(mut suggestion)) = (&mut task.0).await {
+                suggestion.source = SuggestionSource::Prefetch;
+                suggestion.timings.total_ms = ms(started.elapsed());
+                return Ok(suggestion);
+            }
         }
         if let Some((rest, range)) = self.type_through(&request.key, &request.rope, cursor) {
             let total_ms = ms(started.elapsed());
@@ -356,6 +525,7 @@ impl CompletionEngine {
         // the prompt (if no pool thread has started it by the time the prompt is built, it runs
         // here).
         let client = Arc::clone(&self.client);
+        let layouts = Arc::clone(&self.layouts);
         let (request, prompt, multiline) = run_short(move || {
             let config = &request.config;
             // Without the document's tree, the decision parses the lines around the cursor.
@@ -370,7 +540,13 @@ impl CompletionEngine {
                     .as_ref()
                     .map_or_else(|| text.len().div_ceil(4), |c| c.count(text))
             };
-            let prompt = build_prompt(
+            let signature =
+                LayoutSignature::at(&request.rope, cursor, config, request.path.as_deref());
+            let layout = layouts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .plan(&request.key, &signature);
+            let prompt = build_prompt_in(
                 &PromptInput {
                     rope: &request.rope,
                     cursor,
@@ -381,6 +557,12 @@ impl CompletionEngine {
                     open_documents: &request.open_documents,
                 },
                 &count,
+                &layout,
+            );
+            layouts.lock().unwrap_or_else(|e| e.into_inner()).remember(
+                &request.key,
+                signature,
+                &prompt,
             );
             let multiline = match parse {
                 Some(job) => job.join(),
@@ -404,10 +586,18 @@ impl CompletionEngine {
         let prompt_build_ms = ms(started.elapsed());
 
         let sent = Instant::now();
+        let (max_tokens, generation_limit) = generation_size(config, multiline);
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .slot_of(&request.key, config.server_slots);
         let mut stream = self.client.stream(CompletionRequest {
             prompt: prompt.prompt.clone(),
             suffix: prompt.suffix.clone(),
-            max_tokens: Some(config.max_tokens),
+            max_tokens: Some(max_tokens),
+            generation_limit: Some(generation_limit),
+            slot,
             temperature: Some(config.temperature),
             stop: prompt.stop.clone(),
             priority: Priority::Interactive,
@@ -422,7 +612,7 @@ impl CompletionEngine {
         while let Some(item) = stream.next().await {
             match item? {
                 StreamEvent::Delta(delta) => {
-                    ttft.get_or_insert_with(|| sent.elapsed());
+                    let first = *ttft.get_or_insert_with(|| sent.elapsed());
                     if post.push(&delta) {
                         stopped_early = true;
                         // A cache hit has its end queued already: look without waiting.
@@ -433,6 +623,15 @@ impl CompletionEngine {
                             source = SuggestionSource::Cache;
                             stopped_early = false;
                         }
+                        break;
+                    }
+                    // Generation past its time limit ends at a line break, for every backend as
+                    // llama.cpp's `t_max_predict_ms` ends it: the finished lines are the answer.
+                    if sent.elapsed().saturating_sub(first) > generation_limit
+                        && post.raw().contains('\n')
+                    {
+                        post.keep_finished_lines();
+                        stopped_early = true;
                         break;
                     }
                 }
@@ -479,6 +678,10 @@ impl CompletionEngine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remember_replacing(&request.key, rope, cursor, window, &text, replaced);
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .shown(&request.key, request.clone(), &request.rope, cursor, &text);
         let timings = Timings {
             prompt_build_ms,
             ttft_ms: ttft.map(ms),
@@ -513,5 +716,34 @@ impl CompletionEngine {
             stopped_early,
             note,
         })
+    }
+}
+
+/// A task aborted when dropped: a request that waits for a suggestion asked ahead takes the
+/// task with it when it is cancelled.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_keep_their_slot_and_a_new_one_takes_the_oldest() {
+        let mut slots = SlotTable::default();
+        assert_eq!(slots.slot_of("a", 0), None);
+        assert_eq!(slots.slot_of("a", 2), Some(0));
+        assert_eq!(slots.slot_of("b", 2), Some(1));
+        assert_eq!(slots.slot_of("a", 2), Some(0));
+        // "b" was used longest ago: "c" takes its slot.
+        assert_eq!(slots.slot_of("c", 2), Some(1));
+        assert_eq!(slots.slot_of("a", 2), Some(0));
+        // Fewer slots: a slot beyond them is never used.
+        assert_eq!(slots.slot_of("c", 1), Some(0));
     }
 }

@@ -14,7 +14,9 @@
 //! sleep [`CompletionEngine::debounce_delay`]; then await [`CompletionEngine::complete`] with a
 //! snapshot of the document. Dropping that future (cancel, or a newer request for the same
 //! document) stops everything, the HTTP call included. Convert `Suggestion::range` back with the
-//! document version the request was for, and drop the answer if the version has changed.
+//! document version the request was for, and drop the answer if the version has changed. After
+//! every change to a document, call [`CompletionEngine::document_changed`]: once a suggestion was
+//! accepted or typed through, it asks ahead for the next one (`prefetch`).
 //!
 //! ```
 //! use augur::completion::postprocess::{PostContext, process};
@@ -25,6 +27,7 @@
 pub mod config;
 pub mod engine;
 pub mod postprocess;
+mod prefetch;
 pub mod prompt;
 pub mod template;
 pub mod typethrough;

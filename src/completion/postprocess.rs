@@ -132,9 +132,10 @@ fn first_lines(text: &str, count: usize) -> &str {
 }
 
 /// Whether a suggestion at the cursor may span several lines, under `auto`: not in the middle of a
-/// line (text after the cursor other than closing brackets), not inside a string or comment.
+/// line (text after the cursor other than closing brackets), not at the end of a line with code on
+/// it unless that line opens a block, not inside a string or comment.
 pub fn auto_multiline(language: Option<Language>, prefix: &str, suffix: &str) -> bool {
-    if !rest_allows_multiline(suffix) {
+    if !rest_allows_multiline(suffix) || !line_allows_multiline(last_lines(prefix, 0)) {
         return false;
     }
     let Some(language) = language else {
@@ -197,12 +198,42 @@ pub fn auto_multiline_in_tree(rope: &Rope, tree: &tree_sitter::Tree, cursor: usi
         rope.len_bytes()
     };
     let rest = rope.byte_slice(cursor..end).to_string();
-    if !rest_allows_multiline(&rest) {
+    let start = rope
+        .line_to_byte(line)
+        .max(cursor.saturating_sub(MULTILINE_PARSE_BYTES));
+    let before = rope
+        .byte_slice(clamp_cursor(rope, start)..cursor)
+        .to_string();
+    if !rest_allows_multiline(&rest) || !line_allows_multiline(&before) {
         return false;
     }
     !in_string_or_comment(tree.root_node(), cursor, |range| {
         Cow::Owned(rope.byte_slice(range).to_string())
     })
+}
+
+/// Whether the text of the cursor's line before the cursor leaves room for a multi-line
+/// suggestion: nothing but indentation (an empty line), or code that opens a block (see
+/// [`opens_block`]). After any other code the line is what is being written: one line.
+pub fn line_allows_multiline(line_prefix: &str) -> bool {
+    let trimmed = line_prefix.trim();
+    trimmed.is_empty() || opens_block(trimmed)
+}
+
+/// Whether a line (ending at the cursor) opens a block whose body comes on the next lines: it
+/// ends with an opening bracket, a colon (Python, YAML), an arrow or `=` that continues on the
+/// next line, or a keyword that opens a block in Ruby, Lua and shell (`do`, `then`, `else`).
+pub fn opens_block(line: &str) -> bool {
+    let line = line.trim_end();
+    if line.ends_with(['{', '(', '[', ':']) || line.ends_with("=>") || line.ends_with("->") {
+        return true;
+    }
+    let last_word = line
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or_default();
+    let before = &line[..line.len() - last_word.len()];
+    matches!(last_word, "do" | "then" | "else" | "begin") && !before.ends_with(['.', ':'])
 }
 
 /// Whether the rest of the cursor's line leaves room for a multi-line suggestion: nothing but
@@ -247,6 +278,32 @@ pub fn adds_syntax_errors(
         &format!("{prefix}{suffix}"),
         &format!("{prefix}{suggestion}{suffix}"),
     )
+}
+
+/// The most lines after the first that a one-line suggestion takes to close the brackets it
+/// opened (a call's arguments over a few lines); brackets still open after that leave the first
+/// line alone.
+pub const MAX_BRACKET_LINES: usize = 4;
+
+/// The most lines a multi-line suggestion keeps: a block longer than this is cut (and the
+/// stream stopped) at this many lines.
+pub const MAX_SUGGESTION_LINES: usize = 16;
+
+/// Whether `line` repeats the suggestion's lines before it (`first`, the first line with the
+/// text of the cursor's line before it, then `earlier`), the way a small model loops: the same
+/// line (indentation included) as the last non-blank one, or a line seen twice already (table
+/// borders, alternating pairs).
+fn repeats(first: &str, earlier: &[&str], line: &str) -> bool {
+    let line = line.trim_end();
+    if line.trim().is_empty() {
+        return false;
+    }
+    let before: Vec<&str> = std::iter::once(first)
+        .chain(earlier.iter().copied())
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    before.last() == Some(&line) || before.iter().filter(|l| **l == line).count() >= 2
 }
 
 /// The width of a line's indentation (a tab counts 4).
@@ -360,12 +417,16 @@ pub fn process(context: &PostContext, raw: &str, ended: bool) -> (String, bool) 
         // One line, or as many as it takes to close the brackets it opened.
         let mut depth = bracket_depth(lines[0]);
         let mut end = 0;
-        while depth > 0 && end + 1 < finished {
+        while depth > 0 && end + 1 < finished && end < MAX_BRACKET_LINES {
             end += 1;
             depth += bracket_depth(lines[end]);
         }
-        if end < finished && (depth <= 0 || ended) {
+        if end < finished && depth <= 0 {
             keep = end + 1;
+            complete = true;
+        } else if finished > 0 && (ended || end >= MAX_BRACKET_LINES) {
+            // The brackets do not close within the lines allowed: the line alone.
+            keep = 1;
             complete = true;
         }
     } else {
@@ -374,6 +435,8 @@ pub fn process(context: &PostContext, raw: &str, ended: bool) -> (String, bool) 
             || line_prefix.trim_end().ends_with("do")
             || line_prefix.trim_end().ends_with("then");
         let next_suffix = context.next_suffix_line();
+        // The suggestion's first line as it will read: it continues the cursor's line.
+        let first_line = format!("{line_prefix}{}", lines[0]);
         let mut i = 1;
         while i < finished {
             let line = lines[i];
@@ -390,6 +453,11 @@ pub fn process(context: &PostContext, raw: &str, ended: bool) -> (String, bool) 
                 }
                 i += 1;
                 continue;
+            }
+            if i >= MAX_SUGGESTION_LINES || repeats(&first_line, &lines[1..i], line) {
+                keep = i;
+                complete = true;
+                break;
             }
             if next_suffix.is_some_and(|s| s.trim_end() == line.trim_end()) {
                 keep = i;
@@ -545,6 +613,13 @@ impl PostProcessor {
         self.complete
     }
 
+    /// Drops the raw text after its last line break: what is left are finished lines (for a
+    /// generation stopped for time, as llama.cpp's `t_max_predict_ms` stops one).
+    pub fn keep_finished_lines(&mut self) {
+        let end = self.raw.rfind('\n').map_or(0, |at| at + 1);
+        self.raw.truncate(end);
+    }
+
     /// The raw text received so far.
     pub fn raw(&self) -> &str {
         &self.raw
@@ -569,7 +644,8 @@ mod tests {
         let cases = [
             (at("in a"), false),         // inside a string
             (at("// a comment"), false), // at the end of a line comment
-            (at("/* closed */"), true),  // after a closed block comment
+            (at("/* closed */"), false), // after a closed block comment: text on the line
+            (at("fn f() {"), true),      // after a block opener
             (at("let x = g("), false),   // text after the cursor on its line
             (at("g(1);\n    "), true),   // an empty line in a body
         ];
@@ -601,9 +677,12 @@ mod tests {
         assert_eq!(tail("aé", 1), "");
         assert_eq!(head("éa", 1), "");
         assert_eq!(tail("aé", 2), "é");
-        // 2,048 bytes back from the end of a line of 3-byte characters is inside one.
-        let rope = Rope::from_str(&format!("{}\n", "€".repeat(3000)));
-        assert!(auto_multiline_at(Some(Language::Rust), &rope, 9000));
+        // 2,048 bytes back from the end of a line of 3-byte characters is inside one (the line
+        // ends with a block opener, so the decision is the parse's).
+        let rope = Rope::from_str(&format!("{}{{\n", "€".repeat(3000)));
+        assert!(auto_multiline_at(Some(Language::Rust), &rope, 9001));
+        let tree = parse(Language::Rust, &rope.to_string()).unwrap();
+        assert!(auto_multiline_in_tree(&rope, &tree, 9001));
     }
 
     #[test]

@@ -67,6 +67,12 @@ pub struct CompletionRequest {
     pub deadline: Option<Duration>,
     /// Whether the answer may come from, and go to, the cache.
     pub use_cache: bool,
+    /// How long generation may go on (after the first token) before the server ends it at the
+    /// next line break, for backends that can (llama.cpp's `t_max_predict_ms`).
+    pub generation_limit: Option<Duration>,
+    /// The server-side prompt-cache slot to use, for backends that keep one cache per slot
+    /// (llama.cpp's `id_slot`): requests that continue one another (one document) share a slot.
+    pub slot: Option<u32>,
 }
 
 impl CompletionRequest {
@@ -84,6 +90,8 @@ impl CompletionRequest {
             stream: false,
             deadline: None,
             use_cache: true,
+            generation_limit: None,
+            slot: None,
         }
     }
 }

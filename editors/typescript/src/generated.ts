@@ -219,6 +219,14 @@ export interface CompletionConfig {
    */
   reject_syntax_errors?: boolean;
   /**
+   * The prompt-cache slots of the model server (llama.cpp's `--parallel`; its `/props` says
+   * `total_slots`), for the `llamacpp` backend. With a number, each document keeps to one slot
+   * (`id_slot`), so that moving between files does not make the server read a whole prompt
+   * again. 0 lets the server choose a slot by the prompt's similarity. Never more than the
+   * server has: llama.cpp waits for a slot that does not exist.
+   */
+  server_slots?: number;
+  /**
    * The most tokens of one context snippet; longer ones are cut at a line end.
    */
   snippet_tokens?: number;

@@ -237,6 +237,7 @@ pub async fn run_complete_with(
                 SuggestionSource::Model => "model",
                 SuggestionSource::Cache => "cache",
                 SuggestionSource::TypeThrough => "type-through",
+                SuggestionSource::Prefetch => "prefetch",
             },
             if suggestion.stopped_early {
                 "; stream stopped early"

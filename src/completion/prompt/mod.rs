@@ -39,6 +39,7 @@ use crate::syntax::Language;
 
 mod definitions;
 mod identifiers;
+mod layout;
 mod open_documents;
 mod paths;
 mod resolve;
@@ -49,13 +50,14 @@ mod window;
 
 use definitions::definition_candidates;
 use identifiers::{identifiers_nearest_last, imported_names};
+pub use layout::{Layout, LayoutMemory, LayoutSignature};
 pub use open_documents::OpenDocument;
 use open_documents::open_document_passages;
 use paths::display_path;
 pub use paths::is_excluded;
 use similar::similar_candidates;
 pub(super) use window::{head, tail};
-use window::{line_start, slice, window};
+use window::{line_start, slice, window_anchored};
 
 /// Everything a prompt is built from. The cursor is a byte offset into `rope`; it is clamped to
 /// the text and moved back to a character boundary if needed.
@@ -283,7 +285,21 @@ pub(super) fn text_hash(text: &str) -> u64 {
 /// Builds the prompt. `count` counts tokens of the target model (the engine passes the LLM
 /// client's counter). Retrieval failures are logged and leave the context out; nothing here fails.
 pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> BuiltPrompt {
+    build_prompt_in(input, count, &Layout::default())
+}
+
+/// Builds the prompt laid out against the previous prompt of the same document (see [`Layout`]):
+/// held context is used as it is, without retrieval; refreshed context keeps the order of the
+/// parts found again and puts new ones after them; the prefix starts where the previous one did
+/// while that still fits. Everything before the first difference stays byte-identical, so a model
+/// server that caches the previous prompt evaluates only what changed.
+pub fn build_prompt_in(
+    input: &PromptInput<'_>,
+    count: &dyn Fn(&str) -> usize,
+    layout: &Layout,
+) -> BuiltPrompt {
     let config = input.config;
+    let retrieve = config.context_tokens > 0 && layout.held.is_none();
     let rope = input.rope;
     let cursor = clamp_cursor(rope, input.cursor);
     let format = PromptFormat::parse(&config.template);
@@ -297,7 +313,7 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     let query = slice(rope, query_start..cursor);
     // The slowest lookup (similar code) is offered to rayon's pool at once, to run while this
     // thread sizes the window and looks up definitions and open documents.
-    let similar = (config.context_tokens > 0 && config.max_similar_chunks > 0).then(|| {
+    let similar = (retrieve && config.max_similar_chunks > 0).then(|| {
         let (indexes, current) = (input.indexes.to_vec(), current.map(Path::to_path_buf));
         let (query, limit) = (query.clone(), config.max_similar_chunks);
         Speculative::spawn(move || {
@@ -313,7 +329,7 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
         clock = Instant::now();
         elapsed
     };
-    let win = window(input, cursor, count);
+    let win = window_anchored(input, cursor, count, layout.prefix_start);
     stages.window_ms = lap();
     let prefix_text = slice(rope, win.prefix.clone());
     let suffix_text = slice(rope, win.suffix.clone());
@@ -323,7 +339,7 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     // per-snippet and per-file caps, until the context budget is spent.
     let mut candidates = Vec::new();
     let mut passages = Vec::new();
-    if config.context_tokens > 0 {
+    if retrieve {
         let near_after = head(&suffix_text, 400);
         let query_names = identifiers_nearest_last(&query);
         let mut names = query_names.clone();
@@ -384,6 +400,13 @@ pub fn build_prompt(input: &PromptInput<'_>, count: &dyn Fn(&str) -> usize) -> B
     }
     // The most relevant snippet goes last, nearest the code.
     context_parts.reverse();
+    if let Some(held) = &layout.held {
+        context_parts = held.clone();
+        context_used = held.iter().map(|p| p.tokens).sum();
+    } else if !layout.previous.is_empty() {
+        context_parts = layout::keep_order(&layout.previous, context_parts, config.context_tokens);
+        context_used = context_parts.iter().map(|p| p.tokens).sum();
+    }
     let context: String = context_parts.iter().map(|p| p.text.as_str()).collect();
 
     let shown_path = current.map(|p| display_path(input.indexes, p));

@@ -177,10 +177,29 @@ pub(super) struct Window {
 
 /// The document window around the cursor: the suffix first (its unused budget goes to the
 /// prefix), then the prefix, each grown line by line while the next line fits.
+#[cfg(test)]
 pub(super) fn window(
     input: &PromptInput<'_>,
     cursor: usize,
     count: &dyn Fn(&str) -> usize,
+) -> Window {
+    window_anchored(input, cursor, count, None)
+}
+
+/// The part of the prefix budget left free when a held prefix start no longer fits and the
+/// window moves: the prefix then starts this share of the budget later than it must, so that the
+/// next lines typed fit without moving it again (every move makes the model server read the
+/// whole prompt again).
+const PREFIX_SLACK_DIVISOR: usize = 4;
+
+/// [`window`], with the prefix starting at `anchor` (the start of the previous prompt's prefix)
+/// while that is a line start before the cursor's line and the text from there fits the budget.
+/// When it no longer fits, the prefix starts a quarter of the budget later than it must.
+pub(super) fn window_anchored(
+    input: &PromptInput<'_>,
+    cursor: usize,
+    count: &dyn Fn(&str) -> usize,
+    anchor: Option<usize>,
 ) -> Window {
     let rope = input.rope;
     let config = input.config;
@@ -199,12 +218,31 @@ pub(super) fn window(
     }
     let prefix_limit = config.prefix_tokens + config.suffix_tokens.saturating_sub(suffix_tokens);
     let this_line_start = line_start(rope, line);
+    let anchor = anchor.filter(|&at| {
+        at <= this_line_start
+            && at <= rope.len_bytes()
+            && line_start(rope, rope.byte_to_line(at)) == at
+    });
+    let mut slack = 0;
+    if let Some(at) = anchor {
+        let tokens = count(&piece(rope, at..cursor));
+        if tokens <= prefix_limit {
+            return Window {
+                prefix: at..cursor,
+                suffix: cursor..suffix_end,
+                prefix_tokens: tokens,
+                suffix_tokens,
+                prefix_limit,
+            };
+        }
+        slack = prefix_limit / PREFIX_SLACK_DIVISOR;
+    }
     let before = piece(rope, this_line_start..cursor);
     let before = tail(&before, prefix_limit.saturating_mul(4));
     let mut prefix_start = cursor - before.len();
     let mut prefix_tokens = count(before);
     if prefix_start == this_line_start && prefix_start > 0 {
-        let room = prefix_limit.saturating_sub(prefix_tokens);
+        let room = prefix_limit.saturating_sub(prefix_tokens + slack);
         let (tokens, bytes) = lines_before(rope, this_line_start, room, count);
         prefix_tokens += tokens;
         prefix_start -= bytes;

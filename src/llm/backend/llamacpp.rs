@@ -70,7 +70,15 @@ impl Backend for LlamaCpp {
             body.insert("stop".into(), json!(request.stop));
         }
         body.insert("stream".into(), json!(request.stream));
+        // The server keeps the prompt's tokens and evaluates only what differs from the last
+        // prompt of the slot: one document on one slot keeps its cache.
         body.insert("cache_prompt".into(), json!(true));
+        if let Some(slot) = request.slot {
+            body.insert("id_slot".into(), json!(slot));
+        }
+        if let Some(limit) = request.generation_limit_ms {
+            body.insert("t_max_predict_ms".into(), json!(limit));
+        }
         let path = match (request.templated_prompt(), request.suffix) {
             (Some(prompt), _) => {
                 body.insert("prompt".into(), json!(prompt));
@@ -154,6 +162,18 @@ mod tests {
         assert_eq!(call.body["input_prefix"], "fn f() {");
         assert_eq!(call.body["input_extra"][0]["filename"], "lib.rs");
         assert_eq!(call.body["n_predict"], 7);
+        assert_eq!(call.body["cache_prompt"], true);
+        assert!(call.body.get("id_slot").is_none());
+        assert!(call.body.get("t_max_predict_ms").is_none());
+        let pinned = LlamaCpp
+            .build(&WireRequest {
+                slot: Some(2),
+                generation_limit_ms: Some(400),
+                ..request.clone()
+            })
+            .unwrap();
+        assert_eq!(pinned.body["id_slot"], 2);
+        assert_eq!(pinned.body["t_max_predict_ms"], 400);
         let plain = LlamaCpp
             .build(&WireRequest {
                 suffix: None,

@@ -50,6 +50,11 @@ pub struct WireRequest<'a> {
     pub fim_template: Option<&'a str>,
     /// The system prompt for chat APIs.
     pub system_prompt: Option<&'a str>,
+    /// How long generation may go on before the server ends it at a line break, in milliseconds
+    /// (sent by backends that support it).
+    pub generation_limit_ms: Option<u64>,
+    /// The server's prompt-cache slot (sent by backends that have slots).
+    pub slot: Option<u32>,
 }
 
 impl WireRequest<'_> {

@@ -70,6 +70,11 @@ impl Plan {
             api: model.api,
             fim_template: model.config.fim_template.as_deref(),
             system_prompt: model.config.system_prompt.as_deref(),
+            generation_limit_ms: self
+                .request
+                .generation_limit
+                .map(|limit| limit.as_millis().min(u64::MAX as u128) as u64),
+            slot: self.request.slot,
         }
     }
 

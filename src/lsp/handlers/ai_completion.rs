@@ -95,7 +95,7 @@ pub async fn suggest(
     }
     let work = async {
         // Tokio's timer rounds up to whole milliseconds: a zero delay must not sleep at all.
-        let delay = engine.debounce_delay(ask.trigger, &config.completion);
+        let delay = engine.debounce_delay_at(&key, ask.trigger, &config.completion);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }

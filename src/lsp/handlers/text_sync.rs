@@ -75,7 +75,15 @@ pub fn apply_did_change(
 /// Handles `didChange`; a refused change is logged and leaves the document as it was.
 pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
     match apply_did_change(state, &params) {
-        Ok(()) => state.host.queue_reindex(params.text_document.uri.as_str()),
+        Ok(()) => {
+            state.host.queue_reindex(params.text_document.uri.as_str());
+            // A suggestion accepted or typed through: the engine asks ahead for the next one.
+            let snapshot = state.snapshot();
+            let key = from_proto::doc_key(&params.text_document.uri);
+            if let (Some(engine), Some(doc)) = (snapshot.engine(), snapshot.documents().get(&key)) {
+                engine.document_changed(&key, &doc.text);
+            }
+        }
         Err(error) => tracing::warn!(
             uri = params.text_document.uri.as_str(),
             version = params.text_document.version,
