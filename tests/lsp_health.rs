@@ -336,6 +336,15 @@ fn status_shows_the_index_building_then_ready_with_its_file_count() {
     });
     let index = ready.expect("the index gets ready");
     assert_eq!(index["files"], 3, "{index}");
+    // It says when it last changed: the build's commit, a moment ago.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let updated = index["lastUpdate"]
+        .as_u64()
+        .expect("a ready index says when it last changed");
+    assert!(updated <= now && now - updated < 600_000, "{index}");
 }
 
 #[test]

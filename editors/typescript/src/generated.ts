@@ -666,6 +666,10 @@ export type IndexStatus1 =
        * The files in the index.
        */
       files: number;
+      /**
+       * When it last changed, in milliseconds since the Unix epoch (`null` when unknown).
+       */
+      lastUpdate?: number | null;
       state: "ready";
     }
   | {

@@ -51,6 +51,7 @@ impl WorkspaceIndex {
             };
             writer.commit()?;
             *lock(&self.batch) = Batch::default();
+            self.note_update();
             // The index the writer writes (read under its lock: a takeover replaces both).
             self.current()
         };

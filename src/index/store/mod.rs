@@ -27,7 +27,7 @@ pub use open::delete_index_dir;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
@@ -121,6 +121,9 @@ pub struct WorkspaceIndex {
     batch: Mutex<Batch>,
     /// The number of builds running: the index in use is not replaced under them.
     builds: AtomicUsize,
+    /// When the index last changed, in milliseconds since the Unix epoch (0: not known): the
+    /// last commit of this process, else the time the index on disk was last written.
+    last_update_ms: AtomicU64,
 }
 
 /// How many files' last parse [`WorkspaceIndex::update_text`] and friends keep.
@@ -313,6 +316,22 @@ impl WorkspaceIndex {
     /// The number of files in the index.
     pub fn file_count(&self) -> usize {
         lock(&self.files).len()
+    }
+
+    /// When the index last changed, in milliseconds since the Unix epoch, if known.
+    pub fn last_update_ms(&self) -> Option<u64> {
+        match self.last_update_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(ms),
+        }
+    }
+
+    /// Notes that the index changed now.
+    pub(crate) fn note_update(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.last_update_ms.store(now, Ordering::Relaxed);
     }
 
     /// Whether a file (relative path, `/`-separated) is in the index.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use lru::LruCache;
@@ -104,6 +104,7 @@ impl WorkspaceIndex {
             recent_trees: Mutex::new(LruCache::new(RECENT_TREES)),
             batch: Mutex::new(Batch::default()),
             builds: AtomicUsize::new(0),
+            last_update_ms: AtomicU64::new(written_ms(dir)),
         })
     }
 
@@ -517,6 +518,16 @@ pub(super) fn load_files(
         }
     }
     Ok(files)
+}
+
+/// When the index in `dir` was last written (its `meta.json`), in milliseconds since the Unix
+/// epoch; 0 when there is none.
+fn written_ms(dir: &Path) -> u64 {
+    std::fs::metadata(dir.join("meta.json"))
+        .and_then(|meta| meta.modified())
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]

@@ -71,6 +71,8 @@ pub enum IndexState {
     Ready {
         /// The files in the index.
         files: usize,
+        /// When it last changed, in milliseconds since the Unix epoch (`null` when unknown).
+        last_update: Option<u64>,
     },
     /// Indexing is turned off (`index.enabled = false`).
     Off,

@@ -70,13 +70,16 @@ fn index_state(state: &ServerState, snapshot: &WorkspaceSnapshot, root: &Path) -
             files_total: total,
             percent: total.map(|total| (done * 100).checked_div(total).unwrap_or(100) as u32),
         },
-        Some(IndexPhase::Ready) => IndexState::Ready {
-            files: snapshot
+        Some(IndexPhase::Ready) => {
+            let index = snapshot
                 .indexes()
                 .iter()
-                .find(|index| index.given_root() == root || index.root() == root)
-                .map_or(0, |index| index.file_count()),
-        },
+                .find(|index| index.given_root() == root || index.root() == root);
+            IndexState::Ready {
+                files: index.map_or(0, |index| index.file_count()),
+                last_update: index.and_then(|index| index.last_update_ms()),
+            }
+        }
         Some(IndexPhase::Failed(error)) => IndexState::Failed { error },
     }
 }
