@@ -172,7 +172,7 @@ cfg_rt! {
     }
 
     cfg_coop! {
-        pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> { todo!() }
+        pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> { Poll::Pending }
     }
 }
 
