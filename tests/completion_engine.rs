@@ -16,23 +16,13 @@ use augur::completion::{
     CompletionConfig, CompletionEngine, CompletionError, EngineRequest, SuggestionSource, Trigger,
 };
 use augur::index::IndexConfig;
-use augur::llm::{CacheConfig, LlmError, LlmSettings};
+use augur::llm::{LlmError, LlmSettings};
 use completion_support::Workspace;
-use llm_support::{End, Fake, Reply, client_with, model, openai_sse, openai_stream};
+use llm_support::{End, Fake, Reply, client_with, model, no_cache, openai_sse, openai_stream};
 use ropey::Rope;
 
 const DOC: &str = "fn add(a: i32, b: i32) -> i32 {\n    \n}\n";
 const CURSOR: usize = 36;
-
-fn no_cache() -> LlmSettings {
-    LlmSettings {
-        cache: CacheConfig {
-            enabled: false,
-            ..CacheConfig::default()
-        },
-        ..LlmSettings::default()
-    }
-}
 
 fn engine(fake: &Fake) -> CompletionEngine {
     CompletionEngine::new(Arc::new(client_with(

@@ -17,12 +17,11 @@ use augur::completion::prompt::{
     BuiltPrompt, LayoutMemory, LayoutSignature, PromptInput, build_prompt_in,
 };
 use augur::completion::{CompletionConfig, CompletionEngine, EngineRequest, Trigger};
-use augur::llm::{CacheConfig, LlmSettings};
 use augur::syntax::Language;
 use augur::test_support::fixture::Fixture;
 use completion_support::{Workspace, approx};
 use expect_test::expect;
-use llm_support::{End, Fake, Reply, client_with, model, openai_sse, openai_stream};
+use llm_support::{End, Fake, Reply, client_with, model, no_cache, openai_sse, openai_stream};
 use ropey::Rope;
 
 /// A workspace whose main file has the cursor on an empty line of a function body; the line
@@ -45,16 +44,6 @@ fn main() {
 
 /// The line typed at the cursor, one character at a time.
 const TYPED: &str = "let p = rect_perimeter(&r);";
-
-fn no_cache() -> LlmSettings {
-    LlmSettings {
-        cache: CacheConfig {
-            enabled: false,
-            ..CacheConfig::default()
-        },
-        ..LlmSettings::default()
-    }
-}
 
 fn engine(fake: &Fake) -> CompletionEngine {
     CompletionEngine::new(Arc::new(client_with(

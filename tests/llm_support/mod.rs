@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use augur::llm::{EndpointConfig, LlmClient, LlmDeps, LlmSettings, ModelConfig};
+use augur::llm::{CacheConfig, EndpointConfig, LlmClient, LlmDeps, LlmSettings, ModelConfig};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -633,6 +633,18 @@ pub fn two_endpoints(a: &Fake, b: &Fake) -> ModelConfig {
 /// A client with one model named `default`.
 pub fn client(model: ModelConfig) -> LlmClient {
     client_with(model, LlmSettings::default())
+}
+
+/// The default client settings with the answer cache off, so that every request reaches the
+/// model.
+pub fn no_cache() -> LlmSettings {
+    LlmSettings {
+        cache: CacheConfig {
+            enabled: false,
+            ..CacheConfig::default()
+        },
+        ..LlmSettings::default()
+    }
 }
 
 /// A client with one model named `default` and these settings.
