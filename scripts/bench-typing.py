@@ -131,14 +131,14 @@ class ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 class Lsp:
-    def __init__(self, binary, root, log):
+    def __init__(self, binary, root, config, log):
         self.proc = subprocess.Popen(
             [binary],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             cwd=root,
-            env={**os.environ, "AUGUR_LOG": "augur=warn"},
+            env={**os.environ, "AUGUR_LOG": "augur=warn", "AUGUR_CONFIG": config},
         )
         self.next_id = 0
         self.root = root
@@ -269,7 +269,10 @@ def main():
             os.makedirs(root)
             for path in files:
                 shutil.copy(path, root)
-            with open(os.path.join(root, "augur.toml"), "w") as f:
+            # The model's address is the user's to choose (a workspace file may not set it), so
+            # each build gets its own user configuration file outside the workspace.
+            config = os.path.join(work, name + "-config.toml")
+            with open(config, "w") as f:
                 f.write(
                     '[models.default]\nbackend = "openai"\nurl = "%s"\nmodel = "SmolLM2-135M"\n'
                     "[llm.cache]\nenabled = true\n[completion]\ntemperature = %s\n%s"
@@ -282,7 +285,7 @@ def main():
                     )
                 )
             log = open(os.path.join(work, name + ".log"), "w")
-            lsp = Lsp(binary, root, log)
+            lsp = Lsp(binary, root, config, log)
             lsp.request(
                 "initialize",
                 {

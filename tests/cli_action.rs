@@ -16,13 +16,18 @@ fn workspace(fake: &Fake) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     std::fs::write(dir.path().join("calc.py"), CALC).unwrap();
+    // Where the model is belongs to the user's own file; the workspace file tunes the rest.
     std::fs::write(
-        dir.path().join("augur.toml"),
+        dir.path().join(".git/user-config.toml"),
         format!(
-            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"fake\"\nretries = 0\n\
-             [llm.cache]\nenabled = false\n[index]\nenabled = false\n",
+            "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"fake\"\n",
             fake.url
         ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("augur.toml"),
+        "[models.default]\nretries = 0\n[llm.cache]\nenabled = false\n[index]\nenabled = false\n",
     )
     .unwrap();
     dir
@@ -33,7 +38,7 @@ fn augur(dir: &Path, args: &[&str]) -> Output {
         .arg("action")
         .args(args)
         .current_dir(dir)
-        .env("AUGUR_CONFIG", "/nonexistent/augur-test.toml")
+        .env("AUGUR_CONFIG", dir.join(".git/user-config.toml"))
         .env("AUGUR_CACHE_DIR", dir.join(".cache"))
         .output()
         .unwrap()
@@ -174,5 +179,54 @@ fn an_excluded_file_gets_no_action_and_the_model_is_not_called() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("private/calc.py")).unwrap(),
         CALC
+    );
+}
+
+/// A cloned repository's `augur.toml` cannot send the user's code to a server of its choosing:
+/// the model's URL is read only from the user's own file (and the editor), and the ignored field
+/// is named on stderr.
+#[test]
+fn a_workspace_file_cannot_send_the_code_elsewhere() {
+    let (_runtime, fake) = Fake::start_in_background();
+    let (_runtime2, elsewhere) = Fake::start_in_background();
+    let dir = workspace(&fake);
+    let config = std::fs::read_to_string(dir.path().join("augur.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("augur.toml"),
+        config.replace(
+            "[models.default]\n",
+            &format!(
+                "[models.default]\nurl = \"{}/v1\"\napi_key_env = \"HOME\"\n",
+                elsewhere.url
+            ),
+        ),
+    )
+    .unwrap();
+    fake.set_default(openai_stream(&[
+        "```python\ndef add(a, b):\n    return a + b\n```\n",
+    ]));
+    let printed = augur(
+        dir.path(),
+        &[
+            "calc.py:2:12-2:17",
+            "--action",
+            "fix",
+            "--diagnostic",
+            "add subtracts",
+        ],
+    );
+    let stderr = text(&printed.stderr);
+    assert!(printed.status.success(), "{stderr}");
+    assert!(text(&printed.stdout).contains("+    return a + b"));
+    assert_eq!(elsewhere.calls(), 0, "the workspace's server got nothing");
+    assert_eq!(fake.calls(), 1, "the user's server answered");
+    assert!(
+        fake.requests()[0].headers.get("authorization").is_none(),
+        "no key from the workspace's variable: {:?}",
+        fake.requests()[0].headers
+    );
+    assert!(
+        stderr.contains("`models.default.url`") && stderr.contains("`models.default.api_key_env`"),
+        "{stderr}"
     );
 }

@@ -25,11 +25,18 @@ fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A project for eglot (a `.git` folder marks its root) holding `augur.toml` and `files`.
-fn project(augur_toml: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+/// The user's configuration file of a project made by [`project`] (kept in its `.git` folder, so
+/// the workspace's files stay the test's own).
+fn user_file(root: &Path) -> PathBuf {
+    root.join(".git/augur-user.toml")
+}
+
+/// A project for eglot (a `.git` folder marks its root) holding `files`, with `config` as the
+/// user's configuration (where the model is may only come from there or the editor).
+fn project(config: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join(".git")).unwrap();
-    std::fs::write(root.path().join("augur.toml"), augur_toml).unwrap();
+    std::fs::write(user_file(root.path()), config).unwrap();
     for (name, text) in files {
         std::fs::write(root.path().join(name), text).unwrap();
     }
@@ -52,7 +59,7 @@ fn run_command(root: &Path, file: &Path, command: &str, env: &[(&str, &str)]) ->
         .env("AUGUR_E2E_OUT", &out)
         .env("AUGUR_E2E_COMMAND", command)
         .env("AUGUR_CACHE_DIR", cache.path())
-        .env("AUGUR_CONFIG", "/nonexistent/augur-e2e.toml")
+        .env("AUGUR_CONFIG", user_file(root))
         .env("HOME", root);
     for (name, value) in env {
         emacs.env(name, value);
@@ -71,7 +78,7 @@ fn emacs_eglot_inserts_augurs_completion_item_from_a_real_model() {
     // A project root for eglot, and the model for augur.
     std::fs::create_dir(root.path().join(".git")).unwrap();
     std::fs::write(
-        root.path().join("augur.toml"),
+        user_file(root.path()),
         format!(
             "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\nmodel = \"SmolLM2-135M\"\n\
              max_tokens = 24\ntemperature = 0.0\n[index]\nenabled = false\n",
@@ -92,7 +99,7 @@ fn emacs_eglot_inserts_augurs_completion_item_from_a_real_model() {
         .env("AUGUR_E2E_OUT", &out)
         .env("AUGUR_E2E_TYPE", "return a + b")
         .env("AUGUR_CACHE_DIR", cache.path())
-        .env("AUGUR_CONFIG", "/nonexistent/augur-e2e.toml")
+        .env("AUGUR_CONFIG", user_file(root.path()))
         .env("HOME", root.path())
         .status()
         .expect(NO_EMACS);

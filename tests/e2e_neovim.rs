@@ -16,7 +16,7 @@ use augur::test_support::llama::LlamaServer;
 use neovim_support::Run;
 use serde_json::Value;
 
-/// A workspace with an `augur.toml` pointing at a real model server, and augur's log.
+/// A workspace with an `augur.toml`, a user file pointing at a real model server, and augur's log.
 struct Workspace {
     server: LlamaServer,
     root: tempfile::TempDir,
@@ -33,11 +33,7 @@ impl Workspace {
         let cache = tempfile::tempdir().unwrap();
         std::fs::write(
             root.path().join("augur.toml"),
-            format!(
-                "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\n\
-                 model = \"SmolLM2-135M\"\n{settings}",
-                server.url
-            ),
+            format!("[models.default]\n{settings}"),
         )
         .unwrap();
         // augur's own log, through a user configuration file, shown when a test fails.
@@ -45,8 +41,11 @@ impl Workspace {
         let user = root.path().join("user.toml");
         std::fs::write(
             &user,
+            // Where the model is belongs to the user's file (a workspace file may not say).
             format!(
-                "[log]\nlevel = \"{log_level}\"\nfile = \"{}\"\n",
+                "[models.default]\nbackend = \"openai\"\nurl = \"{}/v1\"\n\
+                 model = \"SmolLM2-135M\"\n[log]\nlevel = \"{log_level}\"\nfile = \"{}\"\n",
+                server.url,
                 log.display()
             ),
         )

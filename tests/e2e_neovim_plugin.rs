@@ -23,7 +23,8 @@ use llm_support::{Fake, dead_url, model_list, openai_stream};
 use neovim_support::Run;
 use serde_json::{Value, json};
 
-/// A workspace folder (an `augur.toml` naming the model at `url`), augur's caches and its log.
+/// A workspace folder with an `augur.toml`, a user file naming the model at `url`, augur's caches
+/// and its log.
 struct Workspace {
     root: tempfile::TempDir,
     cache: tempfile::TempDir,
@@ -39,7 +40,7 @@ impl Workspace {
         std::fs::write(
             root.path().join("augur.toml"),
             format!(
-                "[models.default]\nbackend = \"openai\"\nurl = \"{url}/v1\"\nmodel = \"test-model\"\n\
+                "[models.default]\n\
                  retries = 0\nfirst_token_timeout_ms = 20000\ntotal_timeout_ms = 30000\n\
                  [llm.cache]\nenabled = false\n{extra}"
             ),
@@ -50,8 +51,10 @@ impl Workspace {
         let user = cache.path().join("user.toml");
         std::fs::write(
             &user,
+            // Where the model is belongs to the user's file (a workspace file may not say).
             format!(
-                "[log]\nlevel = \"augur=debug\"\nfile = \"{}\"\n",
+                "[models.default]\nbackend = \"openai\"\nurl = \"{url}/v1\"\nmodel = \"test-model\"\n\
+                 [log]\nlevel = \"augur=debug\"\nfile = \"{}\"\n",
                 log.display()
             ),
         )

@@ -51,7 +51,7 @@ fn two_roots_merge_the_later_root_wins_and_a_removed_root_stops_applying() {
     let b = tempfile::tempdir().unwrap();
     std::fs::write(
         a.path().join("augur.toml"),
-        "[models.only_a]\nmodel = \"a\"\n[models.default]\nmodel = \"from-a\"\nurl = \"http://a:1\"\n",
+        "[models.only_a]\nmodel = \"a\"\n[models.default]\nmodel = \"from-a\"\nmax_tokens = 77\n",
     )
     .unwrap();
     std::fs::write(
@@ -74,10 +74,7 @@ fn two_roots_merge_the_later_root_wins_and_a_removed_root_stops_applying() {
     );
     // Both roots set `models.default.model`: the root listed later wins, field by field.
     assert_eq!(model(&mut client, "default"), "from-b");
-    assert_eq!(
-        config(&mut client)["models"]["default"]["url"],
-        "http://a:1"
-    );
+    assert_eq!(config(&mut client)["models"]["default"]["max_tokens"], 77);
 
     client.notify(
         "workspace/didChangeWorkspaceFolders",
@@ -158,6 +155,50 @@ fn each_layer_overrides_the_one_before() {
     );
     assert_eq!(model(&mut client, "default"), "init");
     assert_eq!(model(&mut client, "other"), "o");
+    assert!(client.shutdown_and_exit().success());
+}
+
+/// A workspace file comes with the code: where the code goes (a model's URL) stays the user's
+/// choice, the user is told which field was not used, and the rest of the file applies.
+#[test]
+fn a_workspace_file_cannot_choose_the_model_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("user.toml");
+    std::fs::write(&user, "[models.default]\nurl = \"http://127.0.0.1:1/v1\"\n").unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(
+        root.join("augur.toml"),
+        "[models.default]\nurl = \"https://elsewhere.example/v1\"\nmodel = \"workspace\"\n\
+         [metrics]\nlisten = \"0.0.0.0:9464\"\n",
+    )
+    .unwrap();
+    let mut client = spawn_with_user_file(Some(&user));
+    client.initialize(
+        capabilities(&["utf-16"]),
+        json!({"workspaceFolders": [folder(&root, "w")]}),
+    );
+    let mut messages = Vec::new();
+    while messages.len() < 2 {
+        let shown = client
+            .notification("window/showMessage")
+            .expect("a warning per ignored field");
+        assert_eq!(shown["params"]["type"], 2, "a warning: {shown}");
+        messages.push(shown["params"]["message"].as_str().unwrap().to_owned());
+    }
+    messages.sort();
+    assert!(messages[0].contains("`metrics.listen`"), "{messages:?}");
+    assert!(messages[1].contains("`models.default.url`"), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.contains("augur.toml") && m.contains("user.toml")),
+        "{messages:?}"
+    );
+    let merged = config(&mut client);
+    assert_eq!(merged["models"]["default"]["url"], "http://127.0.0.1:1/v1");
+    assert_eq!(merged["models"]["default"]["model"], "workspace");
+    assert_eq!(merged["metrics"]["listen"], Value::Null);
     assert!(client.shutdown_and_exit().success());
 }
 

@@ -17,6 +17,11 @@
 //! user file (or `--log-file`), because the log file is opened when augur starts: in any other
 //! layer it is dropped with a [`Severity::Warning`] that says where to put it instead.
 //!
+//! A workspace file comes with the code, so it may not choose where code, keys or files go: a
+//! model's URL, endpoints and key variable, the shared Redis tier, the metrics listener and the
+//! files augur writes are read only from the user file and the editor's settings (see [`trust`];
+//! the fields are marked in the schema, and dropped from a workspace file with a warning).
+//!
 //! Secrets are never part of the configuration: a model names the environment variable that holds
 //! its key (`api_key_env = "OPENAI_API_KEY"`).
 //!
@@ -41,6 +46,11 @@ use crate::completion::CompletionConfig;
 use crate::index::config::IndexConfig;
 use crate::llm::config::{LlmSettings, ModelConfig};
 use crate::llm::prometheus::MetricsConfig;
+
+mod trust;
+
+use trust::without_ignored_fields;
+pub use trust::{USER_ONLY_KEYWORD, user_only_fields};
 
 /// The names of the workspace configuration files, looked for at each workspace root.
 pub const WORKSPACE_FILES: [&str; 2] = ["augur.toml", ".augur.toml"];
@@ -88,6 +98,7 @@ pub struct LogConfig {
     pub level: String,
     /// A file that receives the log as well as stderr. Read only from the user file (the log
     /// file is opened at start-up); `--log-file` wins over it.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub file: Option<PathBuf>,
 }
 
@@ -333,41 +344,6 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// The layer's value without the fields it may not set, and a warning for each one it set: only
-/// the user file may choose the log file (`None` when nothing was taken out).
-fn without_ignored_fields(layer: &ConfigLayer) -> (Option<Value>, Option<ConfigError>) {
-    if matches!(layer.source, ConfigSource::UserFile(_)) {
-        return (None, None);
-    }
-    let sets_file = layer
-        .value
-        .pointer("/log/file")
-        .is_some_and(|file| !file.is_null());
-    if !sets_file {
-        return (None, None);
-    }
-    let mut value = layer.value.clone();
-    if let Some(log) = value.get_mut("log").and_then(Value::as_object_mut) {
-        log.remove("file");
-    }
-    let user_file = user_config_path()
-        .map(|path| path.display().to_string())
-        .unwrap_or_else(|| "~/.config/augur/config.toml".into());
-    let warning = ConfigError {
-        severity: Severity::Warning,
-        source: layer.source.clone(),
-        field: "log.file".into(),
-        message: "the log file is opened when augur starts, so it is read only from the user \
-                  file or `--log-file`; this one is not used"
-            .into(),
-        hint: format!(
-            "Set `file` under `[log]` in {user_file}, or start augur with `--log-file PATH`, then \
-             restart augur. (`log.level` works here.)"
-        ),
-    };
-    (Some(value), Some(warning))
-}
-
 /// Merges layers over the defaults. A layer with an error is left out, and its error is returned.
 /// A field a layer may not set (see [`Severity::Warning`]) is dropped, and a warning returned.
 pub fn resolve(layers: &[ConfigLayer]) -> (Config, Vec<ConfigError>) {
@@ -387,11 +363,18 @@ pub fn resolve(layers: &[ConfigLayer]) -> (Config, Vec<ConfigError>) {
             });
             continue;
         }
-        let (value, ignored) = without_ignored_fields(layer);
-        let mut candidate = merged.clone();
-        merge(&mut candidate, value.as_ref().unwrap_or(&layer.value));
-        match parse(&candidate) {
-            Ok(parsed) => {
+        // The whole layer is checked first, so a typo in a field it may not set is still named;
+        // then those fields are dropped.
+        let mut whole = merged.clone();
+        merge(&mut whole, &layer.value);
+        let checked = parse(&whole).and_then(|_| {
+            let (value, ignored) = without_ignored_fields(layer, &merged);
+            let mut candidate = merged.clone();
+            merge(&mut candidate, &value);
+            parse(&candidate).map(|parsed| (candidate, parsed, ignored))
+        });
+        match checked {
+            Ok((candidate, parsed, ignored)) => {
                 merged = candidate;
                 config = parsed;
                 errors.extend(ignored);
@@ -471,7 +454,11 @@ mod tests {
 
     #[test]
     fn later_layers_win_and_objects_merge() {
-        let user = ws("[models.default]\nmodel = \"a\"\nurl = \"http://u\"\n");
+        let user = ConfigLayer::from_toml(
+            ConfigSource::UserFile("/u/config.toml".into()),
+            "[models.default]\nmodel = \"a\"\nurl = \"http://u\"\n",
+        )
+        .unwrap();
         let init = ConfigLayer::from_client_json(
             ConfigSource::InitializationOptions,
             json!({"models": {"default": {"model": "b"}}, "log": {"level": "debug"}}),
@@ -582,6 +569,76 @@ mod tests {
         );
         assert!(text.contains("--log-file"), "{text}");
         assert_eq!(problems[1].source, ConfigSource::InitializationOptions);
+    }
+
+    #[test]
+    fn a_workspace_file_cannot_choose_where_code_keys_or_files_go() {
+        let user = ConfigLayer::from_toml(
+            ConfigSource::UserFile("/u/config.toml".into()),
+            "[models.default]\nurl = \"http://127.0.0.1:8090/v1\"\napi_key_env = \"MY_KEY\"\n",
+        )
+        .unwrap();
+        let workspace = ws("[models.default]\nurl = \"https://evil.example/v1\"\n\
+             api_key_env = \"AWS_SECRET_ACCESS_KEY\"\nmodel = \"m2\"\n\
+             endpoints = [{ url = \"https://evil.example/v1\" }]\n\
+             [models.extra]\nurl = \"https://evil.example/v2\"\n\
+             [llm.shared]\nredis_url = \"redis://evil.example\"\n\
+             [llm.cache]\npath = \"/home/u/.bashrc\"\ncapacity = 5\n\
+             [metrics]\nlisten = \"0.0.0.0:9464\"\n\
+             [index]\ncache_dir = \"/tmp/elsewhere\"\nexclude = [\"*.gen.go\"]\n\
+             [completion]\ndebounce_ms = 40\n");
+        let (config, problems) = resolve(&[user, workspace]);
+        let model = &config.models["default"];
+        assert_eq!(model.url, "http://127.0.0.1:8090/v1");
+        assert_eq!(model.api_key_env.as_deref(), Some("MY_KEY"));
+        assert!(model.endpoints.is_empty());
+        assert_eq!(
+            model.model, "m2",
+            "the model's name may be set per workspace"
+        );
+        assert_eq!(config.models["extra"].url, ModelConfig::default().url);
+        assert_eq!(config.llm.shared.redis_url, None);
+        assert_eq!(config.llm.cache.path, None);
+        assert_eq!(config.llm.cache.capacity, 5);
+        assert_eq!(config.metrics.listen, None);
+        assert_eq!(config.index.cache_dir, None);
+        assert_eq!(config.index.exclude, vec!["*.gen.go".to_owned()]);
+        assert_eq!(config.completion.debounce_ms, 40);
+        let mut fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "index.cache_dir",
+                "llm.cache.path",
+                "llm.shared",
+                "metrics.listen",
+                "models.default.api_key_env",
+                "models.default.endpoints",
+                "models.default.url",
+                "models.extra.url",
+            ]
+        );
+        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+        let text = problems[0].to_string();
+        assert!(
+            text.starts_with("ignored augur setting in /w/augur.toml"),
+            "{text}"
+        );
+        assert!(text.contains("editor's settings"), "{text}");
+    }
+
+    #[test]
+    fn the_editor_and_the_user_file_may_choose_where_code_goes() {
+        let init = ConfigLayer::from_client_json(
+            ConfigSource::InitializationOptions,
+            json!({"models": {"default": {"url": "http://10.0.0.2:8080/v1"}},
+                   "metrics": {"listen": "127.0.0.1:9464"}}),
+        );
+        let (config, problems) = resolve(&[init]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(config.models["default"].url, "http://10.0.0.2:8080/v1");
+        assert_eq!(config.metrics.listen.as_deref(), Some("127.0.0.1:9464"));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub struct IndexConfig {
     /// The directory holding the indexes (one per workspace root). Unset: the user cache
     /// directory (`~/.cache/augur/indexes` on Linux). The `AUGUR_CACHE_DIR` environment variable
     /// takes precedence over both.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub cache_dir: Option<PathBuf>,
     /// Whether hidden files and directories (names starting with a dot) are indexed.
     pub include_hidden: bool,

@@ -28,15 +28,18 @@ pub struct ModelConfig {
     /// The protocol spoken: `openai`, `ollama`, `llamacpp`, `anthropic` or `mistral`.
     pub backend: BackendKind,
     /// The base URL of the API, for example `http://127.0.0.1:8090/v1`.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub url: String,
     /// The model name sent to the backend.
     pub model: String,
     /// The environment variable that holds the API key, if the backend needs one. The key itself
     /// is read at request time and is never stored, logged or cached.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub api_key_env: Option<String>,
     /// Several endpoints serving this model. When the list is empty, `backend`, `url`, `model` and
     /// `api_key_env` above describe the only endpoint; otherwise those fields are the defaults for
     /// whatever an endpoint leaves out.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub endpoints: Vec<EndpointConfig>,
     /// How a request picks among several endpoints: `round_robin` or `least_in_flight`.
     pub strategy: Strategy,
@@ -108,6 +111,7 @@ pub struct ModelConfig {
     /// approximation), `cl100k_base`, `o200k_base`, `p50k_base`, `r50k_base`, `approx` (one token
     /// per four bytes, rounded up: close for English text and code with BPE vocabularies), or the
     /// path of the model's own Hugging Face `tokenizer.json` for exact counts.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub tokenizer: String,
     /// Whether answers of this model may be cached.
     pub cache: bool,
@@ -276,6 +280,7 @@ pub struct LlmSettings {
     /// The response cache shared by all models.
     pub cache: CacheConfig,
     /// The tier shared by every augur process of a team: answers and rate limits on Redis.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub shared: SharedConfig,
 }
 
@@ -341,6 +346,7 @@ pub struct CacheConfig {
     pub ttl_ms: u64,
     /// A file where the cache is saved (by `LlmClient::save_cache` and when the client is dropped)
     /// and loaded from at start, so answers survive restarts. No file: memory only.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub path: Option<PathBuf>,
 }
 

@@ -26,6 +26,7 @@ pub struct MetricsConfig {
     /// Where to serve Prometheus metrics (`/metrics`), for example `127.0.0.1:9464`; no address:
     /// no endpoint. Use a loopback address unless other machines must scrape it. When the port is
     /// taken (another editor window got it first), augur says so once and runs without it.
+    #[schemars(extend("x-augur-user-only" = true))]
     pub listen: Option<String>,
     /// Whether requests, tokens and accepted completions are recorded per day and model in
     /// augur's data directory (`AUGUR_DATA_DIR`, else the user data directory), for `augur usage`.

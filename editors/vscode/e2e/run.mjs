@@ -2,7 +2,8 @@
 // installed, driven by Playwright on the system's Chromium, against a fake OpenAI-compatible model
 // server on 127.0.0.1. Scenarios: ghost text appears and Tab accepts it; the status bar shows the
 // indexing percent from `$/progress`, the model, and reaches "ready"; rewrite selection applies an
-// edit that one undo reverts; workspace search opens a symbol of another file; a missing
+// edit that one undo reverts; workspace search opens a symbol of another file; a workspace's
+// `augur.toml` and `.vscode/settings.json` cannot point augur at another model server; a missing
 // `augur.server.path` gives one notification.
 // Screenshots go to a folder printed at the start.
 //
@@ -67,13 +68,29 @@ const backend = createServer((req, res) => {
 });
 await new Promise((ok) => backend.listen(0, "127.0.0.1", ok));
 const modelUrl = `http://127.0.0.1:${backend.address().port}/v1`;
+// A server the workspace names (in augur.toml and .vscode/settings.json) as its model: a cloned
+// repository must not be able to send the user's code there, so it must never see a request.
+const elsewhere = [];
+const evil = createServer((req, res) => {
+  elsewhere.push(`${req.method} ${req.url}`);
+  res.writeHead(500);
+  res.end();
+});
+await new Promise((ok) => evil.listen(0, "127.0.0.1", ok));
+const evilUrl = `http://127.0.0.1:${evil.address().port}/v1`;
 
 // ---- The workspace, the user data and code-server.
 const ws = join(base, "ws");
 mkdirSync(ws);
+// The workspace tunes completions; its model URL is not used (it is the user's to choose).
 writeFileSync(
   join(ws, "augur.toml"),
-  `[models.default]\nbackend = "openai"\nurl = "${modelUrl}"\nmodel = "fake-coder"\n\n[completion]\ndebounce_ms = 10\n\n[index]\ncache_dir = "${join(base, "index")}"\n`,
+  `[models.default]\nurl = "${evilUrl}"\n\n[completion]\ndebounce_ms = 10\n`,
+);
+mkdirSync(join(ws, ".vscode"));
+writeFileSync(
+  join(ws, ".vscode/settings.json"),
+  JSON.stringify({ "augur.models": { default: { backend: "openai", url: evilUrl, model: "fake-coder" } } }, null, 2),
 );
 writeFileSync(join(ws, "calc.py"), "def add(a, b):\n    return a+b\n");
 writeFileSync(join(ws, "typing_here.py"), "def add(a, b):");
@@ -94,6 +111,9 @@ const settings = {
   "files.autoSave": "off",
   "telemetry.telemetryLevel": "off",
   "workbench.tips.enabled": false,
+  // The model and the index's folder come from the user's settings (machine settings).
+  "augur.models": { default: { backend: "openai", url: modelUrl, model: "fake-coder" } },
+  "augur.index.cache_dir": join(base, "index"),
 };
 writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
 const env = {
@@ -281,6 +301,12 @@ try {
     await page.waitForSelector(".tab.active[aria-label*='helpers.py']", { timeout: 15_000 });
   });
 
+  await scenario("6 the workspace's augur.toml and .vscode/settings.json cannot send code elsewhere", async () => {
+    const used = requests.filter((r) => r.startsWith("POST")).length;
+    if (used === 0) throw new Error("the user's model server got no request");
+    if (elsewhere.length !== 0) throw new Error(`the workspace's server got: ${elsewhere.join(", ")}`);
+  });
+
   await scenario("5 a missing augur.server.path gives one clear notification", async () => {
     writeFileSync(settingsFile, JSON.stringify({ ...settings, "augur.server.path": "/nonexistent/augur" }, null, 2));
     // A fresh window (the page loaded again) reads the setting at activation, as after a restart
@@ -305,6 +331,7 @@ try {
   await browser?.close().catch(() => {});
   server.kill();
   backend.close();
+  evil.close();
 }
 console.log(`e2e: ${((Date.now() - started) / 1000).toFixed(1)} s, screenshots in ${shots}`);
 if (failed) {

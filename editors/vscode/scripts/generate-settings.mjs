@@ -32,6 +32,10 @@ const OWN = {
   },
 };
 
+const USER_ONLY = "x-augur-user-only";
+const MACHINE_NOTE =
+  "Read from your user settings only: a workspace comes with the code, so it may not choose where code, keys or files go.";
+
 let schema;
 try {
   schema = JSON.parse(execFileSync(bin, ["schema", "config"], { encoding: "utf8" }));
@@ -67,7 +71,7 @@ function setting(node) {
     out.enumDescriptions = variants.map((v) => v.description ?? "");
   }
   for (const [key, value] of Object.entries(node)) {
-    if (key === "format" || key === "title" || (key === "oneOf" && out.enum)) continue;
+    if (key === "format" || key === "title" || key === USER_ONLY || (key === "oneOf" && out.enum)) continue;
     if (key === "description") {
       out.markdownDescription = value;
     } else if (key === "properties" || key === "additionalProperties" || key === "$defs") {
@@ -82,9 +86,20 @@ function setting(node) {
   return out;
 }
 
-// A section with fields is spread into one setting per field; anything else is one setting.
-function flatten(prefix, node, into) {
+// Whether a schema, or anything inside it, is marked as the user's alone.
+function holdsUserOnly(node) {
+  if (Array.isArray(node)) return node.some(holdsUserOnly);
+  if (node === null || typeof node !== "object") return false;
+  return node[USER_ONLY] === true || Object.values(node).some(holdsUserOnly);
+}
+
+// A section with fields is spread into one setting per field; anything else is one setting. A
+// setting that decides where code, keys or files go (augur marks it `x-augur-user-only`, and reads
+// it only from the user's own file and the editor) gets VS Code's machine scope, so a workspace's
+// `.vscode/settings.json` cannot set it either.
+function flatten(prefix, node, into, userOnly = false) {
   const full = inline(node);
+  const marked = userOnly || full[USER_ONLY] === true;
   const isSection =
     full.type === "object" && full.properties && !full.additionalProperties?.type && prefix !== "augur.models";
   if (isSection) {
@@ -93,10 +108,14 @@ function flatten(prefix, node, into) {
       if (full.default && full.default[name] !== undefined && merged.default === undefined) {
         merged.default = full.default[name];
       }
-      flatten(`${prefix}.${name}`, merged, into);
+      flatten(`${prefix}.${name}`, merged, into, marked);
     }
   } else {
     into[prefix] = setting(full);
+    if (marked || holdsUserOnly(full)) {
+      into[prefix].scope = "machine";
+      into[prefix].markdownDescription = `${into[prefix].markdownDescription ?? ""}\n\n${MACHINE_NOTE}`;
+    }
   }
 }
 

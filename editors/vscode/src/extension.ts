@@ -16,7 +16,7 @@ import {
 } from "vscode-languageclient/node";
 import * as protocol from "@augur/protocol";
 import { INSTALL_COMMAND, findServer, type Found } from "./lookup";
-import { userSettings } from "./settings";
+import { machineSettings, userSettings } from "./settings";
 import { ProgressTracker, type ProgressValue } from "./progress";
 import { statusView, type ServerState } from "./statusText";
 
@@ -27,6 +27,7 @@ let output: vscode.LogOutputChannel;
 let statusItem: vscode.StatusBarItem;
 let poll: ReturnType<typeof setTimeout> | undefined;
 let contributed: string[] = [];
+let machine = new Set<string>();
 const progress = new ProgressTracker();
 
 function run(path: string, args: string[], cwd?: string): Promise<{ ok: boolean; text: string }> {
@@ -40,7 +41,7 @@ function run(path: string, args: string[], cwd?: string): Promise<{ ok: boolean;
 /** The settings the user set, as augur's configuration. */
 function settingsForServer(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration();
-  return userSettings(contributed, (key) => config.inspect(key));
+  return userSettings(contributed, (key) => config.inspect(key), machine);
 }
 
 function render(): void {
@@ -318,6 +319,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     unknown
   >;
   contributed = Object.keys(properties);
+  machine = machineSettings(properties);
   context.subscriptions.push(
     output,
     doctorChannel,

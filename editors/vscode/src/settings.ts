@@ -18,22 +18,38 @@ export function isServerSetting(key: string): boolean {
 }
 
 /**
+ * The settings with `"scope": "machine"` in package.json: those that decide where code, keys or
+ * files go (augur's schema marks them), which a workspace's settings may not set.
+ */
+export function machineSettings(properties: Record<string, unknown>): Set<string> {
+  return new Set(
+    Object.entries(properties)
+      .filter(([, p]) => typeof p === "object" && p !== null && (p as { scope?: unknown }).scope === "machine")
+      .map(([key]) => key),
+  );
+}
+
+/**
  * The server settings the user set, nested as augur's configuration
  * (`augur.completion.mode` → `{completion: {mode}}`). The most specific scope wins: folder, then
- * workspace, then user. `keys` are the contributed setting names (from package.json).
+ * workspace, then user; a machine setting (`machine`) is taken from the user's settings only, as a
+ * workspace that comes with the code may not choose where the code goes. `keys` are the contributed
+ * setting names (from package.json).
  */
 export function userSettings(
   keys: readonly string[],
   inspect: (key: string) => Inspected | undefined,
+  machine: ReadonlySet<string> = new Set(),
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     if (!isServerSetting(key)) continue;
     const found = inspect(key);
     if (found === undefined) continue;
-    const value = [found.workspaceFolderValue, found.workspaceValue, found.globalValue].find(
-      (v) => v !== undefined,
-    );
+    const scopes = machine.has(key)
+      ? [found.globalValue]
+      : [found.workspaceFolderValue, found.workspaceValue, found.globalValue];
+    const value = scopes.find((v) => v !== undefined);
     if (value === undefined) continue;
     const path = key.slice("augur.".length).split(".");
     let node = out;

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isServerSetting, userSettings, type Inspected } from "../src/settings";
+import { isServerSetting, machineSettings, userSettings, type Inspected } from "../src/settings";
 
 const keys = [
   "augur.server.path",
@@ -47,4 +47,30 @@ test("the extension's own settings stay in the extension", () => {
   assert.ok(!isServerSetting("augur.server.path"));
   assert.ok(isServerSetting("augur.completion.mode"));
   assert.ok(!isServerSetting("editor.inlineSuggest.enabled"));
+});
+
+test("a workspace cannot set a machine setting: where code, keys or files go", () => {
+  const machine = machineSettings({
+    "augur.models": { type: "object", scope: "machine" },
+    "augur.completion.mode": { type: "string" },
+  });
+  assert.deepEqual([...machine], ["augur.models"]);
+  const inspected: Record<string, Inspected> = {
+    "augur.models": {
+      globalValue: { default: { url: "http://127.0.0.1:8090/v1" } },
+      workspaceValue: { default: { url: "https://elsewhere.example/v1" } },
+      workspaceFolderValue: { default: { url: "https://elsewhere.example/v2" } },
+    },
+    "augur.completion.mode": { globalValue: "items", workspaceValue: "both" },
+  };
+  assert.deepEqual(userSettings(keys, (key) => inspected[key], machine), {
+    completion: { mode: "both" },
+    models: { default: { url: "http://127.0.0.1:8090/v1" } },
+  });
+  const onlyWorkspace = userSettings(
+    keys,
+    (key) => (key === "augur.models" ? { workspaceValue: { default: { url: "https://x" } } } : undefined),
+    machine,
+  );
+  assert.deepEqual(onlyWorkspace, {});
 });

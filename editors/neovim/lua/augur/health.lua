@@ -125,7 +125,7 @@ local function check_model(binary, client, status)
   if status and #unknown == 0 then
     if vim.tbl_isempty(status.modelHealth or {}) then
       health.error('no model is configured', {
-        'Add a [models.default] table (backend, url, model) to augur.toml',
+        'Add a [models.default] table (backend, url, model) to ~/.config/augur/config.toml (a workspace augur.toml may not set url)',
       })
     end
     return
@@ -140,7 +140,7 @@ local function check_model(binary, client, status)
     health.ok(('model reachable (`augur doctor` in %s)'):format(cwd))
   else
     health.error(('model not reachable (`augur doctor` in %s):\n%s'):format(cwd, out), {
-      'Start the model server, or fix `url` under [models.<name>] in augur.toml',
+      'Start the model server, or fix `url` under [models.<name>] in ~/.config/augur/config.toml or the plugin settings',
       'Run `augur doctor` in the workspace for the details',
     })
   end
