@@ -27,6 +27,7 @@ use augur::completion::prompt::{PromptInput, build_prompt};
 use augur::index::{IndexConfig, NoProgress, WorkspaceIndex};
 use augur::llm::CompletionRequest;
 use augur::llm::redact::{redact_request, restore_completion};
+use augur::policy::Policy;
 use augur::syntax::Language;
 use ropey::Rope;
 use support::{cargo_src, rust_files, rust_subset};
@@ -295,6 +296,7 @@ fn main() {
                     config,
                     indexes: &indexes,
                     open_documents: &others,
+                    policy: &Arc::new(Policy::of_indexes(&indexes)),
                 };
                 let started = Instant::now();
                 let built = build_prompt(&input, &count);

@@ -10,6 +10,8 @@
 //! - [`syntax`] and [`index`]: tree-sitter languages and the on-disk workspace index;
 //! - [`secrets`]: secrets found by their content, and the placeholders that replace them in
 //!   prompts;
+//! - [`policy`]: the one exclusion policy, what of the workspace may reach a model or take an
+//!   edit;
 //! - [`completion`]: prompts, post-processing, the completion engine and type-through;
 //! - [`edits`]: minimal diffs, the syntax check of an edit, and edit plans;
 //! - [`actions`]: the AI code actions and their run;
@@ -36,6 +38,7 @@ pub mod index;
 pub mod llm;
 pub mod logging;
 pub mod lsp;
+pub mod policy;
 mod runtime;
 pub mod secrets;
 pub mod syntax;

@@ -17,6 +17,7 @@ use augur::completion::{
 };
 use augur::index::IndexConfig;
 use augur::llm::{LlmError, LlmSettings};
+use augur::policy::Policy;
 use completion_support::Workspace;
 use llm_support::{End, Fake, Reply, client_with, model, no_cache, openai_sse, openai_stream};
 use ropey::Rope;
@@ -178,6 +179,7 @@ async fn retrieved_definitions_reach_the_backend() {
         .complete(EngineRequest {
             path: Some(path),
             indexes: vec![Arc::clone(&ws.index)],
+            policy: Arc::new(Policy::of_indexes(std::slice::from_ref(&ws.index))),
             ..request(&text, cursor, CompletionConfig::default())
         })
         .await

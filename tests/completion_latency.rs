@@ -17,6 +17,7 @@ use augur::completion::prompt::{
     BuiltPrompt, LayoutMemory, LayoutSignature, PromptInput, build_prompt_in,
 };
 use augur::completion::{CompletionConfig, CompletionEngine, EngineRequest, Trigger};
+use augur::policy::Policy;
 use augur::syntax::Language;
 use augur::test_support::fixture::Fixture;
 use completion_support::{Workspace, approx};
@@ -122,6 +123,7 @@ async fn the_prompt_front_is_byte_identical_while_a_person_types() {
                 path: Some(path.clone()),
                 language_id: Some("rust".into()),
                 indexes: vec![Arc::clone(&ws.index)],
+                policy: Arc::new(Policy::of_indexes(std::slice::from_ref(&ws.index))),
                 trigger: Trigger::Automatic,
                 ..EngineRequest::new(
                     "file:///w/src/main.rs",
@@ -199,6 +201,7 @@ fn every_prompt_format_keeps_its_front() {
                     config: &config,
                     indexes: std::slice::from_ref(&ws.index),
                     open_documents: &[],
+                    policy: &Arc::new(Policy::of_indexes(std::slice::from_ref(&ws.index))),
                 },
                 &approx,
                 &layout,
@@ -494,6 +497,7 @@ fn the_prefix_start_moves_rarely_while_lines_are_typed() {
                     config: &config,
                     indexes: &[],
                     open_documents: &[],
+                    policy: &Arc::new(Policy::of_indexes(&[])),
                 },
                 &approx,
                 &layout,

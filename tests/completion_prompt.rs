@@ -5,12 +5,14 @@
 mod completion_support;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use augur::completion::CompletionConfig;
 use augur::completion::prompt::{PartKind, PromptInput, build_prompt};
 use augur::completion::template::FIM_TEMPLATES;
 use augur::documents::{PositionEncoding, line_col_to_offset, offset_to_line_col};
 use augur::index::IndexConfig;
+use augur::policy::{Policy, Refusal};
 use completion_support::{Workspace, approx, prompt_of};
 use expect_test::expect;
 use ropey::Rope;
@@ -244,14 +246,9 @@ fn excluded_and_secret_files_never_enter_the_prompt() {
         "{}",
         built.explain()
     );
-    assert!(augur::completion::prompt::is_excluded(
-        std::slice::from_ref(&ws.index),
-        &secret_env
-    ));
-    assert!(augur::completion::prompt::is_excluded(
-        std::slice::from_ref(&ws.index),
-        &secret_rs
-    ));
+    let policy = Policy::of_indexes(std::slice::from_ref(&ws.index));
+    assert_eq!(policy.for_context(&secret_env), Err(Refusal::Excluded));
+    assert_eq!(policy.for_context(&secret_rs), Err(Refusal::Excluded));
     // A budget of zero leaves context out entirely.
     let none = ws.prompt(
         &CompletionConfig {
@@ -291,6 +288,7 @@ fn the_cursor_split_is_exact_with_emoji_and_crlf_in_every_encoding() {
                 config: &config,
                 indexes: &[],
                 open_documents: &[],
+                policy: &Arc::new(Policy::of_indexes(&[])),
             },
             &approx,
         );
@@ -309,6 +307,7 @@ fn the_cursor_split_is_exact_with_emoji_and_crlf_in_every_encoding() {
             config: &config,
             indexes: &[],
             open_documents: &[],
+            policy: &Arc::new(Policy::of_indexes(&[])),
         },
         &approx,
     );
@@ -382,4 +381,54 @@ fn a_new_hidden_file_gives_context_only_with_include_hidden() {
         "include_hidden = true lets the hidden file in"
     );
     assert!(!shares(false), "include_hidden = false keeps it out");
+}
+
+/// An open document gives context only where the exclusion policy lets it: not through a
+/// symbolic link that leads out of the workspace folder, and a hidden file only with
+/// `include_hidden`.
+#[test]
+fn open_documents_give_context_only_as_the_policy_allows() {
+    const MAIN: &str =
+        "//- /src/main.rs\nfn main() {\n    let total = rect_area(2.0, 3.0);\n    let $0\n}\n";
+    let passage = |mark: &str| {
+        Rope::from_str(&format!(
+            "fn helper() {{\n    let total = rect_area(4.0, 5.0); // {mark}\n}}\n"
+        ))
+    };
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("x.rs"),
+        passage("OUTSIDE_MARK").to_string(),
+    )
+    .unwrap();
+    for include_hidden in [false, true] {
+        let ws = Workspace::with_config(
+            MAIN,
+            IndexConfig {
+                include_hidden,
+                ..IndexConfig::default()
+            },
+        );
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path(), ws.root.join("link")).unwrap();
+        let open = vec![
+            (ws.root.join("link/x.rs"), passage("OUTSIDE_MARK")),
+            (ws.root.join(".config/tool.rs"), passage("HIDDEN_MARK")),
+            (ws.root.join("src/other.rs"), passage("ALLOWED_MARK")),
+        ];
+        let built = ws.prompt(&CompletionConfig::default(), &open);
+        assert!(built.prompt.contains("ALLOWED_MARK"), "{}", built.explain());
+        #[cfg(unix)]
+        assert!(
+            !built.prompt.contains("OUTSIDE_MARK"),
+            "{}",
+            built.explain()
+        );
+        assert_eq!(
+            built.prompt.contains("HIDDEN_MARK"),
+            include_hidden,
+            "include_hidden = {include_hidden}: {}",
+            built.explain()
+        );
+    }
 }

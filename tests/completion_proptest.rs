@@ -5,9 +5,11 @@ use augur::completion::CompletionConfig;
 use augur::completion::postprocess::{PostContext, PostProcessor, process};
 use augur::completion::prompt::{PromptInput, build_prompt};
 use augur::completion::typethrough::TypeThrough;
+use augur::policy::Policy;
 use augur::syntax::Language;
 use proptest::prelude::*;
 use ropey::Rope;
+use std::sync::Arc;
 
 fn code() -> impl Strategy<Value = String> {
     proptest::collection::vec(
@@ -79,6 +81,7 @@ proptest! {
                 config: &config,
                 indexes: &[],
                 open_documents: &[],
+                policy: &Arc::new(Policy::of_indexes(&[])),
             },
             &|s: &str| s.len().div_ceil(4),
         );

@@ -30,12 +30,13 @@ use super::postprocess::{
 use super::prefetch::Prefetcher;
 use super::prompt::{
     BuiltPrompt, LayoutMemory, LayoutSignature, OpenDocument, PromptInput, build_prompt_in,
-    clamp_cursor, is_excluded,
+    clamp_cursor,
 };
 use super::template::PromptFormat;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
 use crate::index::WorkspaceIndex;
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
+use crate::policy::Policy;
 use crate::runtime::{Speculative, run_blocking, run_short};
 use crate::syntax::Language;
 
@@ -66,6 +67,9 @@ pub struct EngineRequest {
     pub config: Arc<CompletionConfig>,
     /// The workspace indexes (one per root) to retrieve context from.
     pub indexes: Vec<Arc<WorkspaceIndex>>,
+    /// The exclusion policy the document and every file of its context are checked against
+    /// (the host's; [`Policy::of_indexes`] for a request built without one).
+    pub policy: Arc<Policy>,
     /// Other open documents (with their versions, so that their indexes are kept between
     /// requests).
     pub open_documents: Vec<OpenDocument>,
@@ -77,7 +81,8 @@ pub struct EngineRequest {
 }
 
 impl EngineRequest {
-    /// A request with no path, language, index or other documents.
+    /// A request with no path, language, index or other documents, under the built-in
+    /// exclusions (secret patterns).
     pub fn new(
         key: impl Into<String>,
         rope: Rope,
@@ -92,6 +97,7 @@ impl EngineRequest {
             language_id: None,
             config,
             indexes: Vec::new(),
+            policy: Arc::new(Policy::of_indexes(&[])),
             open_documents: Vec::new(),
             trigger: Trigger::Automatic,
             syntax: None,
@@ -471,7 +477,7 @@ impl CompletionEngine {
         let started = Instant::now();
         let cursor = clamp_cursor(&request.rope, request.cursor);
         if let Some(path) = &request.path
-            && is_excluded(&request.indexes, path)
+            && request.policy.for_prompt(path).is_err()
         {
             return Err(CompletionError::Excluded(path.clone()));
         }
@@ -555,6 +561,7 @@ impl CompletionEngine {
                     config,
                     indexes: &request.indexes,
                     open_documents: &request.open_documents,
+                    policy: &request.policy,
                 },
                 &count,
                 &layout,

@@ -28,12 +28,11 @@
 //! assert!(host.snapshot().document("file:///a.py").is_none());
 //! ```
 
-pub mod policy;
 mod requests;
 mod status;
 mod trees;
 
-pub use policy::{Policy, Refusal};
+pub use crate::policy::{Policy, Refusal};
 pub use requests::RequestError;
 pub use status::IndexPhase;
 
@@ -522,7 +521,7 @@ impl WorkspaceSnapshot {
     }
 
     /// The exclusion policy every feature asks.
-    pub fn policy(&self) -> &Policy {
+    pub fn policy(&self) -> &Arc<Policy> {
         &self.view.policy
     }
 }

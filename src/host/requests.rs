@@ -76,6 +76,7 @@ impl WorkspaceSnapshot {
             path,
             language_id: Some(doc.language_id.to_string()),
             indexes: self.indexes().to_vec(),
+            policy: Arc::clone(self.policy()),
             open_documents: self.context_documents(key),
             trigger,
             ..EngineRequest::new(

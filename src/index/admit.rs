@@ -1,7 +1,7 @@
 //! What may enter the index or a prompt: the one set of rules on paths and texts.
 //!
 //! Every feature asks these rules, through [`Admission`] (the index's walk and its single-file
-//! updates) or through the host's policy built on it (`crate::host::policy`: completions, their
+//! updates) or through the host's policy built on it (`crate::policy`: completions, their
 //! context, code actions, and the commands):
 //!
 //! - **the path**: the built-in secret patterns and the configured `index.exclude` globs

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use augur::completion::CompletionConfig;
 use augur::completion::prompt::{BuiltPrompt, OpenDocument, PromptInput, build_prompt};
 use augur::index::{IndexConfig, NoProgress, WorkspaceIndex};
+use augur::policy::Policy;
 use augur::syntax::Language;
 use augur::test_support::fixture::Fixture;
 use ropey::Rope;
@@ -78,6 +79,7 @@ impl Workspace {
                 config,
                 indexes: std::slice::from_ref(&self.index),
                 open_documents: &open,
+                policy: &Arc::new(Policy::of_indexes(std::slice::from_ref(&self.index))),
             },
             &approx,
         )
@@ -100,6 +102,7 @@ pub fn prompt_of(fixture: &str, config: &CompletionConfig) -> BuiltPrompt {
             config,
             indexes: &[],
             open_documents: &[],
+            policy: &Arc::new(Policy::of_indexes(&[])),
         },
         &approx,
     )

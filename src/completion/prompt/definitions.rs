@@ -9,7 +9,6 @@ use crate::index::tokenizer::name_key;
 use crate::index::{Hit, WorkspaceIndex};
 use crate::syntax::{Language, SymbolKind};
 
-use super::paths::is_excluded;
 use super::resolve::{callee_files, open_call, receiver_type};
 use super::window::slice;
 use super::{Candidate, PartKind, PromptInput};
@@ -51,7 +50,7 @@ pub(super) fn definition_candidates(
         if out.len() == config.max_definitions {
             break;
         }
-        if is_excluded(input.indexes, &hit.path) {
+        if input.policy.for_context(&hit.path).is_err() {
             continue;
         }
         taken.push((hit.path.clone(), hit.byte_range.start));
@@ -77,7 +76,9 @@ pub(super) fn definition_candidates(
             }
         };
         for hit in hits {
-            if current.is_some_and(|c| c == hit.path) || is_excluded(input.indexes, &hit.path) {
+            if current.is_some_and(|c| c == hit.path)
+                || input.policy.for_context(&hit.path).is_err()
+            {
                 continue;
             }
             let rank = ranks

@@ -3,7 +3,10 @@
 //!
 //! ```
 //! use augur::completion::config::CompletionConfig;
+//! use std::sync::Arc;
+//!
 //! use augur::completion::prompt::{PromptInput, build_prompt};
+//! use augur::policy::Policy;
 //! use ropey::Rope;
 //!
 //! let rope = Rope::from_str("fn add(a: i32, b: i32) -> i32 {\n    \n}\n");
@@ -16,6 +19,7 @@
 //!     config: &config,
 //!     indexes: &[],
 //!     open_documents: &[],
+//!     policy: &Arc::new(Policy::of_indexes(&[])),
 //! };
 //! let built = build_prompt(&input, &|text: &str| text.len().div_ceil(4));
 //! assert_eq!(built.prompt, "fn add(a: i32, b: i32) -> i32 {\n    ");
@@ -34,6 +38,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::config::CompletionConfig;
 use super::template::{self, PromptFormat};
 use crate::index::WorkspaceIndex;
+use crate::policy::Policy;
 use crate::runtime::Speculative;
 use crate::syntax::Language;
 
@@ -54,7 +59,6 @@ pub use layout::{Layout, LayoutMemory, LayoutSignature};
 pub use open_documents::OpenDocument;
 use open_documents::open_document_passages;
 use paths::display_path;
-pub use paths::is_excluded;
 use similar::similar_candidates;
 pub(super) use window::{head, tail};
 use window::{line_start, slice, window_anchored};
@@ -77,6 +81,9 @@ pub struct PromptInput<'a> {
     pub indexes: &'a [Arc<WorkspaceIndex>],
     /// Other open documents.
     pub open_documents: &'a [OpenDocument],
+    /// The exclusion policy: every other file's text enters the prompt only if its
+    /// [`Policy::for_context`] allows it.
+    pub policy: &'a Arc<Policy>,
 }
 
 /// What a part of the prompt is.
@@ -316,9 +323,10 @@ pub fn build_prompt_in(
     let similar = (retrieve && config.max_similar_chunks > 0).then(|| {
         let (indexes, current) = (input.indexes.to_vec(), current.map(Path::to_path_buf));
         let (query, limit) = (query.clone(), config.max_similar_chunks);
+        let policy = Arc::clone(input.policy);
         Speculative::spawn(move || {
             let started = Instant::now();
-            let found = similar_candidates(&indexes, current.as_deref(), &query, limit);
+            let found = similar_candidates(&indexes, &policy, current.as_deref(), &query, limit);
             (found, ms_since(started))
         })
     });

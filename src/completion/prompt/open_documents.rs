@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use crate::index::WorkspaceIndex;
 
 use super::identifiers::{identifiers, is_telling};
-use super::paths::{display_path, may_share};
+use super::paths::display_path;
 use super::window::{line_start, slice, text_of};
 use super::{Candidate, PartKind, PromptInput};
 
@@ -187,7 +187,9 @@ pub(super) fn open_document_passages<'a>(
     let shared: Vec<&'a OpenDocument> = input
         .open_documents
         .iter()
-        .filter(|d| current.is_none_or(|c| c != d.path) && may_share(input.indexes, &d.path))
+        .filter(|d| {
+            current.is_none_or(|c| c != d.path) && input.policy.for_context(&d.path).is_ok()
+        })
         .collect();
     let best_passage = |document: &&'a OpenDocument| {
         let (shared, start) = document.passages().best(query_words)?;

@@ -4,13 +4,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::index::WorkspaceIndex;
+use crate::policy::Policy;
 
-use super::paths::is_excluded;
 use super::{Candidate, PartKind};
 
-/// Chunks of the indexes similar to `query`, outside `current` and the excluded files.
+/// Chunks of the indexes similar to `query`, outside `current` and the files the policy keeps
+/// from a prompt.
 pub(super) fn similar_candidates(
     indexes: &[Arc<WorkspaceIndex>],
+    policy: &Policy,
     current: Option<&Path>,
     query: &str,
     limit: usize,
@@ -39,7 +41,7 @@ pub(super) fn similar_candidates(
             }
         };
         for hit in hits {
-            if current.is_some_and(|c| c == hit.path) || is_excluded(indexes, &hit.path) {
+            if current.is_some_and(|c| c == hit.path) || policy.for_context(&hit.path).is_err() {
                 continue;
             }
             let Some(text) = hit.text.clone().filter(|t| !t.trim().is_empty()) else {

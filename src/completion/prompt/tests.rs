@@ -98,6 +98,7 @@ proptest! {
             config: &config,
             indexes: &[],
             open_documents: &[],
+            policy: &Arc::new(Policy::of_indexes(&[])),
         };
         let got = window(&input, cursor, &count);
         let want = window_by_rope_lines(&rope, cursor, &config, &count);
@@ -130,6 +131,7 @@ fn built(text: &str, cursor: usize, config: &CompletionConfig) -> BuiltPrompt {
             config,
             indexes: &[],
             open_documents: &[],
+            policy: &Arc::new(Policy::of_indexes(&[])),
         },
         &approx,
     )

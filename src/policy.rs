@@ -2,7 +2,8 @@
 //!
 //! Built by the host from the configuration (`index.exclude`, `index.include_hidden`), the
 //! workspace folders, the indexes and the remembered real paths, and handed to every reader in
-//! its [`WorkspaceSnapshot`](super::WorkspaceSnapshot). It applies the index's own rules
+//! its [`WorkspaceSnapshot`](crate::host::WorkspaceSnapshot); the completion engine and the prompt
+//! builder ask the same policy for every file they would put in a prompt. It applies the index's own rules
 //! ([`crate::index::admit`]) so the index, completions, their context and the code actions cannot
 //! disagree:
 //!
@@ -67,6 +68,24 @@ impl Policy {
             indexes,
             real_paths,
         }
+    }
+
+    /// The policy of a request built without a host (a test, a bench, a tool): the indexes'
+    /// roots are the folders and their own rules apply, over the built-in exclusions.
+    pub fn of_indexes(indexes: &[Arc<WorkspaceIndex>]) -> Policy {
+        let config = indexes
+            .first()
+            .map(|index| index.config.clone())
+            .unwrap_or_default();
+        Policy::new(
+            &config,
+            indexes
+                .iter()
+                .map(|index| index.root().to_path_buf())
+                .collect(),
+            indexes.to_vec(),
+            Arc::default(),
+        )
     }
 
     /// The workspace folders the policy keeps features inside.
