@@ -10,7 +10,6 @@
 //! (clippy's `await_holding_lock` checks it).
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -150,7 +149,7 @@ impl ServerState {
     /// What the server keeps of a document: what the host keeps (see [`Workspace::retained`])
     /// and `completion` while a completion request for it runs. For `augur/debug/retained`.
     #[cfg(feature = "test-support")]
-    pub fn retained(&self, key: &str, path: Option<&Path>) -> Vec<&'static str> {
+    pub fn retained(&self, key: &str, path: Option<&std::path::Path>) -> Vec<&'static str> {
         let mut held = self.host.retained(key, path);
         if lock(&self.completions).contains_key(key) {
             held.push("completion");
