@@ -104,6 +104,31 @@ pub struct CompletionConfig {
     pub server_slots: u32,
 }
 
+impl CompletionConfig {
+    /// Checks what the types cannot: `template` names a prompt format or is a template of one's
+    /// own that places the prefix (a misspelt name would otherwise be sent to the model as the
+    /// whole prompt). `Err((field, message))`.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        use super::template::{FIM_TEMPLATES, PromptFormat};
+        if let PromptFormat::Custom(text) = PromptFormat::parse(&self.template)
+            && !text.contains("{prefix}")
+        {
+            let names: Vec<&str> = ["auto", "none", "chat"]
+                .into_iter()
+                .chain(FIM_TEMPLATES.iter().flat_map(|t| t.names.iter().copied()))
+                .collect();
+            return Err((
+                "template".into(),
+                format!(
+                    "`{text}` is neither a prompt format ({}) nor a template with `{{prefix}}`",
+                    names.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for CompletionConfig {
     fn default() -> Self {
         Self {

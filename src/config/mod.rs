@@ -299,6 +299,15 @@ fn parse(value: &Value) -> Result<Config, (String, String)> {
         .actions
         .check()
         .map_err(|(field, message)| (format!("actions.{field}"), message))?;
+    config
+        .completion
+        .check()
+        .map_err(|(field, message)| (format!("completion.{field}"), message))?;
+    for (name, model) in &config.models {
+        model
+            .check()
+            .map_err(|(field, message)| (format!("models.{name}.{field}"), message))?;
+    }
     crate::logging::parse_filter(&config.log.level).map_err(|e| {
         (
             "log.level".to_owned(),
@@ -322,6 +331,11 @@ fn hint_for(field: &str, message: &str) -> String {
     if field == "log.level" {
         return "Use a level (`error`, `warn`, `info`, `debug`, `trace`) or a `tracing` filter \
                 such as `augur=debug,info`."
+            .into();
+    }
+    if field.ends_with("template") {
+        return "Use a built-in name (`auto` lets the model's backend decide), or write the \
+                template with the placeholders `{prefix}` and `{suffix}` (see the README)."
             .into();
     }
     if message.starts_with("invalid type") {
@@ -649,6 +663,37 @@ mod tests {
         assert!(errors[0].is_error());
         assert_eq!(errors[0].field, "log.level");
         assert!(errors[0].hint.contains("`debug`"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_misspelt_template_leaves_the_layer_out_with_the_field_and_a_fix() {
+        let (config, errors) = resolve(&[ws(
+            "[completion]\ntemplate = \"starcodr\"\ndebounce_ms = 40\n",
+        )]);
+        assert_eq!(config.completion.template, "auto");
+        assert_eq!(
+            config.completion.debounce_ms,
+            CompletionConfig::default().debounce_ms
+        );
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].is_error());
+        assert_eq!(errors[0].field, "completion.template");
+        assert!(errors[0].message.contains("`starcodr`"), "{}", errors[0]);
+        assert!(errors[0].message.contains("starcoder"), "{}", errors[0]);
+        assert!(errors[0].hint.contains("{prefix}"), "{}", errors[0]);
+        // A template of one's own with the prefix's placeholder and a known name both pass.
+        for template in ["// {path}\n{prefix}", "Qwen", "chat"] {
+            let (config, errors) =
+                resolve(&[ws(&format!("[completion]\ntemplate = {template:?}\n"))]);
+            assert!(errors.is_empty(), "{template}: {errors:?}");
+            assert_eq!(config.completion.template, template);
+        }
+        let (_, errors) = resolve(&[ws(
+            "[models.default]\nfim_template = \"<PRE>{prefix}<MID>\"\n",
+        )]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "models.default.fim_template");
+        assert!(errors[0].message.contains("{suffix}"), "{}", errors[0]);
     }
 
     #[test]

@@ -117,6 +117,24 @@ pub struct ModelConfig {
     pub cache: bool,
 }
 
+impl ModelConfig {
+    /// Checks what the types cannot: a `fim_template` places both the prefix and the suffix.
+    /// `Err((field, message))`.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if let Some(template) = &self.fim_template {
+            for placeholder in ["{prefix}", "{suffix}"] {
+                if !template.contains(placeholder) {
+                    return Err((
+                        "fim_template".into(),
+                        format!("the template has no `{placeholder}`"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
