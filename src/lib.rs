@@ -5,6 +5,8 @@
 //!
 //! - [`documents`]: open documents as ropes, edits, and position encodings;
 //! - [`config`]: the typed configuration and how its layers merge;
+//! - [`dirs`]: where augur reads and writes outside the workspace (the user file, the index
+//!   cache, the usage log), read from the environment once;
 //! - [`workspace`]: workspace roots, their real paths and the check that a path lies in one;
 //! - [`llm`]: the client for language-model backends;
 //! - [`syntax`] and [`index`]: tree-sitter languages and the on-disk workspace index;
@@ -31,6 +33,7 @@ pub mod alloc;
 pub mod cli;
 pub mod completion;
 pub mod config;
+pub mod dirs;
 pub mod documents;
 pub mod edits;
 pub mod host;

@@ -9,7 +9,7 @@ use crate::config::{self, ConfigLayer, ConfigSource};
 
 /// Runs the check.
 pub fn run(path: Option<&Path>) -> ExitCode {
-    let (mut layers, mut errors) = config::file_layers(&[]);
+    let (mut layers, mut errors) = config::file_layers(config::user_config_path().as_deref(), &[]);
     let workspace = match path {
         Some(path) => {
             if !path.is_file() {

@@ -183,7 +183,9 @@ fn workspace_root(dir: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
 /// The configuration for a command run in `root`: defaults, the user file and the workspace file.
 /// Errors are printed and the layers with errors left out, as the server does.
 fn load_config(root: &Path) -> crate::config::Config {
-    let (layers, mut errors) = crate::config::file_layers(&[root.to_path_buf()]);
+    let user_file = crate::config::user_config_path();
+    let (layers, mut errors) =
+        crate::config::file_layers(user_file.as_deref(), &[root.to_path_buf()]);
     let (config, more) = crate::config::resolve(&layers);
     errors.extend(more);
     for error in errors {
@@ -207,7 +209,7 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
 /// The `[log]` section of the user file, if it parses; errors there are reported later, by the
 /// server, with the rest of the configuration.
 fn user_log_options() -> LogOptions {
-    let (layers, _) = crate::config::file_layers(&[]);
+    let (layers, _) = crate::config::file_layers(crate::config::user_config_path().as_deref(), &[]);
     let (config, _) = crate::config::resolve(&layers);
     LogOptions {
         level: None,
@@ -241,6 +243,7 @@ fn serve() -> ExitCode {
     let options = ServerOptions {
         #[cfg(feature = "test-support")]
         debug_requests: std::env::var("AUGUR_DEBUG_REQUESTS").is_ok_and(|v| v == "1"),
+        dirs: crate::dirs::Dirs::from_env(),
     };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),

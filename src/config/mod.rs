@@ -422,8 +422,12 @@ pub fn user_config_path() -> Option<PathBuf> {
     Some(base.join("augur").join("config.toml"))
 }
 
-/// The file layers: the user file, then the first workspace file found at each root.
-pub fn file_layers(roots: &[PathBuf]) -> (Vec<ConfigLayer>, Vec<ConfigError>) {
+/// The file layers: the user file `user_file` (if given and present), then the first workspace
+/// file found at each root.
+pub fn file_layers(
+    user_file: Option<&Path>,
+    roots: &[PathBuf],
+) -> (Vec<ConfigLayer>, Vec<ConfigError>) {
     let mut layers = Vec::new();
     let mut errors = Vec::new();
     let mut push = |result: Result<Option<ConfigLayer>, ConfigError>| match result {
@@ -431,10 +435,10 @@ pub fn file_layers(roots: &[PathBuf]) -> (Vec<ConfigLayer>, Vec<ConfigError>) {
         Ok(None) => {}
         Err(e) => errors.push(e),
     };
-    if let Some(path) = user_config_path() {
+    if let Some(path) = user_file {
         push(ConfigLayer::from_file(
-            ConfigSource::UserFile(path.clone()),
-            &path,
+            ConfigSource::UserFile(path.to_path_buf()),
+            path,
         ));
     }
     for root in roots {

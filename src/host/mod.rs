@@ -44,6 +44,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::completion::CompletionEngine;
 use crate::config::{self, Config, ConfigError, ConfigLayer};
+use crate::dirs::Dirs;
 use crate::documents::{Document, DocumentStore, StoreError};
 use crate::index::WorkspaceIndex;
 use crate::llm::health::{ModelHealth, Notice};
@@ -110,6 +111,8 @@ pub struct Workspace {
     notices: mpsc::UnboundedSender<Notice>,
     notice_queue: Mutex<Option<mpsc::UnboundedReceiver<Notice>>>,
     index_phases: Mutex<HashMap<PathBuf, IndexPhase>>,
+    /// Where the host reads and writes outside the workspace.
+    dirs: Dirs,
 }
 
 impl Default for Workspace {
@@ -124,8 +127,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Workspace {
-    /// An empty workspace with the built-in default configuration.
+    /// An empty workspace with the built-in default configuration and no places outside the
+    /// workspace (no user file, no usage log: see [`Workspace::with_dirs`]).
     pub fn new() -> Self {
+        Self::with_dirs(Dirs::default())
+    }
+
+    /// An empty workspace with the built-in default configuration that reads the user file,
+    /// keeps its indexes and writes its usage where `dirs` says.
+    pub fn with_dirs(dirs: Dirs) -> Self {
         let config = Arc::new(Config::default());
         let (config_changes, _) = watch::channel(config.clone());
         let (notices, notice_queue) = mpsc::unbounded_channel();
@@ -157,13 +167,14 @@ impl Workspace {
             notices,
             notice_queue: Mutex::new(Some(notice_queue)),
             index_phases: Mutex::default(),
+            dirs,
         }
     }
 
     /// A host for a command run on `roots`, with `config` as its only layer; the models are
     /// started when any is configured (a command that needs them reports the error).
     pub fn for_command(config: Config, roots: Vec<WorkspaceRoot>) -> Self {
-        let host = Self::new();
+        let host = Self::with_dirs(Dirs::from_env());
         {
             let mut view = lock(&host.view);
             view.config = Arc::new(config);
@@ -278,7 +289,7 @@ impl Workspace {
     /// the problems found; layers with errors are left out.
     pub fn reload_files(&self) -> Vec<ConfigError> {
         let roots = root_paths(&lock(&self.view).roots);
-        let (files, mut errors) = config::file_layers(&roots);
+        let (files, mut errors) = config::file_layers(self.dirs.user_config.as_deref(), &roots);
         let mut layers = lock(&self.layers);
         layers.files = files;
         errors.extend(self.publish(&mut layers));
@@ -307,7 +318,10 @@ impl Workspace {
     /// Merges the layers, makes the result the configuration (and its `log.level` the log
     /// filter), and returns the problems: every error, and the warnings not returned last time.
     fn publish(&self, layers: &mut ConfigLayers) -> Vec<ConfigError> {
-        let (config, problems) = config::resolve(&layers.all());
+        let (mut config, problems) = config::resolve(&layers.all());
+        if let Some(cache) = &self.dirs.cache {
+            config.index.cache_dir = Some(cache.clone());
+        }
         let changed = {
             let mut view = lock(&self.view);
             let changed = *view.config != config;
@@ -434,10 +448,12 @@ impl Workspace {
         let deps = LlmDeps {
             settings: config.llm.clone(),
             notices: Some(self.notices.clone()),
-            usage: config
-                .metrics
+            usage: self
+                .dirs
                 .usage
-                .then(|| Arc::new(UsageLog::new(crate::llm::usage::usage_dir()))),
+                .clone()
+                .filter(|_| config.metrics.usage)
+                .map(|dir| Arc::new(UsageLog::new(dir))),
             ..LlmDeps::default()
         };
         let client = LlmClient::new(&config.models, deps)?;

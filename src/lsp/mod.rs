@@ -56,8 +56,18 @@ pub fn build(
 /// Serves over stdin/stdout until `exit`. Returns whether `shutdown` came first, which decides
 /// the exit code (0 if it did, 1 if not), as the specification says.
 pub async fn serve_stdio(options: ServerOptions) -> bool {
+    serve(stdio::input(), stdio::output(), options).await
+}
+
+/// Serves over `input` and `output` until `exit` or the end of the input; returns whether
+/// `shutdown` came first.
+pub async fn serve<I, O>(input: I, output: O, options: ServerOptions) -> bool
+where
+    I: tokio::io::AsyncRead + Unpin,
+    O: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (service, socket, state) = build(options);
-    transport::serve(stdio::input(), stdio::output(), service, socket).await;
+    transport::serve(input, output, service, socket).await;
     // Index changes waiting for a commit, or for the disk, are written before the process ends.
     for index in state.snapshot().indexes() {
         index.persist();

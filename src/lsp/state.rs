@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio_util::sync::CancellationToken;
 use tower_lsp_server::ls_types::MessageType;
 
+use crate::dirs::Dirs;
 use crate::documents::PositionEncoding;
 use crate::host::{Workspace, WorkspaceSnapshot};
 use crate::lsp::capabilities::ClientCaps;
@@ -26,6 +27,9 @@ pub struct ServerOptions {
     /// Whether the `augur/debug/*` requests (sleep, panic) are served: for tests only.
     #[cfg(feature = "test-support")]
     pub debug_requests: bool,
+    /// Where the host reads and writes outside the workspace (the command line takes them from
+    /// the environment).
+    pub dirs: Dirs,
 }
 
 /// What `initialize` settled: fixed for the session.
@@ -61,8 +65,8 @@ impl ServerState {
     /// A fresh state over an empty host with the built-in default configuration.
     pub fn new(options: ServerOptions) -> Self {
         Self {
+            host: Arc::new(Workspace::with_dirs(options.dirs.clone())),
             options,
-            host: Arc::new(Workspace::new()),
             session: OnceLock::new(),
             shutdown_requested: AtomicBool::new(false),
             deferred_messages: Mutex::default(),

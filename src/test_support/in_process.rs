@@ -12,6 +12,7 @@ use tower::{Service, ServiceExt};
 use tower_lsp_server::LspService;
 use tower_lsp_server::jsonrpc::{Request, Response};
 
+use crate::dirs::Dirs;
 use crate::lsp::middleware::Guarded;
 use crate::lsp::server::Server;
 use crate::lsp::state::{ServerOptions, ServerState};
@@ -32,6 +33,7 @@ impl InProcess {
     pub fn new(settings: Value) -> Self {
         let (service, socket, state) = crate::lsp::build(ServerOptions {
             debug_requests: true,
+            dirs: Dirs::default(),
         });
         let outgoing = Arc::new(Mutex::new(Vec::new()));
         let seen = outgoing.clone();

@@ -1,5 +1,9 @@
-//! A JSON-RPC client that spawns the real `augur` binary and talks to it over stdio, as an
-//! editor does.
+//! A JSON-RPC client that talks to augur in framed messages, as an editor does: to the real
+//! binary over stdio ([`StdioClient::spawn`]), or to the same server run inside the test process
+//! on a runtime of its own over in-memory pipes ([`StdioClient::in_process`]: no process to start,
+//! and no environment: its places come from [`Dirs`]). Tests of the transport itself, of the
+//! process (exit codes, stderr, signals) or of environment variables spawn; the rest run in
+//! process.
 //!
 //! Server-to-client requests are answered automatically (`workspace/configuration` with the
 //! settings given in [`SpawnOptions`], everything else with `null`) and recorded, as are
@@ -9,11 +13,15 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+
+use crate::dirs::Dirs;
+use crate::lsp::state::ServerOptions;
 
 /// How to start the server.
 #[derive(Debug, Clone, Default)]
@@ -56,10 +64,80 @@ pub fn read_frame(reader: &mut impl BufRead) -> Option<Vec<u8>> {
     Some(body)
 }
 
+/// The server a client talks to.
+enum Peer {
+    /// The binary, in a child process.
+    Process(Child),
+    /// The server on a runtime of this process; the task answers whether `shutdown` came first.
+    InProcess {
+        runtime: Option<tokio::runtime::Runtime>,
+        server: Option<tokio::task::JoinHandle<bool>>,
+        status: Option<ExitStatus>,
+    },
+}
+
+/// Writes into the in-process server's input pipe without blocking (a runtime task copies).
+struct PipeWriter(tokio::sync::mpsc::UnboundedSender<Vec<u8>>);
+
+impl Write for PipeWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .send(bytes.to_vec())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An exit status with `code`, as a process that exited would have.
+fn exit_status(code: i32) -> ExitStatus {
+    #[cfg(unix)]
+    {
+        std::os::unix::process::ExitStatusExt::from_raw(code << 8)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::process::ExitStatusExt::from_raw(code as u32)
+    }
+}
+
+/// Reads one framed message from an async reader: its body, or `None` at the end.
+async fn read_frame_async(reader: &mut (impl tokio::io::AsyncBufRead + Unpin)) -> Option<Vec<u8>> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).await.ok()?;
+    Some(body)
+}
+
+/// Forwards each message read from `stdout` to `tx`, parsed.
+fn forward(tx: &Sender<Value>, body: &[u8]) -> bool {
+    let value =
+        serde_json::from_slice(body).unwrap_or_else(|e| json!({"unparseable": e.to_string()}));
+    tx.send(value).is_ok()
+}
+
 /// A running server and the client's side of the conversation.
 pub struct StdioClient {
-    child: Child,
-    stdin: Option<ChildStdin>,
+    peer: Peer,
+    stdin: Option<Box<dyn Write + Send>>,
     incoming: Receiver<Value>,
     next_id: i64,
     /// Notifications received and not yet taken, in order.
@@ -106,21 +184,84 @@ impl StdioClient {
             command.current_dir(cwd);
         }
         let mut child = command.spawn()?;
-        let stdin = child.stdin.take();
+        let stdin = child
+            .stdin
+            .take()
+            .map(|stdin| Box::new(stdin) as Box<dyn Write + Send>);
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, incoming) = channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             while let Some(body) = read_frame(&mut reader) {
-                let value = serde_json::from_slice(&body)
-                    .unwrap_or_else(|e| json!({"unparseable": e.to_string()}));
-                if tx.send(value).is_err() {
+                if !forward(&tx, &body) {
                     break;
                 }
             }
         });
-        Ok(Self {
-            child,
+        Ok(Self::with_peer(
+            Peer::Process(child),
+            stdin,
+            incoming,
+            options,
+        ))
+    }
+
+    /// The server run inside this process, on a runtime of its own (two workers), over
+    /// in-memory pipes carrying the same framed messages, with debug requests on and its places
+    /// from `dirs` (`options.args`, `env` and `cwd` do not apply).
+    pub fn in_process(dirs: Dirs, options: SpawnOptions) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("augur-in-process")
+            .enable_all()
+            .build()?;
+        let (client_end, server_end) = tokio::io::duplex(1 << 16);
+        let (server_input, server_output) = tokio::io::split(server_end);
+        let (client_input, mut client_output) = tokio::io::split(client_end);
+        let server = runtime.spawn(crate::lsp::serve(
+            server_input,
+            server_output,
+            ServerOptions {
+                debug_requests: true,
+                dirs,
+            },
+        ));
+        let (to_server, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        runtime.spawn(async move {
+            while let Some(bytes) = outgoing.recv().await {
+                if client_output.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+            // The client closed its side: the server reads the end of its input.
+            let _ = client_output.shutdown().await;
+        });
+        let (tx, incoming) = channel();
+        runtime.spawn(async move {
+            let mut reader = tokio::io::BufReader::new(client_input);
+            while let Some(body) = read_frame_async(&mut reader).await {
+                if !forward(&tx, &body) {
+                    break;
+                }
+            }
+        });
+        let peer = Peer::InProcess {
+            runtime: Some(runtime),
+            server: Some(server),
+            status: None,
+        };
+        let stdin = Some(Box::new(PipeWriter(to_server)) as Box<dyn Write + Send>);
+        Ok(Self::with_peer(peer, stdin, incoming, options))
+    }
+
+    fn with_peer(
+        peer: Peer,
+        stdin: Option<Box<dyn Write + Send>>,
+        incoming: Receiver<Value>,
+        options: SpawnOptions,
+    ) -> Self {
+        Self {
+            peer,
             stdin,
             incoming,
             next_id: 0,
@@ -132,7 +273,12 @@ impl StdioClient {
             apply_edits: true,
             hold: Vec::new(),
             held: Vec::new(),
-        })
+        }
+    }
+
+    /// Whether the server runs in this process.
+    pub fn is_in_process(&self) -> bool {
+        matches!(self.peer, Peer::InProcess { .. })
     }
 
     /// Writes raw bytes to the server's stdin.
@@ -333,25 +479,64 @@ impl StdioClient {
         self.wait()
     }
 
-    /// Waits for the process to end (killing it after the timeout).
+    /// Waits for the server to end (killing it after the timeout). In process, the status is
+    /// the one the binary would exit with: 0 when `shutdown` came before the end, else 1.
     pub fn wait(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + self.timeout;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
+        let timeout = self.timeout;
+        match &mut self.peer {
+            Peer::Process(child) => {
+                let deadline = Instant::now() + timeout;
+                loop {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        return status;
+                    }
+                    if Instant::now() > deadline {
+                        let _ = child.kill();
+                        return child.wait().expect("the child can be waited for");
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
             }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                return self.child.wait().expect("the child can be waited for");
+            Peer::InProcess {
+                runtime,
+                server,
+                status,
+            } => {
+                if let (Some(runtime), Some(task)) = (runtime.as_ref(), server.take()) {
+                    // On a thread of its own: the caller may be inside a runtime.
+                    let ended = std::thread::scope(|scope| {
+                        scope
+                            .spawn(|| {
+                                runtime
+                                    .block_on(async { tokio::time::timeout(timeout, task).await })
+                            })
+                            .join()
+                    });
+                    *status = Some(exit_status(match ended {
+                        Ok(Ok(Ok(true))) => 0,
+                        _ => 1,
+                    }));
+                }
+                status.unwrap_or_else(|| exit_status(1))
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
     }
 }
 
 impl Drop for StdioClient {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.peer {
+            Peer::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Peer::InProcess { runtime, .. } => {
+                // The server's input ends; its runtime stops without waiting for blocking work.
+                self.stdin.take();
+                if let Some(runtime) = runtime.take() {
+                    runtime.shutdown_background();
+                }
+            }
+        }
     }
 }

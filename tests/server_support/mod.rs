@@ -1,5 +1,6 @@
-//! Starting the real `augur` binary over stdio for the protocol tests, the way most of them do it:
-//! with its caches in a folder of the test's own (`AUGUR_CACHE_DIR`), on a workspace folder given
+//! Starting augur for the protocol tests, the way most of them do it: in this process over
+//! in-memory pipes (the real binary over stdio when a test needs environment variables), with
+//! its caches in a folder of the test's own, on a workspace folder given
 //! as both `rootUri` and `workspaceFolders` (or on none), and with `initializationOptions` built
 //! from [`model_options`] (a model `default` at a fake model server, the response cache off) and
 //! the settings a test adds over them with [`merge`].
@@ -13,6 +14,7 @@
 
 use std::path::Path;
 
+use augur::dirs::Dirs;
 use augur::test_support::stdio::{SpawnOptions, StdioClient};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -53,8 +55,17 @@ pub fn merge(base: Value, over: Value) -> Value {
     }
 }
 
-/// Spawns augur with its caches in `cache` and `env` added to its environment, not initialized.
+/// An augur with its caches in `cache`, not initialized: run in this process (no user file, no
+/// usage log), or, when the test needs environment variables (`env`), the binary with `env`
+/// added to its environment.
 pub fn spawn_with_cache(cache: &Path, env: &[(&str, &str)]) -> StdioClient {
+    if env.is_empty() {
+        let dirs = Dirs {
+            cache: Some(cache.to_path_buf()),
+            ..Dirs::default()
+        };
+        return StdioClient::in_process(dirs, SpawnOptions::default()).unwrap();
+    }
     let mut vars = vec![("AUGUR_CACHE_DIR".to_owned(), cache.display().to_string())];
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let options = SpawnOptions {
