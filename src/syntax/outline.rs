@@ -5,6 +5,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
+use super::c_view::{merge_view_symbols, preprocessor_view};
 use super::chunk::{Chunk, ChunkOptions, chunks_in};
 use super::macro_items::{blank_outside, macro_bodies, merge_symbols};
 use super::parse::{error_count_in, parse};
@@ -120,6 +121,17 @@ struct RawDef<'t> {
 /// The most matches one file may produce; a guard against pathological input.
 const MATCH_LIMIT: u32 = 1 << 16;
 
+/// The symbols and imports that the query finds in `tree` alone, without the items hidden in
+/// Rust macro invocations or behind C preprocessor conditionals.
+#[cfg(test)]
+pub(crate) fn symbols_in_plain(
+    language: Language,
+    tree: &Tree,
+    text: &str,
+) -> (Vec<Symbol>, Vec<Import>) {
+    symbols_in_range(language, tree, text, None)
+}
+
 /// Extracts symbols and imports from a parsed file.
 pub(crate) fn symbols_in(
     language: Language,
@@ -127,10 +139,26 @@ pub(crate) fn symbols_in(
     text: &str,
 ) -> (Vec<Symbol>, Vec<Import>) {
     let (symbols, imports) = symbols_in_range(language, tree, text, None);
-    if language != Language::Rust {
-        return (symbols, imports);
+    match language {
+        Language::Rust => (with_macro_items(tree, text, symbols, 0), imports),
+        Language::C | Language::Cpp => (with_preprocessor_view(language, text, symbols), imports),
+        _ => (symbols, imports),
     }
-    (with_macro_items(tree, text, symbols, 0), imports)
+}
+
+/// `symbols` with the definitions that the file's preprocessor conditionals and export macros
+/// hide from tree-sitter added, from a parse of the file's preprocessor view (C and C++).
+fn with_preprocessor_view(language: Language, text: &str, symbols: Vec<Symbol>) -> Vec<Symbol> {
+    let Some(view) = preprocessor_view(language, text) else {
+        return symbols;
+    };
+    let Some(view_tree) = parse(language, &view) else {
+        return symbols;
+    };
+    // The view has the file's offsets, so its tree is read against the file's own text:
+    // signatures and doc comments show what the file says, export macros included.
+    let (found, _) = symbols_in_range(language, &view_tree, text, None);
+    merge_view_symbols(found, symbols)
 }
 
 /// How deep item-level macro invocations are followed into each other.
