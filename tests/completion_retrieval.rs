@@ -252,3 +252,89 @@ fn main() {{
     assert!(got.contains("Line 0 of a long explanation"), "{got}");
     assert!(!got.contains("Line 29"), "{got}");
 }
+
+#[test]
+fn c_function_whose_header_sits_in_an_ifdef_branch_is_retrieved() {
+    // The header of `open_source` is split between two branches of `#ifdef`, inside the
+    // `extern "C"` block a C header opens for C++ readers: tree-sitter, which sees both branches
+    // at once, loses the first header.
+    let fixture = r#"
+//- /src/source.c
+#include "source.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef _WIN32
+static int open_source(const wchar_t *wide_path, int flags) {
+#else
+static int open_source(const char *path, int flags) {
+#endif
+    return flags;
+}
+
+#ifdef __cplusplus
+}
+#endif
+//- /src/main.c
+#include "source.h"
+
+int main(void) {
+    int fd = open_source($0
+}
+"#;
+    let got = definitions(fixture);
+    assert!(
+        got.contains("static int open_source(const wchar_t *wide_path, int flags)"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn cpp_method_of_a_class_behind_an_export_macro_in_a_h_header_is_retrieved() {
+    // A `.h` header that holds C++ (parsed as C++ by its content), with an export macro between
+    // `class` and the class's name: its inline methods are found.
+    let fixture = r#"
+//- /fuzz/corpus.h
+#pragma once
+#include <vector>
+
+namespace fuzz {
+
+class ENGINE_API Corpus {
+ public:
+  /// Picks the next input to mutate.
+  size_t ChooseInputToMutate(Random &rand, bool weighted) {
+    return weighted ? rand(size_) : 0;
+  }
+
+ private:
+  size_t size_ = 0;
+};
+
+}  // namespace fuzz
+//- /fuzz/loop.cpp
+#include "corpus.h"
+
+namespace fuzz {
+
+void Loop::MutateAndTestOne() {
+  size_t idx = corpus_.ChooseInputToMutate($0
+}
+
+}  // namespace fuzz
+"#;
+    let got = definitions(fixture);
+    assert!(
+        got.contains("size_t ChooseInputToMutate(Random &rand, bool weighted)"),
+        "definitions: {got}"
+    );
+    // The same class in a `.hpp` file (C++ by its name).
+    let hpp = fixture.replace("corpus.h", "corpus.hpp");
+    let got = definitions(&hpp);
+    assert!(
+        got.contains("size_t ChooseInputToMutate(Random &rand, bool weighted)"),
+        "definitions: {got}"
+    );
+}

@@ -105,7 +105,12 @@ fn cpp_line(t: &str) -> bool {
 /// The language to parse a file of `language` as, from its content: a C file that holds C++ (a
 /// `.h` header of a C++ project) is C++.
 pub fn language_of_text(language: Language, text: &str) -> Language {
-    if language == Language::C && looks_like_cpp(text) {
+    if language != Language::C {
+        return language;
+    }
+    // C headers hold C++ for C++ readers inside `#ifdef __cplusplus`: look at the C view.
+    let view = preprocessor_view(Language::C, text);
+    if looks_like_cpp(view.as_deref().unwrap_or(text)) {
         Language::Cpp
     } else {
         language
