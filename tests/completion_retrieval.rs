@@ -338,3 +338,77 @@ void Loop::MutateAndTestOne() {
         "definitions: {got}"
     );
 }
+
+/// JavaScript files that each define `name`, so that a lookup by name alone finds them first
+/// (their paths sort before the package's own).
+fn js_distractors(name: &str) -> String {
+    (0..60)
+        .map(|i| {
+            format!("//- /a{i}/m.js\nfunction {name}(other_{i}) {{\n  return other_{i};\n}}\n")
+        })
+        .collect()
+}
+
+#[test]
+fn js_renamed_import_is_looked_up_by_its_exported_name() {
+    let fixture = format!(
+        r#"
+//- /src/lib/config.js
+export function parseConfig(text, {{ strict = false }} = {{}}) {{
+  return JSON.parse(text);
+}}
+//- /src/app/main.js
+import {{ parseConfig as parse }} from '../lib/config.js';
+
+export function start(text) {{
+  const config = parse($0
+}}
+{}"#,
+        js_distractors("parseConfig")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("function parseConfig(text, { strict = false } = {})"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn js_require_and_typescript_namespace_imports_resolve_to_their_files() {
+    let fixture = format!(
+        r#"
+//- /src/lib/loader/index.js
+function loadConfig(path, {{ cwd, env }}) {{
+  return path;
+}}
+module.exports = {{ loadConfig }};
+//- /src/app/main.js
+const loader = require('../lib/loader');
+
+function start(path) {{
+  const config = loader.loadConfig($0
+}}
+{}"#,
+        js_distractors("loadConfig")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("function loadConfig(path, { cwd, env })"),
+        "definitions: {got}"
+    );
+    // TypeScript: `import * as` a module written `./m.js` whose source is `m.ts`.
+    let ts = fixture
+        .replace("/src/lib/loader/index.js", "/src/lib/loader.ts")
+        .replace("module.exports = { loadConfig };", "")
+        .replace("function loadConfig", "export function loadConfig")
+        .replace("/src/app/main.js", "/src/app/main.ts")
+        .replace(
+            "const loader = require('../lib/loader');",
+            "import * as loader from '../lib/loader.js';",
+        );
+    let got = definitions(&ts);
+    assert!(
+        got.contains("src/lib/loader.ts\nfunction loadConfig(path, { cwd, env })"),
+        "definitions: {got}"
+    );
+}

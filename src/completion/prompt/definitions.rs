@@ -233,9 +233,17 @@ fn resolved_definitions<'a>(
         return Vec::new();
     }
     let file_refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    // A callee imported under another name is defined under the name it is exported as.
+    let name = match language {
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            super::resolve_js::js_imported_name(&call, &head)
+        }
+        _ => None,
+    }
+    .unwrap_or_else(|| call.name.clone());
     let mut out = Vec::new();
     for index in input.indexes {
-        match index.definitions_in_files(&call.name, &file_refs, 8) {
+        match index.definitions_in_files(&name, &file_refs, 8) {
             Ok(hits) => out.extend(hits.into_iter().map(|h| (&**index, h))),
             Err(error) => tracing::debug!(%error, "resolved definitions lookup failed"),
         }
