@@ -400,7 +400,9 @@ fn doc_of(language: Language, node: Node<'_>, text: &str) -> Option<String> {
                 .get(..previous.start_byte())
                 .map(|before| before.rsplit('\n').next().unwrap_or("").trim().is_empty())
                 .unwrap_or(false);
-            if previous.end_position().row + 1 < next_row || !starts_line {
+            let apart = previous.end_position().row + 1 < next_row
+                && !only_directives_between(language, text, previous.end_byte(), current);
+            if apart || !starts_line {
                 break;
             }
             comments.push(previous);
@@ -426,6 +428,28 @@ fn doc_of(language: Language, node: Node<'_>, text: &str) -> Option<String> {
     let mut doc = doc.trim().to_string();
     truncate_on_char_boundary(&mut doc, 2000);
     (!doc.is_empty()).then_some(doc)
+}
+
+/// Whether the lines between a comment that ends at `end` and the node `next` are all
+/// preprocessor directives (C and C++: `/* Picks. */ #ifdef FAST int pick(...)`, where the
+/// preprocessor view parses the definition with the directive blanked).
+fn only_directives_between(language: Language, text: &str, end: usize, next: Node<'_>) -> bool {
+    if !matches!(language, Language::C | Language::Cpp) {
+        return false;
+    }
+    let between = slice(text, end..next.start_byte());
+    let mut lines = between.split('\n');
+    // The rest of the comment's line and the start of the node's line are not whole lines.
+    lines.next();
+    lines.next_back();
+    let mut any = false;
+    for line in lines {
+        if !line.trim_start().starts_with('#') {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// A comment line without its markers (`///`, `//`, `/**`, `*/`, `*`, `#`, `--`).
