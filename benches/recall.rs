@@ -19,6 +19,8 @@
 //! - `AUGUR_RECALL_PER_KIND` (default 40): sites per language and kind at most;
 //! - `AUGUR_RECALL_LANGS` (default `python,rust,javascript,c,cpp`);
 //! - `AUGUR_RECALL_MISSES=N`: print the first N misses of each language (to see why);
+//! - `AUGUR_RECALL_DUMP=DIR`: with `AUGUR_RECALL_MISSES`, write the texts sent for each miss shown
+//!   to `DIR/<language>-<site>.txt`;
 //! - `AUGUR_BENCH_CARGO_SRC`: the registry source directory to take crates from.
 
 #[path = "../tests/llm_support/mod.rs"]
@@ -404,6 +406,10 @@ fn main() {
             }
             if !hit && shown < misses_shown {
                 shown += 1;
+                if let Ok(dir) = std::env::var("AUGUR_RECALL_DUMP") {
+                    let file = Path::new(&dir).join(format!("{}-{n}.txt", lang.name()));
+                    let _ = std::fs::write(file, texts.join("\n----\n"));
+                }
                 println!(
                     "  miss [{}] {}:{}:{} {} wants {:?}",
                     site.kinds.join(","),

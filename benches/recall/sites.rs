@@ -171,6 +171,41 @@ const C_STATEMENTS: &[&str] = &[
     "include",
 ];
 
+/// Methods of the C++ standard library's containers and strings: a call of one of these on a
+/// receiver (`v.push_back(`) is most likely the library's, whose type the bench cannot see, so it
+/// is not a site even when the package defines a method of the same name.
+const CPP_LIBRARY_METHODS: &[&str] = &[
+    "push_back",
+    "emplace_back",
+    "pop_back",
+    "push_front",
+    "emplace",
+    "insert",
+    "erase",
+    "find",
+    "count",
+    "size",
+    "empty",
+    "clear",
+    "reserve",
+    "resize",
+    "begin",
+    "end",
+    "at",
+    "front",
+    "back",
+    "data",
+    "c_str",
+    "substr",
+    "append",
+    "compare",
+    "swap",
+    "get",
+    "reset",
+    "load",
+    "store",
+];
+
 /// Names that are operators, attributes or assertions rather than functions.
 const C_NOT_FUNCTIONS: &[&str] = &[
     "sizeof",
@@ -619,6 +654,12 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                     };
                     let others: Vec<&Def> = all.iter().filter(|d| &d.file != file).collect();
                     if others.is_empty() {
+                        continue;
+                    }
+                    if lang == Lang::Cpp
+                        && (qualifier.ends_with('.') || qualifier.ends_with("->"))
+                        && CPP_LIBRARY_METHODS.contains(&name)
+                    {
                         continue;
                     }
                     let sep = if lang == Lang::Rust { "::" } else { "." };
