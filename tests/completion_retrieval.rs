@@ -412,3 +412,40 @@ function start(path) {{
         "definitions: {got}"
     );
 }
+
+#[test]
+fn the_open_calls_callee_is_not_crowded_out_by_rarer_names_near_the_cursor() {
+    // `Bswap` is defined in three headers; a dozen names above the cursor are each defined once,
+    // so a lookup that takes the rarest names first would fill the definitions with them.
+    let mut fixture = String::from(
+        r#"
+//- /fuzz/builtins.h
+namespace fuzz {
+inline unsigned short Bswap(unsigned short x) { return x; }
+}
+//- /fuzz/builtins_msvc.h
+namespace fuzz {
+inline unsigned int Bswap(unsigned int x) { return x; }
+}
+//- /fuzz/builtins_other.h
+namespace fuzz {
+inline unsigned long Bswap(unsigned long x) { return x; }
+}
+"#,
+    );
+    let mut uses = String::new();
+    for i in 0..12 {
+        fixture.push_str(&format!(
+            "//- /fuzz/part{i}.h\nstruct RareA{i} {{ int a; }};\nstruct RareB{i} {{ int b; }};\n"
+        ));
+        uses.push_str(&format!("  RareA{i}(RareB{i}());\n"));
+    }
+    fixture.push_str(&format!(
+        "//- /fuzz/mutate.cpp\nvoid Mutate(unsigned short v) {{\n{uses}  v = Bswap($0\n}}\n"
+    ));
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("inline unsigned short Bswap(unsigned short x)"),
+        "definitions: {got}"
+    );
+}

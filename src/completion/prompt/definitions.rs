@@ -59,6 +59,30 @@ pub(super) fn definition_candidates(
             out.push(candidate);
         }
     }
+    // The open call's callee has the next claim: its definitions are looked up on their own, so
+    // that rarer names near the cursor do not crowd out a callee defined in several places.
+    if out.is_empty()
+        && let Some(callee) = open_callee(input)
+    {
+        for index in input.indexes {
+            let Ok(hits) = index.definitions_outside(&[callee.as_str()], current, CALLEE_HITS)
+            else {
+                continue;
+            };
+            for hit in hits {
+                if out.len() == config.max_definitions
+                    || current.is_some_and(|c| c == hit.path)
+                    || is_excluded(input.indexes, &hit.path)
+                {
+                    continue;
+                }
+                taken.push((hit.path.clone(), hit.byte_range.start));
+                if let Some(candidate) = candidate_of(input, index, hit, comment_language) {
+                    out.push(candidate);
+                }
+            }
+        }
+    }
     let refs: Vec<&str> = names.iter().take(16).map(String::as_str).collect();
     // Each name's rank: the names nearest the cursor come first.
     let mut ranks: FxHashMap<String, usize> = FxHashMap::default();
@@ -182,6 +206,19 @@ pub(super) fn doc_summary(doc: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// Definitions of the open call's callee taken at most when its qualifier resolves to nothing.
+const CALLEE_HITS: usize = 2;
+
+/// The name of the callee of the call the cursor is in, if any.
+fn open_callee(input: &PromptInput<'_>) -> Option<String> {
+    let cursor = super::clamp_cursor(input.rope, input.cursor);
+    let before = slice(
+        input.rope,
+        super::clamp_cursor(input.rope, cursor.saturating_sub(2048))..cursor,
+    );
+    open_call(&before).map(|call| call.name)
 }
 
 /// Bytes at the top of the document read for its imports and `use` declarations.
