@@ -1,5 +1,7 @@
 //! Recall of retrieval on real code: call sites cut out of real packages (Python's standard
-//! library, crates of the cargo registry, JavaScript of the system's npm), with the cursor just
+//! library, crates of the cargo registry, JavaScript of the system's npm, C and C++ sources that
+//! crates of the cargo registry vendor: mimalloc and tree-sitter's C library, LLVM's libFuzzer
+//! in C++), with the cursor just
 //! after the call's `(`, where the callee is defined in another file of the same package and not
 //! named above the cursor except on an import line. A site is a hit when one of the callee's
 //! definition lines (its signature's start) is in the prompt the real `augur` binary sends to a
@@ -8,13 +10,17 @@
 //!
 //! Run with `cargo bench --bench recall`. It prints recall per language and kind (`qualified`: a
 //! module-qualified call; `macro`: a callee defined only inside an item-level macro invocation;
-//! `common`: a name defined in four or more places, of a type the code names; `plain`: the rest)
+//! `common`: a name defined in four or more places, of a type the code names; `preproc`: a C or
+//! C++ callee defined only inside preprocessor conditionals or behind a macro on its line;
+//! `header`: a C++ callee only in `.h` headers, which are C by their name; `plain`: the rest)
 //! and the median size of the retrieved context (the characters of the request that are not the
 //! document's own prefix and suffix). No assertions: it prints figures. Environment:
 //! - `AUGUR_BENCH_BIN`: the augur binary to measure instead of this build's (to compare builds);
 //! - `AUGUR_RECALL_PER_KIND` (default 40): sites per language and kind at most;
-//! - `AUGUR_RECALL_LANGS` (default `python,rust,javascript`);
+//! - `AUGUR_RECALL_LANGS` (default `python,rust,javascript,c,cpp`);
 //! - `AUGUR_RECALL_MISSES=N`: print the first N misses of each language (to see why);
+//! - `AUGUR_RECALL_DUMP=DIR`: with `AUGUR_RECALL_MISSES`, write the texts sent for each miss shown
+//!   to `DIR/<language>-<site>.txt`;
 //! - `AUGUR_BENCH_CARGO_SRC`: the registry source directory to take crates from.
 
 #[path = "../tests/llm_support/mod.rs"]
@@ -176,6 +182,33 @@ fn workspace(lang: Lang, into: &Path) -> Option<(usize, String)> {
             }
             (!picked.is_empty()).then(|| (1, picked.join(", ")))
         }
+        Lang::C => {
+            let src = cargo_src()?;
+            let mut picked = Vec::new();
+            let sources = [
+                ("libmimalloc-sys-", "c_src/mimalloc/v2", "mimalloc"),
+                ("tree-sitter-0.", "src", "tree-sitter"),
+            ];
+            for (prefix, inner, name) in sources {
+                if let Some(krate) = newest(&src, prefix) {
+                    let from = krate.join(inner);
+                    if from.is_dir() {
+                        copy_dir(&from, &into.join(name));
+                        picked.push(from.display().to_string());
+                    }
+                }
+            }
+            (!picked.is_empty()).then(|| (1, picked.join(", ")))
+        }
+        Lang::Cpp => {
+            let src = cargo_src()?;
+            let from = newest(&src, "libfuzzer-sys-")?.join("libfuzzer");
+            if !from.is_dir() {
+                return None;
+            }
+            copy_dir(&from, &into.join("libfuzzer"));
+            Some((1, from.display().to_string()))
+        }
         Lang::JavaScript => {
             let npm = Path::new("/usr/lib/node_modules/npm");
             if !npm.join("lib").is_dir() {
@@ -185,6 +218,24 @@ fn workspace(lang: Lang, into: &Path) -> Option<(usize, String)> {
             Some((1, format!("{}/lib", npm.display())))
         }
     }
+}
+
+/// The newest crate directory under the registry source `src` whose name starts with `prefix`
+/// (`tree-sitter-0.`, `libfuzzer-sys-`).
+fn newest(src: &Path, prefix: &str) -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(src)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix(prefix))
+                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    versions.sort();
+    versions.pop()
 }
 
 fn start(bin: &str, root: &Path, settings: &Value) -> (StdioClient, tempfile::TempDir) {
@@ -257,12 +308,14 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let langs: Vec<Lang> = std::env::var("AUGUR_RECALL_LANGS")
-        .unwrap_or_else(|_| "python,rust,javascript".into())
+        .unwrap_or_else(|_| "python,rust,javascript,c,cpp".into())
         .split(',')
         .filter_map(|l| match l.trim() {
             "python" => Some(Lang::Python),
             "rust" => Some(Lang::Rust),
             "javascript" => Some(Lang::JavaScript),
+            "c" => Some(Lang::C),
+            "cpp" => Some(Lang::Cpp),
             _ => None,
         })
         .collect();
@@ -353,6 +406,10 @@ fn main() {
             }
             if !hit && shown < misses_shown {
                 shown += 1;
+                if let Ok(dir) = std::env::var("AUGUR_RECALL_DUMP") {
+                    let file = Path::new(&dir).join(format!("{}-{n}.txt", lang.name()));
+                    let _ = std::fs::write(file, texts.join("\n----\n"));
+                }
                 println!(
                     "  miss [{}] {}:{}:{} {} wants {:?}",
                     site.kinds.join(","),

@@ -252,3 +252,200 @@ fn main() {{
     assert!(got.contains("Line 0 of a long explanation"), "{got}");
     assert!(!got.contains("Line 29"), "{got}");
 }
+
+#[test]
+fn c_function_whose_header_sits_in_an_ifdef_branch_is_retrieved() {
+    // The header of `open_source` is split between two branches of `#ifdef`, inside the
+    // `extern "C"` block a C header opens for C++ readers: tree-sitter, which sees both branches
+    // at once, loses the first header.
+    let fixture = r#"
+//- /src/source.c
+#include "source.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef _WIN32
+static int open_source(const wchar_t *wide_path, int flags) {
+#else
+static int open_source(const char *path, int flags) {
+#endif
+    return flags;
+}
+
+#ifdef __cplusplus
+}
+#endif
+//- /src/main.c
+#include "source.h"
+
+int main(void) {
+    int fd = open_source($0
+}
+"#;
+    let got = definitions(fixture);
+    assert!(
+        got.contains("static int open_source(const wchar_t *wide_path, int flags)"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn cpp_method_of_a_class_behind_an_export_macro_in_a_h_header_is_retrieved() {
+    // A `.h` header that holds C++ (parsed as C++ by its content), with an export macro between
+    // `class` and the class's name: its inline methods are found.
+    let fixture = r#"
+//- /fuzz/corpus.h
+#pragma once
+#include <vector>
+
+namespace fuzz {
+
+class ENGINE_API Corpus {
+ public:
+  /// Picks the next input to mutate.
+  size_t ChooseInputToMutate(Random &rand, bool weighted) {
+    return weighted ? rand(size_) : 0;
+  }
+
+ private:
+  size_t size_ = 0;
+};
+
+}  // namespace fuzz
+//- /fuzz/loop.cpp
+#include "corpus.h"
+
+namespace fuzz {
+
+void Loop::MutateAndTestOne() {
+  size_t idx = corpus_.ChooseInputToMutate($0
+}
+
+}  // namespace fuzz
+"#;
+    let got = definitions(fixture);
+    assert!(
+        got.contains("size_t ChooseInputToMutate(Random &rand, bool weighted)"),
+        "definitions: {got}"
+    );
+    // The same class in a `.hpp` file (C++ by its name).
+    let hpp = fixture.replace("corpus.h", "corpus.hpp");
+    let got = definitions(&hpp);
+    assert!(
+        got.contains("size_t ChooseInputToMutate(Random &rand, bool weighted)"),
+        "definitions: {got}"
+    );
+}
+
+/// JavaScript files that each define `name`, so that a lookup by name alone finds them first
+/// (their paths sort before the package's own).
+fn js_distractors(name: &str) -> String {
+    (0..60)
+        .map(|i| {
+            format!("//- /a{i}/m.js\nfunction {name}(other_{i}) {{\n  return other_{i};\n}}\n")
+        })
+        .collect()
+}
+
+#[test]
+fn js_renamed_import_is_looked_up_by_its_exported_name() {
+    let fixture = format!(
+        r#"
+//- /src/lib/config.js
+export function parseConfig(text, {{ strict = false }} = {{}}) {{
+  return JSON.parse(text);
+}}
+//- /src/app/main.js
+import {{ parseConfig as parse }} from '../lib/config.js';
+
+export function start(text) {{
+  const config = parse($0
+}}
+{}"#,
+        js_distractors("parseConfig")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("function parseConfig(text, { strict = false } = {})"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn js_require_and_typescript_namespace_imports_resolve_to_their_files() {
+    let fixture = format!(
+        r#"
+//- /src/lib/loader/index.js
+function loadConfig(path, {{ cwd, env }}) {{
+  return path;
+}}
+module.exports = {{ loadConfig }};
+//- /src/app/main.js
+const loader = require('../lib/loader');
+
+function start(path) {{
+  const config = loader.loadConfig($0
+}}
+{}"#,
+        js_distractors("loadConfig")
+    );
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("function loadConfig(path, { cwd, env })"),
+        "definitions: {got}"
+    );
+    // TypeScript: `import * as` a module written `./m.js` whose source is `m.ts`.
+    let ts = fixture
+        .replace("/src/lib/loader/index.js", "/src/lib/loader.ts")
+        .replace("module.exports = { loadConfig };", "")
+        .replace("function loadConfig", "export function loadConfig")
+        .replace("/src/app/main.js", "/src/app/main.ts")
+        .replace(
+            "const loader = require('../lib/loader');",
+            "import * as loader from '../lib/loader.js';",
+        );
+    let got = definitions(&ts);
+    assert!(
+        got.contains("src/lib/loader.ts\nfunction loadConfig(path, { cwd, env })"),
+        "definitions: {got}"
+    );
+}
+
+#[test]
+fn the_open_calls_callee_is_not_crowded_out_by_rarer_names_near_the_cursor() {
+    // `Bswap` is defined in three headers; a dozen names above the cursor are each defined once,
+    // so a lookup that takes the rarest names first would fill the definitions with them.
+    let mut fixture = String::from(
+        r#"
+//- /fuzz/builtins.h
+namespace fuzz {
+inline unsigned short Bswap(unsigned short x) { return x; }
+}
+//- /fuzz/builtins_msvc.h
+namespace fuzz {
+inline unsigned int Bswap(unsigned int x) { return x; }
+}
+//- /fuzz/builtins_other.h
+namespace fuzz {
+inline unsigned long Bswap(unsigned long x) { return x; }
+}
+"#,
+    );
+    let mut uses = String::new();
+    for i in 0..12 {
+        fixture.push_str(&format!(
+            "//- /fuzz/part{i}.h\nstruct RareA{i} {{ int a; }};\nstruct RareB{i} {{ int b; }};\n"
+        ));
+        uses.push_str(&format!("  RareA{i}(RareB{i}());\n"));
+    }
+    fixture.push_str(&format!(
+        "//- /fuzz/mutate.cpp\nvoid Mutate(unsigned short v) {{\n{uses}  v = Bswap($0\n}}\n"
+    ));
+    let got = definitions(&fixture);
+    assert!(
+        got.contains("inline unsigned short Bswap(unsigned short x)"),
+        "definitions: {got}"
+    );
+}

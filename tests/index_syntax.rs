@@ -4,16 +4,20 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use augur::syntax::{ChunkOptions, Language, outline};
+use augur::syntax::{ChunkOptions, Language, language_of_text, outline};
 use expect_test::{ExpectFile, expect_file};
 
-/// Renders what is extracted from one fixture file.
+/// Renders what is extracted from one fixture file of the fixture workspace.
 fn render(rel: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/index/workspace")
-        .join(rel);
+    render_in("fixtures/index/workspace", rel)
+}
+
+/// Renders what is extracted from one fixture file under `dir`; a C header is parsed as the
+/// index parses it (as C++ when its content is C++).
+fn render_in(dir: &str, rel: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(rel);
     let text = std::fs::read_to_string(&path).unwrap();
-    let language = Language::from_path(&path).unwrap();
+    let language = language_of_text(Language::from_path(&path).unwrap(), &text);
     let options = ChunkOptions {
         max_bytes: 400,
         min_bytes: 48,
@@ -150,6 +154,23 @@ fn cpp() {
         "cpp/geometry.cpp",
         expect_file!["../fixtures/index/snapshots/cpp.txt"],
     );
+}
+
+/// Definitions that preprocessor conditionals hide from tree-sitter: a function header split by
+/// `#ifdef`, an `if` block whose braces are split between branches, `extern "C"` for C++ readers,
+/// an export macro, `#if 0`. Every function of the file is a symbol, on its own line.
+#[test]
+fn c_behind_preprocessor_conditionals() {
+    expect_file!["../fixtures/index/snapshots/c_preprocessor.txt"]
+        .assert_eq(&render_in("fixtures/index/preprocessor", "codec.c"));
+}
+
+/// A `.h` header that holds C++ is parsed as C++, and a class or struct with an export macro
+/// before its name keeps its name and its methods, in both branches of a conditional.
+#[test]
+fn cpp_header_with_export_macros() {
+    expect_file!["../fixtures/index/snapshots/cpp_header.txt"]
+        .assert_eq(&render_in("fixtures/index/preprocessor", "engine.h"));
 }
 
 #[test]

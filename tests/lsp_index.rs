@@ -329,6 +329,25 @@ fn document_symbols_come_from_the_open_text_in_the_negotiated_encoding() {
 }
 
 #[test]
+fn a_c_header_that_holds_cpp_has_its_classes_in_the_outline() {
+    let mut s = session("//- /empty.txt\n\n", capabilities(&["utf-16"]));
+    let client = &mut s.client;
+    // Opened as C (the editor goes by the `.h`), read as C++ by its content.
+    let text = "#pragma once\nnamespace fuzz {\nclass ENGINE_API Corpus {\n public:\n  size_t Size() const { return size_; }\n};\n}  // namespace fuzz\n";
+    client.open("file:///mem/corpus.h", "c", 1, text);
+    let symbols = client
+        .request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": "file:///mem/corpus.h"}}),
+        )
+        .unwrap();
+    let rendered = symbols.to_string();
+    for name in ["\"fuzz\"", "\"Corpus\"", "\"Size\""] {
+        assert!(rendered.contains(name), "{name} in {rendered}");
+    }
+}
+
+#[test]
 fn saved_and_edited_files_are_reindexed() {
     let mut s = session(WORKSPACE, capabilities(&["utf-8"]));
     let (client, root) = (&mut s.client, &s.root);

@@ -16,6 +16,8 @@ pub enum Lang {
     Python,
     Rust,
     JavaScript,
+    C,
+    Cpp,
 }
 
 impl Lang {
@@ -24,6 +26,8 @@ impl Lang {
             Lang::Python => "python",
             Lang::Rust => "rust",
             Lang::JavaScript => "javascript",
+            Lang::C => "c",
+            Lang::Cpp => "cpp",
         }
     }
 
@@ -31,17 +35,25 @@ impl Lang {
         self.name()
     }
 
-    pub fn extension(self) -> &'static str {
+    pub fn extensions(self) -> &'static [&'static str] {
         match self {
-            Lang::Python => "py",
-            Lang::Rust => "rs",
-            Lang::JavaScript => "js",
+            Lang::Python => &["py"],
+            Lang::Rust => &["rs"],
+            Lang::JavaScript => &["js"],
+            Lang::C => &["c", "h"],
+            Lang::Cpp => &["cpp", "cc", "h", "hpp"],
         }
+    }
+
+    fn is_c_family(self) -> bool {
+        matches!(self, Lang::C | Lang::Cpp)
     }
 }
 
-/// The kinds of retrieval a call site needs.
-pub const KINDS: [&str; 4] = ["qualified", "macro", "common", "plain"];
+/// The kinds of retrieval a call site needs (`preproc`: a C or C++ callee defined only inside
+/// preprocessor conditionals or behind a macro on its line; `header`: a C++ callee declared or
+/// defined only in `.h` files).
+pub const KINDS: [&str; 6] = ["qualified", "macro", "common", "preproc", "header", "plain"];
 
 /// A definition found by the line patterns.
 #[derive(Debug, Clone)]
@@ -52,7 +64,9 @@ pub struct Def {
     pub line_text: String,
     /// The enclosing class, `impl` or struct name, if any.
     pub container: Option<String>,
-    /// Whether it sits in the body of an item-level macro invocation (`cfg_rt! { ... }`).
+    /// Whether it sits in the body of an item-level macro invocation (`cfg_rt! { ... }`); in C
+    /// and C++, whether it sits inside a preprocessor conditional (an include guard aside) or
+    /// behind a macro on its line or the line before.
     pub in_macro: bool,
 }
 
@@ -117,7 +131,131 @@ fn patterns(lang: Lang) -> Patterns {
             )],
             call: re(r"((?:[A-Za-z_$][\w$]*\.)*)([A-Za-z_$][\w$]*)\($"),
         },
+        Lang::C | Lang::Cpp => Patterns {
+            // A function's head: words (a return type, specifiers, a `Class::` qualifier) then
+            // the name and a parameter list with something in it; keyword-led statements and
+            // assignments are left out by `c_definition_name`.
+            defs: vec![re(
+                r"^\s*(?:[A-Za-z_][\w\*&<>,:~ ]*?[\s\*&:])(~?[A-Za-z_]\w*)\s*\(\s*[^\s)]",
+            )],
+            containers: Vec::new(),
+            call: re(r"((?:[A-Za-z_]\w*(?:::|\.|->))*)([A-Za-z_]\w*)\($"),
+        },
     }
+}
+
+/// Words that start a statement rather than a definition in C and C++.
+const C_STATEMENTS: &[&str] = &[
+    "return",
+    "if",
+    "else",
+    "for",
+    "while",
+    "switch",
+    "case",
+    "do",
+    "goto",
+    "typedef",
+    "new",
+    "delete",
+    "throw",
+    "sizeof",
+    "using",
+    "namespace",
+    "template",
+    "co_return",
+    "co_await",
+    "static_assert",
+    "define",
+    "undef",
+    "include",
+];
+
+/// Methods of the C++ standard library's containers and strings: a call of one of these on a
+/// receiver (`v.push_back(`) is most likely the library's, whose type the bench cannot see, so it
+/// is not a site even when the package defines a method of the same name.
+const CPP_LIBRARY_METHODS: &[&str] = &[
+    "push_back",
+    "emplace_back",
+    "pop_back",
+    "push_front",
+    "emplace",
+    "insert",
+    "erase",
+    "find",
+    "count",
+    "size",
+    "empty",
+    "clear",
+    "reserve",
+    "resize",
+    "begin",
+    "end",
+    "at",
+    "front",
+    "back",
+    "data",
+    "c_str",
+    "substr",
+    "append",
+    "compare",
+    "swap",
+    "get",
+    "reset",
+    "load",
+    "store",
+];
+
+/// Names that are operators, attributes or assertions rather than functions.
+const C_NOT_FUNCTIONS: &[&str] = &[
+    "sizeof",
+    "alignof",
+    "_Alignof",
+    "__attribute__",
+    "__declspec",
+    "decltype",
+    "assert",
+    "static_cast",
+    "reinterpret_cast",
+    "const_cast",
+    "dynamic_cast",
+    "defined",
+    "__typeof__",
+    "typeof",
+    "offsetof",
+    "va_arg",
+];
+
+/// The name a C or C++ definition line defines, if it is one: not a call inside an expression
+/// that the line before leaves open, and with parameters that name types (a space inside, or
+/// `void`).
+fn c_definition_name(p: &Patterns, line: &str) -> Option<(String, usize)> {
+    let t = line.trim_start();
+    if t.starts_with('#') || t.starts_with('}') {
+        return None;
+    }
+    let first = t
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()?;
+    if C_STATEMENTS.contains(&first) {
+        return None;
+    }
+    let c = p.defs.iter().find_map(|r| r.captures(line))?;
+    let name = c.get(1)?;
+    if C_NOT_FUNCTIONS.contains(&name.as_str()) {
+        return None;
+    }
+    let params = line[name.end()..].trim_start().strip_prefix('(')?;
+    let params = params.split(')').next().unwrap_or(params).trim();
+    if params.starts_with(['*', '&', '"', '\'', '(']) || !(params.contains(' ') || params == "void")
+    {
+        return None;
+    }
+    let head = &line[..name.start()];
+    if head.contains(['=', '(', '"', '.', ',']) || head.contains("->") || head.contains("return") {
+        return None;
+    }
+    Some((name.as_str().to_string(), name.start()))
 }
 
 const JS_NOT_METHODS: &[&str] = &[
@@ -141,7 +279,7 @@ fn is_comment(lang: Lang, line: &str) -> bool {
     let t = line.trim_start();
     match lang {
         Lang::Python => t.starts_with('#') || t.starts_with("\"\"\"") || t.starts_with("'''"),
-        Lang::Rust | Lang::JavaScript => {
+        Lang::Rust | Lang::JavaScript | Lang::C | Lang::Cpp => {
             t.starts_with("//") || t.starts_with('*') || t.starts_with("/*")
         }
     }
@@ -156,6 +294,7 @@ fn import_lines(lang: Lang, lines: &[&str]) -> Vec<bool> {
         let starts = match lang {
             Lang::Python => t.starts_with("import ") || t.starts_with("from "),
             Lang::Rust => t.starts_with("use ") || (t.starts_with("pub") && t.contains(" use ")),
+            Lang::C | Lang::Cpp => t.starts_with("#include") || t.starts_with("#import"),
             Lang::JavaScript => {
                 t.starts_with("import ")
                     || (t.contains("require(")
@@ -170,6 +309,7 @@ fn import_lines(lang: Lang, lines: &[&str]) -> Vec<bool> {
             open = match lang {
                 Lang::Python => (open || t.contains('(')) && !t.contains(')') || t.ends_with('\\'),
                 Lang::Rust => !t.contains(';'),
+                Lang::C | Lang::Cpp => false,
                 Lang::JavaScript => {
                     (open || starts)
                         && !(t.contains("require(") || t.contains(" from ") || t.ends_with(';'))
@@ -205,10 +345,114 @@ fn macro_lines(lines: &[&str]) -> Vec<bool> {
     out
 }
 
+/// The lines of a C or C++ file that are inside preprocessor conditionals (not counting an
+/// include guard: an `#ifndef X` followed by `#define X`).
+fn conditional_lines(lines: &[&str]) -> Vec<bool> {
+    let mut out = vec![false; lines.len()];
+    // One entry per open conditional: whether it is an include guard.
+    let mut open: Vec<bool> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        let Some(rest) = t.strip_prefix('#') else {
+            out[i] = open.iter().any(|guard| !guard);
+            continue;
+        };
+        let rest = rest.trim_start();
+        if let Some(name) = rest.strip_prefix("ifndef") {
+            let name = name.trim();
+            let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
+            let guard = next.is_some_and(|l| {
+                l.trim_start().strip_prefix('#').is_some_and(|d| {
+                    d.trim_start()
+                        .strip_prefix("define")
+                        .is_some_and(|n| n.trim() == name)
+                })
+            });
+            open.push(guard);
+        } else if rest.starts_with("if") {
+            open.push(false);
+        } else if rest.starts_with("endif") {
+            open.pop();
+        }
+    }
+    out
+}
+
+/// Whether a C or C++ definition line has a macro before the defined name (an upper-case word
+/// with an underscore, `ENGINE_API int f(`), or follows a line that is only such a macro.
+fn behind_macro(lines: &[&str], i: usize, name_at: usize) -> bool {
+    let caps = |w: &str| {
+        w.len() > 2
+            && w.contains('_')
+            && w.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let head = &lines[i][..name_at];
+    if head
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(caps)
+    {
+        return true;
+    }
+    i > 0 && {
+        let previous = lines[i - 1].trim();
+        let word = previous.split('(').next().unwrap_or("");
+        !word.is_empty() && caps(word) && (word.len() == previous.len() || previous.ends_with(')'))
+    }
+}
+
 /// The definitions of a file.
 pub fn definitions(lang: Lang, file: &Path, text: &str) -> Vec<Def> {
     let p = patterns(lang);
     let lines: Vec<&str> = text.lines().collect();
+    if lang.is_c_family() {
+        let conditional = conditional_lines(&lines);
+        let mut out = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim().is_empty() || is_comment(lang, line) {
+                continue;
+            }
+            let continues = i > 0
+                && lines[i - 1]
+                    .trim_end()
+                    .ends_with([',', '(', '=', '&', '|', '?', '+']);
+            let Some((name, at)) = c_definition_name(&p, line).filter(|_| !continues) else {
+                continue;
+            };
+            // From the name to the end of its parameter list on this line, comments left out.
+            let mut rest = line[at..].split("//").next().unwrap_or("").to_string();
+            let mut depth = 0;
+            if let Some(close) = rest.char_indices().find_map(|(k, ch)| {
+                match ch {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(k);
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }) {
+                rest.truncate(close + 1);
+            }
+            let mut line_text = collapse(&rest);
+            let mut cut = line_text.len().min(100);
+            while !line_text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line_text.truncate(cut);
+            out.push(Def {
+                name,
+                file: file.to_path_buf(),
+                line_text,
+                container: None,
+                in_macro: conditional[i] || behind_macro(&lines, i, at),
+            });
+        }
+        return out;
+    }
     let in_macro = if lang == Lang::Rust {
         macro_lines(&lines)
     } else {
@@ -303,6 +547,7 @@ fn receiver_type(lang: Lang, lines: &[&str], at: usize, receiver: &str) -> Optio
             Regex::new(&format!(r"\b{r}\s*:\s*([A-Z][\w.]*)")).ok()?,
         ],
         Lang::JavaScript => vec![Regex::new(&format!(r"\b{r}\s*=\s*new\s+([A-Z][\w$]*)")).ok()?],
+        Lang::C | Lang::Cpp => return None,
     };
     for line in lines[..at].iter().rev() {
         for p in &pats {
@@ -335,7 +580,11 @@ pub fn files_of(lang: Lang, root: &Path) -> Vec<PathBuf> {
         .flatten()
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.path().to_path_buf())
-        .filter(|p| p.extension().is_some_and(|e| e == lang.extension()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| lang.extensions().contains(&e))
+        })
         .collect();
     out.sort();
     out
@@ -380,7 +629,12 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         for (i, line) in lines.iter().enumerate() {
             let code_line = !imports[i] && !is_comment(lang, line);
-            if code_line && p.defs.iter().all(|d| !d.is_match(line)) {
+            let definition_line = if lang.is_c_family() {
+                c_definition_name(&p, line).is_some()
+            } else {
+                p.defs.iter().any(|d| d.is_match(line))
+            };
+            if code_line && !definition_line {
                 for (at, _) in line.match_indices('(') {
                     let before = &line[..at + 1];
                     let Some(c) = p.call.captures(before) else {
@@ -400,6 +654,12 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                     };
                     let others: Vec<&Def> = all.iter().filter(|d| &d.file != file).collect();
                     if others.is_empty() {
+                        continue;
+                    }
+                    if lang == Lang::Cpp
+                        && (qualifier.ends_with('.') || qualifier.ends_with("->"))
+                        && CPP_LIBRARY_METHODS.contains(&name)
+                    {
                         continue;
                     }
                     let sep = if lang == Lang::Rust { "::" } else { "." };
@@ -423,6 +683,7 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                                     .zip(&imports)
                                     .any(|(l, imp)| *imp && has_word(l, first))
                         }
+                        (Lang::C | Lang::Cpp, Some(_)) => false,
                         (Lang::JavaScript, Some(_)) => {
                             let first = segments[0];
                             lines[..i].iter().any(|l| {
@@ -434,7 +695,7 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                     if module_qualified {
                         kinds.push("qualified");
                     }
-                    let common = all.len() >= 4;
+                    let common = all.len() >= 4 && !lang.is_c_family();
                     // For a common name, the definitions meant are those of the type the code
                     // names: the qualifier when it is a type, else the receiver's written type.
                     let wanted_defs: Vec<&Def> = if common && !module_qualified {
@@ -465,6 +726,16 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
                     };
                     if lang == Lang::Rust && wanted_defs.iter().all(|d| d.in_macro) {
                         kinds.push("macro");
+                    }
+                    if lang.is_c_family() && wanted_defs.iter().all(|d| d.in_macro) {
+                        kinds.push("preproc");
+                    }
+                    if lang == Lang::Cpp
+                        && wanted_defs
+                            .iter()
+                            .all(|d| d.file.extension().is_some_and(|e| e == "h"))
+                    {
+                        kinds.push("header");
                     }
                     if kinds.is_empty() {
                         kinds.push("plain");

@@ -15,8 +15,10 @@ use crate::syntax::{Language, Outline};
 
 /// The version of the schema and of what is extracted; an index with another version is rebuilt.
 /// (3: files that hold a secret are left out, so an older index that has them is rebuilt; 4: the
-/// items inside Rust item-level macro invocations are symbols.)
-pub const SCHEMA_VERSION: u32 = 4;
+/// items inside Rust item-level macro invocations are symbols; 5: C and C++ definitions hidden by
+/// preprocessor conditionals and export macros are symbols, and `.h` files that hold C++ are
+/// parsed as C++.)
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// `doc_type` of a file document.
 pub const FILE: &str = "file";

@@ -17,6 +17,7 @@
 //! assert_eq!(outline.chunks.len(), 1);
 //! ```
 
+mod c_view;
 mod chunk;
 mod language;
 mod macro_items;
@@ -25,6 +26,7 @@ mod parse;
 mod queries;
 mod symbol;
 
+pub use c_view::{language_of_text, looks_like_cpp};
 pub use chunk::{Chunk, ChunkOptions, chunks_in};
 pub use language::Language;
 pub use outline::{Import, Outline, document_symbols, outline, outline_of_tree, symbols_around};

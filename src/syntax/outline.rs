@@ -5,6 +5,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
+use super::c_view::{merge_view_symbols, preprocessor_view};
 use super::chunk::{Chunk, ChunkOptions, chunks_in};
 use super::macro_items::{blank_outside, macro_bodies, merge_symbols};
 use super::parse::{error_count_in, parse};
@@ -120,6 +121,17 @@ struct RawDef<'t> {
 /// The most matches one file may produce; a guard against pathological input.
 const MATCH_LIMIT: u32 = 1 << 16;
 
+/// The symbols and imports that the query finds in `tree` alone, without the items hidden in
+/// Rust macro invocations or behind C preprocessor conditionals.
+#[cfg(test)]
+pub(crate) fn symbols_in_plain(
+    language: Language,
+    tree: &Tree,
+    text: &str,
+) -> (Vec<Symbol>, Vec<Import>) {
+    symbols_in_range(language, tree, text, None)
+}
+
 /// Extracts symbols and imports from a parsed file.
 pub(crate) fn symbols_in(
     language: Language,
@@ -127,10 +139,26 @@ pub(crate) fn symbols_in(
     text: &str,
 ) -> (Vec<Symbol>, Vec<Import>) {
     let (symbols, imports) = symbols_in_range(language, tree, text, None);
-    if language != Language::Rust {
-        return (symbols, imports);
+    match language {
+        Language::Rust => (with_macro_items(tree, text, symbols, 0), imports),
+        Language::C | Language::Cpp => (with_preprocessor_view(language, text, symbols), imports),
+        _ => (symbols, imports),
     }
-    (with_macro_items(tree, text, symbols, 0), imports)
+}
+
+/// `symbols` with the definitions that the file's preprocessor conditionals and export macros
+/// hide from tree-sitter added, from a parse of the file's preprocessor view (C and C++).
+fn with_preprocessor_view(language: Language, text: &str, symbols: Vec<Symbol>) -> Vec<Symbol> {
+    let Some(view) = preprocessor_view(language, text) else {
+        return symbols;
+    };
+    let Some(view_tree) = parse(language, &view) else {
+        return symbols;
+    };
+    // The view has the file's offsets, so its tree is read against the file's own text:
+    // signatures and doc comments show what the file says, export macros included.
+    let (found, _) = symbols_in_range(language, &view_tree, text, None);
+    merge_view_symbols(found, symbols)
 }
 
 /// How deep item-level macro invocations are followed into each other.
@@ -372,7 +400,9 @@ fn doc_of(language: Language, node: Node<'_>, text: &str) -> Option<String> {
                 .get(..previous.start_byte())
                 .map(|before| before.rsplit('\n').next().unwrap_or("").trim().is_empty())
                 .unwrap_or(false);
-            if previous.end_position().row + 1 < next_row || !starts_line {
+            let apart = previous.end_position().row + 1 < next_row
+                && !only_directives_between(language, text, previous.end_byte(), current);
+            if apart || !starts_line {
                 break;
             }
             comments.push(previous);
@@ -398,6 +428,28 @@ fn doc_of(language: Language, node: Node<'_>, text: &str) -> Option<String> {
     let mut doc = doc.trim().to_string();
     truncate_on_char_boundary(&mut doc, 2000);
     (!doc.is_empty()).then_some(doc)
+}
+
+/// Whether the lines between a comment that ends at `end` and the node `next` are all
+/// preprocessor directives (C and C++: `/* Picks. */ #ifdef FAST int pick(...)`, where the
+/// preprocessor view parses the definition with the directive blanked).
+fn only_directives_between(language: Language, text: &str, end: usize, next: Node<'_>) -> bool {
+    if !matches!(language, Language::C | Language::Cpp) {
+        return false;
+    }
+    let between = slice(text, end..next.start_byte());
+    let mut lines = between.split('\n');
+    // The rest of the comment's line and the start of the node's line are not whole lines.
+    lines.next();
+    lines.next_back();
+    let mut any = false;
+    for line in lines {
+        if !line.trim_start().starts_with('#') {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// A comment line without its markers (`///`, `//`, `/**`, `*/`, `*`, `#`, `--`).

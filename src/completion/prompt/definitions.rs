@@ -58,6 +58,30 @@ pub(super) fn definition_candidates(
             out.push(candidate);
         }
     }
+    // The open call's callee has the next claim: its definitions are looked up on their own, so
+    // that rarer names near the cursor do not crowd out a callee defined in several places.
+    if out.is_empty()
+        && let Some(callee) = open_callee(input)
+    {
+        for index in input.indexes {
+            let Ok(hits) = index.definitions_outside(&[callee.as_str()], current, CALLEE_HITS)
+            else {
+                continue;
+            };
+            for hit in hits {
+                if out.len() == config.max_definitions
+                    || current.is_some_and(|c| c == hit.path)
+                    || is_excluded(input.indexes, &hit.path)
+                {
+                    continue;
+                }
+                taken.push((hit.path.clone(), hit.byte_range.start));
+                if let Some(candidate) = candidate_of(input, index, hit, comment_language) {
+                    out.push(candidate);
+                }
+            }
+        }
+    }
     let refs: Vec<&str> = names.iter().take(16).map(String::as_str).collect();
     // Each name's rank: the names nearest the cursor come first.
     let mut ranks: FxHashMap<String, usize> = FxHashMap::default();
@@ -185,6 +209,19 @@ pub(super) fn doc_summary(doc: &str) -> String {
     out
 }
 
+/// Definitions of the open call's callee taken at most when its qualifier resolves to nothing.
+const CALLEE_HITS: usize = 2;
+
+/// The name of the callee of the call the cursor is in, if any.
+fn open_callee(input: &PromptInput<'_>) -> Option<String> {
+    let cursor = super::clamp_cursor(input.rope, input.cursor);
+    let before = slice(
+        input.rope,
+        super::clamp_cursor(input.rope, cursor.saturating_sub(2048))..cursor,
+    );
+    open_call(&before).map(|call| call.name)
+}
+
 /// Bytes at the top of the document read for its imports and `use` declarations.
 const IMPORT_BYTES: usize = 16 * 1024;
 
@@ -234,9 +271,17 @@ fn resolved_definitions<'a>(
         return Vec::new();
     }
     let file_refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    // A callee imported under another name is defined under the name it is exported as.
+    let name = match language {
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            super::resolve_js::js_imported_name(&call, &head)
+        }
+        _ => None,
+    }
+    .unwrap_or_else(|| call.name.clone());
     let mut out = Vec::new();
     for index in input.indexes {
-        match index.definitions_in_files(&call.name, &file_refs, 8) {
+        match index.definitions_in_files(&name, &file_refs, 8) {
             Ok(hits) => out.extend(hits.into_iter().map(|h| (&**index, h))),
             Err(error) => tracing::debug!(%error, "resolved definitions lookup failed"),
         }

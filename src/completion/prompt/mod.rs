@@ -48,6 +48,7 @@ mod layout;
 mod open_documents;
 mod paths;
 mod resolve;
+mod resolve_js;
 mod similar;
 #[cfg(test)]
 mod tests;

@@ -700,6 +700,9 @@ pub(super) fn callee_files(
     let mut files = match language {
         Language::Python => python_files(call, current, text, roots),
         Language::Rust => rust_files(call, current, text),
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            super::resolve_js::js_files(call, current, text)
+        }
         _ => Vec::new(),
     };
     files.retain(|f| f != current);

@@ -7,7 +7,7 @@ use tantivy::{TantivyDocument, Term};
 
 use crate::index::schema::FileRecord;
 use crate::index::walk::{Candidate, SkipReason, is_ignored, mtime_of, read_text, walk};
-use crate::syntax::{Language, outline, outline_of_tree, parse, reparse_changed};
+use crate::syntax::{Language, language_of_text, outline, outline_of_tree, parse, reparse_changed};
 
 use super::{IndexError, MAX_RECENT_TREE_BYTES, RecentTree, UpdateOutcome, WorkspaceIndex, lock};
 
@@ -34,6 +34,8 @@ impl WorkspaceIndex {
     }
 
     pub(super) fn documents(&self, record: FileRecord, language: Language, text: &str) -> Prepared {
+        // A `.h` header that holds C++ is parsed as C++.
+        let language = language_of_text(language, text);
         let outline = outline(language, text, &self.chunk_options);
         self.prepared(record, language, text, &outline)
     }
@@ -46,6 +48,7 @@ impl WorkspaceIndex {
         language: Language,
         text: &str,
     ) -> Prepared {
+        let language = language_of_text(language, text);
         let previous = lock(&self.recent_trees).pop(&record.rel);
         if text.len() > MAX_RECENT_TREE_BYTES {
             return self.documents(record, language, text);

@@ -16,7 +16,7 @@ use crate::host::WorkspaceSnapshot;
 use crate::index::Hit;
 use crate::lsp::state::ServerState;
 use crate::lsp::{from_proto, to_proto};
-use crate::syntax::{Language, document_symbols};
+use crate::syntax::{Language, document_symbols, language_of_text};
 
 /// The most workspace symbols returned.
 const WORKSPACE_SYMBOL_LIMIT: usize = 128;
@@ -105,7 +105,8 @@ pub fn document_symbol(
         return Ok(Some(DocumentSymbolResponse::Nested(Vec::new())));
     };
     let text = doc.text.to_string();
-    let symbols = document_symbols(language, &text);
+    // A C header that holds C++ is read as C++, as the index reads it.
+    let symbols = document_symbols(language_of_text(language, &text), &text);
     let encoding = state.encoding();
     let parents = outline_parents(&symbols);
     let mut nodes: Vec<Option<DocumentSymbol>> = symbols
