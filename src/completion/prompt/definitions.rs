@@ -64,14 +64,24 @@ pub(super) fn definition_candidates(
         && let Some(callee) = open_callee(input)
     {
         for index in input.indexes {
-            let Ok(hits) = index.definitions_outside(&[callee.as_str()], current, CALLEE_HITS)
+            // More than needed, ordered by score, then path and position, then cut: definitions
+            // that tie are not left to the order the index happened to store them in.
+            let Ok(mut hits) =
+                index.definitions_outside(&[callee.as_str()], current, CALLEE_HITS * 4)
             else {
                 continue;
             };
+            hits.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then_with(|| a.rel_path.cmp(&b.rel_path))
+                    .then(a.byte_range.start.cmp(&b.byte_range.start))
+            });
+            hits.truncate(CALLEE_HITS);
             for hit in hits {
                 if out.len() == config.max_definitions
                     || current.is_some_and(|c| c == hit.path)
-                    || is_excluded(input.indexes, &hit.path)
+                    || input.policy.for_context(&hit.path).is_err()
                 {
                     continue;
                 }
