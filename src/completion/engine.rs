@@ -80,6 +80,12 @@ pub struct EngineRequest {
     pub syntax: Option<tree_sitter::Tree>,
 }
 
+/// The policy of a request without folders: the built-in exclusions. Built once: its patterns
+/// are compiled, which costs more than a whole completion, and every request starts from
+/// [`EngineRequest::new`].
+static BUILT_IN_POLICY: std::sync::LazyLock<Arc<Policy>> =
+    std::sync::LazyLock::new(|| Arc::new(Policy::of_indexes(&[])));
+
 impl EngineRequest {
     /// A request with no path, language, index or other documents, under the built-in
     /// exclusions (secret patterns).
@@ -97,7 +103,7 @@ impl EngineRequest {
             language_id: None,
             config,
             indexes: Vec::new(),
-            policy: Arc::new(Policy::of_indexes(&[])),
+            policy: Arc::clone(&BUILT_IN_POLICY),
             open_documents: Vec::new(),
             trigger: Trigger::Automatic,
             syntax: None,
