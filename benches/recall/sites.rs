@@ -438,11 +438,7 @@ pub fn definitions(lang: Lang, file: &Path, text: &str) -> Vec<Def> {
                 rest.truncate(close + 1);
             }
             let mut line_text = collapse(&rest);
-            let mut cut = line_text.len().min(100);
-            while !line_text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            line_text.truncate(cut);
+            cut_to_prefix(&mut line_text);
             out.push(Def {
                 name,
                 file: file.to_path_buf(),
@@ -485,12 +481,7 @@ pub fn definitions(lang: Lang, file: &Path, text: &str) -> Vec<Def> {
             line_text.pop();
             line_text = line_text.trim_end().to_string();
         }
-        // Long lines are cut the way augur's signatures are (300 bytes); compare a prefix.
-        let mut cut = line_text.len().min(100);
-        while !line_text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        line_text.truncate(cut);
+        cut_to_prefix(&mut line_text);
         out.push(Def {
             name,
             file: file.to_path_buf(),
@@ -801,4 +792,14 @@ pub fn sites(lang: Lang, root: &Path, package_depth: usize, per_kind: usize) -> 
     }
     out.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     out
+}
+
+/// Cuts a definition's line to the prefix that is compared (at most 100 bytes, on a character
+/// boundary): augur cuts long signatures too (at 300 bytes).
+fn cut_to_prefix(line_text: &mut String) {
+    let mut cut = line_text.len().min(100);
+    while !line_text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    line_text.truncate(cut);
 }
