@@ -33,7 +33,7 @@ use super::prompt::{
     clamp_cursor,
 };
 use super::template::PromptFormat;
-use super::turn::ServerTurn;
+use super::turn::ServerTurns;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
 use crate::index::WorkspaceIndex;
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
@@ -206,8 +206,8 @@ pub struct CompletionEngine {
     prefetch: Mutex<Prefetcher<EngineRequest, Suggestion>>,
     /// The model server's slot of each document (with `completion.server_slots`).
     slots: Mutex<SlotTable>,
-    /// One stream at a time at the model server.
-    turn: ServerTurn,
+    /// One stream at a time at the model server per document.
+    turns: ServerTurns,
 }
 
 /// Which server slot each document keeps to: a document keeps its slot while it is used; a new
@@ -302,7 +302,7 @@ impl CompletionEngine {
             layouts: Arc::default(),
             prefetch: Mutex::default(),
             slots: Mutex::default(),
-            turn: ServerTurn::default(),
+            turns: ServerTurns::default(),
         }
     }
 
@@ -620,8 +620,9 @@ impl CompletionEngine {
         context.chat = PromptFormat::parse(&config.template) == PromptFormat::Chat;
         let prompt_build_ms = ms(started.elapsed());
 
-        // The server's turn: the last stream closed early may still hold it for a token.
-        let mut turn = self.turn.take().await;
+        // The server's turn: the document's last stream closed early may still hold it for a
+        // token.
+        let mut turn = self.turns.take(&request.key).await;
         let sent = Instant::now();
         let (max_tokens, generation_limit) =
             generation_size(config, multiline, context.line_prefix());

@@ -1,5 +1,7 @@
-//! One generation at a time at the model server: [`ServerTurn`] hands the server to one
-//! completion stream at a time, and keeps it a little longer after a stream was closed early.
+//! One generation at a time at the model server per document: [`ServerTurn`] hands the server to
+//! one completion stream of a document at a time, and keeps it a little longer after a stream was
+//! closed early; [`ServerTurns`] holds one turn per document, so that a stalled request in one
+//! document never holds up another.
 //!
 //! A completion stops reading its stream as soon as the suggestion is complete and closes the
 //! connection; the server notices only when it sends its next token, so it keeps the request's
@@ -23,9 +25,11 @@
 //! # });
 //! ```
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, MutexGuard};
+use rustc_hash::FxHashMap;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
 /// The longest a closed stream keeps the server: a slow token, not a stalled server.
@@ -35,25 +39,28 @@ pub const MAX_TAIL: Duration = Duration::from_millis(250);
 /// evaluating the prompt).
 pub const UNKNOWN_TAIL: Duration = Duration::from_millis(50);
 
+/// Documents whose turns are kept before the idle ones are forgotten.
+const KEPT_TURNS: usize = 64;
+
 /// The model server's turn: taken by one completion stream at a time.
 #[derive(Debug)]
 pub struct ServerTurn {
     /// When the server is free again after the last stream.
-    free_at: Mutex<Instant>,
+    free_at: Arc<Mutex<Instant>>,
 }
 
 impl Default for ServerTurn {
     fn default() -> ServerTurn {
         ServerTurn {
-            free_at: Mutex::new(Instant::now()),
+            free_at: Arc::new(Mutex::new(Instant::now())),
         }
     }
 }
 
 impl ServerTurn {
     /// Waits for the turn: until no other stream holds it and the last one's tail has passed.
-    pub async fn take(&self) -> Turn<'_> {
-        let guard = self.free_at.lock().await;
+    pub async fn take(&self) -> Turn {
+        let guard = Arc::clone(&self.free_at).lock_owned().await;
         tokio::time::sleep_until(*guard).await;
         Turn {
             guard,
@@ -61,18 +68,46 @@ impl ServerTurn {
             finished: false,
         }
     }
+
+    /// Whether no stream holds or waits for the turn (only the owner refers to it).
+    fn idle(&self) -> bool {
+        Arc::strong_count(&self.free_at) == 1
+    }
+}
+
+/// One [`ServerTurn`] per document.
+#[derive(Debug, Default)]
+pub struct ServerTurns {
+    turns: std::sync::Mutex<FxHashMap<String, ServerTurn>>,
+}
+
+impl ServerTurns {
+    /// Waits for document `key`'s turn.
+    pub async fn take(&self, key: &str) -> Turn {
+        let free_at = {
+            let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+            if turns.len() >= KEPT_TURNS && !turns.contains_key(key) {
+                turns.retain(|_, turn| !turn.idle());
+            }
+            let turn = turns.entry(key.to_owned()).or_default();
+            ServerTurn {
+                free_at: Arc::clone(&turn.free_at),
+            }
+        };
+        free_at.take().await
+    }
 }
 
 /// The turn of one stream. Dropping it without [`Turn::finished`] (the stream was closed early,
 /// or the request was cancelled) keeps the server for one more token.
 #[derive(Debug)]
-pub struct Turn<'a> {
-    guard: MutexGuard<'a, Instant>,
+pub struct Turn {
+    guard: OwnedMutexGuard<Instant>,
     gap: Option<Duration>,
     finished: bool,
 }
 
-impl Turn<'_> {
+impl Turn {
     /// Records the time between two tokens of the stream (the last one counts).
     pub fn token_gap(&mut self, gap: Duration) {
         self.gap = Some(gap);
@@ -84,7 +119,7 @@ impl Turn<'_> {
     }
 }
 
-impl Drop for Turn<'_> {
+impl Drop for Turn {
     fn drop(&mut self) {
         let tail = if self.finished {
             Duration::ZERO
@@ -145,5 +180,33 @@ mod tests {
         drop(first);
         // The second waited for the first to end, then for its tail.
         assert_eq!(waiting.await.unwrap(), ms(120));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn documents_take_their_own_turns() {
+        let turns = std::sync::Arc::new(ServerTurns::default());
+        let held = turns.take("a").await;
+        // Another document goes at once while "a" holds its turn (a stalled request there holds
+        // up nothing else).
+        let start = Instant::now();
+        drop(turns.take("b").await);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        let waiting = {
+            let turns = turns.clone();
+            tokio::spawn(async move { drop(turns.take("a").await) })
+        };
+        tokio::time::sleep(ms(100)).await;
+        assert!(!waiting.is_finished());
+        drop(held);
+        waiting.await.unwrap();
+        // Idle turns are forgotten past the limit; held ones are kept.
+        let held = turns.take("kept").await;
+        for i in 0..KEPT_TURNS * 2 {
+            drop(turns.take(&format!("d{i}")).await);
+        }
+        let count = turns.turns.lock().unwrap().len();
+        assert!(count <= KEPT_TURNS + 1, "{count} turns kept");
+        assert!(turns.turns.lock().unwrap().contains_key("kept"));
+        drop(held);
     }
 }
