@@ -126,7 +126,7 @@ start() {
     fi
     mkdir -p "$MODELS"
     nohup "$SERVER_LINK" -m "$MODEL_FILE" --host 127.0.0.1 --port "$port" \
-        -c 2048 -t 2 >"$LOG_FILE" 2>&1 &
+        -c 2048 --parallel 1 -t 2 >"$LOG_FILE" 2>&1 &
     echo $! >"$PID_FILE"
     echo "$port" >"$PORT_FILE"
     for _ in $(seq 1 120); do

@@ -210,6 +210,37 @@ async fn debounce_is_zero_for_invoked_requests_and_adapts_otherwise() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_debounce_learns_how_fast_the_person_types() {
+    let fake = Fake::start().await;
+    let engine = Arc::new(engine(&fake));
+    let config = CompletionConfig::default();
+    let automatic = || engine.debounce_delay(Trigger::Automatic, &config);
+    let rope = Rope::from_str("let x = 1;\n");
+    // Keys 40 ms apart: the burst is over once 60 ms pass without a key.
+    for _ in 0..6 {
+        engine.document_changed("file:///w/a.rs", &rope);
+        tokio::time::advance(Duration::from_millis(40)).await;
+    }
+    assert_eq!(automatic(), Duration::from_millis(60));
+    // Keys that come at once (pasted, or sent by a tool): the shortest delay allowed.
+    for _ in 0..16 {
+        engine.document_changed("file:///w/a.rs", &rope);
+    }
+    assert_eq!(automatic(), Duration::from_millis(config.debounce_min_ms));
+    // A slow typist never waits longer than the configured base while the backend is fast.
+    for _ in 0..16 {
+        tokio::time::advance(Duration::from_millis(400)).await;
+        engine.document_changed("file:///w/a.rs", &rope);
+    }
+    assert_eq!(automatic(), Duration::from_millis(config.debounce_ms));
+    // Invoked requests are never delayed.
+    assert_eq!(
+        engine.debounce_delay(Trigger::Invoked, &config),
+        Duration::ZERO
+    );
+}
+
 fn index_config(cache: &tempfile::TempDir) -> IndexConfig {
     IndexConfig {
         cache_dir: Some(cache.path().to_path_buf()),

@@ -299,6 +299,12 @@ async fn generation_is_sized_to_the_cursor() {
             ),
         ),
         (
+            "far along a long line",
+            "def f():\n    raise JSONDecodeError(\"Expecting property name enclosed in double quotes\", $0)\n",
+            "python",
+            openai_stream(&["s, end)\n", "    x = 1\n"]),
+        ),
+        (
             "brackets that do not close within a few lines",
             "x = $0\n",
             "python",
@@ -327,13 +333,14 @@ async fn generation_is_sized_to_the_cursor() {
         );
     }
     expect![[r#"
-        in the middle of a line: max_tokens 48, 1 line(s), stream stopped: ", b"
-        at the end of a line with code: max_tokens 48, 1 line(s), stream stopped: ".msg"
+        in the middle of a line: max_tokens 26, 1 line(s), stream stopped: ", b"
+        at the end of a line with code: max_tokens 26, 1 line(s), stream stopped: ".msg"
         on an empty line of a block: max_tokens 128, 2 line(s), stream stopped: "let s = a + b;\n    s"
         after a line that opens a block: max_tokens 128, 3 line(s), stream stopped: "\n    s = w * h\n    return s"
         a line repeated: max_tokens 128, 1 line(s), stream stopped: "if c == '}': break"
         a block longer than the line cap: max_tokens 128, 16 line(s), stream stopped: "x0 = 0\n    x1 = 1\n    x2 = 2\n    x3 = 3\n    x4 = 4\n    x5 = 5\n    x6 = 6\n    x7 = 7\n    x8 = 8\n    x9 = 9\n    x10 = 10\n    x11 = 11\n    x12 = 12\n    x13 = 13\n    x14 = 14\n    x15 = 15"
-        brackets that do not close within a few lines: max_tokens 48, 1 line(s), stream stopped: "compute(a,"
+        far along a long line: max_tokens 16, 1 line(s), stream stopped: "s, end"
+        brackets that do not close within a few lines: max_tokens 32, 1 line(s), stream stopped: "compute(a,"
     "#]].assert_eq(&table);
 }
 
@@ -458,9 +465,9 @@ async fn llama_cpp_keeps_each_document_on_its_slot_and_bounds_generation() {
         })
         .collect();
     expect![[r#"
-        /completion id_slot 0 cache_prompt true t_max_predict_ms 500 n_predict 48
-        /completion id_slot 1 cache_prompt true t_max_predict_ms 500 n_predict 48
-        /completion id_slot 0 cache_prompt true t_max_predict_ms 500 n_predict 48"#]]
+        /completion id_slot 0 cache_prompt true t_max_predict_ms 500 n_predict 29
+        /completion id_slot 1 cache_prompt true t_max_predict_ms 500 n_predict 29
+        /completion id_slot 0 cache_prompt true t_max_predict_ms 500 n_predict 29"#]]
     .assert_eq(&sent.join("\n"));
 }
 

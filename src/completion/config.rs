@@ -56,7 +56,8 @@ pub struct CompletionConfig {
     /// The shortest adaptive delay, in milliseconds.
     pub debounce_min_ms: u64,
     /// The longest adaptive delay, in milliseconds (the delay grows with the backend's recent
-    /// latency, up to this).
+    /// latency, up to this, and shrinks to one and a half of the usual gap between two
+    /// keystrokes when the person types faster than that).
     pub debounce_max_ms: u64,
     /// The most tokens a suggestion may have.
     pub max_tokens: u32,

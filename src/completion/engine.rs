@@ -33,6 +33,7 @@ use super::prompt::{
     clamp_cursor,
 };
 use super::template::PromptFormat;
+use super::turn::ServerTurns;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
 use crate::index::WorkspaceIndex;
 use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
@@ -205,6 +206,8 @@ pub struct CompletionEngine {
     prefetch: Mutex<Prefetcher<EngineRequest, Suggestion>>,
     /// The model server's slot of each document (with `completion.server_slots`).
     slots: Mutex<SlotTable>,
+    /// One stream at a time at the model server per document.
+    turns: ServerTurns,
 }
 
 /// Which server slot each document keeps to: a document keeps its slot while it is used; a new
@@ -251,6 +254,12 @@ impl SlotTable {
 /// model that does not stop at the line's end is not left to run on.
 pub const ONE_LINE_MAX_TOKENS: u32 = 48;
 
+/// The fewest tokens asked for a one-line suggestion, however far along its line the cursor is.
+pub const ONE_LINE_MIN_TOKENS: u32 = 16;
+
+/// How wide a line of code usually gets, in characters (rustfmt stops at 100, black at 88).
+const LINE_WIDTH: usize = 100;
+
 /// How long a multi-line suggestion may be generated before the server ends it at the next line
 /// break (llama.cpp's `t_max_predict_ms`): a slow model gives the lines it has by then.
 pub const BLOCK_GENERATION_LIMIT: Duration = Duration::from_millis(1_000);
@@ -259,16 +268,23 @@ pub const BLOCK_GENERATION_LIMIT: Duration = Duration::from_millis(1_000);
 pub const LINE_GENERATION_LIMIT: Duration = Duration::from_millis(500);
 
 /// The most tokens to ask for, and the generation time limit, for a suggestion that may span
-/// several lines or not.
-pub fn generation_size(config: &CompletionConfig, multiline: bool) -> (u32, Duration) {
+/// several lines or not, with the cursor's line before it being `line_prefix`. One line gets the
+/// room left on it to the usual width at three characters a token (code averages three to four),
+/// within [`ONE_LINE_MIN_TOKENS`] and [`ONE_LINE_MAX_TOKENS`]: a small model that never ends
+/// its line is stopped where a line would have ended.
+pub fn generation_size(
+    config: &CompletionConfig,
+    multiline: bool,
+    line_prefix: &str,
+) -> (u32, Duration) {
     if multiline {
-        (config.max_tokens, BLOCK_GENERATION_LIMIT)
-    } else {
-        (
-            config.max_tokens.min(ONE_LINE_MAX_TOKENS),
-            LINE_GENERATION_LIMIT,
-        )
+        return (config.max_tokens, BLOCK_GENERATION_LIMIT);
     }
+    let room = LINE_WIDTH.saturating_sub(line_prefix.chars().count()) / 3;
+    let tokens = u32::try_from(room)
+        .unwrap_or(u32::MAX)
+        .clamp(ONE_LINE_MIN_TOKENS, ONE_LINE_MAX_TOKENS);
+    (config.max_tokens.min(tokens), LINE_GENERATION_LIMIT)
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -286,6 +302,7 @@ impl CompletionEngine {
             layouts: Arc::default(),
             prefetch: Mutex::default(),
             slots: Mutex::default(),
+            turns: ServerTurns::default(),
         }
     }
 
@@ -426,12 +443,17 @@ impl CompletionEngine {
             .forget_all();
     }
 
-    /// Tells the engine that document `key` changed to `rope` (call it after every change). When
+    /// Tells the engine that document `key` changed to `rope` (call it after every change: the
+    /// debounce learns the rhythm of typing from the changes). When
     /// the change completed the suggestion last shown there (accepted, or typed through to its
     /// end: the text at its place now holds all of it), the suggestion at its end is asked for at
     /// once in the background, and [`CompletionEngine::complete`] at that place answers from it.
     /// Any other change cancels a suggestion being asked for ahead. Needs a tokio runtime.
     pub fn document_changed(self: &Arc<Self>, key: &str, rope: &Rope) {
+        self.debounce
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .changed(tokio::time::Instant::now());
         let ahead = self
             .prefetch
             .lock()
@@ -598,14 +620,18 @@ impl CompletionEngine {
         context.chat = PromptFormat::parse(&config.template) == PromptFormat::Chat;
         let prompt_build_ms = ms(started.elapsed());
 
+        // The server's turn: the document's last stream closed early may still hold it for a
+        // token.
+        let mut turn = self.turns.take(&request.key).await;
         let sent = Instant::now();
-        let (max_tokens, generation_limit) = generation_size(config, multiline);
+        let (max_tokens, generation_limit) =
+            generation_size(config, multiline, context.line_prefix());
         let slot = self
             .slots
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .slot_of(&request.key, config.server_slots);
-        let mut stream = self.client.stream(CompletionRequest {
+        let stream = self.client.stream(CompletionRequest {
             prompt: prompt.prompt.clone(),
             suffix: prompt.suffix.clone(),
             max_tokens: Some(max_tokens),
@@ -617,14 +643,27 @@ impl CompletionEngine {
             deadline: Some(Duration::from_millis(config.timeout_ms)),
             use_cache: true,
             ..CompletionRequest::new(model)
-        })?;
+        });
+        let mut stream = match stream {
+            Ok(stream) => stream,
+            Err(error) => {
+                // Refused before anything was sent: the server was not asked.
+                turn.finished();
+                return Err(error.into());
+            }
+        };
         let mut post = PostProcessor::new(context.clone());
         let mut ttft = None;
         let mut source = SuggestionSource::Model;
         let mut stopped_early = false;
+        let mut last_delta = None;
         while let Some(item) = stream.next().await {
             match item? {
                 StreamEvent::Delta(delta) => {
+                    let now = Instant::now();
+                    if let Some(previous) = last_delta.replace(now) {
+                        turn.token_gap(now - previous);
+                    }
                     let first = *ttft.get_or_insert_with(|| sent.elapsed());
                     if post.push(&delta) {
                         stopped_early = true;
@@ -635,6 +674,7 @@ impl CompletionEngine {
                         {
                             source = SuggestionSource::Cache;
                             stopped_early = false;
+                            turn.finished();
                         }
                         break;
                     }
@@ -652,12 +692,15 @@ impl CompletionEngine {
                     if completion.cached {
                         source = SuggestionSource::Cache;
                     }
+                    turn.finished();
                     break;
                 }
             }
         }
-        // Dropping the stream closes the connection: the backend stops generating.
+        // Dropping the stream closes the connection: the backend stops generating (at its next
+        // token, which the turn waits for).
         drop(stream);
+        drop(turn);
         let model_time = sent.elapsed();
         let mut text = post.finish();
         let mut note = text

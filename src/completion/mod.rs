@@ -8,6 +8,7 @@
 //! - [`postprocess`]: suffix overlap, block end, indentation, fences; incremental;
 //! - [`engine`]: [`CompletionEngine::complete`], used by the LSP handlers and the CLI;
 //! - [`typethrough`]: [`TypeThrough`] and [`AdaptiveDebounce`];
+//! - [`turn`]: one generation at a time at the model server;
 //!
 //! How the LSP layer uses it, per request: convert the position to a byte offset; for an
 //! automatic trigger, answer from [`CompletionEngine::type_through`] if it has something, else
@@ -30,6 +31,7 @@ pub mod postprocess;
 mod prefetch;
 pub mod prompt;
 pub mod template;
+pub mod turn;
 pub mod typethrough;
 
 pub use config::{CompletionConfig, CompletionMode, MultilinePolicy};

@@ -1,6 +1,6 @@
 //! Latency helpers with no I/O: [`TypeThrough`] answers a request from the suggestion on screen
 //! when the user types its first characters, and [`AdaptiveDebounce`] picks the delay of automatic
-//! requests from the backend's recent latency.
+//! requests from the backend's recent latency and the rhythm of the person's typing.
 //!
 //! A suggestion is served again only while the text it was made from is still there: the part of
 //! the document its prompt used (the prefix window before the cursor and the suffix window after
@@ -24,6 +24,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use ropey::Rope;
+use tokio::time::Instant;
 
 use super::prompt::clamp_cursor;
 
@@ -226,14 +227,31 @@ impl TypeThrough {
     }
 }
 
+/// Gaps between two changes longer than this are pauses, not the rhythm of typing.
+const PAUSE: Duration = Duration::from_secs(2);
+
+/// How many recent backend latencies and typing gaps count.
+const RECENT: usize = 16;
+
+/// Typing gaps needed before the rhythm of typing is trusted.
+const GAPS_NEEDED: usize = 4;
+
 /// The delay before an automatic request: the configured base, raised while the backend is slow
-/// (half its recent latency), within bounds.
+/// (half its recent latency), within bounds; and never longer than it takes to see that the
+/// person stopped typing (one and a half times their usual gap between two changes).
+///
+/// The delay exists so that a model is not asked while the person is still typing (the next
+/// change would supersede the request). How long to wait for that next change depends on how
+/// fast the person types, not on the model: someone who types a few characters in a quick burst
+/// and stops is answered as soon as the burst is seen to be over.
 #[derive(Debug, Clone)]
 pub struct AdaptiveDebounce {
     base: Duration,
     min: Duration,
     max: Duration,
     recent: VecDeque<Duration>,
+    last_change: Option<Instant>,
+    gaps: VecDeque<Duration>,
 }
 
 impl AdaptiveDebounce {
@@ -244,6 +262,8 @@ impl AdaptiveDebounce {
             min: min.min(max),
             max,
             recent: VecDeque::new(),
+            last_change: None,
+            gaps: VecDeque::new(),
         }
     }
 
@@ -263,27 +283,58 @@ impl AdaptiveDebounce {
 
     /// Records how long a backend request took (the last 16 count).
     pub fn record(&mut self, latency: Duration) {
-        self.recent.push_back(latency);
-        while self.recent.len() > 16 {
-            self.recent.pop_front();
+        push_recent(&mut self.recent, latency);
+    }
+
+    /// Records that a document changed at `now` (the last 16 gaps shorter than a pause count).
+    pub fn changed(&mut self, now: Instant) {
+        if let Some(last) = self.last_change.replace(now) {
+            let gap = now.saturating_duration_since(last);
+            if gap < PAUSE {
+                push_recent(&mut self.gaps, gap);
+            }
         }
     }
 
     /// The median of the recent latencies, if any.
     pub fn median_latency(&self) -> Option<Duration> {
-        if self.recent.is_empty() {
-            return None;
-        }
-        let mut sorted: Vec<Duration> = self.recent.iter().copied().collect();
-        sorted.sort();
-        Some(sorted[sorted.len() / 2])
+        median(&self.recent)
+    }
+
+    /// The person's usual gap between two changes while typing, once enough were seen.
+    pub fn typing_gap(&self) -> Option<Duration> {
+        (self.gaps.len() >= GAPS_NEEDED)
+            .then(|| median(&self.gaps))
+            .flatten()
     }
 
     /// The delay for the next automatic request.
     pub fn delay(&self) -> Duration {
         let adaptive = self.median_latency().map(|m| m / 2).unwrap_or_default();
-        self.base.max(adaptive).clamp(self.min, self.max)
+        let mut delay = self.base.max(adaptive);
+        if let Some(gap) = self.typing_gap() {
+            delay = delay.min(gap * 3 / 2);
+        }
+        delay.clamp(self.min, self.max)
     }
+}
+
+/// Appends `value`, keeping the last [`RECENT`].
+fn push_recent(values: &mut VecDeque<Duration>, value: Duration) {
+    values.push_back(value);
+    while values.len() > RECENT {
+        values.pop_front();
+    }
+}
+
+/// The median of `values`, if any.
+fn median(values: &VecDeque<Duration>) -> Option<Duration> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<Duration> = values.iter().copied().collect();
+    sorted.sort();
+    Some(sorted[sorted.len() / 2])
 }
 
 #[cfg(test)]
@@ -309,6 +360,57 @@ mod tests {
         for _ in 0..16 {
             d.record(ms(10));
         }
+        assert_eq!(d.delay(), ms(75));
+    }
+
+    #[test]
+    fn debounce_ends_when_a_burst_of_typing_is_seen_to_be_over() {
+        let mut d = AdaptiveDebounce::new(ms(75), ms(25), ms(1_000));
+        for _ in 0..8 {
+            d.record(ms(600));
+        }
+        // A slow model and no typing seen yet: half its latency.
+        assert_eq!(d.delay(), ms(300));
+        let mut now = Instant::now();
+        // Bursts of three quick keys (40 ms apart), each followed by a wait for the suggestion.
+        d.changed(now);
+        for burst in 0..3 {
+            for _ in 0..2 {
+                now += ms(40);
+                d.changed(now);
+            }
+            now += ms(700 + burst * 100);
+            d.changed(now);
+        }
+        assert_eq!(d.typing_gap(), Some(ms(40)));
+        assert_eq!(d.delay(), ms(60));
+        // Pauses longer than two seconds are not typing: the rhythm is unchanged.
+        now += ms(30_000);
+        d.changed(now);
+        assert_eq!(d.typing_gap(), Some(ms(40)));
+        // Instant keys (a fast typist, a test): the shortest delay allowed.
+        for _ in 0..16 {
+            now += ms(1);
+            d.changed(now);
+        }
+        assert_eq!(d.delay(), ms(25));
+        // A slow typist never waits longer than the model's latency asks.
+        for _ in 0..16 {
+            now += ms(900);
+            d.changed(now);
+        }
+        assert_eq!(d.typing_gap(), Some(ms(900)));
+        assert_eq!(d.delay(), ms(300));
+    }
+
+    #[test]
+    fn a_few_gaps_do_not_yet_make_a_rhythm() {
+        let mut d = AdaptiveDebounce::new(ms(75), ms(25), ms(1_000));
+        let now = Instant::now();
+        d.changed(now);
+        d.changed(now + ms(1));
+        d.changed(now + ms(2));
+        assert_eq!(d.typing_gap(), None);
         assert_eq!(d.delay(), ms(75));
     }
 

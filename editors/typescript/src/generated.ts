@@ -170,7 +170,8 @@ export interface CompletionConfig {
   context_tokens?: number;
   /**
    * The longest adaptive delay, in milliseconds (the delay grows with the backend's recent
-   * latency, up to this).
+   * latency, up to this, and shrinks to one and a half of the usual gap between two
+   * keystrokes when the person types faster than that).
    */
   debounce_max_ms?: number;
   /**

@@ -365,10 +365,29 @@ pub(crate) fn embedded_error(value: &Value) -> Option<ParseError> {
         .or_else(|| error.as_str().map(str::to_owned))
         .unwrap_or_else(|| error.to_string());
     let kind = error.get("type").and_then(Value::as_str).unwrap_or("");
+    if is_context_full(&message) {
+        // Asking again at once fills the context again: say what to change instead.
+        return Some(ParseError {
+            retryable: false,
+            message: format!(
+                "the server reported an error: {message} (its context is shared by its slots and \
+                 too small for the prompts it holds: start llama-server with --parallel 1, or a \
+                 larger --ctx-size)"
+            ),
+        });
+    }
     Some(ParseError {
         retryable: kind.contains("overloaded") || kind.contains("server") || kind.contains("rate"),
         message: format!("the server reported an error: {message}"),
     })
+}
+
+/// Whether a model server's error says its context (KV cache) is full: llama.cpp's words when
+/// the prompts of its slots do not fit together in the context it was started with.
+fn is_context_full(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    message.contains("context size has been exceeded")
+        || message.contains("exceeds the available context size")
 }
 
 #[cfg(test)]
@@ -408,6 +427,25 @@ mod tests {
             join_url("http://h:8080/v1", &call(Base::Root, "/infill")),
             "http://h:8080/infill"
         );
+    }
+
+    #[test]
+    fn a_full_context_is_not_retried_and_names_the_fix() {
+        let full = embedded_error(&serde_json::json!({"error": {
+            "code": 500,
+            "message": "Context size has been exceeded.",
+            "type": "server_error"
+        }}))
+        .unwrap();
+        assert!(!full.retryable);
+        assert!(full.message.contains("--parallel 1"), "{}", full.message);
+        let other = embedded_error(&serde_json::json!({"error": {
+            "message": "boom",
+            "type": "server_error"
+        }}))
+        .unwrap();
+        assert!(other.retryable);
+        assert!(!other.message.contains("--parallel"));
     }
 
     #[test]
