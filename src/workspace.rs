@@ -1,6 +1,9 @@
 //! Workspace roots: the folders the editor opened, as plain paths.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
 
 /// One workspace folder.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -147,12 +150,14 @@ pub fn is_really_inside(path: &Path, roots: &[PathBuf]) -> bool {
 
 /// Real paths remembered, for checks that run per keystroke (which other open documents may give
 /// a completion context). Resolving a path costs a system call per component; a lookup here costs
-/// a hash. The owner forgets everything when files change ([`RealPaths::clear`]: a link made or
-/// replaced anywhere may move any path) and a path when it is opened again
-/// ([`RealPaths::forget`]). Holds at most [`RealPaths::CAPACITY`] paths.
+/// a hash of the path's bytes. The owner forgets everything when files change
+/// ([`RealPaths::clear`]: a link made or replaced anywhere may move any path) and a path when it
+/// is opened again ([`RealPaths::forget`]). Holds at most [`RealPaths::CAPACITY`] paths.
 #[derive(Debug, Default)]
 pub struct RealPaths {
-    known: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+    /// Keyed by the path's bytes, hashed with Fx: hashing and comparing a `Path` walks its
+    /// components, and each spelling of a path resolves the same way every time.
+    known: std::sync::Mutex<FxHashMap<OsString, Option<PathBuf>>>,
     /// Counts the forgetting, so that a path resolved meanwhile is not remembered.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -161,15 +166,13 @@ impl RealPaths {
     /// The most paths remembered; past it, everything is forgotten and remembered afresh.
     pub const CAPACITY: usize = 4096;
 
-    fn known(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<PathBuf, Option<PathBuf>>> {
+    fn known(&self) -> std::sync::MutexGuard<'_, FxHashMap<OsString, Option<PathBuf>>> {
         self.known.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The real path of `path`, remembered; `None` when it does not resolve.
     pub fn real(&self, path: &Path) -> Option<PathBuf> {
-        if let Some(real) = self.known().get(path) {
+        if let Some(real) = self.known().get(path.as_os_str()) {
             return real.clone();
         }
         // Resolved without the lock; an answer that files changed under is not remembered.
@@ -180,7 +183,7 @@ impl RealPaths {
             if known.len() >= Self::CAPACITY {
                 known.clear();
             }
-            known.insert(path.to_owned(), real.clone());
+            known.insert(path.as_os_str().to_owned(), real.clone());
         }
         real
     }
@@ -188,6 +191,9 @@ impl RealPaths {
     /// Whether `path` really lies inside one of `roots` (see [`check_real`]), from remembered
     /// real paths.
     pub fn is_inside(&self, path: &Path, roots: &[PathBuf]) -> bool {
+        if let Some(inside) = self.is_inside_known(path, roots) {
+            return inside;
+        }
         let Some(real) = self.real(path) else {
             return false;
         };
@@ -198,12 +204,28 @@ impl RealPaths {
             .any(|root| real.starts_with(root))
     }
 
+    /// [`is_inside`](Self::is_inside) under one lock, without copying a path, when the answer
+    /// follows from what is remembered; `None` when a path it needs is not.
+    fn is_inside_known(&self, path: &Path, roots: &[PathBuf]) -> Option<bool> {
+        let known = self.known();
+        let Some(real) = known.get(path.as_os_str())? else {
+            return Some(false);
+        };
+        for root in roots.iter().filter(|root| root.is_absolute()) {
+            match known.get(root.as_os_str())? {
+                Some(root) if real.starts_with(root) => return Some(true),
+                _ => {}
+            }
+        }
+        Some(false)
+    }
+
     /// Forgets `path` and every path under it.
     pub fn forget(&self, path: &Path) {
         let mut known = self.known();
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        known.retain(|known, _| !known.starts_with(path));
+        known.retain(|known, _| !Path::new(known).starts_with(path));
     }
 
     /// Forgets every path.
