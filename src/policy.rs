@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::index::admit::Admission;
 use crate::index::walk::relative_str;
 use crate::index::{IndexConfig, SkipReason, WorkspaceIndex};
-use crate::workspace::RealPaths;
+use crate::workspace::{RealPaths, starts_with_root, strip_root};
 
 /// Why the policy refuses a path or a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -117,11 +117,14 @@ impl Policy {
             .roots
             .iter()
             .zip(&self.root_depths)
-            .filter_map(|(root, depth)| Some((path.strip_prefix(root).ok()?, *depth)))
-            .fold(None, |best: Option<(&Path, usize)>, (rel, depth)| match best {
-                Some((_, deepest)) if deepest >= depth => best,
-                _ => Some((rel, depth)),
-            })
+            .filter_map(|(root, depth)| Some((strip_root(path, root)?, *depth)))
+            .fold(
+                None,
+                |best: Option<(&Path, usize)>, (rel, depth)| match best {
+                    Some((_, deepest)) if deepest >= depth => best,
+                    _ => Some((rel, depth)),
+                },
+            )
             .map_or(path, |(rel, _)| rel);
         // The configuration's exclusions would only repeat an index's answer when the index has
         // the same globs and asked them about the same path.
@@ -160,7 +163,7 @@ impl Policy {
                 .iter()
                 .zip(&self.index_facts)
                 .map(|(index, (depth, _))| (index.as_ref(), *depth)),
-            |index| path.starts_with(index.root()),
+            |index| starts_with_root(path, index.root()),
         );
         if let Some(index) = index
             && relative_str(index.root(), path).is_some_and(|rel| index.contains_file(&rel))
@@ -173,7 +176,7 @@ impl Policy {
                     .iter()
                     .zip(self.root_depths.iter().copied())
                     .map(|(root, depth)| (root.as_path(), depth)),
-                |root| path.starts_with(root),
+                |root| starts_with_root(path, root),
             )
         });
         match self.admission.path(root, path) {
@@ -304,6 +307,56 @@ mod tests {
                 Err(Refusal::Outside)
             );
         }
+    }
+
+    #[test]
+    fn an_index_and_the_configuration_both_exclude_whatever_their_globs() {
+        let ws = workspace();
+        for dir in ["gen", "docs"] {
+            std::fs::create_dir_all(ws.path().join(dir)).unwrap();
+            std::fs::write(ws.path().join(dir).join("a.rs"), "fn g() {}\n").unwrap();
+        }
+        let cache = tempfile::tempdir().unwrap();
+        let opened_with = IndexConfig {
+            exclude: vec!["gen/**".into()],
+            ..IndexConfig::default()
+        };
+        let index =
+            Arc::new(WorkspaceIndex::open_in(ws.path(), cache.path(), &opened_with).unwrap());
+        let root = index.given_root().to_path_buf();
+        let check = |config: &IndexConfig, rel: &str| {
+            let policy = Policy::new(
+                config,
+                vec![root.clone()],
+                vec![Arc::clone(&index)],
+                Arc::default(),
+            );
+            policy.for_prompt(&root.join(rel))
+        };
+        let now = IndexConfig {
+            exclude: vec!["docs/**".into()],
+            ..IndexConfig::default()
+        };
+        // Other globs now: the index's and the configuration's both count.
+        assert_eq!(check(&now, "gen/a.rs"), Err(Refusal::Excluded));
+        assert_eq!(check(&now, "docs/a.rs"), Err(Refusal::Excluded));
+        assert_eq!(check(&now, "src/lib.rs"), Ok(()));
+        // The same globs: one answer, the same.
+        assert_eq!(check(&opened_with, "gen/a.rs"), Err(Refusal::Excluded));
+        assert_eq!(check(&opened_with, "docs/a.rs"), Ok(()));
+        assert_eq!(check(&opened_with, ".env"), Err(Refusal::Excluded));
+        // A spelling other than the index's own (`.` and a doubled `/`) is judged the same.
+        assert_eq!(check(&opened_with, "./gen//a.rs"), Err(Refusal::Excluded));
+        assert_eq!(check(&now, "docs/./a.rs"), Err(Refusal::Excluded));
+        // An index of a subfolder asks its globs about another relative path than the folder's.
+        let docs_cache = tempfile::tempdir().unwrap();
+        let docs =
+            Arc::new(WorkspaceIndex::open_in(&root.join("docs"), docs_cache.path(), &now).unwrap());
+        let policy = Policy::new(&now, vec![root.clone()], vec![docs], Arc::default());
+        assert_eq!(
+            policy.for_prompt(&root.join("docs/a.rs")),
+            Err(Refusal::Excluded)
+        );
     }
 
     #[test]

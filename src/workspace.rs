@@ -31,6 +31,50 @@ impl WorkspaceRoot {
     }
 }
 
+/// Whether `path` starts with `root`, as [`Path::starts_with`] says, read from the bytes when
+/// `path` is spelled `root` or `root/...` (then its components begin with the root's, whatever
+/// follows); other spellings are compared component by component. Checked per retrieved hit.
+pub fn starts_with_root(path: &Path, root: &Path) -> bool {
+    byte_rest(path, root).is_some() || path.starts_with(root)
+}
+
+/// What follows `root/` in `path`, as [`Path::strip_prefix`] gives it, read from the bytes when
+/// that is a plain relative path (names separated by single `/`, no `.` or `..`); other
+/// spellings are stripped component by component.
+pub fn strip_root<'a>(path: &'a Path, root: &Path) -> Option<&'a Path> {
+    match byte_rest(path, root) {
+        Some(rest) if is_plain(rest) => Some(Path::new(rest)),
+        _ => path.strip_prefix(root).ok(),
+    }
+}
+
+/// On Unix, the bytes of `path` after those of `root` when `path` is `root` itself (an empty
+/// rest) or `root` and a `/`; `None` otherwise (also on other systems, where `/` is not the only
+/// separator).
+fn byte_rest<'a>(path: &'a Path, root: &Path) -> Option<&'a str> {
+    if !cfg!(unix) || root.as_os_str().is_empty() {
+        return None;
+    }
+    let path = path.to_str()?;
+    let rest = path.strip_prefix(root.to_str()?)?;
+    if rest.is_empty() {
+        Some(rest)
+    } else {
+        rest.strip_prefix('/')
+    }
+}
+
+/// Whether `rel` is a relative path whose components are exactly its `/`-separated parts, each
+/// a plain name (no `.` or `..`, no empty part): then its bytes are the components joined by
+/// `/`, as the index spells relative paths. Only on Unix, where `/` is the one separator.
+pub fn is_plain(rel: &str) -> bool {
+    cfg!(unix)
+        && !rel.is_empty()
+        && rel
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
 /// The roots as a plain list of folders.
 pub fn root_paths(roots: &[WorkspaceRoot]) -> Vec<PathBuf> {
     roots.iter().map(|r| r.path.clone()).collect()
@@ -213,7 +257,7 @@ impl RealPaths {
         };
         for root in roots.iter().filter(|root| root.is_absolute()) {
             match known.get(root.as_os_str())? {
-                Some(root) if real.starts_with(root) => return Some(true),
+                Some(root) if starts_with_root(real, root) => return Some(true),
                 _ => {}
             }
         }
@@ -357,6 +401,46 @@ mod tests {
                 "{}",
                 path.display()
             );
+        }
+    }
+
+    #[test]
+    fn byte_checks_agree_with_components() {
+        let roots = ["/a", "/a/", "/a/.", "/", "a", ".", "/a/b", "/ab"];
+        let paths = [
+            "/a",
+            "/a/",
+            "/a/b/c.rs",
+            "/a//b/c.rs",
+            "/a/./b",
+            "/a/b/",
+            "/a/b/.",
+            "/a/../b",
+            "/ab/c",
+            "/a/.hidden",
+            "a/b",
+            "./a",
+            "/x/a",
+            "//a/b",
+            "",
+        ];
+        for root in roots.map(Path::new) {
+            for path in paths.map(Path::new) {
+                let what = format!("{} under {}", path.display(), root.display());
+                assert_eq!(
+                    starts_with_root(path, root),
+                    path.starts_with(root),
+                    "{what}"
+                );
+                let stripped = strip_root(path, root);
+                assert_eq!(stripped, path.strip_prefix(root).ok(), "{what}");
+                // The same bytes: exclusion globs and memos read them.
+                assert_eq!(
+                    stripped.map(Path::as_os_str),
+                    path.strip_prefix(root).ok().map(Path::as_os_str),
+                    "{what}"
+                );
+            }
         }
     }
 

@@ -21,6 +21,7 @@ pub use super::admit::{
 };
 use super::config::IndexConfig;
 use crate::syntax::Language;
+use crate::workspace::{is_plain, strip_root};
 
 /// Counts of skipped files by reason.
 pub type SkipCounts = BTreeMap<SkipReason, usize>;
@@ -70,21 +71,11 @@ pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
 /// (plain components joined by `/`, as the index builds the paths it reports); other spellings
 /// get the allocated answer. The same answer as `relative_path` for every path.
 pub fn relative_str<'a>(root: &Path, path: &'a Path) -> Option<Cow<'a, str>> {
-    let rel = path.strip_prefix(root).ok()?;
+    let rel = strip_root(path, root)?;
     match rel.to_str() {
         Some(text) if is_plain(text) => Some(Cow::Borrowed(text)),
         _ => relative_path(root, path).map(Cow::Owned),
     }
-}
-
-/// Whether `rel` is a relative path whose components are exactly its `/`-separated parts, each a
-/// plain name: then it is its own `relative_path`. Only on Unix, where `/` is the one separator.
-fn is_plain(rel: &str) -> bool {
-    cfg!(unix)
-        && !rel.is_empty()
-        && rel
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
 /// Walks `root` with `.gitignore`, `.ignore` and `.augurignore` rules (also outside git

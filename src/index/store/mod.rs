@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
 use lru::LruCache;
+use rustc_hash::FxHashMap;
 use tantivy::{Index, IndexReader, IndexWriter, TantivyError};
 
 use super::cache::QueryCache;
@@ -41,6 +42,7 @@ use super::directory::CacheDirectory;
 use super::schema::{Fields, FileRecord};
 use super::walk::{Exclusions, SkipReason, relative_path, relative_str};
 use crate::syntax::{ChunkOptions, Language};
+use crate::workspace::starts_with_root;
 
 /// The file in an index directory that records the schema version.
 const VERSION_FILE: &str = "augur-index.json";
@@ -114,7 +116,7 @@ pub struct WorkspaceIndex {
     writer: Mutex<Slot>,
     exclusions: Exclusions,
     chunk_options: ChunkOptions,
-    files: Mutex<HashMap<String, FileRecord>>,
+    files: Mutex<FxHashMap<String, FileRecord>>,
     versions: Mutex<HashMap<String, i64>>,
     /// The last parse of files re-indexed one at a time, so that the next update of the same
     /// file (typing, saving) parses only what changed.
@@ -257,7 +259,7 @@ impl WorkspaceIndex {
 
     /// Whether `path` is under the root (in either spelling).
     pub fn contains_path(&self, path: &Path) -> bool {
-        path.starts_with(&self.root) || path.starts_with(&self.given_root)
+        starts_with_root(path, &self.root) || starts_with_root(path, &self.given_root)
     }
 
     /// The path relative to the root (`/`-separated) of a file under the root, and the file's
