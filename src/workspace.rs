@@ -1,6 +1,6 @@
 //! Workspace roots: the folders the editor opened, as plain paths.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
@@ -38,41 +38,57 @@ pub fn starts_with_root(path: &Path, root: &Path) -> bool {
     byte_rest(path, root).is_some() || path.starts_with(root)
 }
 
-/// What follows `root/` in `path`, as [`Path::strip_prefix`] gives it, read from the bytes when
-/// that is a plain relative path (names separated by single `/`, no `.` or `..`); other
-/// spellings are stripped component by component.
+/// What follows `root/` in `path`, as [`Path::strip_prefix`] gives it (the same bytes), read
+/// from the bytes when that is a plain relative path (see [`plain_rest`]); other spellings are
+/// stripped component by component.
 pub fn strip_root<'a>(path: &'a Path, root: &Path) -> Option<&'a Path> {
-    match byte_rest(path, root) {
-        Some(rest) if is_plain(rest) => Some(Path::new(rest)),
-        _ => path.strip_prefix(root).ok(),
+    match plain_rest(path, root) {
+        Some(rest) => Some(Path::new(rest)),
+        None => path.strip_prefix(root).ok(),
+    }
+}
+
+/// What follows `root/` in the bytes of `path` when that is a plain relative path: names
+/// separated by single `/`, none of them `.` or `..`. Its components are then exactly its parts,
+/// so it is what [`Path::strip_prefix`] leaves, byte for byte, and how the index spells the
+/// path. `None` for other spellings, and on systems where `/` is not the only separator.
+pub fn plain_rest<'a>(path: &'a Path, root: &Path) -> Option<&'a OsStr> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let rest = byte_rest(path, root)?;
+        is_plain(rest).then(|| OsStr::from_bytes(rest))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, root);
+        None
     }
 }
 
 /// On Unix, the bytes of `path` after those of `root` when `path` is `root` itself (an empty
 /// rest) or `root` and a `/`; `None` otherwise (also on other systems, where `/` is not the only
 /// separator).
-fn byte_rest<'a>(path: &'a Path, root: &Path) -> Option<&'a str> {
-    if !cfg!(unix) || root.as_os_str().is_empty() {
+fn byte_rest<'a>(path: &'a Path, root: &Path) -> Option<&'a [u8]> {
+    let root = root.as_os_str().as_encoded_bytes();
+    if !cfg!(unix) || root.is_empty() {
         return None;
     }
-    let path = path.to_str()?;
-    let rest = path.strip_prefix(root.to_str()?)?;
-    if rest.is_empty() {
-        Some(rest)
-    } else {
-        rest.strip_prefix('/')
+    match path.as_os_str().as_encoded_bytes().strip_prefix(root)? {
+        [] => Some(&[]),
+        [b'/', rest @ ..] => Some(rest),
+        _ => None,
     }
 }
 
-/// Whether `rel` is a relative path whose components are exactly its `/`-separated parts, each
-/// a plain name (no `.` or `..`, no empty part): then its bytes are the components joined by
-/// `/`, as the index spells relative paths. Only on Unix, where `/` is the one separator.
-pub fn is_plain(rel: &str) -> bool {
-    cfg!(unix)
-        && !rel.is_empty()
+/// Whether `rel` is not empty and each of its `/`-separated parts is a name: not empty, not `.`,
+/// not `..`.
+#[cfg(unix)]
+fn is_plain(rel: &[u8]) -> bool {
+    !rel.is_empty()
         && rel
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
+            .split(|byte| *byte == b'/')
+            .all(|part| !matches!(part, b"" | b"." | b".."))
 }
 
 /// The roots as a plain list of folders.

@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -21,7 +22,7 @@ pub use super::admit::{
 };
 use super::config::IndexConfig;
 use crate::syntax::Language;
-use crate::workspace::{is_plain, strip_root};
+use crate::workspace::plain_rest;
 
 /// Counts of skipped files by reason.
 pub type SkipCounts = BTreeMap<SkipReason, usize>;
@@ -71,10 +72,9 @@ pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
 /// (plain components joined by `/`, as the index builds the paths it reports); other spellings
 /// get the allocated answer. The same answer as `relative_path` for every path.
 pub fn relative_str<'a>(root: &Path, path: &'a Path) -> Option<Cow<'a, str>> {
-    let rel = strip_root(path, root)?;
-    match rel.to_str() {
-        Some(text) if is_plain(text) => Some(Cow::Borrowed(text)),
-        _ => relative_path(root, path).map(Cow::Owned),
+    match plain_rest(path, root).and_then(OsStr::to_str) {
+        Some(rel) => Some(Cow::Borrowed(rel)),
+        None => relative_path(root, path).map(Cow::Owned),
     }
 }
 
