@@ -1,4 +1,6 @@
-//! Workspace roots: the folders the editor opened, as plain paths.
+//! Workspace roots: the folders the editor opened, as plain paths; whether a path lies under a
+//! root (read from its bytes when it is spelled plainly, as the index spells the paths it reports);
+//! real paths, and the remembered check that a path really lies in a root.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
