@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::index::admit::Admission;
-use crate::index::walk::relative_path;
+use crate::index::walk::relative_str;
 use crate::index::{IndexConfig, SkipReason, WorkspaceIndex};
-use crate::workspace::RealPaths;
+use crate::workspace::{RealPaths, starts_with_root, strip_root};
 
 /// Why the policy refuses a path or a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -49,7 +49,13 @@ pub enum Refusal {
 pub struct Policy {
     admission: Admission,
     roots: Vec<PathBuf>,
+    /// The number of components of each root, in the order of `roots`.
+    root_depths: Vec<usize>,
     indexes: Vec<Arc<WorkspaceIndex>>,
+    /// Per index, in the order of `indexes`: the number of components of its root, and whether
+    /// it was opened with this configuration's `exclude` globs (then its exclusions answer as
+    /// this policy's own would for the same relative path).
+    index_facts: Vec<(usize, bool)>,
     real_paths: Arc<RealPaths>,
 }
 
@@ -64,7 +70,17 @@ impl Policy {
     ) -> Policy {
         Policy {
             admission: Admission::new(config),
+            root_depths: roots.iter().map(|root| root.components().count()).collect(),
             roots,
+            index_facts: indexes
+                .iter()
+                .map(|index| {
+                    (
+                        index.root().components().count(),
+                        index.config.exclude == config.exclude,
+                    )
+                })
+                .collect(),
             indexes,
             real_paths,
         }
@@ -96,19 +112,34 @@ impl Policy {
     /// Whether the path is excluded: by the rules of the index whose root holds it (as it was
     /// opened), or by the current configuration's.
     fn excluded(&self, path: &Path) -> bool {
-        if self
-            .indexes
-            .iter()
-            .any(|index| index.contains_path(path) && index.is_excluded(path))
-        {
-            return true;
-        }
+        // Relative to the deepest root that holds it (the fewest components left).
         let rel = self
             .roots
             .iter()
-            .filter_map(|root| path.strip_prefix(root).ok())
-            .min_by_key(|rel| rel.components().count());
-        self.admission.exclusions().is_excluded(rel.unwrap_or(path))
+            .zip(&self.root_depths)
+            .filter_map(|(root, depth)| Some((strip_root(path, root)?, *depth)))
+            .fold(
+                None,
+                |best: Option<(&Path, usize)>, (rel, depth)| match best {
+                    Some((_, deepest)) if deepest >= depth => best,
+                    _ => Some((rel, depth)),
+                },
+            )
+            .map_or(path, |(rel, _)| rel);
+        // The configuration's exclusions would only repeat an index's answer when the index has
+        // the same globs and asked them about the same path.
+        let mut answered = false;
+        for (index, (_, same_globs)) in self.indexes.iter().zip(&self.index_facts) {
+            if !index.contains_path(path) {
+                continue;
+            }
+            let key = index.exclusion_key(path);
+            if index.exclusions().is_excluded(&key) {
+                return true;
+            }
+            answered |= *same_globs && key.as_os_str() == rel.as_os_str();
+        }
+        !answered && self.admission.exclusions().is_excluded(rel)
     }
 
     /// May the document a feature works on go to a model?
@@ -127,22 +158,26 @@ impl Policy {
             return Err(Refusal::Outside);
         }
         // The deepest index that holds the path decides, as the prompt's retrieval does.
-        let index = self
-            .indexes
-            .iter()
-            .filter(|index| path.starts_with(index.root()))
-            .max_by_key(|index| index.root().components().count());
+        let index = deepest(
+            self.indexes
+                .iter()
+                .zip(&self.index_facts)
+                .map(|(index, (depth, _))| (index.as_ref(), *depth)),
+            |index| starts_with_root(path, index.root()),
+        );
         if let Some(index) = index
-            && relative_path(index.root(), path).is_some_and(|rel| index.contains_file(&rel))
+            && relative_str(index.root(), path).is_some_and(|rel| index.contains_file(&rel))
         {
             return Ok(());
         }
         let root = index.map(|index| index.root()).or_else(|| {
-            self.roots
-                .iter()
-                .filter(|root| path.starts_with(root))
-                .max_by_key(|root| root.components().count())
-                .map(PathBuf::as_path)
+            deepest(
+                self.roots
+                    .iter()
+                    .zip(self.root_depths.iter().copied())
+                    .map(|(root, depth)| (root.as_path(), depth)),
+                |root| starts_with_root(path, root),
+            )
         });
         match self.admission.path(root, path) {
             Ok(()) => Ok(()),
@@ -172,6 +207,18 @@ impl Policy {
     pub fn really_inside(&self, path: &Path) -> bool {
         self.real_paths.is_inside(path, &self.roots)
     }
+}
+
+/// Of the items that `holds`, the one of the greatest depth (the last of those that tie, as
+/// `max_by_key` picks).
+fn deepest<T: Copy>(
+    items: impl Iterator<Item = (T, usize)>,
+    holds: impl Fn(T) -> bool,
+) -> Option<T> {
+    items
+        .filter(|(item, _)| holds(*item))
+        .max_by_key(|(_, depth)| *depth)
+        .map(|(item, _)| item)
 }
 
 #[cfg(test)]
@@ -260,6 +307,56 @@ mod tests {
                 Err(Refusal::Outside)
             );
         }
+    }
+
+    #[test]
+    fn an_index_and_the_configuration_both_exclude_whatever_their_globs() {
+        let ws = workspace();
+        for dir in ["gen", "docs"] {
+            std::fs::create_dir_all(ws.path().join(dir)).unwrap();
+            std::fs::write(ws.path().join(dir).join("a.rs"), "fn g() {}\n").unwrap();
+        }
+        let cache = tempfile::tempdir().unwrap();
+        let opened_with = IndexConfig {
+            exclude: vec!["gen/**".into()],
+            ..IndexConfig::default()
+        };
+        let index =
+            Arc::new(WorkspaceIndex::open_in(ws.path(), cache.path(), &opened_with).unwrap());
+        let root = index.given_root().to_path_buf();
+        let check = |config: &IndexConfig, rel: &str| {
+            let policy = Policy::new(
+                config,
+                vec![root.clone()],
+                vec![Arc::clone(&index)],
+                Arc::default(),
+            );
+            policy.for_prompt(&root.join(rel))
+        };
+        let now = IndexConfig {
+            exclude: vec!["docs/**".into()],
+            ..IndexConfig::default()
+        };
+        // Other globs now: the index's and the configuration's both count.
+        assert_eq!(check(&now, "gen/a.rs"), Err(Refusal::Excluded));
+        assert_eq!(check(&now, "docs/a.rs"), Err(Refusal::Excluded));
+        assert_eq!(check(&now, "src/lib.rs"), Ok(()));
+        // The same globs: one answer, the same.
+        assert_eq!(check(&opened_with, "gen/a.rs"), Err(Refusal::Excluded));
+        assert_eq!(check(&opened_with, "docs/a.rs"), Ok(()));
+        assert_eq!(check(&opened_with, ".env"), Err(Refusal::Excluded));
+        // A spelling other than the index's own (`.` and a doubled `/`) is judged the same.
+        assert_eq!(check(&opened_with, "./gen//a.rs"), Err(Refusal::Excluded));
+        assert_eq!(check(&now, "docs/./a.rs"), Err(Refusal::Excluded));
+        // An index of a subfolder asks its globs about another relative path than the folder's.
+        let docs_cache = tempfile::tempdir().unwrap();
+        let docs =
+            Arc::new(WorkspaceIndex::open_in(&root.join("docs"), docs_cache.path(), &now).unwrap());
+        let policy = Policy::new(&now, vec![root.clone()], vec![docs], Arc::default());
+        assert_eq!(
+            policy.for_prompt(&root.join("docs/a.rs")),
+            Err(Refusal::Excluded)
+        );
     }
 
     #[test]

@@ -1,6 +1,11 @@
-//! Workspace roots: the folders the editor opened, as plain paths.
+//! Workspace roots: the folders the editor opened, as plain paths; whether a path lies under a
+//! root (read from its bytes when it is spelled plainly, as the index spells the paths it reports);
+//! real paths, and the remembered check that a path really lies in a root.
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
 
 /// One workspace folder.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -26,6 +31,66 @@ impl WorkspaceRoot {
     pub fn contains(&self, path: &Path) -> bool {
         path.starts_with(&self.path)
     }
+}
+
+/// Whether `path` starts with `root`, as [`Path::starts_with`] says, read from the bytes when
+/// `path` is spelled `root` or `root/...` (then its components begin with the root's, whatever
+/// follows); other spellings are compared component by component. Checked per retrieved hit.
+pub fn starts_with_root(path: &Path, root: &Path) -> bool {
+    byte_rest(path, root).is_some() || path.starts_with(root)
+}
+
+/// What follows `root/` in `path`, as [`Path::strip_prefix`] gives it (the same bytes), read
+/// from the bytes when that is a plain relative path (see [`plain_rest`]); other spellings are
+/// stripped component by component.
+pub fn strip_root<'a>(path: &'a Path, root: &Path) -> Option<&'a Path> {
+    match plain_rest(path, root) {
+        Some(rest) => Some(Path::new(rest)),
+        None => path.strip_prefix(root).ok(),
+    }
+}
+
+/// What follows `root/` in the bytes of `path` when that is a plain relative path: names
+/// separated by single `/`, none of them `.` or `..`. Its components are then exactly its parts,
+/// so it is what [`Path::strip_prefix`] leaves, byte for byte, and how the index spells the
+/// path. `None` for other spellings, and on systems where `/` is not the only separator.
+pub fn plain_rest<'a>(path: &'a Path, root: &Path) -> Option<&'a OsStr> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let rest = byte_rest(path, root)?;
+        is_plain(rest).then(|| OsStr::from_bytes(rest))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, root);
+        None
+    }
+}
+
+/// On Unix, the bytes of `path` after those of `root` when `path` is `root` itself (an empty
+/// rest) or `root` and a `/`; `None` otherwise (also on other systems, where `/` is not the only
+/// separator).
+fn byte_rest<'a>(path: &'a Path, root: &Path) -> Option<&'a [u8]> {
+    let root = root.as_os_str().as_encoded_bytes();
+    if !cfg!(unix) || root.is_empty() {
+        return None;
+    }
+    match path.as_os_str().as_encoded_bytes().strip_prefix(root)? {
+        [] => Some(&[]),
+        [b'/', rest @ ..] => Some(rest),
+        _ => None,
+    }
+}
+
+/// Whether `rel` is not empty and each of its `/`-separated parts is a name: not empty, not `.`,
+/// not `..`.
+#[cfg(unix)]
+fn is_plain(rel: &[u8]) -> bool {
+    !rel.is_empty()
+        && rel
+            .split(|byte| *byte == b'/')
+            .all(|part| !matches!(part, b"" | b"." | b".."))
 }
 
 /// The roots as a plain list of folders.
@@ -147,12 +212,14 @@ pub fn is_really_inside(path: &Path, roots: &[PathBuf]) -> bool {
 
 /// Real paths remembered, for checks that run per keystroke (which other open documents may give
 /// a completion context). Resolving a path costs a system call per component; a lookup here costs
-/// a hash. The owner forgets everything when files change ([`RealPaths::clear`]: a link made or
-/// replaced anywhere may move any path) and a path when it is opened again
-/// ([`RealPaths::forget`]). Holds at most [`RealPaths::CAPACITY`] paths.
+/// a hash of the path's bytes. The owner forgets everything when files change
+/// ([`RealPaths::clear`]: a link made or replaced anywhere may move any path) and a path when it
+/// is opened again ([`RealPaths::forget`]). Holds at most [`RealPaths::CAPACITY`] paths.
 #[derive(Debug, Default)]
 pub struct RealPaths {
-    known: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+    /// Keyed by the path's bytes, hashed with Fx: hashing and comparing a `Path` walks its
+    /// components, and each spelling of a path resolves the same way every time.
+    known: std::sync::Mutex<FxHashMap<OsString, Option<PathBuf>>>,
     /// Counts the forgetting, so that a path resolved meanwhile is not remembered.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -161,15 +228,13 @@ impl RealPaths {
     /// The most paths remembered; past it, everything is forgotten and remembered afresh.
     pub const CAPACITY: usize = 4096;
 
-    fn known(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<PathBuf, Option<PathBuf>>> {
+    fn known(&self) -> std::sync::MutexGuard<'_, FxHashMap<OsString, Option<PathBuf>>> {
         self.known.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The real path of `path`, remembered; `None` when it does not resolve.
     pub fn real(&self, path: &Path) -> Option<PathBuf> {
-        if let Some(real) = self.known().get(path) {
+        if let Some(real) = self.known().get(path.as_os_str()) {
             return real.clone();
         }
         // Resolved without the lock; an answer that files changed under is not remembered.
@@ -180,7 +245,7 @@ impl RealPaths {
             if known.len() >= Self::CAPACITY {
                 known.clear();
             }
-            known.insert(path.to_owned(), real.clone());
+            known.insert(path.as_os_str().to_owned(), real.clone());
         }
         real
     }
@@ -188,6 +253,9 @@ impl RealPaths {
     /// Whether `path` really lies inside one of `roots` (see [`check_real`]), from remembered
     /// real paths.
     pub fn is_inside(&self, path: &Path, roots: &[PathBuf]) -> bool {
+        if let Some(inside) = self.is_inside_known(path, roots) {
+            return inside;
+        }
         let Some(real) = self.real(path) else {
             return false;
         };
@@ -198,12 +266,28 @@ impl RealPaths {
             .any(|root| real.starts_with(root))
     }
 
+    /// [`is_inside`](Self::is_inside) under one lock, without copying a path, when the answer
+    /// follows from what is remembered; `None` when a path it needs is not.
+    fn is_inside_known(&self, path: &Path, roots: &[PathBuf]) -> Option<bool> {
+        let known = self.known();
+        let Some(real) = known.get(path.as_os_str())? else {
+            return Some(false);
+        };
+        for root in roots.iter().filter(|root| root.is_absolute()) {
+            match known.get(root.as_os_str())? {
+                Some(root) if starts_with_root(real, root) => return Some(true),
+                _ => {}
+            }
+        }
+        Some(false)
+    }
+
     /// Forgets `path` and every path under it.
     pub fn forget(&self, path: &Path) {
         let mut known = self.known();
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        known.retain(|known, _| !known.starts_with(path));
+        known.retain(|known, _| !Path::new(known).starts_with(path));
     }
 
     /// Forgets every path.
@@ -335,6 +419,46 @@ mod tests {
                 "{}",
                 path.display()
             );
+        }
+    }
+
+    #[test]
+    fn byte_checks_agree_with_components() {
+        let roots = ["/a", "/a/", "/a/.", "/", "a", ".", "/a/b", "/ab"];
+        let paths = [
+            "/a",
+            "/a/",
+            "/a/b/c.rs",
+            "/a//b/c.rs",
+            "/a/./b",
+            "/a/b/",
+            "/a/b/.",
+            "/a/../b",
+            "/ab/c",
+            "/a/.hidden",
+            "a/b",
+            "./a",
+            "/x/a",
+            "//a/b",
+            "",
+        ];
+        for root in roots.map(Path::new) {
+            for path in paths.map(Path::new) {
+                let what = format!("{} under {}", path.display(), root.display());
+                assert_eq!(
+                    starts_with_root(path, root),
+                    path.starts_with(root),
+                    "{what}"
+                );
+                let stripped = strip_root(path, root);
+                assert_eq!(stripped, path.strip_prefix(root).ok(), "{what}");
+                // The same bytes: exclusion globs and memos read them.
+                assert_eq!(
+                    stripped.map(Path::as_os_str),
+                    path.strip_prefix(root).ok().map(Path::as_os_str),
+                    "{what}"
+                );
+            }
         }
     }
 

@@ -11,7 +11,9 @@
 //! assert!(!exclusions.is_excluded(Path::new("src/main.rs")));
 //! ```
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -20,6 +22,7 @@ pub use super::admit::{
 };
 use super::config::IndexConfig;
 use crate::syntax::Language;
+use crate::workspace::plain_rest;
 
 /// Counts of skipped files by reason.
 pub type SkipCounts = BTreeMap<SkipReason, usize>;
@@ -63,6 +66,16 @@ pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
         out.push_str(part.to_str()?);
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// [`relative_path`] without allocating when the path is already spelled that way under `root`
+/// (plain components joined by `/`, as the index builds the paths it reports); other spellings
+/// get the allocated answer. The same answer as `relative_path` for every path.
+pub fn relative_str<'a>(root: &Path, path: &'a Path) -> Option<Cow<'a, str>> {
+    match plain_rest(path, root).and_then(OsStr::to_str) {
+        Some(rel) => Some(Cow::Borrowed(rel)),
+        None => relative_path(root, path).map(Cow::Owned),
+    }
 }
 
 /// Walks `root` with `.gitignore`, `.ignore` and `.augurignore` rules (also outside git
@@ -170,5 +183,35 @@ mod tests {
         );
         assert_eq!(relative_path(Path::new("/a"), Path::new("/x/c.rs")), None);
         assert_eq!(relative_path(Path::new("/a"), Path::new("/a")), None);
+    }
+
+    #[test]
+    fn relative_strs_are_the_relative_paths() {
+        for (root, path) in [
+            ("/a", "/a/b/c.rs"),
+            ("/a", "/a//b/./c.rs"),
+            ("/a/", "/a/b/c.rs/"),
+            ("/a", "/a/b/../c.rs"),
+            ("/a", "/x/c.rs"),
+            ("/a", "/a"),
+            ("/a/.", "/a/.hidden/c.rs"),
+            ("a", "a/b"),
+        ] {
+            let (root, path) = (Path::new(root), Path::new(path));
+            assert_eq!(
+                relative_str(root, path).as_deref(),
+                relative_path(root, path).as_deref(),
+                "{} under {}",
+                path.display(),
+                root.display()
+            );
+        }
+        // The index's own spelling is borrowed, not built again.
+        if cfg!(unix) {
+            assert!(matches!(
+                relative_str(Path::new("/a"), Path::new("/a/b/c.rs")),
+                Some(Cow::Borrowed("b/c.rs"))
+            ));
+        }
     }
 }

@@ -25,6 +25,7 @@ mod update;
 use open::WriterLease;
 pub use open::delete_index_dir;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -32,14 +33,16 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
 use lru::LruCache;
+use rustc_hash::FxHashMap;
 use tantivy::{Index, IndexReader, IndexWriter, TantivyError};
 
 use super::cache::QueryCache;
 use super::config::IndexConfig;
 use super::directory::CacheDirectory;
 use super::schema::{Fields, FileRecord};
-use super::walk::{Exclusions, SkipReason, relative_path};
+use super::walk::{Exclusions, SkipReason, relative_path, relative_str};
 use crate::syntax::{ChunkOptions, Language};
+use crate::workspace::starts_with_root;
 
 /// The file in an index directory that records the schema version.
 const VERSION_FILE: &str = "augur-index.json";
@@ -113,7 +116,7 @@ pub struct WorkspaceIndex {
     writer: Mutex<Slot>,
     exclusions: Exclusions,
     chunk_options: ChunkOptions,
-    files: Mutex<HashMap<String, FileRecord>>,
+    files: Mutex<FxHashMap<String, FileRecord>>,
     versions: Mutex<HashMap<String, i64>>,
     /// The last parse of files re-indexed one at a time, so that the next update of the same
     /// file (typing, saving) parses only what changed.
@@ -256,7 +259,7 @@ impl WorkspaceIndex {
 
     /// Whether `path` is under the root (in either spelling).
     pub fn contains_path(&self, path: &Path) -> bool {
-        path.starts_with(&self.root) || path.starts_with(&self.given_root)
+        starts_with_root(path, &self.root) || starts_with_root(path, &self.given_root)
     }
 
     /// The path relative to the root (`/`-separated) of a file under the root, and the file's
@@ -308,9 +311,29 @@ impl WorkspaceIndex {
     /// Whether a file must never be indexed nor sent to a model (secret patterns and the config's
     /// `exclude` globs). Use it to refuse completions in such files too.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        let rel = self.resolve(path).map(|(rel, _)| rel);
-        self.exclusions
-            .is_excluded(rel.as_deref().map(Path::new).unwrap_or(path))
+        self.exclusions.is_excluded(&self.exclusion_key(path))
+    }
+
+    /// The path the exclusions are asked about for `path`: relative to the root as
+    /// [`resolve`](Self::resolve) finds it, else `path` itself. Borrowed from `path` when it is
+    /// spelled plainly under the root (checked per retrieved hit, per keystroke).
+    pub(crate) fn exclusion_key<'a>(&self, path: &'a Path) -> Cow<'a, Path> {
+        let rel = [&self.root, &self.given_root]
+            .into_iter()
+            .find_map(|root| relative_str(root, path));
+        match rel {
+            Some(Cow::Borrowed(rel)) => Cow::Borrowed(Path::new(rel)),
+            Some(Cow::Owned(rel)) => Cow::Owned(PathBuf::from(rel)),
+            None => match self.resolve(path) {
+                Some((rel, _)) => Cow::Owned(PathBuf::from(rel)),
+                None => Cow::Borrowed(path),
+            },
+        }
+    }
+
+    /// The secret patterns and `exclude` globs of the configuration the index was opened with.
+    pub(crate) fn exclusions(&self) -> &Exclusions {
+        &self.exclusions
     }
 
     /// The number of files in the index.

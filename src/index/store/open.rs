@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use lru::LruCache;
+use rustc_hash::FxHashMap;
 use tantivy::collector::DocSetCollector;
 use tantivy::directory::error::LockError;
 use tantivy::directory::{Directory, INDEX_WRITER_LOCK};
@@ -168,7 +169,7 @@ impl WorkspaceIndex {
 pub(super) struct Opened {
     index: Index,
     reader: IndexReader,
-    files: HashMap<String, FileRecord>,
+    files: FxHashMap<String, FileRecord>,
     /// The directory of an index on disk.
     directory: Option<CacheDirectory>,
 }
@@ -184,7 +185,7 @@ impl Opened {
         Ok(Opened {
             index,
             reader,
-            files: HashMap::new(),
+            files: FxHashMap::default(),
             directory,
         })
     }
@@ -194,7 +195,7 @@ impl Opened {
 /// this process writes it.
 pub(super) struct Opening {
     current: Current,
-    files: HashMap<String, FileRecord>,
+    files: FxHashMap<String, FileRecord>,
     slot: Slot,
 }
 
@@ -490,13 +491,13 @@ pub fn delete_index_dir(dir: &Path) -> Result<bool, IndexError> {
 pub(super) fn load_files(
     reader: &IndexReader,
     fields: &Fields,
-) -> tantivy::Result<HashMap<String, FileRecord>> {
+) -> tantivy::Result<FxHashMap<String, FileRecord>> {
     let searcher = reader.searcher();
     let query = TermQuery::new(
         Term::from_field_text(fields.doc_type, FILE),
         IndexRecordOption::Basic,
     );
-    let mut files = HashMap::new();
+    let mut files = FxHashMap::default();
     for address in searcher.search(&query, &DocSetCollector)? {
         let doc: TantivyDocument = searcher.doc(address)?;
         let text = |field| {
