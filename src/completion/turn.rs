@@ -25,11 +25,11 @@
 //! # });
 //! ```
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustc_hash::FxHashMap;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// The longest a closed stream keeps the server: a slow token, not a stalled server.
@@ -42,16 +42,19 @@ pub const UNKNOWN_TAIL: Duration = Duration::from_millis(50);
 /// Documents whose turns are kept before the idle ones are forgotten.
 const KEPT_TURNS: usize = 64;
 
-/// The model server's turn: taken by one completion stream at a time.
-#[derive(Debug)]
+/// The model server's turn: one permit, held by one completion stream at a time (a permit, as
+/// the client's in-flight limit holds one, not a lock over data), and when the server is free
+/// again after the last stream.
+#[derive(Debug, Clone)]
 pub struct ServerTurn {
-    /// When the server is free again after the last stream.
+    permit: Arc<Semaphore>,
     free_at: Arc<Mutex<Instant>>,
 }
 
 impl Default for ServerTurn {
     fn default() -> ServerTurn {
         ServerTurn {
+            permit: Arc::new(Semaphore::new(1)),
             free_at: Arc::new(Mutex::new(Instant::now())),
         }
     }
@@ -60,41 +63,41 @@ impl Default for ServerTurn {
 impl ServerTurn {
     /// Waits for the turn: until no other stream holds it and the last one's tail has passed.
     pub async fn take(&self) -> Turn {
-        let guard = Arc::clone(&self.free_at).lock_owned().await;
-        tokio::time::sleep_until(*guard).await;
+        // The semaphore is never closed, so the permit always comes.
+        let permit = Arc::clone(&self.permit).acquire_owned().await.ok();
+        let free_at = *self.free_at.lock().unwrap_or_else(|e| e.into_inner());
+        tokio::time::sleep_until(free_at).await;
         Turn {
-            guard,
+            _permit: permit,
+            free_at: Arc::clone(&self.free_at),
             gap: None,
             finished: false,
         }
     }
 
-    /// Whether no stream holds or waits for the turn (only the owner refers to it).
+    /// Whether no stream holds or waits for the turn (only its owner refers to it).
     fn idle(&self) -> bool {
-        Arc::strong_count(&self.free_at) == 1
+        Arc::strong_count(&self.permit) == 1
     }
 }
 
 /// One [`ServerTurn`] per document.
 #[derive(Debug, Default)]
 pub struct ServerTurns {
-    turns: std::sync::Mutex<FxHashMap<String, ServerTurn>>,
+    turns: Mutex<FxHashMap<String, ServerTurn>>,
 }
 
 impl ServerTurns {
     /// Waits for document `key`'s turn.
     pub async fn take(&self, key: &str) -> Turn {
-        let free_at = {
+        let turn = {
             let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
             if turns.len() >= KEPT_TURNS && !turns.contains_key(key) {
                 turns.retain(|_, turn| !turn.idle());
             }
-            let turn = turns.entry(key.to_owned()).or_default();
-            ServerTurn {
-                free_at: Arc::clone(&turn.free_at),
-            }
+            turns.entry(key.to_owned()).or_default().clone()
         };
-        free_at.take().await
+        turn.take().await
     }
 }
 
@@ -102,7 +105,8 @@ impl ServerTurns {
 /// or the request was cancelled) keeps the server for one more token.
 #[derive(Debug)]
 pub struct Turn {
-    guard: OwnedMutexGuard<Instant>,
+    _permit: Option<OwnedSemaphorePermit>,
+    free_at: Arc<Mutex<Instant>>,
     gap: Option<Duration>,
     finished: bool,
 }
@@ -126,7 +130,8 @@ impl Drop for Turn {
         } else {
             self.gap.unwrap_or(UNKNOWN_TAIL).min(MAX_TAIL)
         };
-        *self.guard = Instant::now() + tail;
+        // Set before the permit is released (fields drop after this), so the next stream reads it.
+        *self.free_at.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + tail;
     }
 }
 
