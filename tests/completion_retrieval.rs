@@ -2,7 +2,8 @@
 //! from the file its qualifier resolves to (Python packages and relative imports; Rust `use`,
 //! `crate::`, `mod.rs` and `#[path]`) even when the name is defined in many other places; items
 //! inside Rust item-level macro invocations are found; a type's own associated function wins
-//! over the other definitions of a common name.
+//! over the other definitions of a common name; context comes only from files of a related
+//! language.
 
 mod completion_support;
 
@@ -447,5 +448,91 @@ inline unsigned long Bswap(unsigned long x) { return x; }
     assert!(
         got.contains("inline unsigned short Bswap(unsigned short x)"),
         "definitions: {got}"
+    );
+}
+
+/// The sources of the prompt's context parts (definitions, similar code, open documents).
+fn context_sources(ws: &Workspace, open: &[(std::path::PathBuf, ropey::Rope)]) -> Vec<String> {
+    ws.prompt(&CompletionConfig::default(), open)
+        .parts
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.kind,
+                PartKind::Definition | PartKind::Similar | PartKind::OpenDocument
+            )
+        })
+        .map(|p| p.source.clone())
+        .collect()
+}
+
+#[test]
+fn a_python_prompt_takes_no_context_from_rust_files() {
+    // The Rust file defines the name at the cursor and holds code much like the lines before it,
+    // open or not; only the Python file's definition may enter the prompt.
+    let rust = "pub fn parse_header(raw: &[u8], strict: bool) -> Header {\n    \
+                let header_line = split_header_line(raw, strict);\n    \
+                parse_header_fields(header_line)\n}\n";
+    let ws = Workspace::new(&format!(
+        r#"
+//- /native/src/lib.rs
+{rust}
+//- /py/headers.py
+def parse_header(raw, strict=True):
+    return raw
+//- /py/app.py
+def handle(raw, strict):
+    header_line = split_header_line(raw, strict)
+    return parse_header($0
+"#
+    ));
+    let rust_path = ws.root.join("native/src/lib.rs");
+    let open = [(rust_path, ropey::Rope::from_str(rust))];
+    let sources = context_sources(&ws, &open);
+    assert!(
+        sources.iter().any(|s| s.starts_with("py/headers.py")),
+        "sources: {sources:?}"
+    );
+    assert!(
+        sources.iter().all(|s| !s.contains(".rs")),
+        "sources: {sources:?}"
+    );
+}
+
+#[test]
+fn typescript_takes_context_from_javascript_and_c_from_cpp() {
+    let ws = Workspace::new(
+        r#"
+//- /web/dates.js
+export function formatIsoDate(date, withTime) {
+  return date.toISOString();
+}
+//- /web/view.ts
+export function render(when: Date): string {
+  return formatIsoDate($0
+}
+"#,
+    );
+    let sources = context_sources(&ws, &[]);
+    assert!(
+        sources.iter().any(|s| s.starts_with("web/dates.js")),
+        "sources: {sources:?}"
+    );
+    let ws = Workspace::new(
+        r#"
+//- /lib/checksum.cpp
+unsigned int crc32_update(unsigned int crc, const unsigned char *data, unsigned long len) {
+  return crc;
+}
+//- /src/main.c
+int main(void) {
+  unsigned int crc = crc32_update($0
+}
+"#,
+    );
+    let sources = context_sources(&ws, &[]);
+    assert!(
+        sources.iter().any(|s| s.starts_with("lib/checksum.cpp")),
+        "sources: {sources:?}"
     );
 }

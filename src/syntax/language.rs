@@ -298,6 +298,24 @@ impl Language {
         self.entry().lsp_ids[0]
     }
 
+    /// Whether code in `other` may help complete code in `self`, as retrieved context: the same
+    /// language, or one a file of this language uses directly (JavaScript and TypeScript import
+    /// each other; C and C++ share headers; a page holds its styles and scripts; PHP writes HTML).
+    /// Snippets of an unrelated language cost the model time and pull its answer toward that
+    /// language's syntax. The relation is not symmetric: a stylesheet gains nothing from scripts.
+    pub fn shares_context_with(self, other: Language) -> bool {
+        use Language::*;
+        self == other
+            || matches!(
+                (self, other),
+                (JavaScript | TypeScript | Tsx, JavaScript | TypeScript | Tsx)
+                    | (C | Cpp, C | Cpp)
+                    | (Html, Css | JavaScript | TypeScript)
+                    | (Css, Html)
+                    | (Php, Html)
+            )
+    }
+
     /// Whether this is a programming language with symbol queries, rather than a data or markup
     /// format (JSON, TOML, YAML, HTML, CSS, Markdown).
     pub fn is_code(self) -> bool {

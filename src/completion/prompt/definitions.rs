@@ -11,7 +11,7 @@ use crate::syntax::{Language, SymbolKind};
 
 use super::resolve::{callee_files, open_call, receiver_type};
 use super::window::slice;
-use super::{Candidate, PartKind, PromptInput};
+use super::{Candidate, PartKind, PromptInput, shares_context};
 
 /// The source text of a definition the index found (from the open document if it is one, else
 /// through the index, which reads the file once) when it is at most `max_bytes` long.
@@ -81,6 +81,7 @@ pub(super) fn definition_candidates(
             for hit in hits {
                 if out.len() == config.max_definitions
                     || current.is_some_and(|c| c == hit.path)
+                    || !shares_context(input.language, hit.language)
                     || input.policy.for_context(&hit.path).is_err()
                 {
                     continue;
@@ -111,6 +112,7 @@ pub(super) fn definition_candidates(
         };
         for hit in hits {
             if current.is_some_and(|c| c == hit.path)
+                || !shares_context(input.language, hit.language)
                 || input.policy.for_context(&hit.path).is_err()
             {
                 continue;

@@ -282,6 +282,15 @@ pub(super) fn cut_to_tokens(
     (out, used)
 }
 
+/// Whether a file of language `other` may give context to a document of language `current`
+/// (see [`Language::shares_context_with`]); an unknown language on either side does not decide.
+pub(super) fn shares_context(current: Option<Language>, other: Option<Language>) -> bool {
+    match (current, other) {
+        (Some(current), Some(other)) => current.shares_context_with(other),
+        _ => true,
+    }
+}
+
 /// A hash of a snippet's text, to leave out a snippet seen already.
 pub(super) fn text_hash(text: &str) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -324,10 +333,18 @@ pub fn build_prompt_in(
     let similar = (retrieve && config.max_similar_chunks > 0).then(|| {
         let (indexes, current) = (input.indexes.to_vec(), current.map(Path::to_path_buf));
         let (query, limit) = (query.clone(), config.max_similar_chunks);
+        let language = input.language;
         let policy = Arc::clone(input.policy);
         Speculative::spawn(move || {
             let started = Instant::now();
-            let found = similar_candidates(&indexes, &policy, current.as_deref(), &query, limit);
+            let found = similar_candidates(
+                &indexes,
+                &policy,
+                current.as_deref(),
+                language,
+                &query,
+                limit,
+            );
             (found, ms_since(started))
         })
     });

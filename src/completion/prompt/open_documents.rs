@@ -1,5 +1,6 @@
 //! The open documents as a retrieval source: each document's passage index, and the passages
-//! of other open documents that share the most identifiers with the text before the cursor.
+//! of other open documents (of a language related to the current one's) that share the most
+//! identifiers with the text before the cursor.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -9,11 +10,12 @@ use ropey::Rope;
 use rustc_hash::FxHashMap;
 
 use crate::index::WorkspaceIndex;
+use crate::syntax::Language;
 
 use super::identifiers::{identifiers, is_telling};
 use super::paths::display_path;
 use super::window::{line_start, slice, text_of};
-use super::{Candidate, PartKind, PromptInput};
+use super::{Candidate, PartKind, PromptInput, shares_context};
 
 /// Lines read of another open document, from its start.
 pub(super) const OPEN_DOCUMENT_LINES: usize = 2_000;
@@ -188,7 +190,9 @@ pub(super) fn open_document_passages<'a>(
         .open_documents
         .iter()
         .filter(|d| {
-            current.is_none_or(|c| c != d.path) && input.policy.for_context(&d.path).is_ok()
+            current.is_none_or(|c| c != d.path)
+                && shares_context(input.language, Language::from_path(&d.path))
+                && input.policy.for_context(&d.path).is_ok()
         })
         .collect();
     let best_passage = |document: &&'a OpenDocument| {

@@ -5,15 +5,17 @@ use std::sync::Arc;
 
 use crate::index::WorkspaceIndex;
 use crate::policy::Policy;
+use crate::syntax::Language;
 
-use super::{Candidate, PartKind};
+use super::{Candidate, PartKind, shares_context};
 
-/// Chunks of the indexes similar to `query`, outside `current` and the files the policy keeps
-/// from a prompt.
+/// Chunks of the indexes similar to `query`, outside `current`, the files the policy keeps from
+/// a prompt and files of a language unrelated to `language` (the current document's).
 pub(super) fn similar_candidates(
     indexes: &[Arc<WorkspaceIndex>],
     policy: &Policy,
     current: Option<&Path>,
+    language: Option<Language>,
     query: &str,
     limit: usize,
 ) -> Vec<Candidate> {
@@ -22,10 +24,12 @@ pub(super) fn similar_candidates(
         return out;
     }
     for index in indexes {
-        // Twice as many as needed, ordered by score, then path and line, then cut: chunks that
-        // tie at the limit are not left to the order the index happened to store them in.
-        let hits = match index.similar_chunks(query, current, limit.saturating_mul(2)) {
+        // More than needed (chunks of other languages are left out), ordered by score, then path
+        // and line, then cut: chunks that tie at the limit are not left to the order the index
+        // happened to store them in.
+        let hits = match index.similar_chunks(query, current, limit.saturating_mul(4)) {
             Ok(mut hits) => {
+                hits.retain(|hit| shares_context(language, hit.language));
                 hits.sort_by(|a, b| {
                     b.score
                         .total_cmp(&a.score)
