@@ -12,6 +12,9 @@ tokens the server had to evaluate and the tokens it generated (llama.cpp's `timi
     scripts/bench-typing.py --llama http://127.0.0.1:8391 --llama-b http://127.0.0.1:8392 \
         --a OLD_AUGUR --b NEW_AUGUR [--lines 8]
 
+`--set-b prefix_tokens=512` (and `--set-a`) changes a [completion] setting of one build, to compare
+settings on one binary.
+
 Requests go one at a time, alternating between the builds, so the two servers never compete for
 the cores; each build's server keeps only that build's prompts in its cache.
 
@@ -249,6 +252,15 @@ def main():
         default=None,
         help="completion.debounce_max_ms of both builds (default: augur's)",
     )
+    for name in ("a", "b"):
+        parser.add_argument(
+            "--set-" + name,
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="a [completion] setting of build %s only, as TOML (e.g. prefix_tokens=512): "
+            "compares settings on one binary" % name,
+        )
     args = parser.parse_args()
 
     args.a, args.b = os.path.abspath(args.a), os.path.abspath(args.b)
@@ -275,13 +287,14 @@ def main():
             with open(config, "w") as f:
                 f.write(
                     '[models.default]\nbackend = "openai"\nurl = "%s"\nmodel = "SmolLM2-135M"\n'
-                    "[llm.cache]\nenabled = true\n[completion]\ntemperature = %s\n%s"
+                    "[llm.cache]\nenabled = true\n[completion]\ntemperature = %s\n%s%s"
                     % (
                         "http://127.0.0.1:%d/v1" % proxies[name].server_address[1],
                         args.temperature,
                         ""
                         if args.debounce_max_ms is None
                         else "debounce_max_ms = %d\n" % args.debounce_max_ms,
+                        "".join(line + "\n" for line in getattr(args, "set_" + name)),
                     )
                 )
             log = open(os.path.join(work, name + ".log"), "w")

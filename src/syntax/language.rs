@@ -391,6 +391,37 @@ mod tests {
     }
 
     #[test]
+    fn context_is_shared_with_the_same_language_and_the_ones_it_uses() {
+        use Language::*;
+        for language in Language::ALL {
+            assert!(language.shares_context_with(language), "{language}");
+        }
+        let related: Vec<(Language, Language)> = Language::ALL
+            .iter()
+            .flat_map(|&a| Language::ALL.iter().map(move |&b| (a, b)))
+            .filter(|&(a, b)| a != b && a.shares_context_with(b))
+            .collect();
+        assert_eq!(
+            related,
+            vec![
+                (JavaScript, TypeScript),
+                (JavaScript, Tsx),
+                (TypeScript, JavaScript),
+                (TypeScript, Tsx),
+                (Tsx, JavaScript),
+                (Tsx, TypeScript),
+                (C, Cpp),
+                (Cpp, C),
+                (Php, Html),
+                (Html, JavaScript),
+                (Html, TypeScript),
+                (Html, Css),
+                (Css, Html),
+            ]
+        );
+    }
+
+    #[test]
     fn every_grammar_loads() {
         for language in Language::ALL {
             let mut parser = tree_sitter::Parser::new();
