@@ -11,7 +11,7 @@ use crate::syntax::{Language, SymbolKind};
 
 use super::resolve::{callee_files, open_call, receiver_type};
 use super::window::slice;
-use super::{Candidate, PartKind, PromptInput, shares_context};
+use super::{Candidate, ContextSources, PartKind, PromptInput};
 
 /// The source text of a definition the index found (from the open document if it is one, else
 /// through the index, which reads the file once) when it is at most `max_bytes` long.
@@ -43,6 +43,7 @@ pub(super) fn definition_candidates(
     if names.is_empty() || config.max_definitions == 0 {
         return Vec::new();
     }
+    let sources = ContextSources::of(input, current);
     // The definitions the open call's qualifier and the file's imports lead to come first.
     let mut out = Vec::new();
     let mut taken: Vec<(std::path::PathBuf, usize)> = Vec::new();
@@ -79,11 +80,7 @@ pub(super) fn definition_candidates(
             });
             hits.truncate(CALLEE_HITS);
             for hit in hits {
-                if out.len() == config.max_definitions
-                    || current.is_some_and(|c| c == hit.path)
-                    || !shares_context(input.language, hit.language)
-                    || input.policy.for_context(&hit.path).is_err()
-                {
+                if out.len() == config.max_definitions || !sources.admits(&hit.path, hit.language) {
                     continue;
                 }
                 taken.push((hit.path.clone(), hit.byte_range.start));
@@ -111,10 +108,7 @@ pub(super) fn definition_candidates(
             }
         };
         for hit in hits {
-            if current.is_some_and(|c| c == hit.path)
-                || !shares_context(input.language, hit.language)
-                || input.policy.for_context(&hit.path).is_err()
-            {
+            if !sources.admits(&hit.path, hit.language) {
                 continue;
             }
             let rank = ranks

@@ -282,12 +282,42 @@ pub(super) fn cut_to_tokens(
     (out, used)
 }
 
-/// Whether a file of language `other` may give context to a document of language `current`
-/// (see [`Language::shares_context_with`]); an unknown language on either side does not decide.
-pub(super) fn shares_context(current: Option<Language>, other: Option<Language>) -> bool {
-    match (current, other) {
-        (Some(current), Some(other)) => current.shares_context_with(other),
-        _ => true,
+/// Which other files may give context to a document: not the document itself, only files of a
+/// related language ([`Language::shares_context_with`]; an unknown language on either side does
+/// not decide), and only what the policy allows ([`Policy::for_context`], checked last: it costs
+/// the most).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ContextSources<'a> {
+    /// The document's path.
+    pub(super) current: Option<&'a Path>,
+    /// The document's language.
+    pub(super) language: Option<Language>,
+    pub(super) policy: &'a Policy,
+}
+
+impl<'a> ContextSources<'a> {
+    /// The sources of `input`'s document, at `current`.
+    pub(super) fn of(input: &PromptInput<'a>, current: Option<&'a Path>) -> ContextSources<'a> {
+        ContextSources {
+            current,
+            language: input.language,
+            policy: input.policy,
+        }
+    }
+
+    /// Whether a file of language `language` may give context, as far as its language tells.
+    pub(super) fn related(&self, language: Option<Language>) -> bool {
+        match (self.language, language) {
+            (Some(current), Some(other)) => current.shares_context_with(other),
+            _ => true,
+        }
+    }
+
+    /// Whether the file at `path`, of language `language`, may give context.
+    pub(super) fn admits(&self, path: &Path, language: Option<Language>) -> bool {
+        self.current.is_none_or(|c| c != path)
+            && self.related(language)
+            && self.policy.for_context(path).is_ok()
     }
 }
 
@@ -337,14 +367,12 @@ pub fn build_prompt_in(
         let policy = Arc::clone(input.policy);
         Speculative::spawn(move || {
             let started = Instant::now();
-            let found = similar_candidates(
-                &indexes,
-                &policy,
-                current.as_deref(),
+            let sources = ContextSources {
+                current: current.as_deref(),
                 language,
-                &query,
-                limit,
-            );
+                policy: &policy,
+            };
+            let found = similar_candidates(&indexes, &sources, &query, limit);
             (found, ms_since(started))
         })
     });

@@ -15,7 +15,7 @@ use crate::syntax::Language;
 use super::identifiers::{identifiers, is_telling};
 use super::paths::display_path;
 use super::window::{line_start, slice, text_of};
-use super::{Candidate, PartKind, PromptInput, shares_context};
+use super::{Candidate, ContextSources, PartKind, PromptInput};
 
 /// Lines read of another open document, from its start.
 pub(super) const OPEN_DOCUMENT_LINES: usize = 2_000;
@@ -186,14 +186,11 @@ pub(super) fn open_document_passages<'a>(
     if !input.config.use_open_documents || query_words.is_empty() {
         return Vec::new();
     }
+    let sources = ContextSources::of(input, current);
     let shared: Vec<&'a OpenDocument> = input
         .open_documents
         .iter()
-        .filter(|d| {
-            current.is_none_or(|c| c != d.path)
-                && shares_context(input.language, Language::from_path(&d.path))
-                && input.policy.for_context(&d.path).is_ok()
-        })
+        .filter(|d| sources.admits(&d.path, Language::from_path(&d.path)))
         .collect();
     let best_passage = |document: &&'a OpenDocument| {
         let (shared, start) = document.passages().best(query_words)?;

@@ -1,21 +1,15 @@
 //! Similar code as a retrieval source: the index's chunks most like the text before the cursor.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::index::WorkspaceIndex;
-use crate::policy::Policy;
-use crate::syntax::Language;
 
-use super::{Candidate, PartKind, shares_context};
+use super::{Candidate, ContextSources, PartKind};
 
-/// Chunks of the indexes similar to `query`, outside `current`, the files the policy keeps from
-/// a prompt and files of a language unrelated to `language` (the current document's).
+/// Chunks of the indexes similar to `query`, from the files `sources` admits.
 pub(super) fn similar_candidates(
     indexes: &[Arc<WorkspaceIndex>],
-    policy: &Policy,
-    current: Option<&Path>,
-    language: Option<Language>,
+    sources: &ContextSources<'_>,
     query: &str,
     limit: usize,
 ) -> Vec<Candidate> {
@@ -27,9 +21,9 @@ pub(super) fn similar_candidates(
         // More than needed (chunks of other languages are left out), ordered by score, then path
         // and line, then cut: chunks that tie at the limit are not left to the order the index
         // happened to store them in.
-        let hits = match index.similar_chunks(query, current, limit.saturating_mul(4)) {
+        let hits = match index.similar_chunks(query, sources.current, limit.saturating_mul(4)) {
             Ok(mut hits) => {
-                hits.retain(|hit| shares_context(language, hit.language));
+                hits.retain(|hit| sources.related(hit.language));
                 hits.sort_by(|a, b| {
                     b.score
                         .total_cmp(&a.score)
@@ -45,7 +39,7 @@ pub(super) fn similar_candidates(
             }
         };
         for hit in hits {
-            if current.is_some_and(|c| c == hit.path) || policy.for_context(&hit.path).is_err() {
+            if !sources.admits(&hit.path, hit.language) {
                 continue;
             }
             let Some(text) = hit.text.clone().filter(|t| !t.trim().is_empty()) else {
