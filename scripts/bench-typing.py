@@ -12,11 +12,17 @@ tokens the server had to evaluate and the tokens it generated (llama.cpp's `timi
     scripts/bench-typing.py --llama http://127.0.0.1:8391 --llama-b http://127.0.0.1:8392 \
         --a OLD_AUGUR --b NEW_AUGUR [--lines 8]
 
+By default each request's keystrokes are typed at once. `--keystroke-ms 200` types in a person's
+rhythm instead (gaps of 100 to 300 ms, a brisk 60 words a minute; the next keystroke does not wait
+for an answer), so that what a build does between keystrokes (asking ahead) is measured; the model
+requests made between two answers count for the second.
+
 `--set-b prefix_tokens=512` (and `--set-a`) changes a [completion] setting of one build, to compare
 settings on one binary.
 
-Requests go one at a time, alternating between the builds, so the two servers never compete for
-the cores; each build's server keeps only that build's prompts in its cache.
+Each build types the whole run alone (build a, then build b), so the two never compete for the
+cores and what one does between keystrokes is never timed as the other's; each build's server
+keeps only that build's prompts in its cache.
 
 It prints, per build: time to answer (p50, p90, max), prompt tokens evaluated per model request
 (median, p90), tokens generated (median, max), the share of suggestions whose first line equals
@@ -31,6 +37,7 @@ import http.client
 import http.server
 import json
 import os
+import random
 import shutil
 import socketserver
 import statistics
@@ -239,6 +246,13 @@ def main():
     parser.add_argument("--b", required=True, help="augur binary (after)")
     parser.add_argument("--lines", type=int, default=10, help="lines retyped per file")
     parser.add_argument("--every", type=int, default=3, help="keystrokes between requests")
+    parser.add_argument(
+        "--keystroke-ms",
+        type=float,
+        default=0.0,
+        help="the person's usual gap between two keystrokes (each gap is half to one and a half "
+        "of it; 200 is a brisk 60 words a minute); 0 types each request's keystrokes at once",
+    )
     parser.add_argument("--files", nargs="*", help="source files (default: one Python, one Rust)")
     parser.add_argument(
         "--temperature",
@@ -312,97 +326,11 @@ def main():
             clients[name] = lsp
         time.sleep(3)  # let the index build
 
-        for path in files:
-            text = open(path).read()
-            language = "python" if path.endswith(".py") else "rust"
-            base = os.path.basename(path)
-            version = {"a": 1, "b": 1}
-            for name, lsp in clients.items():
-                uri = "file://" + os.path.join(lsp.root, base)
-                lsp.notify(
-                    "textDocument/didOpen",
-                    {
-                        "textDocument": {
-                            "uri": uri,
-                            "languageId": language,
-                            "version": 1,
-                            "text": text,
-                        }
-                    },
-                )
-            # The person moves to each line in turn (the document stays open, as in an editor),
-            # clears it and types it again.
-            for number in pick_lines(text, args.lines):
-                lines = text.split("\n")
-                target = lines[number]
-                indent = target[: len(target) - len(target.lstrip())]
-                body = target[len(indent) :]
-                lines[number] = indent
-                start = sum(len(l) + 1 for l in lines[:number]) + len(indent)
-                document = "\n".join(lines)
-                for typed in range(0, len(body) + 1):
-                    current = document[:start] + body[:typed] + document[start:]
-                    cursor = start + typed
-                    for name, lsp in clients.items():
-                        version[name] += 1
-                        uri = "file://" + os.path.join(lsp.root, base)
-                        lsp.notify(
-                            "textDocument/didChange",
-                            {
-                                "textDocument": {"uri": uri, "version": version[name]},
-                                "contentChanges": [{"text": current}],
-                            },
-                        )
-                    if typed % args.every != 0 or typed == len(body):
-                        continue
-                    rest = body[typed:]
-                    line_prefix = indent + body[:typed]
-                    # Alternate which build goes first, so that neither always finds a warm cache.
-                    order = ["a", "b"] if (typed // args.every) % 2 == 0 else ["b", "a"]
-                    for name in order:
-                        lsp = clients[name]
-                        uri = "file://" + os.path.join(lsp.root, base)
-                        with RECORDS_LOCK:
-                            seen = len(records[name])
-                        began = time.perf_counter()
-                        reply = lsp.request(
-                            "textDocument/inlineCompletion",
-                            {
-                                "textDocument": {"uri": uri},
-                                "position": position_of(current, cursor),
-                                "context": {"triggerKind": 2},
-                            },
-                        )
-                        elapsed = (time.perf_counter() - began) * 1000
-                        time.sleep(0.05)  # the proxy finishes recording a cancelled stream
-                        with RECORDS_LOCK:
-                            calls = [
-                                r for r in records[name][seen:] if "completions" in r["path"]
-                            ]
-                        items = (reply.get("result") or {}).get("items", []) if isinstance(
-                            reply.get("result"), dict
-                        ) else (reply.get("result") or [])
-                        suggestion = items[0]["insertText"] if items else ""
-                        if isinstance(suggestion, dict):
-                            suggestion = suggestion.get("value", "")
-                        first = suggestion.split("\n")[0]
-                        results[name].append(
-                            {
-                                "ms": elapsed,
-                                "calls": len(calls),
-                                "prompt_n": sum(c["prompt_n"] or 0 for c in calls),
-                                "predicted_n": sum(c["predicted_n"] or 0 for c in calls),
-                                "match": bool(first) and first.rstrip() == rest.rstrip(),
-                                "lines": len(suggestion.split("\n")) if suggestion else 0,
-                                "one_line": one_line_position(line_prefix, ""),
-                                "typed": line_prefix,
-                                "rest": rest,
-                                "suggestion": suggestion,
-                            }
-                        )
-            for name, lsp in clients.items():
-                uri = "file://" + os.path.join(lsp.root, base)
-                lsp.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        # Each build types the whole run alone, so that what it does between keystrokes (asking
+        # ahead) never runs while the other build is being timed, nor competes with it for the
+        # cores. Each has its own model server, so neither finds the other's prompts cached.
+        for name in ("a", "b"):
+            type_files(args, files, {name: clients[name]}, records, results)
         for lsp in clients.values():
             lsp.close()
     finally:
@@ -450,6 +378,123 @@ def main():
     )
     json.dump(results, open(os.path.join(work, "results.json"), "w"))
     print("raw results: %s" % os.path.join(work, "results.json"))
+
+
+
+
+def type_files(args, files, clients, records, results):
+    """Retypes lines of each file in every build of `clients`, asking for completions."""
+    jitter = random.Random(7)
+
+    def keystroke_pause(busy_ms):
+        # A person's next keystroke does not wait for the suggestion: the pause is the rest of
+        # their gap (half to one and a half of --keystroke-ms) after the time spent waiting.
+        if args.keystroke_ms > 0:
+            gap = args.keystroke_ms * jitter.uniform(0.5, 1.5)
+            time.sleep(max(0.0, gap - busy_ms) / 1000.0)
+
+    with RECORDS_LOCK:
+        seen = {name: len(records[name]) for name in clients}
+    for path in files:
+        text = open(path).read()
+        language = "python" if path.endswith(".py") else "rust"
+        base = os.path.basename(path)
+        version = {"a": 1, "b": 1}
+        for name, lsp in clients.items():
+            uri = "file://" + os.path.join(lsp.root, base)
+            lsp.notify(
+                "textDocument/didOpen",
+                {
+                    "textDocument": {
+                        "uri": uri,
+                        "languageId": language,
+                        "version": 1,
+                        "text": text,
+                    }
+                },
+            )
+        # The person moves to each line in turn (the document stays open, as in an editor),
+        # clears it and types it again.
+        for number in pick_lines(text, args.lines):
+            lines = text.split("\n")
+            target = lines[number]
+            indent = target[: len(target) - len(target.lstrip())]
+            body = target[len(indent) :]
+            lines[number] = indent
+            start = sum(len(l) + 1 for l in lines[:number]) + len(indent)
+            document = "\n".join(lines)
+            for typed in range(0, len(body) + 1):
+                current = document[:start] + body[:typed] + document[start:]
+                cursor = start + typed
+                if typed == 0:
+                    # The line is cleared: one change of the whole text.
+                    change = {"text": current}
+                else:
+                    # A keystroke, as editors send it: the character inserted at the cursor.
+                    at = position_of(current, cursor - 1)
+                    change = {"range": {"start": at, "end": at}, "text": body[typed - 1]}
+                for name, lsp in clients.items():
+                    version[name] += 1
+                    uri = "file://" + os.path.join(lsp.root, base)
+                    lsp.notify(
+                        "textDocument/didChange",
+                        {
+                            "textDocument": {"uri": uri, "version": version[name]},
+                            "contentChanges": [change],
+                        },
+                    )
+                if typed % args.every != 0 or typed == len(body):
+                    keystroke_pause(0.0)
+                    continue
+                rest = body[typed:]
+                line_prefix = indent + body[:typed]
+                busy = time.perf_counter()
+                for name in clients:
+                    lsp = clients[name]
+                    uri = "file://" + os.path.join(lsp.root, base)
+                    began = time.perf_counter()
+                    reply = lsp.request(
+                        "textDocument/inlineCompletion",
+                        {
+                            "textDocument": {"uri": uri},
+                            "position": position_of(current, cursor),
+                            "context": {"triggerKind": 2},
+                        },
+                    )
+                    elapsed = (time.perf_counter() - began) * 1000
+                    time.sleep(0.05)  # the proxy finishes recording a cancelled stream
+                    with RECORDS_LOCK:
+                        # The model requests since the last answer: asked for this one, and
+                        # asked ahead while the person typed.
+                        calls = [
+                            r for r in records[name][seen[name] :] if "completions" in r["path"]
+                        ]
+                        seen[name] = len(records[name])
+                    items = (reply.get("result") or {}).get("items", []) if isinstance(
+                        reply.get("result"), dict
+                    ) else (reply.get("result") or [])
+                    suggestion = items[0]["insertText"] if items else ""
+                    if isinstance(suggestion, dict):
+                        suggestion = suggestion.get("value", "")
+                    first = suggestion.split("\n")[0]
+                    results[name].append(
+                        {
+                            "ms": elapsed,
+                            "calls": len(calls),
+                            "prompt_n": sum(c["prompt_n"] or 0 for c in calls),
+                            "predicted_n": sum(c["predicted_n"] or 0 for c in calls),
+                            "match": bool(first) and first.rstrip() == rest.rstrip(),
+                            "lines": len(suggestion.split("\n")) if suggestion else 0,
+                            "one_line": one_line_position(line_prefix, ""),
+                            "typed": line_prefix,
+                            "rest": rest,
+                            "suggestion": suggestion,
+                        }
+                    )
+                keystroke_pause((time.perf_counter() - busy) * 1000)
+        for name, lsp in clients.items():
+            uri = "file://" + os.path.join(lsp.root, base)
+            lsp.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
 
 def default_files():

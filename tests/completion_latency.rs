@@ -16,7 +16,9 @@ use augur::completion::postprocess::MAX_SUGGESTION_LINES;
 use augur::completion::prompt::{
     BuiltPrompt, LayoutMemory, LayoutSignature, PromptInput, build_prompt_in,
 };
-use augur::completion::{CompletionConfig, CompletionEngine, EngineRequest, Trigger};
+use augur::completion::{
+    AskWhileTyping, CompletionConfig, CompletionEngine, EngineRequest, SuggestionSource, Trigger,
+};
 use augur::policy::Policy;
 use augur::syntax::Language;
 use augur::test_support::fixture::Fixture;
@@ -419,6 +421,145 @@ async fn the_next_suggestion_is_dropped_when_the_person_types_something_else() {
     let next = engine.complete(at(&typed, end)).await.unwrap();
     assert_eq!(next.source, augur::completion::SuggestionSource::Model);
     assert_eq!(fake.calls(), 3);
+}
+
+/// `ADD` with `typed` at the cursor, and the bytes of the last keystroke.
+fn typing(typed: &str) -> (Rope, std::ops::Range<usize>) {
+    let text = ADD.replace("    \n", &format!("    {typed}\n"));
+    let end = ADD_CURSOR + typed.len();
+    let last = typed.chars().last().map_or(0, char::len_utf8);
+    (Rope::from_str(&text), end - last..end)
+}
+
+/// An engine with a first suggestion shown at the cursor of `ADD`, which the person then does
+/// not take.
+async fn after_a_suggestion(fake: &Fake, ask: AskWhileTyping) -> Arc<CompletionEngine> {
+    fake.push(openai_stream(&["let s = a + b;\n", "}\n"]));
+    let engine = Arc::new(engine(fake));
+    let mut request = at(ADD, ADD_CURSOR);
+    request.config = Arc::new(CompletionConfig {
+        ask_while_typing: ask,
+        ..CompletionConfig::default()
+    });
+    let first = engine.complete(request).await.unwrap();
+    assert_eq!(first.text, "let s = a + b;");
+    engine
+}
+
+const LIB: &str = "file:///w/src/lib.rs";
+
+#[tokio::test]
+async fn typing_that_leaves_the_suggestion_asks_the_model_before_the_editor_does() {
+    let fake = Fake::start().await;
+    let engine = after_a_suggestion(&fake, AskWhileTyping::Local).await;
+
+    // The person types `x` where `let` was suggested: the model is asked at once, before any
+    // request of the editor. Its answer begins at once and ends a second later.
+    let mut slow = openai_stream(&[" +", " y;\n"]);
+    if let Reply::Chunks { chunks, .. } = &mut slow {
+        chunks[1].0 = Duration::from_secs(1);
+    }
+    fake.push(slow);
+    let (rope, typed) = typing("x");
+    engine.document_edited(LIB, &rope, Some(typed));
+    assert!(engine.prefetch_pending(LIB));
+    assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // They type a space, which the answer on its way may continue: it keeps running, and the
+    // editor's request there waits for it and is answered from it by type-through.
+    let (rope, typed) = typing("x ");
+    engine.document_edited(LIB, &rope, Some(typed.clone()));
+    assert!(engine.prefetch_pending(LIB));
+    let answer = engine
+        .complete(at(&rope.to_string(), typed.end))
+        .await
+        .unwrap();
+    assert_eq!(answer.source, SuggestionSource::TypeThrough);
+    assert_eq!(answer.text, "+ y;");
+    assert_eq!(fake.calls(), 2, "no call but the one asked while typing");
+}
+
+#[tokio::test]
+async fn typing_before_the_model_has_written_anything_asks_again_at_the_new_cursor() {
+    let fake = Fake::start().await;
+    let engine = after_a_suggestion(&fake, AskWhileTyping::Local).await;
+    // Keystrokes that come at once: the request asked at `x` has had no answer yet when `y`
+    // comes, so the one at `xy` replaces it, and the editor's request there takes that one.
+    fake.push(
+        Reply::stream("text/event-stream", openai_sse(&[" +"]), End::Stall)
+            .first_after(Duration::from_secs(3)),
+    );
+    let (rope, typed) = typing("x");
+    engine.document_edited(LIB, &rope, Some(typed));
+    assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
+    fake.push(openai_stream(&[" = 3;\n"]).first_after(Duration::from_millis(100)));
+    let (rope, typed) = typing("xy");
+    engine.document_edited(LIB, &rope, Some(typed.clone()));
+    let answer = engine
+        .complete(at(&rope.to_string(), typed.end))
+        .await
+        .unwrap();
+    assert_eq!(answer.source, SuggestionSource::Prefetch);
+    assert_eq!(answer.text, " = 3;");
+    assert_eq!(fake.calls(), 3);
+}
+
+#[tokio::test]
+async fn typing_that_leaves_the_answer_asked_ahead_cancels_it_and_asks_again() {
+    let fake = Fake::start().await;
+    let engine = after_a_suggestion(&fake, AskWhileTyping::Always).await;
+
+    // Asked at `x` while typing; the model's answer stalls after ` +`.
+    fake.push(Reply::stream(
+        "text/event-stream",
+        openai_sse(&[" +"]),
+        End::Stall,
+    ));
+    let (rope, typed) = typing("x");
+    engine.document_edited(LIB, &rope, Some(typed));
+    assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // `xy` is not what the model began: that request is cancelled and one at `xy` goes out.
+    fake.push(openai_stream(&[" = 1;\n"]));
+    let (rope, typed) = typing("xy");
+    engine.document_edited(LIB, &rope, Some(typed.clone()));
+    assert!(
+        fake.wait_dropped(1, Duration::from_secs(5)).await,
+        "the model server saw the first request cancelled"
+    );
+    assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 3).await);
+    let answer = engine
+        .complete(at(&rope.to_string(), typed.end))
+        .await
+        .unwrap();
+    assert_eq!(answer.source, SuggestionSource::Prefetch);
+    assert_eq!(answer.text, " = 1;");
+    assert_eq!(fake.calls(), 3);
+
+    // Deleting is not typing: nothing is asked, and the editor's request goes to the model.
+    let (rope, _) = typing("x");
+    engine.document_edited(LIB, &rope, None);
+    assert!(!engine.prefetch_pending(LIB));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(fake.calls(), 3);
+}
+
+#[tokio::test]
+async fn with_ask_while_typing_never_only_the_editor_asks() {
+    let fake = Fake::start().await;
+    let engine = after_a_suggestion(&fake, AskWhileTyping::Never).await;
+    let (rope, typed) = typing("x");
+    engine.document_edited(LIB, &rope, Some(typed.clone()));
+    assert!(!engine.prefetch_pending(LIB));
+    fake.push(openai_stream(&[" = 2;\n"]));
+    let answer = engine
+        .complete(at(&rope.to_string(), typed.end))
+        .await
+        .unwrap();
+    assert_eq!(answer.source, SuggestionSource::Model);
+    assert_eq!(fake.calls(), 2);
 }
 
 #[tokio::test]

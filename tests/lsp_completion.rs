@@ -223,6 +223,45 @@ fn typing_through_a_suggestion_needs_no_new_model_call() {
     assert_eq!(s.fake.calls(), 1, "answered from the suggestion on screen");
 }
 
+/// Types `x` where the suggestion `total(a, b)` was shown (a keystroke it does not continue), and
+/// returns how many model calls were made by the time the editor asks there, and the answer.
+fn keystroke_off_the_suggestion(ask_while_typing: &str) -> (usize, Value) {
+    let mut s = setup(
+        capabilities(&["utf-16"]),
+        json!({"ask_while_typing": ask_while_typing}),
+    );
+    s.fake.set_default(openai_stream(&["total(a, b)"]));
+    open_calc(&mut s.client, "def add(a, b):\n    return \n");
+    let first = inline(&mut s.client, 1, 11, true).unwrap();
+    assert_eq!(items(&first)[0]["insertText"], "total(a, b)");
+    s.fake.set_default(openai_stream(&[" + 1"]));
+    s.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 1, "character": 11}, "end": {"line": 1, "character": 11}}, "text": "x"}
+        ]}),
+    );
+    // Time for a call asked while typing to reach the model.
+    wait_until_blocking(Duration::from_secs(2), || s.fake.calls() == 2);
+    let before_the_editor_asks = s.fake.calls();
+    let next = inline(&mut s.client, 1, 12, false).unwrap();
+    assert_eq!(items(&next)[0]["insertText"], " + 1", "{next}");
+    assert_eq!(
+        s.fake.calls(),
+        2,
+        "one call for the keystroke, whoever asked"
+    );
+    (before_the_editor_asks, next)
+}
+
+#[test]
+fn a_keystroke_that_leaves_the_suggestion_has_the_model_asked_before_the_editor_asks() {
+    assert_eq!(keystroke_off_the_suggestion("always").0, 2);
+    // The fake model is on 127.0.0.1: a local model.
+    assert_eq!(keystroke_off_the_suggestion("local").0, 2);
+    assert_eq!(keystroke_off_the_suggestion("never").0, 1);
+}
+
 #[test]
 fn twenty_requests_at_once_are_all_answered() {
     let mut s = setup(capabilities(&["utf-16"]), json!({}));

@@ -42,6 +42,24 @@ pub enum MultilinePolicy {
     Never,
 }
 
+/// When the engine asks the model while the person types, before the editor asks: at each typed
+/// character the suggestion at hand does not continue, so that the answer is ready, or on its
+/// way, when the editor asks a few keystrokes later.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AskWhileTyping {
+    /// When every endpoint of the model is on this machine (a loopback address), where a call
+    /// costs only time; not for a hosted API, where each call may be billed.
+    #[default]
+    Local,
+    /// Whatever the model's endpoints.
+    Always,
+    /// Only when the editor asks (and once a suggestion was accepted).
+    Never,
+}
+
 /// Settings of AI completions. Every field has a default, so a table only names what differs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -103,6 +121,9 @@ pub struct CompletionConfig {
     /// again. 0 lets the server choose a slot by the prompt's similarity. Never more than the
     /// server has: llama.cpp waits for a slot that does not exist.
     pub server_slots: u32,
+    /// Whether the model is asked while the person types, before the editor asks: `local` (the
+    /// default: when the model runs on this machine), `always` or `never`.
+    pub ask_while_typing: AskWhileTyping,
 }
 
 impl CompletionConfig {
@@ -154,6 +175,7 @@ impl Default for CompletionConfig {
             multiline: MultilinePolicy::Auto,
             reject_syntax_errors: true,
             server_slots: 0,
+            ask_while_typing: AskWhileTyping::Local,
         }
     }
 }

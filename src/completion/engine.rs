@@ -22,12 +22,12 @@ use futures::{FutureExt, StreamExt};
 use ropey::Rope;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::config::{CompletionConfig, MultilinePolicy};
+use super::config::{AskWhileTyping, CompletionConfig, MultilinePolicy};
 use super::postprocess::{
     PostContext, PostProcessor, adds_syntax_errors, auto_multiline_at, auto_multiline_in_tree,
     replaced_rest,
 };
-use super::prefetch::Prefetcher;
+use super::prefetch::{MAX_TYPED, Prefetcher, Taken};
 use super::prompt::{
     BuiltPrompt, LayoutMemory, LayoutSignature, OpenDocument, PromptInput, build_prompt_in,
     clamp_cursor,
@@ -36,7 +36,7 @@ use super::template::PromptFormat;
 use super::turn::ServerTurns;
 use super::typethrough::{AdaptiveDebounce, TypeThrough};
 use crate::index::WorkspaceIndex;
-use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent};
+use crate::llm::{CompletionRequest, LlmClient, LlmError, Priority, StreamEvent, is_loopback_url};
 use crate::policy::Policy;
 use crate::runtime::{Speculative, run_blocking, run_short};
 use crate::syntax::Language;
@@ -450,36 +450,92 @@ impl CompletionEngine {
     /// once in the background, and [`CompletionEngine::complete`] at that place answers from it.
     /// Any other change cancels a suggestion being asked for ahead. Needs a tokio runtime.
     pub fn document_changed(self: &Arc<Self>, key: &str, rope: &Rope) {
+        self.document_edited(key, rope, None);
+    }
+
+    /// [`CompletionEngine::document_changed`] for a change that only inserted the bytes
+    /// `inserted` of `rope` (typing), when it is known. With `completion.ask_while_typing`, typed
+    /// text that the suggestion at hand does not continue has the engine ask at the new cursor
+    /// (after `debounce_min_ms`); while the person types on there, that request keeps running as long as the
+    /// model's text so far agrees with what was typed, and a request of the editor waits for it.
+    pub fn document_edited(
+        self: &Arc<Self>,
+        key: &str,
+        rope: &Rope,
+        inserted: Option<Range<usize>>,
+    ) {
         self.debounce
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .changed(tokio::time::Instant::now());
-        let ahead = self
-            .prefetch
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .changed(key, rope);
-        let Some((shown, cursor)) = ahead else {
-            return;
+        let typed = inserted
+            .filter(|range| range.len() <= MAX_TYPED)
+            .and_then(|range| Some((range.clone(), rope.get_byte_slice(range)?.to_string())));
+        let (ahead, last) = {
+            let mut prefetch = self.prefetch.lock().unwrap_or_else(|e| e.into_inner());
+            let ahead = prefetch.changed(
+                key,
+                rope,
+                typed.as_ref().map(|(r, t)| (r.start, t.as_str())),
+            );
+            let last = (ahead.is_none() && typed.is_some() && !prefetch.is_pending(key))
+                .then(|| prefetch.last(key))
+                .flatten();
+            (ahead, last)
+        };
+        // Asked while typing, the request waits the shortest debounce first: keystrokes that
+        // come at once (pasted, or a burst) replace it before it reaches the model.
+        let (request, cursor, wait) = match (ahead, last, typed) {
+            (Some((shown, cursor)), _, _) => (shown, cursor, Duration::ZERO),
+            (None, Some(last), Some((range, _)))
+                if self.asks_while_typing(&last.config)
+                    && self.type_through(key, rope, range.end).is_none() =>
+            {
+                let wait = Duration::from_millis(last.config.debounce_min_ms);
+                (last, range.end, wait)
+            }
+            _ => return,
         };
         let request = EngineRequest {
             rope: rope.clone(),
             cursor,
             syntax: None,
             trigger: Trigger::Automatic,
-            ..shown
+            ..request
         };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (rope, cursor) = (request.rope.clone(), request.cursor);
+        let rope = request.rope.clone();
         let engine = Arc::clone(self);
-        let task = runtime.spawn(async move { engine.complete_ahead(request, false).await.ok() });
+        let progress = Arc::new(Mutex::new(String::new()));
+        let written = Arc::clone(&progress);
+        let task = runtime.spawn(async move {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            engine
+                .complete_ahead(request, false, Some(written))
+                .await
+                .ok()
+        });
         tracing::debug!(key, cursor, "asking ahead for the next suggestion");
         self.prefetch
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .started(key, rope, cursor, task);
+            .started(key, rope, cursor, progress, task);
+    }
+
+    /// Whether `completion.ask_while_typing` lets the engine ask for the model of `config`.
+    fn asks_while_typing(&self, config: &CompletionConfig) -> bool {
+        match config.ask_while_typing {
+            AskWhileTyping::Never => false,
+            AskWhileTyping::Always => true,
+            AskWhileTyping::Local => self
+                .client
+                .endpoints(&config.model)
+                .is_ok_and(|endpoints| endpoints.iter().all(|e| is_loopback_url(&e.url))),
+        }
     }
 
     /// Whether a next suggestion is being asked for ahead (or is ready) in document `key`.
@@ -492,15 +548,17 @@ impl CompletionEngine {
 
     /// Completes at the cursor. Dropping the future cancels the work, the HTTP call included.
     pub async fn complete(&self, request: EngineRequest) -> Result<Suggestion, CompletionError> {
-        self.complete_ahead(request, true).await
+        self.complete_ahead(request, true, None).await
     }
 
     /// [`CompletionEngine::complete`]; with `from_ahead`, answered by the suggestion asked for
-    /// ahead at this place, if there is one (not for the request ahead itself).
+    /// ahead at this place, if there is one (not for the request ahead itself, which writes the
+    /// model's text so far to `progress`).
     async fn complete_ahead(
         &self,
         mut request: EngineRequest,
         from_ahead: bool,
+        progress: Option<Arc<Mutex<String>>>,
     ) -> Result<Suggestion, CompletionError> {
         let started = Instant::now();
         let cursor = clamp_cursor(&request.rope, request.cursor);
@@ -517,14 +575,23 @@ impl CompletionEngine {
                     .take(&request.key, &request.rope, cursor)
             })
             .flatten();
-        if let Some(task) = ahead {
-            // Dropping this future while it waits cancels the task too.
-            let mut task = AbortOnDrop(task);
-            if let Ok(Some(mut suggestion)) = (&mut task.0).await {
-                suggestion.source = SuggestionSource::Prefetch;
-                suggestion.timings.total_ms = ms(started.elapsed());
-                return Ok(suggestion);
+        match ahead {
+            Some(Taken::Here(task)) => {
+                // Dropping this future while it waits cancels the task too.
+                let mut task = AbortOnDrop(task);
+                if let Ok(Some(mut suggestion)) = (&mut task.0).await {
+                    suggestion.source = SuggestionSource::Prefetch;
+                    suggestion.timings.total_ms = ms(started.elapsed());
+                    return Ok(suggestion);
+                }
             }
+            // Asked before the text typed since: its answer is remembered for type-through,
+            // which answers below when it continues that text.
+            Some(Taken::Before(task)) => {
+                let mut task = AbortOnDrop(task);
+                let _ = (&mut task.0).await;
+            }
+            None => {}
         }
         if let Some((rest, range)) = self.type_through(&request.key, &request.rope, cursor) {
             let total_ms = ms(started.elapsed());
@@ -665,6 +732,12 @@ impl CompletionEngine {
                         turn.token_gap(now - previous);
                     }
                     let first = *ttft.get_or_insert_with(|| sent.elapsed());
+                    if let Some(progress) = &progress {
+                        progress
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push_str(&delta);
+                    }
                     if post.push(&delta) {
                         stopped_early = true;
                         // A cache hit has its end queued already: look without waiting.

@@ -16,8 +16,10 @@
 //! snapshot of the document. Dropping that future (cancel, or a newer request for the same
 //! document) stops everything, the HTTP call included. Convert `Suggestion::range` back with the
 //! document version the request was for, and drop the answer if the version has changed. After
-//! every change to a document, call [`CompletionEngine::document_changed`]: once a suggestion was
-//! accepted or typed through, it asks ahead for the next one (`prefetch`).
+//! every change to a document, call [`CompletionEngine::document_edited`] (with the bytes a
+//! keystroke inserted, when it only inserted) or [`CompletionEngine::document_changed`]: once a
+//! suggestion was accepted or typed through, or typing left it, it asks ahead for the next one
+//! (`prefetch`).
 //!
 //! ```
 //! use augur::completion::postprocess::{PostContext, process};
@@ -34,7 +36,7 @@ pub mod template;
 pub mod turn;
 pub mod typethrough;
 
-pub use config::{CompletionConfig, CompletionMode, MultilinePolicy};
+pub use config::{AskWhileTyping, CompletionConfig, CompletionMode, MultilinePolicy};
 pub use engine::{
     CompletionEngine, CompletionError, EngineRequest, Suggestion, SuggestionSource, Timings,
     Trigger,

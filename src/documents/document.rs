@@ -33,6 +33,56 @@ impl TextEdit {
             new_text: text.into(),
         }
     }
+
+    /// When this edit of `old` only inserts text (what typing does), the bytes it inserts, as a
+    /// range of the text after the edit. A replacement of the whole text (a client without
+    /// incremental sync) counts when the new text is the old one with one run of text inserted.
+    pub fn insertion(&self, old: &Rope) -> Option<Range<usize>> {
+        if self.new_text.is_empty() {
+            return None;
+        }
+        if self.range.is_empty() {
+            return Some(self.range.start..self.range.start + self.new_text.len());
+        }
+        if self.range != (0..old.len_bytes()) || self.new_text.len() <= old.len_bytes() {
+            return None;
+        }
+        let new = self.new_text.as_bytes();
+        let mut prefix = common_prefix(old, new);
+        // Bytes in common may end inside a character the two texts only begin alike.
+        while !self.new_text.is_char_boundary(prefix) {
+            prefix -= 1;
+        }
+        let grown = new.len() - old.len_bytes();
+        // What follows the insertion is the rest of the old text, unchanged.
+        let rest = old.byte_slice(prefix..);
+        let after = prefix + grown;
+        let same = rest.len_bytes() == new.len() - after
+            && rest
+                .chunks()
+                .scan(after, |at, chunk| {
+                    let start = *at;
+                    *at += chunk.len();
+                    Some(new[start..*at] == *chunk.as_bytes())
+                })
+                .all(|same| same);
+        (same && self.new_text.is_char_boundary(after)).then_some(prefix..after)
+    }
+}
+
+/// How many bytes `rope` and `bytes` have in common at their start.
+fn common_prefix(rope: &Rope, bytes: &[u8]) -> usize {
+    let mut at = 0;
+    for chunk in rope.chunks() {
+        let chunk = chunk.as_bytes();
+        let rest = &bytes[at.min(bytes.len())..];
+        let same = chunk.iter().zip(rest).take_while(|(a, b)| a == b).count();
+        at += same;
+        if same < chunk.len() {
+            break;
+        }
+    }
+    at
 }
 
 /// Why an edit could not be applied. The document is left as it was.
@@ -176,6 +226,30 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_insertion_is_found_in_an_edit_and_in_a_whole_new_text() {
+        let old = Rope::from_str("let x = è;\n");
+        let cases = [
+            (TextEdit::insert(4, "yz"), Some(4..6)),
+            (TextEdit::replace(4..5, "y"), None),
+            (TextEdit::insert(4, ""), None),
+            (TextEdit::replace(0..12, "let xy = è;\n"), Some(5..6)),
+            // Typing `é` before `è`: the two begin with the same byte.
+            (TextEdit::replace(0..12, "let x = éè;\n"), Some(8..10)),
+            // A character typed after the same one: either place is the same text.
+            (TextEdit::replace(0..12, "let xx = è;\n"), Some(5..6)),
+            (TextEdit::replace(0..12, "let x = è;\nz"), Some(12..13)),
+            (TextEdit::replace(0..12, "zlet x = è;\n"), Some(0..1)),
+            // Something else changed too, or nothing was added.
+            (TextEdit::replace(0..12, "let y = è;\nz"), None),
+            (TextEdit::replace(0..12, "let x = è;\n"), None),
+            (TextEdit::replace(0..12, "let x"), None),
+        ];
+        for (edit, expected) in cases {
+            assert_eq!(edit.insertion(&old), expected, "{edit:?}");
+        }
+    }
 
     #[test]
     fn insert_delete_replace() {

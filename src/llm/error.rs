@@ -262,7 +262,7 @@ impl LlmError {
                 endpoint, backend, ..
             } => match backend.as_str() {
                 "ollama" => format!("Ollama is not running at {endpoint}: start it with `ollama serve`"),
-                "llamacpp" | "openai" if is_local(endpoint) => format!(
+                "llamacpp" | "openai" if is_loopback_url(endpoint) => format!(
                     "no server is listening at {endpoint}: start it (e.g. `llama-server -m MODEL --port PORT`) or fix `url`"
                 ),
                 _ => format!("check the network and the `url` of the model ({endpoint})"),
@@ -312,8 +312,20 @@ impl LlmError {
     }
 }
 
-fn is_local(endpoint: &str) -> bool {
-    endpoint.contains("127.0.0.1") || endpoint.contains("localhost") || endpoint.contains("[::1]")
+/// Whether `url`'s host is this machine: `localhost`, an IPv4 loopback address (`127.x.x.x`) or
+/// `[::1]`.
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host.split(':').next().unwrap_or(host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Returns `url` without user information (`https://user:pass@host/` becomes `https://host/`) and
@@ -332,6 +344,29 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::is_loopback_url;
+
+    #[test]
+    fn loopback_urls_are_told_from_others() {
+        for url in [
+            "http://127.0.0.1:8080/v1",
+            "http://localhost:11434",
+            "http://[::1]:8080/",
+            "http://user:pw@127.0.0.2/v1",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://api.openai.com/v1",
+            "http://127.0.0.1.example.com/",
+            "http://10.0.0.1:8080",
+            "http://example.com/?next=http://127.0.0.1",
+            "http://[2001:db8::1]:80/",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -49,7 +49,7 @@ pub use client::{CompletionStream, EndpointInfo, EnvKeys, KeySource, LlmClient, 
 pub use config::{
     Api, BackendKind, CacheConfig, EndpointConfig, LlmSettings, ModelConfig, SharedConfig, Strategy,
 };
-pub use error::{LlmError, ReplyPart, TimeoutPhase};
+pub use error::{LlmError, ReplyPart, TimeoutPhase, is_loopback_url};
 pub use metrics::{EndpointMetrics, LatencySummary, LlmMetrics, ModelMetrics};
 pub use types::{
     Completion, CompletionRequest, ExtraContext, FinishReason, Priority, StreamEvent, Usage,

@@ -18,6 +18,15 @@ export type ActionKind = "quickfix" | "refactor_rewrite" | "source";
  */
 export type CustomOutput = "replace" | "markdown";
 /**
+ * When the engine asks the model while the person types, before the editor asks: at each typed
+ * character the suggestion at hand does not continue, so that the answer is ready, or on its
+ * way, when the editor asks a few keystrokes later.
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "AskWhileTyping".
+ */
+export type AskWhileTyping = "local" | "always" | "never";
+/**
  * How completions reach the editor.
  *
  * This interface was referenced by `Config`'s JSON-Schema
@@ -164,6 +173,7 @@ export interface CustomAction {
  * via the `definition` "CompletionConfig".
  */
 export interface CompletionConfig {
+  ask_while_typing?: AskWhileTyping;
   /**
    * Token budget of the context from other files (definitions, similar code, open documents).
    */

@@ -10,6 +10,8 @@
 //! Example: with UTF-16 positions, the change `{range: (0,2)-(0,2), text: "!"}` on `"😀"`
 //! inserts after the emoji (two UTF-16 code units), giving `"😀!"`.
 
+use std::ops::Range;
+
 use tower_lsp_server::ls_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     DidSaveTextDocumentParams,
@@ -48,40 +50,47 @@ pub fn did_open(state: &ServerState, params: DidOpenTextDocumentParams) {
     );
 }
 
-/// Applies a `didChange`: all of its changes or none. Exposed for benchmarks and tests.
+/// Applies a `didChange`: all of its changes or none. Returns the bytes it inserted when it was
+/// one insertion (what typing sends). Exposed for benchmarks and tests.
 pub fn apply_did_change(
     state: &ServerState,
     params: &DidChangeTextDocumentParams,
-) -> Result<(), DidChangeError> {
+) -> Result<Option<Range<usize>>, DidChangeError> {
     let key = from_proto::doc_key(&params.text_document.uri);
     let encoding = state.encoding();
     let version = params.text_document.version;
+    let mut inserted = None;
     // The kept syntax tree follows the edits, so it is parsed again only where they are.
     state
         .host
         .edit_document::<DidChangeError>(&key, version, |doc, mut tree_edits| {
+            let one = params.content_changes.len() == 1;
             for change in &params.content_changes {
                 let edit = from_proto::content_change(&doc.text, change, encoding)?;
                 if let Some(tree_edits) = tree_edits.as_deref_mut() {
                     tree_edits.push(crate::syntax::input_edit(&doc.text, &edit));
                 }
+                if one {
+                    inserted = edit.insertion(&doc.text);
+                }
                 doc.apply(&edit)?;
             }
             Ok(())
         })?;
-    Ok(())
+    Ok(inserted)
 }
 
 /// Handles `didChange`; a refused change is logged and leaves the document as it was.
 pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
     match apply_did_change(state, &params) {
-        Ok(()) => {
+        Ok(inserted) => {
             state.host.queue_reindex(params.text_document.uri.as_str());
-            // A suggestion accepted or typed through: the engine asks ahead for the next one.
+            // A suggestion accepted or typed through, or typing it does not continue: the engine
+            // asks ahead for the next one.
             let snapshot = state.snapshot();
             let key = from_proto::doc_key(&params.text_document.uri);
             if let (Some(engine), Some(doc)) = (snapshot.engine(), snapshot.documents().get(&key)) {
-                engine.document_changed(&key, &doc.text);
+                engine.document_edited(&key, &doc.text, inserted);
             }
         }
         Err(error) => tracing::warn!(
