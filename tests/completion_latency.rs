@@ -431,17 +431,25 @@ fn typing(typed: &str) -> (Rope, std::ops::Range<usize>) {
     (Rope::from_str(&text), end - last..end)
 }
 
+/// A request at `cursor` of `rope` with `completion.ask_while_typing` set to `ask`.
+fn asked(rope: &Rope, cursor: usize, ask: AskWhileTyping) -> EngineRequest {
+    let mut request = at(&rope.to_string(), cursor);
+    request.config = Arc::new(CompletionConfig {
+        ask_while_typing: ask,
+        ..CompletionConfig::default()
+    });
+    request
+}
+
 /// An engine with a first suggestion shown at the cursor of `ADD`, which the person then does
 /// not take.
 async fn after_a_suggestion(fake: &Fake, ask: AskWhileTyping) -> Arc<CompletionEngine> {
     fake.push(openai_stream(&["let s = a + b;\n", "}\n"]));
     let engine = Arc::new(engine(fake));
-    let mut request = at(ADD, ADD_CURSOR);
-    request.config = Arc::new(CompletionConfig {
-        ask_while_typing: ask,
-        ..CompletionConfig::default()
-    });
-    let first = engine.complete(request).await.unwrap();
+    let first = engine
+        .complete(asked(&Rope::from_str(ADD), ADD_CURSOR, ask))
+        .await
+        .unwrap();
     assert_eq!(first.text, "let s = a + b;");
     engine
 }
@@ -451,7 +459,8 @@ const LIB: &str = "file:///w/src/lib.rs";
 #[tokio::test]
 async fn typing_that_leaves_the_suggestion_asks_the_model_before_the_editor_does() {
     let fake = Fake::start().await;
-    let engine = after_a_suggestion(&fake, AskWhileTyping::Local).await;
+    let ask = AskWhileTyping::Local;
+    let engine = after_a_suggestion(&fake, ask).await;
 
     // The person types `x` where `let` was suggested: the model is asked at once, before any
     // request of the editor. Its answer begins at once and ends a second later.
@@ -461,7 +470,7 @@ async fn typing_that_leaves_the_suggestion_asks_the_model_before_the_editor_does
     }
     fake.push(slow);
     let (rope, typed) = typing("x");
-    engine.document_edited(LIB, &rope, Some(typed));
+    engine.document_edited(LIB, &rope, Some(typed), |c| Some(asked(&rope, c, ask)));
     assert!(engine.prefetch_pending(LIB));
     assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -469,7 +478,9 @@ async fn typing_that_leaves_the_suggestion_asks_the_model_before_the_editor_does
     // They type a space, which the answer on its way may continue: it keeps running, and the
     // editor's request there waits for it and is answered from it by type-through.
     let (rope, typed) = typing("x ");
-    engine.document_edited(LIB, &rope, Some(typed.clone()));
+    engine.document_edited(LIB, &rope, Some(typed.clone()), |c| {
+        Some(asked(&rope, c, ask))
+    });
     assert!(engine.prefetch_pending(LIB));
     let answer = engine
         .complete(at(&rope.to_string(), typed.end))
@@ -483,7 +494,8 @@ async fn typing_that_leaves_the_suggestion_asks_the_model_before_the_editor_does
 #[tokio::test]
 async fn typing_before_the_model_has_written_anything_asks_again_at_the_new_cursor() {
     let fake = Fake::start().await;
-    let engine = after_a_suggestion(&fake, AskWhileTyping::Local).await;
+    let ask = AskWhileTyping::Local;
+    let engine = after_a_suggestion(&fake, ask).await;
     // Keystrokes that come at once: the request asked at `x` has had no answer yet when `y`
     // comes, so the one at `xy` replaces it, and the editor's request there takes that one.
     fake.push(
@@ -491,11 +503,13 @@ async fn typing_before_the_model_has_written_anything_asks_again_at_the_new_curs
             .first_after(Duration::from_secs(3)),
     );
     let (rope, typed) = typing("x");
-    engine.document_edited(LIB, &rope, Some(typed));
+    engine.document_edited(LIB, &rope, Some(typed), |c| Some(asked(&rope, c, ask)));
     assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
     fake.push(openai_stream(&[" = 3;\n"]).first_after(Duration::from_millis(100)));
     let (rope, typed) = typing("xy");
-    engine.document_edited(LIB, &rope, Some(typed.clone()));
+    engine.document_edited(LIB, &rope, Some(typed.clone()), |c| {
+        Some(asked(&rope, c, ask))
+    });
     let answer = engine
         .complete(at(&rope.to_string(), typed.end))
         .await
@@ -508,7 +522,8 @@ async fn typing_before_the_model_has_written_anything_asks_again_at_the_new_curs
 #[tokio::test]
 async fn typing_that_leaves_the_answer_asked_ahead_cancels_it_and_asks_again() {
     let fake = Fake::start().await;
-    let engine = after_a_suggestion(&fake, AskWhileTyping::Always).await;
+    let ask = AskWhileTyping::Always;
+    let engine = after_a_suggestion(&fake, ask).await;
 
     // Asked at `x` while typing; the model's answer stalls after ` +`.
     fake.push(Reply::stream(
@@ -517,14 +532,16 @@ async fn typing_that_leaves_the_answer_asked_ahead_cancels_it_and_asks_again() {
         End::Stall,
     ));
     let (rope, typed) = typing("x");
-    engine.document_edited(LIB, &rope, Some(typed));
+    engine.document_edited(LIB, &rope, Some(typed), |c| Some(asked(&rope, c, ask)));
     assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     // `xy` is not what the model began: that request is cancelled and one at `xy` goes out.
     fake.push(openai_stream(&[" = 1;\n"]));
     let (rope, typed) = typing("xy");
-    engine.document_edited(LIB, &rope, Some(typed.clone()));
+    engine.document_edited(LIB, &rope, Some(typed.clone()), |c| {
+        Some(asked(&rope, c, ask))
+    });
     assert!(
         fake.wait_dropped(1, Duration::from_secs(5)).await,
         "the model server saw the first request cancelled"
@@ -540,7 +557,7 @@ async fn typing_that_leaves_the_answer_asked_ahead_cancels_it_and_asks_again() {
 
     // Deleting is not typing: nothing is asked, and the editor's request goes to the model.
     let (rope, _) = typing("x");
-    engine.document_edited(LIB, &rope, None);
+    engine.document_edited(LIB, &rope, None, |c| Some(asked(&rope, c, ask)));
     assert!(!engine.prefetch_pending(LIB));
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(fake.calls(), 3);
@@ -549,9 +566,12 @@ async fn typing_that_leaves_the_answer_asked_ahead_cancels_it_and_asks_again() {
 #[tokio::test]
 async fn with_ask_while_typing_never_only_the_editor_asks() {
     let fake = Fake::start().await;
-    let engine = after_a_suggestion(&fake, AskWhileTyping::Never).await;
+    let ask = AskWhileTyping::Never;
+    let engine = after_a_suggestion(&fake, ask).await;
     let (rope, typed) = typing("x");
-    engine.document_edited(LIB, &rope, Some(typed.clone()));
+    engine.document_edited(LIB, &rope, Some(typed.clone()), |c| {
+        Some(asked(&rope, c, ask))
+    });
     assert!(!engine.prefetch_pending(LIB));
     fake.push(openai_stream(&[" = 2;\n"]));
     let answer = engine
@@ -560,6 +580,44 @@ async fn with_ask_while_typing_never_only_the_editor_asks() {
         .unwrap();
     assert_eq!(answer.source, SuggestionSource::Model);
     assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test]
+async fn new_models_cancel_what_was_asked_ahead_of_the_old_ones() {
+    let fake = Fake::start().await;
+    let ask = AskWhileTyping::Always;
+    let engine = after_a_suggestion(&fake, ask).await;
+    fake.push(Reply::stream(
+        "text/event-stream",
+        openai_sse(&[" +"]),
+        End::Stall,
+    ));
+    let (rope, typed) = typing("x");
+    engine.document_edited(LIB, &rope, Some(typed), |c| Some(asked(&rope, c, ask)));
+    assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
+    engine.forget_all();
+    assert!(!engine.prefetch_pending(LIB));
+    assert!(
+        fake.wait_dropped(2, Duration::from_secs(5)).await,
+        "the request asked ahead was cancelled at the model server"
+    );
+}
+
+#[tokio::test]
+async fn the_settings_of_the_moment_decide_not_those_of_the_last_request() {
+    let fake = Fake::start().await;
+    let engine = after_a_suggestion(&fake, AskWhileTyping::Always).await;
+    // The settings changed to `never` since the last request.
+    let ask = AskWhileTyping::Never;
+    let (rope, typed) = typing("x");
+    engine.document_edited(LIB, &rope, Some(typed), |c| Some(asked(&rope, c, ask)));
+    assert!(!engine.prefetch_pending(LIB));
+    // A document that may no longer be sent to a model (no request can be built): nothing.
+    let (rope, typed) = typing("xy");
+    engine.document_edited(LIB, &rope, Some(typed), |_| None);
+    assert!(!engine.prefetch_pending(LIB));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(fake.calls(), 1);
 }
 
 #[tokio::test]

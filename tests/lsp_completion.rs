@@ -263,6 +263,37 @@ fn a_keystroke_that_leaves_the_suggestion_has_the_model_asked_before_the_editor_
 }
 
 #[test]
+fn a_setting_changed_to_never_stops_asking_while_typing_at_once() {
+    let mut s = setup(
+        capabilities(&["utf-16"]),
+        json!({"ask_while_typing": "always"}),
+    );
+    s.fake.set_default(openai_stream(&["total(a, b)"]));
+    open_calc(&mut s.client, "def add(a, b):\n    return \n");
+    inline(&mut s.client, 1, 11, true).unwrap();
+    // The new settings reach the next keystroke, before the editor asks again.
+    let options = merge(
+        model_options(&s.fake.v1()),
+        json!({"completion": {"debounce_ms": 0, "ask_while_typing": "never"}}),
+    );
+    s.client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"augur": options}}),
+    );
+    s.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 1, "character": 11}, "end": {"line": 1, "character": 11}}, "text": "x"}
+        ]}),
+    );
+    assert!(!wait_until_blocking(Duration::from_secs(1), || s
+        .fake
+        .calls()
+        > 1));
+    assert_eq!(s.fake.calls(), 1);
+}
+
+#[test]
 fn twenty_requests_at_once_are_all_answered() {
     let mut s = setup(capabilities(&["utf-16"]), json!({}));
     s.fake

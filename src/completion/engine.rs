@@ -430,14 +430,18 @@ impl CompletionEngine {
         }
     }
 
-    /// Forgets every suggestion on screen, so that the next request asks the model (after the
-    /// models were reconfigured, say).
+    /// Forgets every suggestion on screen and cancels those asked for ahead, so that the next
+    /// request asks the model (after the models were reconfigured, say).
     pub fn forget_all(&self) {
         self.type_through
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .forget_all();
         self.layouts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget_all();
+        self.prefetch
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .forget_all();
@@ -450,20 +454,40 @@ impl CompletionEngine {
     /// once in the background, and [`CompletionEngine::complete`] at that place answers from it.
     /// Any other change cancels a suggestion being asked for ahead. Needs a tokio runtime.
     pub fn document_changed(self: &Arc<Self>, key: &str, rope: &Rope) {
-        self.document_edited(key, rope, None);
+        self.changed(key, rope, None, None);
     }
 
     /// [`CompletionEngine::document_changed`] for a change that only inserted the bytes
     /// `inserted` of `rope` (typing), when it is known. With `completion.ask_while_typing`, typed
     /// text that the suggestion at hand does not continue has the engine ask at the new cursor
-    /// (after `debounce_min_ms`); while the person types on there, that request keeps running as long as the
-    /// model's text so far agrees with what was typed, and a request of the editor waits for it.
+    /// (after `debounce_min_ms`), once a request was answered in the document; while the person
+    /// types on there, that request keeps running as long as the model's text so far agrees with
+    /// what was typed, and a request of the editor waits for it. `request_at` builds the request
+    /// at a cursor of this text from the current settings, documents and indexes (`None`: no
+    /// request may be made, the document being excluded, say).
     pub fn document_edited(
         self: &Arc<Self>,
         key: &str,
         rope: &Rope,
         inserted: Option<Range<usize>>,
+        request_at: impl Fn(usize) -> Option<EngineRequest>,
     ) {
+        self.changed(key, rope, inserted, Some(&request_at));
+    }
+
+    /// [`CompletionEngine::document_edited`]; without `request_at`, requests ahead copy the last
+    /// request answered in the document.
+    fn changed(
+        self: &Arc<Self>,
+        key: &str,
+        rope: &Rope,
+        inserted: Option<Range<usize>>,
+        request_at: Option<&dyn Fn(usize) -> Option<EngineRequest>>,
+    ) {
+        let request_at = |cursor, last| match request_at {
+            Some(build) => build(cursor),
+            None => Some(last),
+        };
         self.debounce
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -486,13 +510,23 @@ impl CompletionEngine {
         // Asked while typing, the request waits the shortest debounce first: keystrokes that
         // come at once (pasted, or a burst) replace it before it reaches the model.
         let (request, cursor, wait) = match (ahead, last, typed) {
-            (Some((shown, cursor)), _, _) => (shown, cursor, Duration::ZERO),
+            (Some((shown, cursor)), _, _) => {
+                let Some(request) = request_at(cursor, shown) else {
+                    return;
+                };
+                (request, cursor, Duration::ZERO)
+            }
             (None, Some(last), Some((range, _)))
-                if self.asks_while_typing(&last.config)
-                    && self.type_through(key, rope, range.end).is_none() =>
+                if self.type_through(key, rope, range.end).is_none() =>
             {
-                let wait = Duration::from_millis(last.config.debounce_min_ms);
-                (last, range.end, wait)
+                let Some(request) = request_at(range.end, last) else {
+                    return;
+                };
+                if !self.asks_while_typing(&request.config) {
+                    return;
+                }
+                let wait = Duration::from_millis(request.config.debounce_min_ms);
+                (request, range.end, wait)
             }
             _ => return,
         };

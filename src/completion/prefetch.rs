@@ -199,6 +199,16 @@ impl<R: Clone, T> Prefetcher<R, T> {
         }
     }
 
+    /// Forgets every document's suggestion shown and last request, and cancels every request
+    /// asked ahead (the models changed: their answers would come from the old ones).
+    pub(super) fn forget_all(&mut self) {
+        self.shown.clear();
+        self.last.clear();
+        for (_, pending) in self.pending.drain() {
+            pending.task.abort();
+        }
+    }
+
     /// Whether a next suggestion is being asked for (or ready) in document `key`.
     pub(super) fn is_pending(&self, key: &str) -> bool {
         self.pending.contains_key(key)

@@ -17,6 +17,7 @@ use tower_lsp_server::ls_types::{
     DidSaveTextDocumentParams,
 };
 
+use crate::completion::Trigger;
 use crate::documents::{EditError, StoreError};
 use crate::lsp::from_proto::{self, ChangeError};
 use crate::lsp::state::ServerState;
@@ -90,7 +91,11 @@ pub fn did_change(state: &ServerState, params: DidChangeTextDocumentParams) {
             let snapshot = state.snapshot();
             let key = from_proto::doc_key(&params.text_document.uri);
             if let (Some(engine), Some(doc)) = (snapshot.engine(), snapshot.documents().get(&key)) {
-                engine.document_edited(&key, &doc.text, inserted);
+                engine.document_edited(&key, &doc.text, inserted, |cursor| {
+                    snapshot
+                        .completion_request(&key, cursor, Trigger::Automatic)
+                        .ok()
+                });
             }
         }
         Err(error) => tracing::warn!(
