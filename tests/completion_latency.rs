@@ -519,13 +519,12 @@ async fn typing_before_the_model_has_written_anything_asks_again_at_the_new_curs
     assert_eq!(fake.calls(), 3);
 }
 
-#[tokio::test]
-async fn typing_that_leaves_the_answer_asked_ahead_cancels_it_and_asks_again() {
+/// An engine (`ask_while_typing = "always"`) that has asked the model at `x`, typed where
+/// `let` was suggested; the model's answer stalls after ` +`.
+async fn asked_at_x_while_typing() -> (Fake, Arc<CompletionEngine>) {
     let fake = Fake::start().await;
     let ask = AskWhileTyping::Always;
     let engine = after_a_suggestion(&fake, ask).await;
-
-    // Asked at `x` while typing; the model's answer stalls after ` +`.
     fake.push(Reply::stream(
         "text/event-stream",
         openai_sse(&[" +"]),
@@ -534,6 +533,13 @@ async fn typing_that_leaves_the_answer_asked_ahead_cancels_it_and_asks_again() {
     let (rope, typed) = typing("x");
     engine.document_edited(LIB, &rope, Some(typed), |c| Some(asked(&rope, c, ask)));
     assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
+    (fake, engine)
+}
+
+#[tokio::test]
+async fn typing_that_leaves_the_answer_asked_ahead_cancels_it_and_asks_again() {
+    let (fake, engine) = asked_at_x_while_typing().await;
+    let ask = AskWhileTyping::Always;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     // `xy` is not what the model began: that request is cancelled and one at `xy` goes out.
@@ -584,17 +590,7 @@ async fn with_ask_while_typing_never_only_the_editor_asks() {
 
 #[tokio::test]
 async fn new_models_cancel_what_was_asked_ahead_of_the_old_ones() {
-    let fake = Fake::start().await;
-    let ask = AskWhileTyping::Always;
-    let engine = after_a_suggestion(&fake, ask).await;
-    fake.push(Reply::stream(
-        "text/event-stream",
-        openai_sse(&[" +"]),
-        End::Stall,
-    ));
-    let (rope, typed) = typing("x");
-    engine.document_edited(LIB, &rope, Some(typed), |c| Some(asked(&rope, c, ask)));
-    assert!(llm_support::wait_until(Duration::from_secs(5), || fake.calls() == 2).await);
+    let (fake, engine) = asked_at_x_while_typing().await;
     engine.forget_all();
     assert!(!engine.prefetch_pending(LIB));
     assert!(
