@@ -7,6 +7,7 @@
 //! - [`prompt`]: the prefix/suffix window sized in tokens, retrieval, [`BuiltPrompt`];
 //! - [`postprocess`]: suffix overlap, block end, indentation, fences; incremental;
 //! - [`engine`]: [`CompletionEngine::complete`], used by the LSP handlers and the CLI;
+//! - [`generation`]: how many tokens, and how long, a suggestion may generate;
 //! - [`typethrough`]: [`TypeThrough`] and [`AdaptiveDebounce`];
 //! - [`turn`]: one generation at a time at the model server;
 //!
@@ -29,6 +30,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod generation;
 pub mod postprocess;
 mod prefetch;
 pub mod prompt;

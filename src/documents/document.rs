@@ -53,20 +53,11 @@ impl TextEdit {
         while !self.new_text.is_char_boundary(prefix) {
             prefix -= 1;
         }
-        let grown = new.len() - old.len_bytes();
+        let after = prefix + (new.len() - old.len_bytes());
         // What follows the insertion is the rest of the old text, unchanged.
-        let rest = old.byte_slice(prefix..);
-        let after = prefix + grown;
-        let same = rest.len_bytes() == new.len() - after
-            && rest
-                .chunks()
-                .scan(after, |at, chunk| {
-                    let start = *at;
-                    *at += chunk.len();
-                    Some(new[start..*at] == *chunk.as_bytes())
-                })
-                .all(|same| same);
-        (same && self.new_text.is_char_boundary(after)).then_some(prefix..after)
+        (self.new_text.is_char_boundary(after)
+            && old.byte_slice(prefix..) == self.new_text[after..])
+            .then_some(prefix..after)
     }
 }
 
